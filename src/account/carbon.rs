@@ -1,0 +1,324 @@
+//! Regulating: carbon sequestration (固碳) and oxygen release (释氧), methodology §2.8 and §4.
+//! Forest: from stock change between two years, else from annual growth, per forest type, with the
+//! continuous BEF B = a·(V/A) + b per hectare or V·BCEF·(1+R); carbon = B × CF.
+//! Other classes: area × per-hectare rate. CO₂ = C × 44/12, O₂ = C × 32/12.
+
+use std::collections::BTreeSet;
+
+use polars::prelude::*;
+
+use super::{apply_prices, land_with_rates, line_select};
+use crate::coefficients::Coefficients;
+use crate::error::{Issues, Result};
+use crate::validate::Inputs;
+
+/// t CO₂ per t C.
+pub const CO2_PER_C: f64 = 44.0 / 12.0;
+/// t O₂ released per t C fixed.
+pub const O2_PER_C: f64 = 32.0 / 12.0;
+
+fn forest_types_frame(coef: &Coefficients) -> Result<DataFrame> {
+    let t = &coef.forest_types;
+    Ok(DataFrame::new_infer_height(vec![
+        Column::new("forest_type".into(), t.iter().map(|x| x.forest_type.clone()).collect::<Vec<_>>()),
+        Column::new("bef_method".into(), t.iter().map(|x| x.method.clone()).collect::<Vec<_>>()),
+        Column::new("a".into(), t.iter().map(|x| x.a).collect::<Vec<_>>()),
+        Column::new("b".into(), t.iter().map(|x| x.b).collect::<Vec<_>>()),
+        Column::new("bcef".into(), t.iter().map(|x| x.bcef).collect::<Vec<_>>()),
+        Column::new("root_shoot".into(), t.iter().map(|x| x.root_shoot).collect::<Vec<_>>()),
+        Column::new("carbon_fraction".into(), t.iter().map(|x| x.carbon_fraction).collect::<Vec<_>>()),
+        Column::new(
+            "type_ref".into(),
+            t.iter()
+                .map(|x| match x.method.as_str() {
+                    "bcef" => format!(
+                        "forest_types.csv: {} bcef = {}, R = {}, CF = {} [{}]",
+                        x.forest_type,
+                        x.bcef.unwrap_or_default(),
+                        x.root_shoot.unwrap_or_default(),
+                        x.carbon_fraction,
+                        x.status
+                    ),
+                    _ => format!(
+                        "forest_types.csv: {} a = {}, b = {}, CF = {} [{}]",
+                        x.forest_type,
+                        x.a.unwrap_or_default(),
+                        x.b.unwrap_or_default(),
+                        x.carbon_fraction,
+                        x.status
+                    ),
+                })
+                .collect::<Vec<_>>(),
+        ),
+    ])?)
+}
+
+/// Carbon stock (t C) of a stand with volume `v` (m³) and area `a` (ha).
+fn stock_carbon(v: Expr, area: Expr) -> Expr {
+    let bef = col("carbon_fraction") * (col("a") * v.clone() + col("b") * area);
+    let bcef = col("carbon_fraction") * v * col("bcef") * (lit(1.0) + col("root_shoot"));
+    when(col("bef_method").eq(lit("bef_continuous"))).then(bef).otherwise(bcef)
+}
+
+/// Carbon fixed by an annual volume increment `dv` (m³/yr): the area term b·A does not change.
+fn growth_carbon(dv: Expr) -> Expr {
+    let bef = col("carbon_fraction") * col("a") * dv.clone();
+    let bcef = col("carbon_fraction") * dv * col("bcef") * (lit(1.0) + col("root_shoot"));
+    when(col("bef_method").eq(lit("bef_continuous"))).then(bef).otherwise(bcef)
+}
+
+/// Forest carbon per county and forest type, t C per year, with the input and coefficient references.
+fn forest_carbon(inputs: &Inputs, coef: &Coefficients, warnings: &mut Issues) -> Result<LazyFrame> {
+    let mut issues = Issues::new();
+    let (interval, previous) = match &inputs.forest_previous {
+        Some((year, df)) => (f64::from(inputs.year - year), df.clone()),
+        None => (1.0, inputs.forest.clear()),
+    };
+    let prev = previous.lazy().select([
+        col("county_code"),
+        col("forest_type"),
+        col("area_ha").alias("area_ha_prev"),
+        col("stock_m3").alias("stock_m3_prev"),
+        col("source_ref").alias("source_ref_prev"),
+    ]);
+    let df = inputs
+        .forest
+        .clone()
+        .lazy()
+        .join(
+            prev,
+            [col("county_code"), col("forest_type")],
+            [col("county_code"), col("forest_type")],
+            JoinArgs::new(JoinType::Left),
+        )
+        .left_join(forest_types_frame(coef)?.lazy(), col("forest_type"), col("forest_type"))
+        .collect()?;
+    // Every row needs a previous stock or an annual growth.
+    let codes = df.column("county_code")?.str()?.clone();
+    let types = df.column("forest_type")?.str()?.clone();
+    let refs = df.column("source_ref")?.str()?.clone();
+    let prevs = df.column("stock_m3_prev")?.f64()?.clone();
+    let growths = df.column("growth_m3")?.f64()?.clone();
+    let methods = df.column("bef_method")?.str()?.clone();
+    for i in 0..df.height() {
+        if methods.get(i).is_none() {
+            issues.error(
+                refs.get(i).unwrap_or_default(),
+                format!("forest type \"{}\" has no parameters in forest_types.csv", types.get(i).unwrap_or_default()),
+            );
+        } else if prevs.get(i).is_none() && growths.get(i).is_none() {
+            issues.error(
+                refs.get(i).unwrap_or_default(),
+                format!(
+                    "{} {}: no previous-year stock and no 年生长量 (annual growth); one of them is needed for carbon sequestration",
+                    codes.get(i).unwrap_or_default(),
+                    types.get(i).unwrap_or_default()
+                ),
+            );
+        }
+    }
+    issues.into_result()?;
+    if let Some((year, prev_df)) = &inputs.forest_previous {
+        let now: BTreeSet<(String, String)> = codes
+            .iter()
+            .zip(types.iter())
+            .map(|(c, t)| (c.unwrap_or_default().to_string(), t.unwrap_or_default().to_string()))
+            .collect();
+        let pc = prev_df.column("county_code")?.str()?.clone();
+        let pt = prev_df.column("forest_type")?.str()?.clone();
+        let pr = prev_df.column("source_ref")?.str()?.clone();
+        for ((c, t), r) in pc.iter().zip(pt.iter()).zip(pr.iter()) {
+            let key = (c.unwrap_or_default().to_string(), t.unwrap_or_default().to_string());
+            if !now.contains(&key) {
+                warnings.warning(
+                    r.unwrap_or_default(),
+                    format!("{} {} is in the {year} forest stock but not in {}; its change is not counted", key.0, key.1, inputs.year),
+                );
+            }
+        }
+    }
+    let has_prev = col("stock_m3_prev").is_not_null();
+    let change = (stock_carbon(col("stock_m3"), col("area_ha"))
+        - stock_carbon(col("stock_m3_prev"), col("area_ha_prev")))
+        / lit(interval);
+    let prev_year = inputs.forest_previous.as_ref().map_or(0, |p| p.0);
+    let lf = df.lazy().with_columns([
+        when(has_prev.clone()).then(change).otherwise(growth_carbon(col("growth_m3"))).alias("carbon_t"),
+        when(has_prev.clone())
+            .then(concat_str([col("source_ref"), lit(" − "), col("source_ref_prev")], "", true))
+            .otherwise(col("source_ref"))
+            .alias("source_ref"),
+        when(has_prev.clone())
+            .then(col("stock_m3") - col("stock_m3_prev"))
+            .otherwise(col("growth_m3"))
+            .alias("input_amount"),
+        when(has_prev.clone())
+            .then(lit(format!("m³ stock change {prev_year}→{}", inputs.year)))
+            .otherwise(lit("m³/yr growth"))
+            .alias("input_unit"),
+        col("type_ref").alias("coefficient_ref"),
+        col("carbon_fraction").alias("coefficient"),
+        lit("t C/t").alias("coefficient_unit"),
+        when(has_prev)
+            .then(
+                when(col("bef_method").eq(lit("bef_continuous")))
+                    .then(lit("stock change: ΔC = CF·[a·(V₁−V₀) + b·(A₁−A₀)]/(t₁−t₀)"))
+                    .otherwise(lit("stock change: ΔC = CF·BCEF·(1+R)·(V₁−V₀)/(t₁−t₀)")),
+            )
+            .otherwise(
+                when(col("bef_method").eq(lit("bef_continuous")))
+                    .then(lit("growth: ΔC = CF·a·ΔV"))
+                    .otherwise(lit("growth: ΔC = CF·BCEF·(1+R)·ΔV")),
+            )
+            .alias("method"),
+        col("forest_type").alias("component"),
+    ]);
+    let out = lf.collect()?;
+    let carbon = out.column("carbon_t")?.f64()?.clone();
+    let refs = out.column("source_ref")?.str()?.clone();
+    for (c, r) in carbon.iter().zip(refs.iter()) {
+        if let Some(c) = c.filter(|c| *c < 0.0) {
+            warnings.warning(r.unwrap_or_default(), format!("forest carbon fell by {:.1} t C: a net loss, kept with its sign", -c));
+        }
+    }
+    Ok(out.lazy())
+}
+
+/// Non-forest carbon from per-hectare rates, t C per year.
+fn rate_carbon(inputs: &Inputs, coef: &Coefficients) -> Result<LazyFrame> {
+    Ok(land_with_rates(inputs, coef, "carbon_sequestration")?
+        .lazy()
+        .with_columns([
+            (col("area_ha") * col("rate")).alias("carbon_t"),
+            col("land_class").alias("component"),
+            col("area_ha").alias("input_amount"),
+            lit("公顷").alias("input_unit"),
+            col("rate_ref").alias("coefficient_ref"),
+            col("rate").alias("coefficient"),
+            lit("t C/ha/yr").alias("coefficient_unit"),
+            lit("rate: C = A × c_class").alias("method"),
+        ]))
+}
+
+/// Lines of `carbon_sequestration` (t CO₂) and, when the set includes it, `oxygen_release` (t O₂).
+///
+/// # Errors
+/// [`crate::Error::Invalid`] when a forest row has neither previous stock nor growth, or a key has
+/// no coefficient.
+pub fn lines(inputs: &Inputs, coef: &Coefficients, warnings: &mut Issues) -> Result<DataFrame> {
+    let common = [
+        col("county_code"),
+        col("component"),
+        col("source_ref"),
+        col("input_amount"),
+        col("input_unit"),
+        col("coefficient_ref"),
+        col("coefficient"),
+        col("coefficient_unit"),
+        col("method"),
+        col("carbon_t"),
+    ];
+    let forest = forest_carbon(inputs, coef, warnings)?.select(common.clone());
+    let other = rate_carbon(inputs, coef)?.select(common);
+    let carbon = concat([forest, other], UnionArgs::default())?;
+    let co2 = carbon.clone().with_columns([
+        lit("carbon_sequestration").alias("indicator"),
+        (col("carbon_t") * lit(CO2_PER_C)).alias("quantity"),
+        lit("t CO₂").alias("quantity_unit"),
+        lit("carbon").alias("price_key"),
+        concat_str([col("method"), lit("; CO₂ = C × 44/12")], "", true).alias("method"),
+    ]);
+    let mut out = apply_prices(co2, coef)?;
+    if coef.manifest.switches.include_oxygen {
+        let o2 = carbon.with_columns([
+            lit("oxygen_release").alias("indicator"),
+            (col("carbon_t") * lit(O2_PER_C)).alias("quantity"),
+            lit("t O₂").alias("quantity_unit"),
+            lit("oxygen").alias("price_key"),
+            concat_str([col("method"), lit("; O₂ = C × 32/12")], "", true).alias("method"),
+        ]);
+        out.vstack_mut(&apply_prices(o2, coef)?)?;
+    }
+    Ok(line_select(out.lazy()).collect()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::account::testing::{inputs, total};
+
+    #[test]
+    fn forest_carbon_from_stock_change_uses_the_per_hectare_bef() {
+        let coef = Coefficients::load(None, false).unwrap();
+        let mut warnings = Issues::new();
+        let lines = lines(&inputs(), &coef, &mut warnings).unwrap();
+        // 140105 油松: a = 0.7709, b = 8.8631, CF = 0.5030; V 4400 → 5000 m³, A 90 → 100 ha, one year.
+        // ΔC = 0.5030 × [0.7709 × 600 + 8.8631 × 10] = 0.5030 × 551.171 = 277.239013 t C.
+        let forest_c: f64 = 0.5030 * (0.7709 * 600.0 + 8.8631 * 10.0);
+        assert!((forest_c - 277.239_013).abs() < 1e-6);
+        // Plus 50 ha 天然牧草地 at 300.3 g C/m²/yr = 3.003 t C/ha → 150.15 t C.
+        let grass_c = 50.0 * 3.003;
+        let c = forest_c + grass_c;
+        let co2 = total(&lines, "140105", "carbon_sequestration", "quantity");
+        assert!((co2 - c * 44.0 / 12.0).abs() < 1e-6, "{co2}");
+        let o2 = total(&lines, "140105", "oxygen_release", "quantity");
+        assert!((o2 - c * 32.0 / 12.0).abs() < 1e-6, "{o2}");
+        let value = total(&lines, "140105", "carbon_sequestration", "value_cny");
+        assert!((value - c * 44.0 / 12.0 * 42.85).abs() < 1e-6);
+        assert!((total(&lines, "140105", "oxygen_release", "value_cny") - o2 * 1000.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn forest_carbon_from_growth_when_no_previous_stock() {
+        let coef = Coefficients::load(None, false).unwrap();
+        let mut warnings = Issues::new();
+        let lines = lines(&inputs(), &coef, &mut warnings).unwrap();
+        // 140106 其他松类 (bcef 1.0, R 0.40, CF 0.47), growth 30 m³/yr; 200 ha 旱地 at 0.
+        let c = 30.0 * 1.0 * 1.4 * 0.47;
+        let co2 = total(&lines, "140106", "carbon_sequestration", "quantity");
+        assert!((co2 - c * 44.0 / 12.0).abs() < 1e-9, "{co2}");
+    }
+
+    #[test]
+    fn the_intercept_is_never_applied_to_a_county_total() {
+        // Two stands of 50 ha give the same carbon change as one of 100 ha only because b·A is
+        // per hectare: doubling the rows must not double the intercept.
+        let coef = Coefficients::load(None, false).unwrap();
+        let mut one = inputs();
+        one.forest_previous = None;
+        one.forest = df!(
+            "county_code" => ["140105"], "forest_type" => ["油松"], "area_ha" => [100.0],
+            "stock_m3" => [5000.0], "growth_m3" => [Some(100.0)], "source_ref" => ["x"],
+        ).unwrap();
+        let mut two = one.clone();
+        two.forest = df!(
+            "county_code" => ["140105", "140105"], "forest_type" => ["油松", "油松"], "area_ha" => [50.0, 50.0],
+            "stock_m3" => [2500.0, 2500.0], "growth_m3" => [Some(50.0), Some(50.0)], "source_ref" => ["x", "y"],
+        ).unwrap();
+        let mut w = Issues::new();
+        let a = total(&lines(&one, &coef, &mut w).unwrap(), "140105", "carbon_sequestration", "quantity");
+        let b = total(&lines(&two, &coef, &mut w).unwrap(), "140105", "carbon_sequestration", "quantity");
+        assert!((a - b).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_forest_row_without_previous_stock_or_growth_is_an_error() {
+        let coef = Coefficients::load(None, false).unwrap();
+        let mut inp = inputs();
+        inp.forest_previous = None;
+        inp.forest = df!(
+            "county_code" => ["140105"], "forest_type" => ["油松"], "area_ha" => [100.0],
+            "stock_m3" => [5000.0], "growth_m3" => [None::<f64>], "source_ref" => ["t [森林资源!A5:F5]"],
+        ).unwrap();
+        let err = lines(&inp, &coef, &mut Issues::new()).unwrap_err().to_string();
+        assert!(err.contains("t [森林资源!A5:F5]: 140105 油松: no previous-year stock and no 年生长量"), "{err}");
+    }
+
+    #[test]
+    fn oxygen_can_be_switched_off() {
+        let mut coef = Coefficients::load(None, false).unwrap();
+        coef.manifest.switches.include_oxygen = false;
+        let lines = lines(&inputs(), &coef, &mut Issues::new()).unwrap();
+        assert_eq!(total(&lines, "140105", "oxygen_release", "quantity"), 0.0);
+    }
+}

@@ -1,0 +1,293 @@
+//! Stage 4, account: valuation lines → county accounts, prefecture and province totals, GEP by
+//! category; the identities (GEP = Σ indicators, province = Σ prefectures = Σ counties) are checked
+//! on every run.
+
+use std::collections::HashMap;
+
+use polars::prelude::*;
+
+use super::{Category, INDICATORS, Indicator};
+use crate::coefficients::Coefficients;
+use crate::error::{Error, Issues, Result};
+use crate::schema::col;
+use crate::validate::Inputs;
+
+/// Relative tolerance of the accounting identities.
+pub const IDENTITY_TOLERANCE: f64 = 1e-9;
+
+/// Level of an account row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    /// County-level unit (县/县级市/市辖区).
+    County,
+    /// Prefecture-level city (地级市) subtotal.
+    Prefecture,
+    /// Province total.
+    Province,
+}
+
+impl Level {
+    /// Machine key.
+    pub fn key(self) -> &'static str {
+        match self {
+            Level::County => "county",
+            Level::Prefecture => "prefecture",
+            Level::Province => "province",
+        }
+    }
+}
+
+/// One row of the accounts: a county, a prefecture subtotal or the province total.
+#[derive(Debug, Clone)]
+pub struct AccountRow {
+    /// County, prefecture or province.
+    pub level: Level,
+    /// 6-digit code.
+    pub code: String,
+    /// Name.
+    pub name: String,
+    /// Prefecture code (its own code for a prefecture row).
+    pub prefecture_code: String,
+    /// Prefecture name.
+    pub prefecture: String,
+    /// Physical quantity per indicator (aligned with [`Accounts::indicators`]); `None` when the
+    /// indicator has only a value.
+    pub quantities: Vec<Option<f64>>,
+    /// Value per indicator, yuan.
+    pub values_cny: Vec<f64>,
+    /// Value per category (provisioning, regulating, cultural), yuan.
+    pub category_cny: [f64; 3],
+    /// GEP, yuan.
+    pub gep_cny: f64,
+    /// GDP, yuan.
+    pub gdp_cny: f64,
+    /// Resident population, persons.
+    pub population: f64,
+    /// Land area (km²) from regions.csv, when every county of the row has one.
+    pub area_km2: Option<f64>,
+}
+
+/// The accounts of one run.
+#[derive(Debug, Clone)]
+pub struct Accounts {
+    /// Accounting year.
+    pub year: i32,
+    /// Indicators accounted, in book order.
+    pub indicators: Vec<&'static Indicator>,
+    /// Every valuation line (see [`super::LINE_COLUMNS`]).
+    pub lines: DataFrame,
+    /// Counties grouped by prefecture, each prefecture followed by its subtotal; the province last.
+    pub rows: Vec<AccountRow>,
+    /// Warnings from valuation, for the Checks sheet.
+    pub warnings: Issues,
+}
+
+impl Accounts {
+    /// The province row.
+    pub fn province(&self) -> Option<&AccountRow> {
+        self.rows.iter().find(|r| r.level == Level::Province)
+    }
+
+    /// Rows of `level`.
+    pub fn level(&self, level: Level) -> impl Iterator<Item = &AccountRow> {
+        self.rows.iter().filter(move |r| r.level == level)
+    }
+}
+
+fn sums_by(lines: &DataFrame, keys: &[&str]) -> Result<HashMap<(String, String), (f64, f64)>> {
+    let by: Vec<Expr> = keys.iter().map(|k| col(*k)).collect();
+    let df = lines
+        .clone()
+        .lazy()
+        .group_by(by)
+        .agg([col("quantity").sum(), col("value_cny").sum()])
+        .collect()?;
+    let a = df.column(keys[0])?.str()?.clone();
+    let b = df.column(keys[1])?.str()?.clone();
+    let q = df.column("quantity")?.f64()?.clone();
+    let v = df.column("value_cny")?.f64()?.clone();
+    let mut out = HashMap::new();
+    for i in 0..df.height() {
+        out.insert(
+            (a.get(i).unwrap_or_default().to_string(), b.get(i).unwrap_or_default().to_string()),
+            (q.get(i).unwrap_or(0.0), v.get(i).unwrap_or(0.0)),
+        );
+    }
+    Ok(out)
+}
+
+fn economy_by_county(inputs: &Inputs, item: &str) -> Result<HashMap<String, f64>> {
+    let df = inputs
+        .economy
+        .clone()
+        .lazy()
+        .filter(col("item").eq(lit(item)))
+        .group_by([col(col::CODE)])
+        .agg([col("amount").sum()])
+        .collect()?;
+    let codes = df.column(col::CODE)?.str()?.clone();
+    let amounts = df.column("amount")?.f64()?.clone();
+    Ok(codes
+        .iter()
+        .zip(amounts.iter())
+        .map(|(c, a)| (c.unwrap_or_default().to_string(), a.unwrap_or(0.0)))
+        .collect())
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= IDENTITY_TOLERANCE * a.abs().max(b.abs()).max(1.0)
+}
+
+/// Rolls the lines up to counties, prefectures (polars group_by over the region table) and the province.
+///
+/// # Errors
+/// [`Error::Internal`] when an identity fails; polars failures.
+pub fn roll_up(inputs: &Inputs, coef: &Coefficients, lines: DataFrame, warnings: Issues) -> Result<Accounts> {
+    let indicators: Vec<&'static Indicator> = INDICATORS
+        .iter()
+        .filter(|i| i.key != "oxygen_release" || coef.manifest.switches.include_oxygen)
+        .collect();
+    let regions = DataFrame::new_infer_height(vec![
+        Column::new("county_code".into(), coef.regions.iter().map(|r| r.code.clone()).collect::<Vec<_>>()),
+        Column::new("prefecture_code".into(), coef.regions.iter().map(|r| r.prefecture_code.clone()).collect::<Vec<_>>()),
+    ])?;
+    let with_prefecture = lines
+        .clone()
+        .lazy()
+        .left_join(regions.lazy(), col("county_code"), col("county_code"))
+        .collect()?;
+    let county = sums_by(&lines, &["county_code", "indicator"])?;
+    let prefecture = sums_by(&with_prefecture, &["prefecture_code", "indicator"])?;
+    let gdp = economy_by_county(inputs, col::GDP_CNY)?;
+    let population = economy_by_county(inputs, col::POPULATION)?;
+
+    let make_row = |level: Level, code: &str, name: &str, pcode: &str, pname: &str, sums: &HashMap<(String, String), (f64, f64)>, members: &[&str]| {
+        let mut quantities = Vec::new();
+        let mut values = Vec::new();
+        let mut category = [0.0; 3];
+        for ind in &indicators {
+            let (q, v) = sums.get(&(code.to_string(), ind.key.to_string())).copied().unwrap_or((0.0, 0.0));
+            quantities.push(ind.quantity_unit.map(|_| q));
+            values.push(v);
+            let slot = Category::ALL.iter().position(|c| *c == ind.category).unwrap_or(0);
+            category[slot] += v;
+        }
+        let area: Option<f64> = members
+            .iter()
+            .map(|m| coef.region(m).and_then(|r| r.area_km2))
+            .sum::<Option<f64>>();
+        AccountRow {
+            level,
+            code: code.to_string(),
+            name: name.to_string(),
+            prefecture_code: pcode.to_string(),
+            prefecture: pname.to_string(),
+            quantities,
+            gep_cny: values.iter().sum(),
+            values_cny: values,
+            category_cny: category,
+            gdp_cny: members.iter().filter_map(|m| gdp.get(*m)).sum(),
+            population: members.iter().filter_map(|m| population.get(*m)).sum(),
+            area_km2: area,
+        }
+    };
+
+    let mut rows = Vec::new();
+    let mut prefecture_codes: Vec<(String, String)> = Vec::new();
+    for r in coef.regions.iter().filter(|r| inputs.counties.contains(&r.code)) {
+        if !prefecture_codes.iter().any(|(c, _)| *c == r.prefecture_code) {
+            prefecture_codes.push((r.prefecture_code.clone(), r.prefecture.clone()));
+        }
+    }
+    let mut prefecture_rows = Vec::new();
+    for (pcode, pname) in &prefecture_codes {
+        let members: Vec<&str> = coef
+            .regions
+            .iter()
+            .filter(|r| &r.prefecture_code == pcode && inputs.counties.contains(&r.code))
+            .map(|r| r.code.as_str())
+            .collect();
+        let mut county_rows = Vec::new();
+        for m in &members {
+            let region = coef.region(m).ok_or_else(|| Error::Internal(format!("region {m} vanished")))?;
+            county_rows.push(make_row(Level::County, m, &region.name, pcode, pname, &county, &[m]));
+        }
+        let subtotal = make_row(Level::Prefecture, pcode, pname, pcode, pname, &prefecture, &members);
+        // Identity: prefecture (group_by) = Σ its counties, per indicator.
+        for (k, ind) in indicators.iter().enumerate() {
+            let sum: f64 = county_rows.iter().map(|r| r.values_cny[k]).sum();
+            if !close(sum, subtotal.values_cny[k]) {
+                return Err(Error::Internal(format!(
+                    "{pname} {}: prefecture total {} ≠ Σ counties {sum}",
+                    ind.key, subtotal.values_cny[k]
+                )));
+            }
+        }
+        rows.extend(county_rows);
+        prefecture_rows.push(subtotal.clone());
+        rows.push(subtotal);
+    }
+    // Province from the prefectures, checked against the counties.
+    let all_members: Vec<&str> = inputs.counties.iter().map(String::as_str).collect();
+    let mut province_sums = HashMap::new();
+    for (k, ind) in indicators.iter().enumerate() {
+        let q: f64 = prefecture_rows.iter().filter_map(|r| r.quantities[k]).sum();
+        let v: f64 = prefecture_rows.iter().map(|r| r.values_cny[k]).sum();
+        province_sums.insert((coef.manifest.province_code.clone(), ind.key.to_string()), (q, v));
+    }
+    let province = make_row(
+        Level::Province,
+        &coef.manifest.province_code,
+        &coef.manifest.province,
+        &coef.manifest.province_code,
+        &coef.manifest.province,
+        &province_sums,
+        &all_members,
+    );
+    for (k, ind) in indicators.iter().enumerate() {
+        let counties: f64 = rows.iter().filter(|r| r.level == Level::County).map(|r| r.values_cny[k]).sum();
+        if !close(counties, province.values_cny[k]) {
+            return Err(Error::Internal(format!("{}: province {} ≠ Σ counties {counties}", ind.key, province.values_cny[k])));
+        }
+    }
+    rows.push(province);
+    for row in &rows {
+        let sum: f64 = row.values_cny.iter().sum();
+        let by_category: f64 = row.category_cny.iter().sum();
+        if !close(sum, row.gep_cny) || !close(by_category, row.gep_cny) {
+            return Err(Error::Internal(format!("{}: GEP {} ≠ Σ indicators {sum}", row.code, row.gep_cny)));
+        }
+    }
+    Ok(Accounts {
+        year: inputs.year,
+        indicators,
+        lines,
+        rows,
+        warnings,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::account::{compute, testing::inputs};
+    use crate::coefficients::Coefficients;
+
+    #[test]
+    fn three_counties_roll_up_to_taiyuan_and_the_province() {
+        let coef = Coefficients::load(None, false).unwrap();
+        let acc = compute(&inputs(), &coef).unwrap();
+        let counties: Vec<_> = acc.level(super::Level::County).collect();
+        assert_eq!(counties.len(), 3);
+        let taiyuan = acc.level(super::Level::Prefecture).next().unwrap();
+        assert_eq!(taiyuan.code, "140100");
+        let province = acc.province().unwrap();
+        let gep: f64 = counties.iter().map(|r| r.gep_cny).sum();
+        assert!((taiyuan.gep_cny - gep).abs() < 1e-6);
+        assert!((province.gep_cny - gep).abs() < 1e-6);
+        assert_eq!(province.gdp_cny, 9.0e9);
+        // 140105: agriculture 3e8 + fishery 1e6 dominate provisioning.
+        let c105 = counties.iter().find(|r| r.code == "140105").unwrap();
+        assert!(c105.category_cny[0] > 3.01e8);
+        assert!((c105.gep_cny - c105.values_cny.iter().sum::<f64>()).abs() < 1e-6);
+    }
+}

@@ -1,0 +1,332 @@
+//! Stage 3, value: validated [`Inputs`] and [`Coefficients`] → [`Accounts`].
+//! Every indicator produces *lines* in one schema (county, component, input cell, coefficient,
+//! quantity, price, value); `gep` rolls them up to counties, prefectures and the province.
+
+pub mod carbon;
+pub mod gep;
+pub mod products;
+pub mod water_conservation;
+pub mod water_supply;
+
+use polars::prelude::*;
+
+use crate::coefficients::Coefficients;
+use crate::error::{Error, Issues, Result};
+use crate::validate::Inputs;
+
+pub use gep::{Accounts, AccountRow, Level};
+
+/// GEP category of an indicator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Category {
+    /// 物质产品 (provisioning).
+    Provisioning,
+    /// 调节服务 (regulating).
+    Regulating,
+    /// 文化服务 (cultural).
+    Cultural,
+}
+
+impl Category {
+    /// All categories, in book order.
+    pub const ALL: [Category; 3] = [Category::Provisioning, Category::Regulating, Category::Cultural];
+
+    /// Machine key.
+    pub fn key(self) -> &'static str {
+        match self {
+            Category::Provisioning => "provisioning",
+            Category::Regulating => "regulating",
+            Category::Cultural => "cultural",
+        }
+    }
+
+    /// Chinese label.
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Category::Provisioning => "物质产品",
+            Category::Regulating => "调节服务",
+            Category::Cultural => "文化服务",
+        }
+    }
+}
+
+/// One indicator of the GEP account.
+#[derive(Debug)]
+pub struct Indicator {
+    /// Machine key, also the golden-CSV column stem.
+    pub key: &'static str,
+    /// Chinese label.
+    pub label_zh: &'static str,
+    /// English label.
+    pub label_en: &'static str,
+    /// GEP category.
+    pub category: Category,
+    /// Unit of the physical quantity; `None` when the account has only a value.
+    pub quantity_unit: Option<&'static str>,
+    /// Anchor of the formula in docs/methodology.md.
+    pub doc: &'static str,
+}
+
+/// The indicators of this version, in book order. Adding one: a file, an entry here, a golden column.
+pub const INDICATORS: &[Indicator] = &[
+    Indicator { key: "agriculture_products", label_zh: "农业产品", label_en: "Agricultural products", category: Category::Provisioning, quantity_unit: None, doc: "docs/methodology.md#provisioning-products" },
+    Indicator { key: "forestry_products", label_zh: "林业产品", label_en: "Forestry products", category: Category::Provisioning, quantity_unit: None, doc: "docs/methodology.md#provisioning-products" },
+    Indicator { key: "husbandry_products", label_zh: "畜牧业产品", label_en: "Animal husbandry products", category: Category::Provisioning, quantity_unit: None, doc: "docs/methodology.md#provisioning-products" },
+    Indicator { key: "fishery_products", label_zh: "渔业产品", label_en: "Fishery products", category: Category::Provisioning, quantity_unit: None, doc: "docs/methodology.md#provisioning-products" },
+    Indicator { key: "water_supply", label_zh: "水资源供给", label_en: "Water supply", category: Category::Provisioning, quantity_unit: Some("m³"), doc: "docs/methodology.md#water-supply" },
+    Indicator { key: "water_conservation", label_zh: "水源涵养", label_en: "Water conservation", category: Category::Regulating, quantity_unit: Some("m³"), doc: "docs/methodology.md#water-conservation" },
+    Indicator { key: "carbon_sequestration", label_zh: "固碳", label_en: "Carbon sequestration", category: Category::Regulating, quantity_unit: Some("t CO₂"), doc: "docs/methodology.md#carbon-sequestration-and-oxygen-release" },
+    Indicator { key: "oxygen_release", label_zh: "释氧", label_en: "Oxygen release", category: Category::Regulating, quantity_unit: Some("t O₂"), doc: "docs/methodology.md#carbon-sequestration-and-oxygen-release" },
+];
+
+/// The indicator with `key`.
+pub fn indicator(key: &str) -> Option<&'static Indicator> {
+    INDICATORS.iter().find(|i| i.key == key)
+}
+
+/// Columns of a valuation line, in order. Every indicator module returns exactly these.
+pub const LINE_COLUMNS: &[&str] = &[
+    "county_code",
+    "indicator",
+    "component",
+    "source_ref",
+    "input_amount",
+    "input_unit",
+    "coefficient_ref",
+    "coefficient",
+    "coefficient_unit",
+    "method",
+    "quantity",
+    "quantity_unit",
+    "price_key",
+    "price_cny_per_unit",
+    "value_cny",
+];
+
+/// Puts a lazy frame's columns in [`LINE_COLUMNS`] order with their types.
+pub(crate) fn line_select(lf: LazyFrame) -> LazyFrame {
+    lf.select([
+        col("county_code").cast(DataType::String),
+        col("indicator").cast(DataType::String),
+        col("component").cast(DataType::String),
+        col("source_ref").cast(DataType::String),
+        col("input_amount").cast(DataType::Float64),
+        col("input_unit").cast(DataType::String),
+        col("coefficient_ref").cast(DataType::String),
+        col("coefficient").cast(DataType::Float64),
+        col("coefficient_unit").cast(DataType::String),
+        col("method").cast(DataType::String),
+        col("quantity").cast(DataType::Float64),
+        col("quantity_unit").cast(DataType::String),
+        col("price_key").cast(DataType::String),
+        col("price_cny_per_unit").cast(DataType::Float64),
+        col("value_cny").cast(DataType::Float64),
+    ])
+}
+
+/// The prices of the set as a frame: price_key, price_cny_per_unit (carbon per t CO₂).
+fn prices_frame(coef: &Coefficients) -> Result<DataFrame> {
+    let mut keys = Vec::new();
+    let mut values = Vec::new();
+    for (key, price) in &coef.prices {
+        let value = if key == "carbon" {
+            coef.carbon_price_per_t_co2()
+                .ok_or_else(|| Error::Internal(format!("carbon price unit {} not convertible", price.unit)))?
+        } else {
+            price.value
+        };
+        keys.push(key.clone());
+        values.push(value);
+    }
+    Ok(DataFrame::new_infer_height(vec![
+        Column::new("price_key".into(), keys),
+        Column::new("price_cny_per_unit".into(), values),
+    ])?)
+}
+
+/// Joins lines that carry a `price_key` (and no price yet) to the set's prices and computes
+/// value = quantity × price. A key without a price is an error naming the key and the line's cell.
+pub(crate) fn apply_prices(lines: LazyFrame, coef: &Coefficients) -> Result<DataFrame> {
+    let prices = prices_frame(coef)?.lazy();
+    let joined = lines
+        .left_join(prices, col("price_key"), col("price_key"))
+        .with_column((col("quantity") * col("price_cny_per_unit")).alias("value_cny"));
+    let df = line_select(joined).collect()?;
+    let missing = df.column("price_cny_per_unit")?.null_count();
+    if missing > 0 {
+        let keys = df.column("price_key")?.str()?.clone();
+        let refs = df.column("source_ref")?.str()?.clone();
+        let prices = df.column("price_cny_per_unit")?.f64()?.clone();
+        let mut issues = Issues::new();
+        for ((k, r), p) in keys.iter().zip(refs.iter()).zip(prices.iter()) {
+            if p.is_none() {
+                issues.error(
+                    r.unwrap_or_default(),
+                    format!("no price \"{}\" in {}/prices.toml", k.unwrap_or_default(), coef.manifest.name),
+                );
+            }
+        }
+        issues.into_result()?;
+    }
+    Ok(df)
+}
+
+/// Values every indicator and rolls the lines up.
+///
+/// # Errors
+/// [`Error::Invalid`] when a key finds no coefficient (named with the cell it came from);
+/// [`Error::Internal`] when an accounting identity fails.
+pub fn compute(inputs: &Inputs, coef: &Coefficients) -> Result<Accounts> {
+    let mut warnings = Issues::new();
+    let parts = [
+        products::lines(inputs, coef)?,
+        water_supply::lines(inputs, coef)?,
+        water_conservation::lines(inputs, coef)?,
+        carbon::lines(inputs, coef, &mut warnings)?,
+    ];
+    let mut lines = parts[0].clone();
+    for part in &parts[1..] {
+        lines.vstack_mut(part)?;
+    }
+    let lines = lines
+        .lazy()
+        .sort(["county_code", "indicator", "component"], SortMultipleOptions::default().with_maintain_order(true))
+        .collect()?;
+    gep::roll_up(inputs, coef, lines, warnings)
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    //! A hand-computable 3-county case shared by the indicator tests.
+    use super::*;
+    use crate::validate::{Inputs, InputFile};
+
+    /// Three Taiyuan counties with round numbers.
+    pub fn inputs() -> Inputs {
+        let land = df!(
+            "county_code" => ["140105", "140105", "140106", "140107"],
+            "land_class" => ["乔木林地", "天然牧草地", "旱地", "灌木林地"],
+            "area_ha" => [100.0, 50.0, 200.0, 10.0],
+            "source_ref" => ["t [土地利用!C5]", "t [土地利用!D5]", "t [土地利用!E6]", "t [土地利用!F7]"],
+        )
+        .unwrap();
+        let forest = df!(
+            "county_code" => ["140105", "140106"],
+            "forest_type" => ["油松", "其他松类"],
+            "area_ha" => [100.0, 20.0],
+            "stock_m3" => [5000.0, 600.0],
+            "growth_m3" => [Some(150.0), Some(30.0)],
+            "source_ref" => ["t [森林资源!A5:F5]", "t [森林资源!A6:F6]"],
+        )
+        .unwrap();
+        let previous = df!(
+            "county_code" => ["140105"],
+            "forest_type" => ["油松"],
+            "area_ha" => [90.0],
+            "stock_m3" => [4400.0],
+            "growth_m3" => [None::<f64>],
+            "source_ref" => ["t [森林资源(上年)!A5:F5]"],
+        )
+        .unwrap();
+        let water = df!(
+            "county_code" => ["140105", "140105", "140106"],
+            "sector" => ["agriculture", "household", "industry"],
+            "volume_m3" => [1_000_000.0, 200_000.0, 50_000.0],
+            "source_ref" => ["t [供水!F5]", "t [供水!H5]", "t [供水!G6]"],
+        )
+        .unwrap();
+        let economy = df!(
+            "county_code" => ["140105", "140105", "140106", "140107"],
+            "item" => ["agriculture_output_cny", "fishery_output_cny", "forestry_output_cny", "gdp_cny"],
+            "amount" => [3.0e8, 1.0e6, 2.0e6, 9.0e9],
+            "source_ref" => ["t [经济社会!E5]", "t [经济社会!H5]", "t [经济社会!F6]", "t [经济社会!D7]"],
+        )
+        .unwrap();
+        Inputs {
+            year: 2021,
+            counties: vec!["140105".into(), "140106".into(), "140107".into()],
+            land,
+            forest,
+            forest_previous: Some((2020, previous)),
+            water_use: water,
+            economy,
+            files: vec![InputFile { name: "t".into(), path: "t".into(), sha256: String::new(), bytes: 0 }],
+            warnings: Issues::new(),
+        }
+    }
+
+    /// Sum of `value_cny` (or `quantity`) of the lines of `indicator` for `county`.
+    pub fn total(lines: &DataFrame, county: &str, indicator: &str, column: &str) -> f64 {
+        let codes = lines.column("county_code").unwrap().str().unwrap().clone();
+        let inds = lines.column("indicator").unwrap().str().unwrap().clone();
+        let values = lines.column(column).unwrap().f64().unwrap().clone();
+        codes
+            .iter()
+            .zip(inds.iter())
+            .zip(values.iter())
+            .filter(|((c, i), _)| *c == Some(county) && *i == Some(indicator))
+            .map(|(_, v)| v.unwrap_or(0.0))
+            .sum()
+    }
+}
+
+/// The crosswalk as a frame: land_class → valuation_class.
+pub(crate) fn crosswalk_frame(coef: &Coefficients) -> Result<DataFrame> {
+    Ok(DataFrame::new_infer_height(vec![
+        Column::new(
+            "land_class".into(),
+            coef.land_classes.iter().map(|c| c.land_class.clone()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "valuation_class".into(),
+            coef.land_classes.iter().map(|c| c.valuation_class.clone()).collect::<Vec<_>>(),
+        ),
+    ])?)
+}
+
+/// The per-hectare rates of one indicator: valuation_class → rate (engine unit), its reference.
+pub(crate) fn rates_frame(coef: &Coefficients, indicator: &str) -> Result<DataFrame> {
+    let rates: Vec<_> = coef.rates.iter().filter(|r| r.indicator == indicator).collect();
+    Ok(DataFrame::new_infer_height(vec![
+        Column::new("valuation_class".into(), rates.iter().map(|r| r.valuation_class.clone()).collect::<Vec<_>>()),
+        Column::new("rate".into(), rates.iter().map(|r| r.rate_base).collect::<Vec<_>>()),
+        Column::new(
+            "rate_ref".into(),
+            rates
+                .iter()
+                .map(|r| format!("service_rates.csv: {}/{} = {} {} [{}]", r.valuation_class, r.indicator, r.rate, r.unit, r.status))
+                .collect::<Vec<_>>(),
+        ),
+    ])?)
+}
+
+/// Land lines joined to the crosswalk and to the rates of `indicator`; a class or valuation
+/// class without a coefficient is an error naming it and the cell it came from.
+pub(crate) fn land_with_rates(inputs: &Inputs, coef: &Coefficients, indicator: &str) -> Result<DataFrame> {
+    let df = inputs
+        .land
+        .clone()
+        .lazy()
+        .left_join(crosswalk_frame(coef)?.lazy(), col("land_class"), col("land_class"))
+        .left_join(rates_frame(coef, indicator)?.lazy(), col("valuation_class"), col("valuation_class"))
+        .collect()?;
+    if df.column("rate")?.null_count() > 0 {
+        let mut issues = Issues::new();
+        let classes = df.column("land_class")?.str()?.clone();
+        let vclasses = df.column("valuation_class")?.str()?.clone();
+        let refs = df.column("source_ref")?.str()?.clone();
+        let rates = df.column("rate")?.f64()?.clone();
+        for (((c, v), r), rate) in classes.iter().zip(vclasses.iter()).zip(refs.iter()).zip(rates.iter()) {
+            if rate.is_some() {
+                continue;
+            }
+            let message = match v {
+                None => format!("land class \"{}\" has no valuation class in land_classes.csv", c.unwrap_or_default()),
+                Some(v) => format!("no {indicator} rate for valuation class \"{v}\" in service_rates.csv"),
+            };
+            issues.error(r.unwrap_or_default(), message);
+        }
+        issues.into_result()?;
+    }
+    Ok(df)
+}

@@ -1,0 +1,91 @@
+//! Command line: clap definitions of `gep run`, `gep check` and `gep coefficients`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// County-level GEP accounts from yearly statistics workbooks.
+#[derive(Debug, Parser)]
+#[command(name = "gep", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Read, validate and value workbooks; write the account book.
+    ///
+    /// Example: gep run --data 2021.xlsx --coefficients coefficients/shanxi --out accounts-2021.xlsx
+    /// Without --data, runs the built-in synthetic Shanxi demo workbook.
+    Run(RunArgs),
+    /// Validate workbooks and the coefficient set without computing; list every problem.
+    ///
+    /// Example: gep check 2021.xlsx
+    Check(CheckArgs),
+    /// Work with a coefficient set.
+    #[command(subcommand)]
+    Coefficients(CoefficientsCommand),
+}
+
+/// Options shared by `run` and `check`.
+#[derive(Debug, Args, Clone)]
+pub struct InputArgs {
+    /// Coefficient set folder (default: the built-in Shanxi set, same as coefficients/shanxi).
+    #[arg(long, value_name = "DIR")]
+    pub coefficients: Option<PathBuf>,
+    /// Accounting year (default: read from the workbook titles or a 年份 cell).
+    #[arg(long)]
+    pub year: Option<i32>,
+    /// Account only these counties: comma-separated code prefixes (1401 = 太原市, 140521 = one county).
+    #[arg(long, value_delimiter = ',', value_name = "CODES")]
+    pub only: Vec<String>,
+    /// Treat a coefficient file changed since its manifest version as an error.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+/// `gep run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Yearly statistics workbook (xlsx, xls, xlsb, ods); repeat for several (e.g. one per prefecture).
+    #[arg(long, value_name = "WORKBOOK")]
+    pub data: Vec<PathBuf>,
+    /// Account book to write (default: gep-accounts-<year>.xlsx in the current folder).
+    #[arg(long, value_name = "BOOK.xlsx")]
+    pub out: Option<PathBuf>,
+    /// Also write tidy CSV tables (accounts.csv, lines.csv) into this folder.
+    #[arg(long, value_name = "DIR")]
+    pub csv: Option<PathBuf>,
+    /// Inputs and coefficients.
+    #[command(flatten)]
+    pub input: InputArgs,
+}
+
+/// `gep check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Workbooks to check (none: check the built-in demo workbook).
+    #[arg(value_name = "WORKBOOK")]
+    pub data: Vec<PathBuf>,
+    /// Inputs and coefficients.
+    #[command(flatten)]
+    pub input: InputArgs,
+}
+
+/// `gep coefficients …`.
+#[derive(Debug, Subcommand)]
+pub enum CoefficientsCommand {
+    /// Load and validate a coefficient set; report problems with file and line.
+    Check {
+        /// The set's folder.
+        dir: PathBuf,
+    },
+    /// Record the current SHA-256 of every file in manifest.toml (an edit made on purpose).
+    Rehash {
+        /// The set's folder.
+        dir: PathBuf,
+    },
+}

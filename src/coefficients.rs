@@ -1,0 +1,826 @@
+//! Stage 0, coefficients: a coefficient set folder (manifest.toml, regions.csv,
+//! land_classes.csv, service_rates.csv, forest_types.csv, prices.toml) → typed, validated
+//! [`Coefficients`], each value with unit, year and source; every problem reported with file and line.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::{Error, Issues, Result};
+use crate::read::sha256_hex;
+
+/// Files of a coefficient set, in the order they are loaded.
+pub const FILES: &[&str] = &[
+    "regions.csv",
+    "land_classes.csv",
+    "service_rates.csv",
+    "forest_types.csv",
+    "prices.toml",
+];
+
+/// The default Shanxi set, embedded so that `gep run` works from any folder.
+pub const EMBEDDED_SHANXI: &[(&str, &str)] = &[
+    ("manifest.toml", include_str!("../coefficients/shanxi/manifest.toml")),
+    ("regions.csv", include_str!("../coefficients/shanxi/regions.csv")),
+    ("land_classes.csv", include_str!("../coefficients/shanxi/land_classes.csv")),
+    ("service_rates.csv", include_str!("../coefficients/shanxi/service_rates.csv")),
+    ("forest_types.csv", include_str!("../coefficients/shanxi/forest_types.csv")),
+    ("prices.toml", include_str!("../coefficients/shanxi/prices.toml")),
+];
+
+/// Evidence grade of a coefficient (methodology.md legend).
+pub const STATUSES: &[&str] = &["V", "V2", "V-low", "D", "U"];
+
+/// Price keys the accounts of this version need.
+pub const REQUIRED_PRICES: &[(&str, &[&str])] = &[
+    ("water_agriculture", &["元/m3"]),
+    ("water_industry", &["元/m3"]),
+    ("water_household", &["元/m3"]),
+    ("water_ecology", &["元/m3"]),
+    ("reservoir_storage", &["元/m3"]),
+    ("carbon", &["元/tc", "元/tco2"]),
+    ("oxygen", &["元/to2", "元/t"]),
+];
+
+/// Rate-based indicators and the units their per-hectare rates may be written in,
+/// with the factor to the engine's unit (m³/ha/yr; t C/ha/yr).
+pub const RATE_UNITS: &[(&str, &[(&str, f64)])] = &[
+    (
+        "water_conservation",
+        &[("m3/ha/yr", 1.0), ("mm/yr", 10.0), ("m3/km2/yr", 0.01)],
+    ),
+    (
+        "carbon_sequestration",
+        &[
+            ("tc/ha/yr", 1.0),
+            ("gc/m2/yr", 0.01),
+            ("tco2/ha/yr", 12.0 / 44.0),
+        ],
+    ),
+];
+
+/// Identity, versions and switches of a coefficient set.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    /// Short name (`shanxi`).
+    pub name: String,
+    /// Human title.
+    pub title: String,
+    /// Version of the set; bumped when a value changes.
+    pub version: String,
+    /// Province covered.
+    pub province: String,
+    /// Province code (`140000`).
+    pub province_code: String,
+    /// Year whose prices the set is meant to represent.
+    pub price_base_year: i32,
+    /// Currency unit of prices.
+    pub currency: String,
+    /// Who maintains it.
+    #[serde(default)]
+    pub authors: Vec<String>,
+    /// Method switches.
+    pub switches: Switches,
+    /// SHA-256 of each file when the version was made.
+    pub files: BTreeMap<String, String>,
+}
+
+/// Method choices that sources disagree on (methodology §9), made explicit.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Switches {
+    /// `gross_output` (总产值) or `value_added` (增加值) for agriculture/forestry/husbandry/fishery.
+    pub provisioning_basis: String,
+    /// Whether oxygen release is a GEP line.
+    pub include_oxygen: bool,
+}
+
+/// A county-level unit of the province.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Region {
+    /// 6-digit code.
+    pub code: String,
+    /// Name.
+    pub name: String,
+    /// 6-digit prefecture code (xx00).
+    pub prefecture_code: String,
+    /// Prefecture name.
+    pub prefecture: String,
+    /// 市辖区 / 县级市 / 县.
+    pub kind: String,
+    /// Administrative land area, when published.
+    pub area_km2: Option<f64>,
+    /// Where the area comes from.
+    #[serde(default)]
+    pub area_source: String,
+}
+
+/// One row of the land-class crosswalk.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LandClass {
+    /// Class name as written in workbooks (三调 name).
+    pub land_class: String,
+    /// 1 = first-level, 2 = second-level.
+    pub level: u8,
+    /// First-level parent of a second-level class.
+    #[serde(default)]
+    pub parent: String,
+    /// Valuation class used to look up rates.
+    pub valuation_class: String,
+    /// Remarks.
+    #[serde(default)]
+    pub note: String,
+}
+
+/// A per-hectare service rate.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rate {
+    /// Valuation class.
+    pub valuation_class: String,
+    /// Indicator key.
+    pub indicator: String,
+    /// Value as written.
+    pub rate: f64,
+    /// Unit as written.
+    pub unit: String,
+    /// Year of the source data.
+    pub year: String,
+    /// SX, LP, TH, N or other.
+    pub scope: String,
+    /// Citation.
+    pub source: String,
+    /// Evidence grade.
+    pub status: String,
+    /// Set on load: the rate in the engine's unit (m³/ha/yr or t C/ha/yr).
+    #[serde(skip)]
+    pub rate_base: f64,
+}
+
+/// Volume → biomass → carbon parameters of one forest type (优势树种组).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ForestType {
+    /// Name as written in workbooks.
+    pub forest_type: String,
+    /// `bef_continuous` (B = a·V/A + b per ha, roots included) or `bcef` (V·BCEF·(1+R)).
+    pub method: String,
+    /// Slope a of the continuous BEF function (t/m³).
+    pub a: Option<f64>,
+    /// Intercept b of the continuous BEF function (t/ha).
+    pub b: Option<f64>,
+    /// Biomass conversion and expansion factor (t/m³).
+    pub bcef: Option<f64>,
+    /// Root:shoot ratio R.
+    pub root_shoot: Option<f64>,
+    /// Carbon fraction of dry biomass (t C/t).
+    pub carbon_fraction: f64,
+    /// Scope of the sources.
+    pub scope: String,
+    /// Citation.
+    pub source: String,
+    /// Evidence grade.
+    pub status: String,
+}
+
+/// A unit price.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Price {
+    /// Value as written.
+    pub value: f64,
+    /// Unit as written (`元/m³`, `元/t CO2`).
+    pub unit: String,
+    /// Price year.
+    pub year: i32,
+    /// SX, N, other.
+    pub scope: String,
+    /// Citation.
+    pub source: String,
+    /// Evidence grade.
+    pub status: String,
+    /// Remarks (why this value, caveats).
+    #[serde(default)]
+    pub note: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PricesFile {
+    prices: BTreeMap<String, Price>,
+}
+
+/// A loaded, validated coefficient set.
+#[derive(Debug, Clone)]
+pub struct Coefficients {
+    /// Folder it came from (`None` for the embedded default).
+    pub dir: Option<PathBuf>,
+    /// Identity, version, switches.
+    pub manifest: Manifest,
+    /// County-level units.
+    pub regions: Vec<Region>,
+    /// Land-class crosswalk.
+    pub land_classes: Vec<LandClass>,
+    /// Per-hectare rates.
+    pub rates: Vec<Rate>,
+    /// Forest-type parameters.
+    pub forest_types: Vec<ForestType>,
+    /// Unit prices by key.
+    pub prices: BTreeMap<String, Price>,
+    /// SHA-256 of the whole set (manifest and files, in order).
+    pub set_sha256: String,
+    /// Files whose hash differs from the manifest.
+    pub modified_files: Vec<String>,
+    /// Warnings found while loading.
+    pub warnings: Issues,
+}
+
+/// Reads one file of a set, from disk or from the embedded default.
+fn file_text(dir: Option<&Path>, name: &str) -> Result<String> {
+    match dir {
+        Some(d) => {
+            let path = d.join(name);
+            std::fs::read_to_string(&path).map_err(|e| Error::io(path, e))
+        }
+        None => Ok(EMBEDDED_SHANXI
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, t)| (*t).to_string())
+            .unwrap_or_default()),
+    }
+}
+
+/// Normalises a unit string for comparison: no spaces, ASCII lower case, ³ → 3.
+pub fn unit_key(unit: &str) -> String {
+    crate::schema::to_half_width(unit)
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '·')
+        .map(|c| match c {
+            '³' => '3',
+            '²' | '₂' => '2',
+            c => c.to_ascii_lowercase(),
+        })
+        .collect()
+}
+
+fn parse_csv<T: for<'de> Deserialize<'de>>(
+    text: &str,
+    file: &str,
+    expected: &[&str],
+    issues: &mut Issues,
+) -> Vec<(u64, T)> {
+    let mut reader = csv::ReaderBuilder::new()
+        .comment(Some(b'#'))
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    match reader.headers() {
+        Ok(h) => {
+            for name in h.iter() {
+                if !expected.contains(&name) {
+                    issues.error(
+                        format!("{file}:1"),
+                        format!("unknown column \"{name}\" (expected {})", expected.join(", ")),
+                    );
+                }
+            }
+            for name in expected {
+                if !h.iter().any(|x| x == *name) && !name.starts_with('?') {
+                    issues.error(format!("{file}:1"), format!("missing column \"{name}\""));
+                }
+            }
+        }
+        Err(e) => issues.error(file, format!("cannot read header: {e}")),
+    }
+    let mut out = Vec::new();
+    for result in reader.deserialize::<T>() {
+        match result {
+            Ok(row) => out.push((0, row)),
+            Err(e) => {
+                let line = e.position().map_or(0, |p| p.line());
+                issues.error(format!("{file}:{line}"), format!("{}", csv_error_text(&e)));
+            }
+        }
+    }
+    // Recover line numbers: the csv reader skips comments, so number the data lines here.
+    let mut data_lines = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+        .map(|(i, _)| i as u64 + 1)
+        .skip(1);
+    for item in &mut out {
+        item.0 = data_lines.next().unwrap_or(0);
+    }
+    out
+}
+
+fn csv_error_text(e: &csv::Error) -> String {
+    match e.kind() {
+        csv::ErrorKind::Deserialize { err, .. } => {
+            let field = err
+                .field()
+                .map(|f| format!("field {}: ", f + 1))
+                .unwrap_or_default();
+            format!("{field}{}", err.kind())
+        }
+        _ => e.to_string(),
+    }
+}
+
+fn toml_location(file: &str, text: &str, e: &toml::de::Error) -> String {
+    match e.span() {
+        Some(span) => {
+            let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+            format!("{file}:{line}")
+        }
+        None => file.to_string(),
+    }
+}
+
+impl Coefficients {
+    /// Loads and validates a set from `dir`, or the embedded Shanxi set when `dir` is `None`.
+    ///
+    /// `strict` turns "file modified since the manifest's version" into an error.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] listing every problem with file and line; [`Error::Io`] when a file
+    /// cannot be read.
+    pub fn load(dir: Option<&Path>, strict: bool) -> Result<Self> {
+        let mut issues = Issues::new();
+        let manifest_text = file_text(dir, "manifest.toml")?;
+        let manifest: Option<Manifest> = match toml::from_str(&manifest_text) {
+            Ok(m) => Some(m),
+            Err(e) => {
+                issues.error(
+                    toml_location("manifest.toml", &manifest_text, &e),
+                    e.message().to_string(),
+                );
+                None
+            }
+        };
+        let mut texts = BTreeMap::new();
+        for name in FILES {
+            texts.insert(*name, file_text(dir, name)?);
+        }
+        let mut set_hasher_input = manifest_text.clone().into_bytes();
+        let mut modified_files = Vec::new();
+        for name in FILES {
+            let text = &texts[name];
+            set_hasher_input.extend_from_slice(text.as_bytes());
+            let actual = sha256_hex(text.as_bytes());
+            if let Some(m) = &manifest {
+                match m.files.get(*name) {
+                    Some(recorded) if recorded == &actual => {}
+                    Some(_) => {
+                        modified_files.push((*name).to_string());
+                        let message = format!(
+                            "modified since version {} (SHA-256 differs from manifest.toml; run `gep coefficients rehash` to record an edit on purpose)",
+                            m.version
+                        );
+                        if strict {
+                            issues.error(*name, message);
+                        } else {
+                            issues.warning(*name, message);
+                        }
+                    }
+                    None => issues.error("manifest.toml", format!("[files] has no entry for {name}")),
+                }
+            }
+        }
+        if let Some(m) = &manifest {
+            for key in m.files.keys() {
+                if !FILES.contains(&key.as_str()) {
+                    issues.error("manifest.toml", format!("[files] lists unknown file \"{key}\""));
+                }
+            }
+            if !["gross_output", "value_added"].contains(&m.switches.provisioning_basis.as_str()) {
+                issues.error(
+                    "manifest.toml",
+                    format!(
+                        "switches.provisioning_basis must be \"gross_output\" or \"value_added\", found \"{}\"",
+                        m.switches.provisioning_basis
+                    ),
+                );
+            }
+        }
+        let regions = load_regions(&texts["regions.csv"], &mut issues);
+        let land_classes = load_land_classes(&texts["land_classes.csv"], &mut issues);
+        let rates = load_rates(&texts["service_rates.csv"], &land_classes, &mut issues);
+        let forest_types = load_forest_types(&texts["forest_types.csv"], &mut issues);
+        let prices = load_prices(&texts["prices.toml"], &mut issues);
+        let warnings = issues.into_result()?;
+        let Some(manifest) = manifest else {
+            return Err(Error::Internal("manifest missing without an error".into()));
+        };
+        Ok(Coefficients {
+            dir: dir.map(Path::to_path_buf),
+            manifest,
+            regions,
+            land_classes,
+            rates,
+            forest_types,
+            prices,
+            set_sha256: sha256_hex(&set_hasher_input),
+            modified_files,
+            warnings,
+        })
+    }
+
+    /// Where the set came from, for messages and the About sheet.
+    pub fn origin(&self) -> String {
+        match &self.dir {
+            Some(d) => d.display().to_string(),
+            None => format!("built-in {}", self.manifest.name),
+        }
+    }
+
+    /// The region with `code`.
+    pub fn region(&self, code: &str) -> Option<&Region> {
+        self.regions.iter().find(|r| r.code == code)
+    }
+
+    /// The crosswalk row of a land class as written in a workbook.
+    pub fn land_class(&self, name: &str) -> Option<&LandClass> {
+        let key = crate::schema::normalise_header(name).0;
+        self.land_classes
+            .iter()
+            .find(|c| crate::schema::normalise_header(&c.land_class).0 == key)
+    }
+
+    /// The parameters of a forest type as written in a workbook.
+    pub fn forest_type(&self, name: &str) -> Option<&ForestType> {
+        let key = crate::schema::normalise_header(name).0;
+        self.forest_types
+            .iter()
+            .find(|t| crate::schema::normalise_header(&t.forest_type).0 == key)
+    }
+
+    /// A price by key.
+    pub fn price(&self, key: &str) -> Option<&Price> {
+        self.prices.get(key)
+    }
+
+    /// Price per t CO₂ of the `carbon` price, whatever unit it is written in.
+    pub fn carbon_price_per_t_co2(&self) -> Option<f64> {
+        let p = self.price("carbon")?;
+        match unit_key(&p.unit).as_str() {
+            "元/tco2" => Some(p.value),
+            "元/tc" => Some(p.value * 12.0 / 44.0),
+            _ => None,
+        }
+    }
+}
+
+fn check_status(status: &str, at: &str, issues: &mut Issues) {
+    if !STATUSES.contains(&status) {
+        issues.error(
+            at,
+            format!("status \"{status}\" is not one of {}", STATUSES.join(", ")),
+        );
+    }
+}
+
+fn load_regions(text: &str, issues: &mut Issues) -> Vec<Region> {
+    const FILE: &str = "regions.csv";
+    let rows: Vec<(u64, Region)> = parse_csv(
+        text,
+        FILE,
+        &["code", "name", "prefecture_code", "prefecture", "kind", "area_km2", "area_source"],
+        issues,
+    );
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::new();
+    for (line, r) in rows {
+        let at = format!("{FILE}:{line}");
+        let six = |s: &str| s.len() == 6 && s.chars().all(|c| c.is_ascii_digit());
+        if !six(&r.code) || r.code.ends_with("00") {
+            issues.error(&at, format!("code \"{}\" is not a 6-digit county code", r.code));
+        }
+        if !six(&r.prefecture_code) || !r.prefecture_code.ends_with("00") || r.code.get(..4) != r.prefecture_code.get(..4) {
+            issues.error(
+                &at,
+                format!("prefecture_code \"{}\" does not match county {}", r.prefecture_code, r.code),
+            );
+        }
+        if let Some(a) = r.area_km2 {
+            if !(a > 0.0 && a < 100_000.0) {
+                issues.error(&at, format!("area_km2 {a} out of range (0, 100000)"));
+            }
+            if r.area_source.is_empty() {
+                issues.error(&at, "area_km2 given without area_source");
+            }
+        }
+        if !seen.insert(r.code.clone()) {
+            issues.error(&at, format!("code {} listed twice", r.code));
+        }
+        out.push(r);
+    }
+    if out.is_empty() {
+        issues.error(FILE, "no regions");
+    }
+    out
+}
+
+fn load_land_classes(text: &str, issues: &mut Issues) -> Vec<LandClass> {
+    const FILE: &str = "land_classes.csv";
+    let rows: Vec<(u64, LandClass)> = parse_csv(
+        text,
+        FILE,
+        &["land_class", "level", "parent", "valuation_class", "note"],
+        issues,
+    );
+    let names: BTreeSet<String> = rows.iter().map(|(_, c)| c.land_class.clone()).collect();
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::new();
+    for (line, c) in rows {
+        let at = format!("{FILE}:{line}");
+        if !seen.insert(crate::schema::normalise_header(&c.land_class).0) {
+            issues.error(&at, format!("land class \"{}\" listed twice", c.land_class));
+        }
+        match c.level {
+            1 if !c.parent.is_empty() => {
+                issues.error(&at, "a first-level class has no parent")
+            }
+            2 if !names.contains(&c.parent) => issues.error(
+                &at,
+                format!("parent \"{}\" of \"{}\" is not a listed class", c.parent, c.land_class),
+            ),
+            1 | 2 => {}
+            other => issues.error(&at, format!("level must be 1 or 2, found {other}")),
+        }
+        if c.valuation_class.is_empty() {
+            issues.error(&at, "valuation_class is empty");
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn load_rates(text: &str, classes: &[LandClass], issues: &mut Issues) -> Vec<Rate> {
+    const FILE: &str = "service_rates.csv";
+    let rows: Vec<(u64, Rate)> = parse_csv(
+        text,
+        FILE,
+        &["valuation_class", "indicator", "rate", "unit", "year", "scope", "source", "status"],
+        issues,
+    );
+    let valuation_classes: BTreeSet<&str> =
+        classes.iter().map(|c| c.valuation_class.as_str()).collect();
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::new();
+    for (line, mut r) in rows {
+        let at = format!("{FILE}:{line}");
+        let Some((_, units)) = RATE_UNITS.iter().find(|(k, _)| *k == r.indicator) else {
+            issues.error(
+                &at,
+                format!(
+                    "unknown indicator \"{}\" (rate-based indicators: {})",
+                    r.indicator,
+                    RATE_UNITS.iter().map(|u| u.0).collect::<Vec<_>>().join(", ")
+                ),
+            );
+            continue;
+        };
+        match units.iter().find(|(u, _)| *u == unit_key(&r.unit)) {
+            Some((_, factor)) => r.rate_base = r.rate * factor,
+            None => issues.error(
+                &at,
+                format!(
+                    "unit \"{}\" not accepted for {} (use one of {})",
+                    r.unit,
+                    r.indicator,
+                    units.iter().map(|u| u.0).collect::<Vec<_>>().join(", ")
+                ),
+            ),
+        }
+        let max = if r.indicator == "water_conservation" { 20_000.0 } else { 50.0 };
+        if !(0.0..=max).contains(&r.rate_base) {
+            issues.error(&at, format!("rate {} {} out of range [0, {max}] per ha", r.rate, r.unit));
+        }
+        if !valuation_classes.contains(r.valuation_class.as_str()) {
+            issues.error(
+                &at,
+                format!("valuation class \"{}\" is not used in land_classes.csv", r.valuation_class),
+            );
+        }
+        if r.source.trim().is_empty() {
+            issues.error(&at, "source is empty: say where the value comes from, or that none was found");
+        }
+        check_status(&r.status, &at, issues);
+        if !seen.insert((r.valuation_class.clone(), r.indicator.clone())) {
+            issues.error(
+                &at,
+                format!("{} / {} listed twice", r.valuation_class, r.indicator),
+            );
+        }
+        out.push(r);
+    }
+    for (indicator, _) in RATE_UNITS {
+        for class in &valuation_classes {
+            if !seen.contains(&((*class).to_string(), (*indicator).to_string())) {
+                issues.error(
+                    FILE,
+                    format!("no {indicator} rate for valuation class \"{class}\" (write 0 with a source note if it provides none)"),
+                );
+            }
+        }
+    }
+    out
+}
+
+fn load_forest_types(text: &str, issues: &mut Issues) -> Vec<ForestType> {
+    const FILE: &str = "forest_types.csv";
+    let rows: Vec<(u64, ForestType)> = parse_csv(
+        text,
+        FILE,
+        &[
+            "forest_type", "method", "a", "b", "bcef", "root_shoot", "carbon_fraction", "scope",
+            "source", "status",
+        ],
+        issues,
+    );
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::new();
+    for (line, t) in rows {
+        let at = format!("{FILE}:{line}");
+        match t.method.as_str() {
+            "bef_continuous" => {
+                if !matches!(t.a, Some(a) if a > 0.0 && a < 3.0) || !matches!(t.b, Some(b) if (0.0..200.0).contains(&b)) {
+                    issues.error(&at, "bef_continuous needs a in (0, 3) t/m³ and b in [0, 200) t/ha");
+                }
+            }
+            "bcef" => {
+                if !matches!(t.bcef, Some(v) if v > 0.0 && v < 5.0) || !matches!(t.root_shoot, Some(r) if (0.0..2.0).contains(&r)) {
+                    issues.error(&at, "bcef needs bcef in (0, 5) t/m³ and root_shoot in [0, 2)");
+                }
+            }
+            other => issues.error(
+                &at,
+                format!("method \"{other}\" is not bef_continuous or bcef"),
+            ),
+        }
+        if !(0.3..=0.6).contains(&t.carbon_fraction) {
+            issues.error(&at, format!("carbon_fraction {} out of range [0.3, 0.6]", t.carbon_fraction));
+        }
+        if t.source.trim().is_empty() {
+            issues.error(&at, "source is empty");
+        }
+        check_status(&t.status, &at, issues);
+        if !seen.insert(crate::schema::normalise_header(&t.forest_type).0) {
+            issues.error(&at, format!("forest type \"{}\" listed twice", t.forest_type));
+        }
+        out.push(t);
+    }
+    out
+}
+
+fn load_prices(text: &str, issues: &mut Issues) -> BTreeMap<String, Price> {
+    const FILE: &str = "prices.toml";
+    let parsed: PricesFile = match toml::from_str(text) {
+        Ok(p) => p,
+        Err(e) => {
+            issues.error(toml_location(FILE, text, &e), e.message().to_string());
+            return BTreeMap::new();
+        }
+    };
+    let line_of = |key: &str| {
+        let header = format!("[prices.{key}]");
+        text.lines()
+            .position(|l| l.trim() == header)
+            .map_or(FILE.to_string(), |i| format!("{FILE}:{}", i + 1))
+    };
+    for (key, price) in &parsed.prices {
+        let at = line_of(key);
+        match REQUIRED_PRICES.iter().find(|(k, _)| k == key) {
+            None => issues.error(
+                &at,
+                format!(
+                    "unknown price key \"{key}\" (known: {})",
+                    REQUIRED_PRICES.iter().map(|p| p.0).collect::<Vec<_>>().join(", ")
+                ),
+            ),
+            Some((_, units)) => {
+                if !units.contains(&unit_key(&price.unit).as_str()) {
+                    issues.error(
+                        &at,
+                        format!("unit \"{}\" not accepted for {key} (use {})", price.unit, units.join(" or ")),
+                    );
+                }
+            }
+        }
+        if !(price.value > 0.0 && price.value < 1e6) {
+            issues.error(&at, format!("value {} out of range (0, 1e6)", price.value));
+        }
+        if price.source.trim().is_empty() {
+            issues.error(&at, "source is empty");
+        }
+        check_status(&price.status, &at, issues);
+    }
+    for (key, _) in REQUIRED_PRICES {
+        if !parsed.prices.contains_key(*key) {
+            issues.error(FILE, format!("missing price [prices.{key}]"));
+        }
+    }
+    parsed.prices
+}
+
+/// Records the current SHA-256 of every file in `dir/manifest.toml` (an edit made on purpose).
+///
+/// The `[files]` table must be the last table of the manifest; it is rewritten in place.
+///
+/// # Errors
+/// [`Error::Io`] when a file cannot be read or the manifest written; [`Error::Invalid`] when the
+/// manifest has no `[files]` table.
+pub fn rehash(dir: &Path) -> Result<Vec<(String, String)>> {
+    let manifest_path = dir.join("manifest.toml");
+    let text = std::fs::read_to_string(&manifest_path).map_err(|e| Error::io(&manifest_path, e))?;
+    let Some(pos) = text.find("\n[files]") else {
+        let mut issues = Issues::new();
+        issues.error("manifest.toml", "no [files] table to rewrite");
+        issues.into_result()?;
+        return Ok(Vec::new());
+    };
+    let mut out = text[..pos].to_string();
+    out.push_str("\n[files]\n");
+    let mut hashes = Vec::new();
+    for name in FILES {
+        let path = dir.join(name);
+        let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
+        let hash = sha256_hex(&bytes);
+        out.push_str(&format!("\"{name}\" = \"{hash}\"\n"));
+        hashes.push(((*name).to_string(), hash));
+    }
+    crate::write_atomically(&manifest_path, |f| {
+        use std::io::Write as _;
+        f.write_all(out.as_bytes())
+    })?;
+    Ok(hashes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_shanxi_set_loads_without_warnings() {
+        let c = Coefficients::load(None, true).unwrap();
+        assert_eq!(c.regions.len(), 117);
+        assert!(c.modified_files.is_empty());
+        assert!(c.price("carbon").is_some());
+        assert!(c.land_class("乔木林地").is_some());
+        assert!(c.forest_type("油松").is_some());
+    }
+
+    #[test]
+    fn carbon_price_converts_between_t_c_and_t_co2() {
+        let mut c = Coefficients::load(None, false).unwrap();
+        let p = c.prices.get_mut("carbon").unwrap();
+        p.unit = "元/t C".into();
+        p.value = 440.0;
+        assert!((c.carbon_price_per_t_co2().unwrap() - 120.0).abs() < 1e-9);
+        let p = c.prices.get_mut("carbon").unwrap();
+        p.unit = "元/t CO₂".into();
+        assert!((c.carbon_price_per_t_co2().unwrap() - 440.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn rate_units_convert_to_engine_units() {
+        let classes = vec![LandClass {
+            land_class: "乔木林地".into(),
+            level: 2,
+            parent: String::new(),
+            valuation_class: "forest".into(),
+            note: String::new(),
+        }];
+        let text = "valuation_class,indicator,rate,unit,year,scope,source,status\n\
+                    forest,water_conservation,63.75,mm/yr,2017,TH,x,D\n\
+                    forest,carbon_sequestration,390.1,g C/m2/yr,2015,SX,y,V\n";
+        let mut issues = Issues::new();
+        let rates = load_rates(text, &classes, &mut issues);
+        assert!(!issues.has_errors(), "{issues:?}");
+        assert!((rates[0].rate_base - 637.5).abs() < 1e-9);
+        assert!((rates[1].rate_base - 3.901).abs() < 1e-9);
+    }
+
+    #[test]
+    fn missing_rate_coverage_and_bad_units_name_file_and_line() {
+        let classes = vec![LandClass {
+            land_class: "草地".into(),
+            level: 1,
+            parent: String::new(),
+            valuation_class: "grassland".into(),
+            note: String::new(),
+        }];
+        let text = "valuation_class,indicator,rate,unit,year,scope,source,status\n\
+                    grassland,water_conservation,10,acre-feet,2017,N,x,V\n";
+        let mut issues = Issues::new();
+        load_rates(text, &classes, &mut issues);
+        let all: Vec<String> = issues.all().iter().map(|i| i.to_string()).collect();
+        assert!(all.iter().any(|m| m.contains("service_rates.csv:2") && m.contains("acre-feet")), "{all:?}");
+        assert!(all.iter().any(|m| m.contains("no carbon_sequestration rate for valuation class \"grassland\"")), "{all:?}");
+    }
+}

@@ -1,0 +1,234 @@
+//! Errors and collected problems, shared by every stage.
+//! Data problems carry a location (`2021.xlsx [土地利用!D14]`, `prices.toml:12`) and are
+//! collected into [`Issues`] so that one run reports all of them.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// Result alias used across the crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// How serious a collected problem is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    /// The run cannot produce a trustworthy book.
+    Error,
+    /// Kept on the 校验/Checks sheet; the run goes on.
+    Warning,
+}
+
+/// One problem found in an input workbook or a coefficient file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Issue {
+    /// Error or warning.
+    pub severity: Severity,
+    /// Where: `file [sheet!C7]`, `file [sheet]`, `file:line` or a file name.
+    pub location: String,
+    /// What was expected and what was found.
+    pub message: String,
+}
+
+impl fmt::Display for Issue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let tag = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        if self.location.is_empty() {
+            write!(f, "{tag}: {}", self.message)
+        } else {
+            write!(f, "{tag}: {}: {}", self.location, self.message)
+        }
+    }
+}
+
+/// Collects every problem of a stage before failing (ripgrep's "partial" idea).
+#[derive(Debug, Default, Clone)]
+pub struct Issues {
+    items: Vec<Issue>,
+}
+
+impl Issues {
+    /// An empty collection.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records an error at `location`.
+    pub fn error(&mut self, location: impl Into<String>, message: impl Into<String>) {
+        self.items.push(Issue {
+            severity: Severity::Error,
+            location: location.into(),
+            message: message.into(),
+        });
+    }
+
+    /// Records a warning at `location`.
+    pub fn warning(&mut self, location: impl Into<String>, message: impl Into<String>) {
+        self.items.push(Issue {
+            severity: Severity::Warning,
+            location: location.into(),
+            message: message.into(),
+        });
+    }
+
+    /// Appends all problems of `other`.
+    pub fn extend(&mut self, other: Issues) {
+        self.items.extend(other.items);
+    }
+
+    /// True when at least one problem is an error.
+    pub fn has_errors(&self) -> bool {
+        self.items.iter().any(|i| i.severity == Severity::Error)
+    }
+
+    /// All problems, errors and warnings, in the order found.
+    pub fn all(&self) -> &[Issue] {
+        &self.items
+    }
+
+    /// The warnings only.
+    pub fn warnings(&self) -> impl Iterator<Item = &Issue> {
+        self.items.iter().filter(|i| i.severity == Severity::Warning)
+    }
+
+    /// Fails with [`Error::Invalid`] when an error was recorded; otherwise returns the warnings.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] with every problem (errors first) when any error was recorded.
+    pub fn into_result(self) -> Result<Issues> {
+        if self.has_errors() {
+            let mut items = self.items;
+            items.sort_by_key(|i| i.severity);
+            Err(Error::Invalid { issues: items })
+        } else {
+            Ok(self)
+        }
+    }
+}
+
+/// Most problems listed in one message; the rest are counted.
+pub const MAX_LISTED_ISSUES: usize = 200;
+
+/// Every failure of the engine.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Inputs or coefficients are invalid; every problem found is listed.
+    #[error("{}", format_issues(issues))]
+    Invalid {
+        /// The problems, errors first.
+        issues: Vec<Issue>,
+    },
+    /// The command line asks for something that cannot be done safely.
+    #[error("{0}")]
+    Usage(String),
+    /// Reading or writing a file failed.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The operating-system error.
+        source: std::io::Error,
+    },
+    /// Writing the Excel book failed.
+    #[error("writing {}: {source}", path.display())]
+    Book {
+        /// The book being written.
+        path: PathBuf,
+        /// rust_xlsxwriter's error.
+        source: rust_xlsxwriter::XlsxError,
+    },
+    /// A table operation failed (a bug: inputs are validated before they reach polars).
+    #[error("internal table error: {0}")]
+    Polars(#[from] polars::prelude::PolarsError),
+    /// An accounting identity did not hold (a bug, never an input problem).
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    /// Exit code of the command line (design §7): 1 invalid input, 2 usage, 3 I/O or internal.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Invalid { .. } => 1,
+            Error::Usage(_) => 2,
+            Error::Io { .. } | Error::Book { .. } | Error::Polars(_) | Error::Internal(_) => 3,
+        }
+    }
+
+    /// Builds an [`Error::Io`] for `path`.
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}
+
+fn format_issues(issues: &[Issue]) -> String {
+    let errors = issues
+        .iter()
+        .filter(|i| i.severity == Severity::Error)
+        .count();
+    let mut out = format!(
+        "{errors} problem{} found (nothing was written):",
+        if errors == 1 { "" } else { "s" }
+    );
+    for issue in issues.iter().take(MAX_LISTED_ISSUES) {
+        out.push('\n');
+        out.push_str(&issue.to_string());
+    }
+    if issues.len() > MAX_LISTED_ISSUES {
+        out.push_str(&format!(
+            "\n… and {} more not listed",
+            issues.len() - MAX_LISTED_ISSUES
+        ));
+    }
+    out
+}
+
+/// A cell address in messages: `file [sheet!C7]`.
+pub fn cell_location(file: &str, sheet: &str, row: u32, col: u16) -> String {
+    format!("{file} [{sheet}!{}]", a1(row, col))
+}
+
+/// 0-based (row, col) to A1 notation.
+pub fn a1(row: u32, col: u16) -> String {
+    let mut name = String::new();
+    let mut c = u32::from(col) + 1;
+    while c > 0 {
+        let rem = (c - 1) % 26;
+        name.insert(0, char::from(b'A' + rem as u8));
+        c = (c - 1) / 26;
+    }
+    format!("{name}{}", row + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a1_addresses_match_excel() {
+        assert_eq!(a1(0, 0), "A1");
+        assert_eq!(a1(6, 2), "C7");
+        assert_eq!(a1(9, 25), "Z10");
+        assert_eq!(a1(0, 26), "AA1");
+        assert_eq!(a1(0, 701), "ZZ1");
+        assert_eq!(a1(0, 702), "AAA1");
+    }
+
+    #[test]
+    fn invalid_lists_errors_first_and_counts_them() {
+        let mut issues = Issues::new();
+        issues.warning("a.xlsx [x!A1]", "w");
+        issues.error("a.xlsx [x!B2]", "e");
+        let err = issues.into_result().unwrap_err();
+        let text = err.to_string();
+        assert!(text.starts_with("1 problem found"), "{text}");
+        let e = text.find("error: a.xlsx [x!B2]: e").unwrap();
+        let w = text.find("warning: a.xlsx [x!A1]: w").unwrap();
+        assert!(e < w);
+        assert_eq!(err.exit_code(), 1);
+    }
+}

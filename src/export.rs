@@ -1,0 +1,80 @@
+//! Stage 5b, export: accounts → tidy UTF-8 CSV tables for scripts (`--csv DIR`):
+//! `accounts.csv` (one row per level × unit × indicator) and `lines.csv` (every valuation line).
+
+use std::path::Path;
+
+use polars::prelude::*;
+use polars_io::prelude::CsvWriter;
+use polars_io::SerWriter;
+
+use crate::account::Accounts;
+use crate::error::{Error, Result};
+
+/// The accounts in long form: level, code, name, prefecture_code, prefecture, indicator,
+/// indicator_zh, category, quantity, quantity_unit, value_cny.
+///
+/// # Errors
+/// Polars failures only.
+pub fn tidy(accounts: &Accounts) -> Result<DataFrame> {
+    let mut level = Vec::new();
+    let mut code = Vec::new();
+    let mut name = Vec::new();
+    let mut pcode = Vec::new();
+    let mut pname = Vec::new();
+    let mut indicator = Vec::new();
+    let mut indicator_zh = Vec::new();
+    let mut category = Vec::new();
+    let mut quantity: Vec<Option<f64>> = Vec::new();
+    let mut unit = Vec::new();
+    let mut value = Vec::new();
+    for row in &accounts.rows {
+        for (k, ind) in accounts.indicators.iter().enumerate() {
+            level.push(row.level.key());
+            code.push(row.code.clone());
+            name.push(row.name.clone());
+            pcode.push(row.prefecture_code.clone());
+            pname.push(row.prefecture.clone());
+            indicator.push(ind.key);
+            indicator_zh.push(ind.label_zh);
+            category.push(ind.category.key());
+            quantity.push(row.quantities[k]);
+            unit.push(ind.quantity_unit.unwrap_or(""));
+            value.push(row.values_cny[k]);
+        }
+    }
+    Ok(DataFrame::new_infer_height(vec![
+        Column::new("level".into(), level),
+        Column::new("code".into(), code),
+        Column::new("name".into(), name),
+        Column::new("prefecture_code".into(), pcode),
+        Column::new("prefecture".into(), pname),
+        Column::new("indicator".into(), indicator),
+        Column::new("indicator_zh".into(), indicator_zh),
+        Column::new("category".into(), category),
+        Column::new("quantity".into(), quantity),
+        Column::new("quantity_unit".into(), unit),
+        Column::new("value_cny".into(), value),
+    ])?)
+}
+
+fn write_csv(path: &Path, df: &mut DataFrame) -> Result<()> {
+    let mut result = Ok(());
+    crate::write_atomically(path, |f| {
+        result = CsvWriter::new(f).include_header(true).finish(df);
+        Ok(())
+    })?;
+    result.map_err(|e| Error::io(path, std::io::Error::other(e.to_string())))
+}
+
+/// Writes `accounts.csv` and `lines.csv` into `dir` (created if needed); returns the paths.
+///
+/// # Errors
+/// [`Error::Io`] when the folder or a file cannot be written.
+pub fn write(dir: &Path, accounts: &Accounts) -> Result<Vec<std::path::PathBuf>> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let accounts_path = dir.join("accounts.csv");
+    let lines_path = dir.join("lines.csv");
+    write_csv(&accounts_path, &mut tidy(accounts)?)?;
+    write_csv(&lines_path, &mut accounts.lines.clone())?;
+    Ok(vec![accounts_path, lines_path])
+}

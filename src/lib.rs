@@ -1,0 +1,180 @@
+//! `gep`: county-level GEP accounts from a province's yearly statistics workbooks.
+//!
+//! The pipeline, one pass: **read** each workbook (`read`) → **validate** it against the
+//! coefficient set's regions and crosswalk (`validate`) → **value** every indicator with polars
+//! joins of inputs and coefficients (`account`) → **write** the account book and CSV (`book`, `export`).
+//! GEP (gross ecosystem product, 生态产品总值) = provisioning + regulating + cultural services.
+
+pub mod account;
+pub mod book;
+pub mod cli;
+pub mod coefficients;
+pub mod error;
+pub mod export;
+pub mod read;
+pub mod schema;
+pub mod units;
+pub mod validate;
+
+use std::io::Write;
+use std::path::Path;
+
+pub use error::{Error, Result};
+
+/// Engine version written into every book.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Writes `path` through a temporary file in the same folder, renamed into place only when
+/// `write` succeeded: a failed run never leaves a half-written file, and an existing file is
+/// replaced only by a complete one.
+///
+/// # Errors
+/// [`Error::Io`] when the temporary file cannot be created, written or renamed.
+pub fn write_atomically(
+    path: &Path,
+    write: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
+) -> Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".gep-")
+        .suffix(".tmp")
+        .tempfile_in(&dir)
+        .map_err(|e| Error::io(&dir, e))?;
+    write(tmp.as_file_mut()).map_err(|e| Error::io(path, e))?;
+    tmp.as_file_mut().flush().map_err(|e| Error::io(path, e))?;
+    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
+    Ok(())
+}
+
+use std::path::PathBuf;
+
+use account::Accounts;
+use coefficients::Coefficients;
+use error::{Issue, Issues};
+use read::Source;
+use validate::{Inputs, Scope};
+
+/// The synthetic demo workbook built into the binary (see fixtures/README.md).
+pub const DEMO_WORKBOOK: &[u8] = include_bytes!("../fixtures/demo/shanxi-demo-2021.xlsx");
+/// File name shown for the demo workbook.
+pub const DEMO_NAME: &str = "shanxi-demo-2021.xlsx";
+
+/// What a run or a check reads.
+#[derive(Debug, Clone, Default)]
+pub struct Request {
+    /// Workbooks; empty = the built-in demo workbook.
+    pub data: Vec<PathBuf>,
+    /// Coefficient set folder; `None` = the built-in Shanxi set.
+    pub coefficients: Option<PathBuf>,
+    /// Year and counties.
+    pub scope: Scope,
+    /// Modified coefficient files are errors.
+    pub strict: bool,
+    /// The command line, for the About sheet.
+    pub command_line: String,
+}
+
+/// What a successful run wrote.
+#[derive(Debug, Clone)]
+pub struct RunReport {
+    /// Accounting year.
+    pub year: i32,
+    /// The book written.
+    pub book: PathBuf,
+    /// CSV files written.
+    pub csv: Vec<PathBuf>,
+    /// Warnings kept on the Checks sheet.
+    pub warnings: Vec<Issue>,
+    /// The accounts.
+    pub accounts: Accounts,
+}
+
+/// Reads the requested workbooks (or the demo workbook).
+///
+/// # Errors
+/// [`Error::Io`] when a file cannot be read; [`Error::Invalid`] when one is too large.
+pub fn sources(request: &Request) -> Result<Vec<Source>> {
+    if request.data.is_empty() {
+        return Ok(vec![Source::from_bytes(DEMO_NAME, None, DEMO_WORKBOOK.to_vec())]);
+    }
+    request.data.iter().map(|p| Source::open(p)).collect()
+}
+
+/// Stages 0-2: coefficients, read, validate. Every problem of every workbook is collected first.
+///
+/// # Errors
+/// [`Error::Invalid`] listing every problem; [`Error::Io`] for unreadable files.
+pub fn prepare(request: &Request) -> Result<(Coefficients, Inputs)> {
+    let coef = Coefficients::load(request.coefficients.as_deref(), request.strict)?;
+    let sources = sources(request)?;
+    let mut issues = Issues::new();
+    issues.extend(coef.warnings.clone());
+    let mut tables = Vec::new();
+    for source in &sources {
+        tables.extend(read::workbook(source, &mut issues));
+    }
+    let inputs = validate::inputs(&sources, tables, &coef, &request.scope, issues)?;
+    Ok((coef, inputs))
+}
+
+/// `gep check`: stages 0-2 only; returns the warnings.
+///
+/// # Errors
+/// As [`prepare`].
+pub fn check(request: &Request) -> Result<Vec<Issue>> {
+    let (_, inputs) = prepare(request)?;
+    Ok(inputs.warnings.all().to_vec())
+}
+
+/// `gep run`: the whole pass, writing the book (and CSV) only when everything succeeded.
+///
+/// # Errors
+/// [`Error::Usage`] when the output would overwrite an input; otherwise as [`prepare`],
+/// [`account::compute`] and [`book::write`].
+pub fn run(request: &Request, out: Option<PathBuf>, csv_dir: Option<PathBuf>) -> Result<RunReport> {
+    if let Some(out) = &out {
+        refuse_overwriting_inputs(out, request)?;
+    }
+    let (coef, inputs) = prepare(request)?;
+    let accounts = account::compute(&inputs, &coef)?;
+    let book = out.unwrap_or_else(|| PathBuf::from(format!("gep-accounts-{}.xlsx", inputs.year)));
+    refuse_overwriting_inputs(&book, request)?;
+    let mut warnings = inputs.warnings.all().to_vec();
+    warnings.extend(accounts.warnings.all().iter().cloned());
+    book::write(&book, &book::BookContext { accounts: &accounts, inputs: &inputs, coef: &coef, request, warnings: &warnings })?;
+    let csv = match csv_dir {
+        Some(dir) => export::write(&dir, &accounts)?,
+        None => Vec::new(),
+    };
+    Ok(RunReport { year: inputs.year, book, csv, warnings, accounts })
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => false,
+    }
+}
+
+fn refuse_overwriting_inputs(out: &Path, request: &Request) -> Result<()> {
+    for input in &request.data {
+        if same_file(out, input) || out == input {
+            return Err(Error::Usage(format!(
+                "refusing to write the book over the input {}; choose another --out",
+                input.display()
+            )));
+        }
+    }
+    if let Some(dir) = &request.coefficients {
+        if out.canonicalize().ok().zip(dir.canonicalize().ok()).is_some_and(|(o, d)| o.starts_with(d)) {
+            return Err(Error::Usage(format!(
+                "refusing to write the book into the coefficient set {}",
+                dir.display()
+            )));
+        }
+    }
+    Ok(())
+}

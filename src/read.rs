@@ -1,0 +1,989 @@
+//! Stage 1, read: a workbook's bytes → one [`SheetTable`] per recognised input sheet.
+//! Format by content (xlsx, xlsb, ods, xls), sheets by alias, headers normalised (two-row
+//! and merged headers, units rows, title and footnote rows), cells parsed and converted to base units.
+
+use std::io::{Cursor, Read as _};
+use std::path::{Path, PathBuf};
+
+use calamine::{Data, Dimensions, Ods, Range, Reader, Sheets, Xls, Xlsb, Xlsx, open_workbook_from_rs};
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Issues, Result, a1};
+use crate::schema::{
+    self, Blank, ColumnKind, SheetKind, SheetSpec, col, normalise_header, normalise_sheet_name,
+    to_half_width,
+};
+use crate::units::{self, Unit};
+
+/// Largest input file read, in bytes.
+pub const MAX_FILE_BYTES: u64 = 200 * 1024 * 1024;
+/// Largest total decompressed size of a zip-based workbook.
+pub const MAX_UNZIPPED_BYTES: u64 = 1024 * 1024 * 1024;
+/// Largest decompressed / compressed ratio accepted for a zip-based workbook.
+pub const MAX_ZIP_RATIO: u64 = 200;
+/// Most cells read from one sheet.
+pub const MAX_SHEET_CELLS: usize = 5_000_000;
+/// How far down a sheet the header row is looked for.
+const HEADER_SEARCH_ROWS: usize = 30;
+
+/// The bytes of one input workbook, with the name used in messages and its SHA-256.
+#[derive(Debug, Clone)]
+pub struct Source {
+    /// File name as shown in messages (`2021.xlsx`).
+    pub name: String,
+    /// Where it was read from; `None` for the demo workbook embedded in the binary.
+    pub path: Option<PathBuf>,
+    /// The content.
+    pub bytes: Vec<u8>,
+    /// Hex SHA-256 of the content.
+    pub sha256: String,
+}
+
+impl Source {
+    /// Wraps bytes already in memory.
+    pub fn from_bytes(name: &str, path: Option<PathBuf>, bytes: Vec<u8>) -> Self {
+        let sha256 = sha256_hex(&bytes);
+        Source {
+            name: name.to_string(),
+            path,
+            bytes,
+            sha256,
+        }
+    }
+
+    /// Reads a workbook file, refusing files over [`MAX_FILE_BYTES`].
+    ///
+    /// # Errors
+    /// [`Error::Io`] when the file cannot be read; [`Error::Invalid`] when it is too large.
+    pub fn open(path: &Path) -> Result<Self> {
+        let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| path.display().to_string());
+        if meta.len() > MAX_FILE_BYTES {
+            let mut issues = Issues::new();
+            issues.error(
+                name.clone(),
+                format!(
+                    "file is {} MB; the limit is {} MB",
+                    meta.len() / (1024 * 1024),
+                    MAX_FILE_BYTES / (1024 * 1024)
+                ),
+            );
+            issues.into_result()?;
+        }
+        let mut bytes = Vec::with_capacity(meta.len() as usize);
+        std::fs::File::open(path)
+            .and_then(|mut f| f.read_to_end(&mut bytes))
+            .map_err(|e| Error::io(path, e))?;
+        Ok(Source::from_bytes(&name, Some(path.to_path_buf()), bytes))
+    }
+}
+
+/// Hex SHA-256 of `bytes`.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A workbook format, decided from the content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Office Open XML.
+    Xlsx,
+    /// Excel binary workbook.
+    Xlsb,
+    /// OpenDocument spreadsheet.
+    Ods,
+    /// Excel 97-2003 (BIFF8 in a CFB container).
+    Xls,
+}
+
+/// Decides the format from the bytes, checking zip sizes before anything is decompressed.
+///
+/// # Errors
+/// A message for the user when the content is not a workbook or is too large unpacked.
+pub fn sniff(bytes: &[u8]) -> std::result::Result<Format, String> {
+    if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
+        return Ok(Format::Xls);
+    }
+    if !bytes.starts_with(b"PK\x03\x04") {
+        let start = String::from_utf8_lossy(&bytes[..bytes.len().min(64)]).to_lowercase();
+        return Err(if bytes.is_empty() {
+            "the file is empty".into()
+        } else if start.trim_start().starts_with('<') {
+            "this is an HTML/XML file, not a workbook (open it in Excel and save as .xlsx)".into()
+        } else {
+            "not a workbook (expected xlsx, xls, xlsb or ods content)".into()
+        });
+    }
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes))
+        .map_err(|e| format!("damaged workbook (zip: {e})"))?;
+    let (mut total, mut compressed) = (0u64, 0u64);
+    let mut names = Vec::new();
+    for i in 0..zip.len() {
+        let entry = zip
+            .by_index_raw(i)
+            .map_err(|e| format!("damaged workbook (zip: {e})"))?;
+        total = total.saturating_add(entry.size());
+        compressed = compressed.saturating_add(entry.compressed_size());
+        names.push(entry.name().map(|n| n.to_string()).unwrap_or_default());
+    }
+    if total > MAX_UNZIPPED_BYTES || total > MAX_ZIP_RATIO.saturating_mul(compressed.max(1)) {
+        return Err(format!(
+            "refused: unpacks to {total} bytes from {compressed} (limits {MAX_UNZIPPED_BYTES} bytes, ratio {MAX_ZIP_RATIO}:1)"
+        ));
+    }
+    if names.iter().any(|n| n == "xl/workbook.bin") {
+        Ok(Format::Xlsb)
+    } else if names.iter().any(|n| n == "xl/workbook.xml") {
+        Ok(Format::Xlsx)
+    } else if names.iter().any(|n| n == "content.xml") {
+        Ok(Format::Ods)
+    } else {
+        Err("a zip file that is not a workbook".into())
+    }
+}
+
+/// A number, a text or nothing, as read from one cell of a recognised column.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// A number in the column's base unit.
+    Number(f64),
+    /// Text (names, forest types, land classes).
+    Text(String),
+    /// Empty or a "none reported" placeholder where the column allows it.
+    Missing,
+}
+
+/// A column of a sheet that the engine recognised.
+#[derive(Debug, Clone)]
+pub struct FoundColumn {
+    /// Canonical key (`area_ha`), or `class:<header>` for a land class in wide land cover.
+    pub key: String,
+    /// The header as written (normalised).
+    pub header: String,
+    /// 0-based absolute column.
+    pub col: u16,
+    /// Row of the header cell, for messages.
+    pub header_row: u32,
+    /// Content type.
+    pub kind: ColumnKind,
+    /// Unit the numbers were written in (converted to base on reading).
+    pub unit: Option<Unit>,
+}
+
+/// One data row: a county or a subtotal.
+#[derive(Debug, Clone)]
+pub struct Record {
+    /// 0-based absolute row.
+    pub row: u32,
+    /// 6-digit code, when the row has one.
+    pub code: Option<String>,
+    /// Name as written.
+    pub name: Option<String>,
+    /// One value per [`SheetTable::columns`] entry.
+    pub values: Vec<Value>,
+}
+
+impl Record {
+    /// The value of the column at `index`, as a number (Missing → `None`).
+    pub fn number(&self, index: usize) -> Option<f64> {
+        match self.values.get(index) {
+            Some(Value::Number(v)) => Some(*v),
+            _ => None,
+        }
+    }
+
+    /// The value of the column at `index`, as text.
+    pub fn text(&self, index: usize) -> Option<&str> {
+        match self.values.get(index) {
+            Some(Value::Text(t)) => Some(t.as_str()),
+            _ => None,
+        }
+    }
+}
+
+/// The accounting year found in a sheet, with where it was found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FoundYear {
+    /// The year.
+    pub year: i32,
+    /// `file [sheet!A1]`.
+    pub location: String,
+}
+
+/// One recognised input sheet after header resolution and cell parsing.
+#[derive(Debug, Clone)]
+pub struct SheetTable {
+    /// Which input table.
+    pub kind: SheetKind,
+    /// File name.
+    pub file: String,
+    /// Sheet name as written in the workbook.
+    pub sheet: String,
+    /// Year from a title or a 年份 cell.
+    pub year: Option<FoundYear>,
+    /// Recognised columns.
+    pub columns: Vec<FoundColumn>,
+    /// County rows.
+    pub rows: Vec<Record>,
+    /// Subtotal rows (prefecture, province, 合计): checked, never added.
+    pub subtotals: Vec<Record>,
+    /// Cells read as "none reported" (empty, —, /, …) and counted as 0.
+    pub placeholders: usize,
+}
+
+impl SheetTable {
+    /// Index of the column with canonical `key`.
+    pub fn column(&self, key: &str) -> Option<usize> {
+        self.columns.iter().position(|c| c.key == key)
+    }
+
+    /// `file [sheet!A1]` for a cell.
+    pub fn at(&self, row: u32, col: u16) -> String {
+        format!("{} [{}!{}]", self.file, self.sheet, a1(row, col))
+    }
+
+    /// `file [sheet]`.
+    pub fn sheet_location(&self) -> String {
+        format!("{} [{}]", self.file, self.sheet)
+    }
+}
+
+/// Reads every recognised sheet of a workbook, collecting problems into `issues`.
+///
+/// Sheets that match no alias are ignored (and noted as warnings); a workbook in which
+/// two sheets mean the same table is an error.
+pub fn workbook(source: &Source, issues: &mut Issues) -> Vec<SheetTable> {
+    let format = match sniff(&source.bytes) {
+        Ok(f) => f,
+        Err(message) => {
+            issues.error(&source.name, message);
+            return Vec::new();
+        }
+    };
+    let cursor = Cursor::new(source.bytes.as_slice());
+    let opened: std::result::Result<Sheets<_>, String> = match format {
+        Format::Xlsx => open_workbook_from_rs::<Xlsx<_>, _>(cursor)
+            .map(Sheets::Xlsx)
+            .map_err(|e| e.to_string()),
+        Format::Xlsb => open_workbook_from_rs::<Xlsb<_>, _>(cursor)
+            .map(Sheets::Xlsb)
+            .map_err(|e| e.to_string()),
+        Format::Ods => open_workbook_from_rs::<Ods<_>, _>(cursor)
+            .map(Sheets::Ods)
+            .map_err(|e| e.to_string()),
+        Format::Xls => open_workbook_from_rs::<Xls<_>, _>(cursor)
+            .map(Sheets::Xls)
+            .map_err(|e| e.to_string()),
+    };
+    let mut book = match opened {
+        Ok(b) => b,
+        Err(e) => {
+            let hint = if e.to_lowercase().contains("password") || e.contains("Encrypt") {
+                " (password-protected workbooks cannot be read: remove the password and save again)"
+            } else {
+                ""
+            };
+            issues.error(&source.name, format!("cannot open workbook: {e}{hint}"));
+            return Vec::new();
+        }
+    };
+    let mut tables = Vec::new();
+    let mut seen: Vec<(SheetKind, String)> = Vec::new();
+    for sheet_name in book.sheet_names() {
+        let normalised = normalise_sheet_name(&sheet_name);
+        let Some(spec) = schema::SHEETS
+            .iter()
+            .find(|s| s.aliases.contains(&normalised.as_str()))
+        else {
+            issues.warning(
+                format!("{} [{}]", source.name, sheet_name),
+                "sheet not recognised as an input table; ignored",
+            );
+            continue;
+        };
+        if let Some((_, first)) = seen.iter().find(|(k, _)| *k == spec.kind) {
+            issues.error(
+                format!("{} [{}]", source.name, sheet_name),
+                format!(
+                    "a second {} sheet (the first is \"{first}\"); keep one",
+                    spec.label
+                ),
+            );
+            continue;
+        }
+        seen.push((spec.kind, sheet_name.clone()));
+        let range = match book.worksheet_range(&sheet_name) {
+            Ok(r) => r,
+            Err(e) => {
+                issues.error(
+                    format!("{} [{}]", source.name, sheet_name),
+                    format!("cannot read sheet: {e}"),
+                );
+                continue;
+            }
+        };
+        let (h, w) = range.get_size();
+        if h.saturating_mul(w) > MAX_SHEET_CELLS {
+            issues.error(
+                format!("{} [{}]", source.name, sheet_name),
+                format!("sheet has {h} × {w} cells; the limit is {MAX_SHEET_CELLS}"),
+            );
+            continue;
+        }
+        let merges = match &mut book {
+            Sheets::Xlsx(x) => x.merge_cells_by_sheet_name(&sheet_name).unwrap_or_default(),
+            Sheets::Xls(x) => x.merge_cells_by_sheet_name(&sheet_name).unwrap_or_default(),
+            _ => Vec::new(),
+        };
+        let grid = Grid::new(range, &merges);
+        if let Some(table) = sheet(&grid, spec, &source.name, &sheet_name, issues) {
+            tables.push(table);
+        }
+    }
+    tables
+}
+
+/// A sheet's cells as a dense grid with its absolute origin; merged regions filled.
+struct Grid {
+    cells: Vec<Vec<Data>>,
+    origin: (u32, u32),
+}
+
+impl Grid {
+    fn new(range: Range<Data>, merges: &[Dimensions]) -> Self {
+        let origin = range.start().unwrap_or((0, 0));
+        let mut cells: Vec<Vec<Data>> = range.rows().map(|r| r.to_vec()).collect();
+        for m in merges {
+            let top_left = (m.start.0.wrapping_sub(origin.0), m.start.1.wrapping_sub(origin.1));
+            let value = cells
+                .get(top_left.0 as usize)
+                .and_then(|r| r.get(top_left.1 as usize))
+                .cloned()
+                .unwrap_or(Data::Empty);
+            for r in m.start.0..=m.end.0 {
+                for c in m.start.1..=m.end.1 {
+                    let (rr, cc) = (
+                        r.wrapping_sub(origin.0) as usize,
+                        c.wrapping_sub(origin.1) as usize,
+                    );
+                    if let Some(cell) = cells.get_mut(rr).and_then(|row| row.get_mut(cc)) {
+                        *cell = value.clone();
+                    }
+                }
+            }
+        }
+        Grid { cells, origin }
+    }
+
+    fn height(&self) -> usize {
+        self.cells.len()
+    }
+
+    fn width(&self) -> usize {
+        self.cells.first().map_or(0, Vec::len)
+    }
+
+    fn get(&self, r: usize, c: usize) -> &Data {
+        self.cells
+            .get(r)
+            .and_then(|row| row.get(c))
+            .unwrap_or(&Data::Empty)
+    }
+
+    fn abs_row(&self, r: usize) -> u32 {
+        self.origin.0 + r as u32
+    }
+
+    fn abs_col(&self, c: usize) -> u16 {
+        (self.origin.1 as usize + c).min(u16::MAX as usize) as u16
+    }
+
+    fn text(&self, r: usize, c: usize) -> String {
+        cell_text(self.get(r, c))
+    }
+
+    fn row_is_empty(&self, r: usize) -> bool {
+        (0..self.width()).all(|c| self.text(r, c).is_empty())
+    }
+
+    fn first_text(&self, r: usize) -> String {
+        (0..self.width())
+            .map(|c| self.text(r, c))
+            .find(|t| !t.is_empty())
+            .unwrap_or_default()
+    }
+}
+
+/// Text of a cell as a person would read it (numbers without a trailing `.0`).
+fn cell_text(d: &Data) -> String {
+    match d {
+        Data::Empty => String::new(),
+        Data::String(s) => s.trim().to_string(),
+        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{f:.0}"),
+        Data::Float(f) => f.to_string(),
+        Data::Int(i) => i.to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// Outcome of reading one cell as a number.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CellNumber {
+    /// A number (in the column's unit, not yet converted).
+    Number(f64),
+    /// Empty or a placeholder for "none reported".
+    NoneReported,
+    /// Not a number: what was found, for the message.
+    Bad(String),
+}
+
+const PLACEHOLDERS: &[&str] = &["—", "——", "-", "--", "/", "…", "……", "...", "×", "x", "X", "－", "―"];
+
+/// Reads a cell as a number: text with thousands separators, full-width digits and spaces
+/// is accepted; "—", "-", "/", "…" and empty are "none reported"; anything else is reported.
+pub fn parse_number(d: &Data) -> CellNumber {
+    match d {
+        Data::Empty => CellNumber::NoneReported,
+        Data::Float(f) if f.is_finite() => CellNumber::Number(*f),
+        Data::Float(_) => CellNumber::Bad("a non-finite number".into()),
+        Data::Int(i) => CellNumber::Number(*i as f64),
+        Data::String(s) => {
+            let t = to_half_width(s);
+            let t = t.trim();
+            if t.is_empty() || PLACEHOLDERS.contains(&t) {
+                return CellNumber::NoneReported;
+            }
+            let cleaned: String = t
+                .chars()
+                .filter(|c| !matches!(c, ',' | '，' | ' ' | '\u{a0}'))
+                .collect();
+            match cleaned.parse::<f64>() {
+                Ok(v) if v.is_finite() => CellNumber::Number(v),
+                _ => CellNumber::Bad(format!("\"{}\"", s.trim())),
+            }
+        }
+        Data::Bool(b) => CellNumber::Bad(format!("the logical value {b}")),
+        Data::DateTime(_) | Data::DateTimeIso(_) | Data::DurationIso(_) => {
+            CellNumber::Bad(format!("a date ({d})"))
+        }
+        Data::Error(e) => CellNumber::Bad(format!("the formula error {e}")),
+    }
+}
+
+/// Reads a county code: 6 digits, from a number or text; 12-digit statistical codes
+/// ending in zeros are shortened. `None` when the cell does not hold a code.
+pub fn parse_code(d: &Data) -> Option<String> {
+    let text = match d {
+        Data::Float(f) if f.fract() == 0.0 && *f > 0.0 && *f < 1e13 => format!("{f:.0}"),
+        Data::Int(i) if *i > 0 => i.to_string(),
+        Data::String(s) => to_half_width(s).trim().trim_end_matches(".0").to_string(),
+        _ => return None,
+    };
+    if !text.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    match text.len() {
+        6 => Some(text),
+        9 | 12 if text[6..].chars().all(|c| c == '0') => Some(text[..6].to_string()),
+        _ => None,
+    }
+}
+
+/// True for a prefecture (xx00) or province (0000) code.
+pub fn is_subtotal_code(code: &str) -> bool {
+    code.ends_with("00")
+}
+
+fn is_subtotal_text(text: &str) -> bool {
+    let t = normalise_header(text).0;
+    schema::SUBTOTAL_WORDS.iter().any(|w| t.contains(w))
+}
+
+fn is_footnote(text: &str) -> bool {
+    let t = normalise_header(text).0;
+    schema::FOOTNOTE_PREFIXES.iter().any(|p| t.starts_with(p))
+}
+
+/// Finds a four-digit year written as `2021年` or after a 年份 label.
+fn year_in_text(text: &str) -> Option<i32> {
+    let half = to_half_width(text);
+    let chars: Vec<char> = half.chars().collect();
+    for i in 0..chars.len().saturating_sub(3) {
+        let window: String = chars[i..i + 4].iter().collect();
+        let before_ok = i == 0 || !chars[i - 1].is_ascii_digit();
+        let after = chars.get(i + 4).copied();
+        if before_ok && window.chars().all(|c| c.is_ascii_digit()) && after == Some('年') {
+            if let Ok(y) = window.parse::<i32>() {
+                if (1949..=2100).contains(&y) {
+                    return Some(y);
+                }
+            }
+        }
+    }
+    None
+}
+
+fn year_label_value(grid: &Grid, r: usize, c: usize) -> Option<i32> {
+    let text = normalise_header(&grid.text(r, c)).0;
+    let rest = text.strip_prefix("年份").or_else(|| text.strip_prefix("year"))?;
+    let rest = rest.trim_start_matches([':', '：']);
+    let candidate = if rest.is_empty() {
+        grid.text(r, c + 1)
+    } else {
+        rest.to_string()
+    };
+    let digits: String = candidate.chars().take_while(|ch| ch.is_ascii_digit()).collect();
+    digits
+        .parse::<i32>()
+        .ok()
+        .filter(|y| (1949..=2100).contains(y))
+}
+
+/// A unit written as a sheet-wide note: `单位：公顷` somewhere in the title rows.
+fn sheet_unit_in_text(text: &str) -> Option<String> {
+    let half = to_half_width(text).replace(' ', "");
+    let pos = half.find("单位:")?;
+    let rest = &half[pos + "单位:".len()..];
+    let unit: String = rest
+        .chars()
+        .take_while(|c| !matches!(c, ')' | ']' | ',' | ';' | '、'))
+        .collect();
+    (!unit.is_empty()).then_some(unit)
+}
+
+fn spec_match<'a>(spec: &'a SheetSpec, candidates: &[String]) -> Option<&'a schema::ColumnSpec> {
+    spec.columns
+        .iter()
+        .find(|c| candidates.iter().any(|cand| c.aliases.contains(&cand.as_str())))
+}
+
+/// Resolves one sheet against its spec.
+fn sheet(
+    grid: &Grid,
+    spec: &'static SheetSpec,
+    file: &str,
+    sheet_name: &str,
+    issues: &mut Issues,
+) -> Option<SheetTable> {
+    let at = |r: usize, c: usize| format!("{file} [{sheet_name}!{}]", a1(grid.abs_row(r), grid.abs_col(c)));
+    let sheet_at = format!("{file} [{sheet_name}]");
+    if grid.height() == 0 {
+        issues.error(&sheet_at, format!("the {} sheet is empty", spec.label));
+        return None;
+    }
+    // 1. The header row: the first row holding a 区划代码 column.
+    let header = (0..grid.height().min(HEADER_SEARCH_ROWS)).find(|&r| {
+        (0..grid.width()).any(|c| {
+            is_code_header(&normalise_header(&grid.text(r, c)).0)
+        })
+    });
+    let Some(header) = header else {
+        issues.error(
+            &sheet_at,
+            format!(
+                "no header row with a 区划代码 (county code) column in the first {HEADER_SEARCH_ROWS} rows"
+            ),
+        );
+        return None;
+    };
+    // 2. Title rows above the header: year and a sheet-wide unit.
+    let mut year = None;
+    let mut sheet_units: Vec<Unit> = Vec::new();
+    let mut scan_meta = |r: usize, year: &mut Option<FoundYear>, units_found: &mut Vec<Unit>| {
+        for c in 0..grid.width() {
+            let text = grid.text(r, c);
+            if text.is_empty() {
+                continue;
+            }
+            let y = year_label_value(grid, r, c).or_else(|| year_in_text(&text));
+            if let (Some(y), None) = (y, year.as_ref()) {
+                *year = Some(FoundYear {
+                    year: y,
+                    location: at(r, c),
+                });
+            }
+            if let Some(u) = sheet_unit_in_text(&text) {
+                match units::parse(&u) {
+                    Some(unit) => units_found.push(unit),
+                    None => issues.error(
+                        at(r, c),
+                        format!("unknown unit \"{u}\" in \"{text}\""),
+                    ),
+                }
+            }
+        }
+    };
+    for r in 0..header {
+        scan_meta(r, &mut year, &mut sheet_units);
+    }
+    // 3. Sub-header and units rows between the header and the first data row.
+    let code_col = (0..grid.width()).find(|&c| {
+        is_code_header(&normalise_header(&grid.text(header, c)).0)
+    })?;
+    let is_data_row = |r: usize| {
+        parse_code(grid.get(r, code_col)).is_some()
+            || (0..grid.width().min(3)).any(|c| is_subtotal_text(&grid.text(r, c)))
+    };
+    let mut sub_header: Option<usize> = None;
+    let mut units_row: Option<usize> = None;
+    let mut first_data = header + 1;
+    while first_data < grid.height() && first_data <= header + 3 && !is_data_row(first_data) {
+        let r = first_data;
+        if grid.row_is_empty(r) {
+            first_data += 1;
+            continue;
+        }
+        let first = grid.first_text(r);
+        let non_empty: Vec<String> = (0..grid.width())
+            .map(|c| grid.text(r, c))
+            .filter(|t| !t.is_empty())
+            .collect();
+        let all_units = non_empty
+            .iter()
+            .all(|t| units::parse(t).is_some() || sheet_unit_in_text(t).is_some());
+        if normalise_header(&first).0.starts_with("单位") || all_units {
+            units_row = Some(r);
+            for t in &non_empty {
+                if let Some(u) = sheet_unit_in_text(t).and_then(|u| units::parse(&u)) {
+                    sheet_units.push(u);
+                }
+            }
+        } else if sub_header.is_none() {
+            sub_header = Some(r);
+        }
+        first_data += 1;
+    }
+    // 4. Columns.
+    let mut columns: Vec<FoundColumn> = Vec::new();
+    for c in 0..grid.width() {
+        let (top, top_unit) = normalise_header(&grid.text(header, c));
+        let (leaf, leaf_unit) = sub_header
+            .map(|r| normalise_header(&grid.text(r, c)))
+            .unwrap_or_default();
+        let name = if leaf.is_empty() { top.clone() } else { leaf.clone() };
+        if name.is_empty() {
+            continue;
+        }
+        let mut candidates = vec![name.clone()];
+        if !leaf.is_empty() && leaf != top {
+            candidates.push(format!("{top}{leaf}"));
+        }
+        let header_unit = leaf_unit.or(top_unit);
+        let header_r = if leaf.is_empty() { header } else { sub_header.unwrap_or(header) };
+        let (key, kind) = match spec_match(spec, &candidates) {
+            Some(cs) => (cs.key.to_string(), cs.kind),
+            None if spec.kind == SheetKind::LandCover
+                && !schema::TOTAL_HEADERS.contains(&name.as_str()) =>
+            {
+                (
+                    format!("class:{name}"),
+                    ColumnKind::Number(units::Dimension::Area),
+                )
+            }
+            None => {
+                if !schema::TOTAL_HEADERS.iter().any(|t| name.contains(t))
+                    && !name.contains("总量")
+                {
+                    issues.warning(at(header_r, c), format!("column \"{name}\" not recognised; ignored"));
+                }
+                continue;
+            }
+        };
+        if let Some(prev) = columns.iter().find(|f| f.key == key) {
+            issues.error(
+                at(header_r, c),
+                format!(
+                    "column \"{name}\" appears twice (also column {}); keep one",
+                    a1(prev.header_row, prev.col).trim_end_matches(char::is_numeric)
+                ),
+            );
+            continue;
+        }
+        let mut unit = None;
+        if let ColumnKind::Number(dim) = kind {
+            let row_unit = units_row.map(|r| grid.text(r, c)).filter(|t| !t.is_empty() && !t.starts_with("单位"));
+            let written = header_unit.clone().or(row_unit.clone());
+            match written {
+                Some(text) => match units::parse(&text) {
+                    Some(u) if u.dimension == dim => {
+                        if let (Some(h), Some(rw)) = (&header_unit, &row_unit) {
+                            if units::parse(rw).map(|x| x.label) != Some(u.label) {
+                                issues.error(
+                                    at(header_r, c),
+                                    format!("the header says {h} but the units row says {rw}"),
+                                );
+                            }
+                        }
+                        unit = Some(u);
+                    }
+                    Some(u) => issues.error(
+                        at(header_r, c),
+                        format!(
+                            "column \"{name}\" needs a unit of {dim} ({}), found {}",
+                            units::accepted(dim),
+                            u.label
+                        ),
+                    ),
+                    None => issues.error(
+                        at(header_r, c),
+                        format!(
+                            "unknown unit \"{text}\" for column \"{name}\" (expected one of {})",
+                            units::accepted(dim)
+                        ),
+                    ),
+                },
+                None => match sheet_units.iter().find(|u| u.dimension == dim) {
+                    Some(u) => unit = Some(*u),
+                    None => issues.error(
+                        at(header_r, c),
+                        format!(
+                            "no unit for column \"{name}\": write it in the header (\"{name}({})\") or in a units row",
+                            dim.base_label()
+                        ),
+                    ),
+                },
+            }
+            if unit.is_none() {
+                // Reported above; skip the column's cells so one problem is not reported 117 times.
+                continue;
+            }
+        }
+        columns.push(FoundColumn {
+            key,
+            header: name,
+            col: grid.abs_col(c),
+            header_row: grid.abs_row(header_r),
+            kind,
+            unit,
+        });
+    }
+    // Required columns; land cover is wide (class columns) or long (地类 + 面积).
+    let has = |key: &str| columns.iter().any(|c| c.key == key);
+    for cs in spec.columns.iter().filter(|c| c.required) {
+        if !has(cs.key) {
+            issues.error(
+                &sheet_at,
+                format!(
+                    "missing column {} (expected a header such as \"{}\")",
+                    cs.key,
+                    cs.aliases.first().copied().unwrap_or_default()
+                ),
+            );
+        }
+    }
+    if spec.kind == SheetKind::LandCover {
+        let long = has(col::LAND_CLASS);
+        if long && !has(col::AREA_HA) {
+            issues.error(&sheet_at, "long-form land cover needs a 面积 column next to 地类");
+        }
+        if long {
+            columns.retain(|c| !c.key.starts_with("class:"));
+        } else if !columns.iter().any(|c| c.key.starts_with("class:")) {
+            issues.error(
+                &sheet_at,
+                "no land-class columns found (wide form: one column per land class; long form: 地类 and 面积)",
+            );
+        }
+    }
+    // 5. Data rows.
+    let name_col = columns.iter().position(|c| c.key == col::NAME);
+    let mut rows = Vec::new();
+    let mut subtotals = Vec::new();
+    let mut placeholders = 0usize;
+    for r in first_data..grid.height() {
+        if grid.row_is_empty(r) {
+            continue;
+        }
+        let first = grid.first_text(r);
+        if is_footnote(&first) {
+            continue;
+        }
+        let code_cell = grid.get(r, code_col);
+        let code = parse_code(code_cell);
+        let name = name_col
+            .map(|i| grid.text(r, (columns[i].col as usize).saturating_sub(grid.origin.1 as usize)))
+            .filter(|t| !t.is_empty());
+        let labelled_total = is_subtotal_text(&cell_text(code_cell))
+            || name.as_deref().is_some_and(is_subtotal_text);
+        let subtotal = labelled_total || code.as_deref().is_some_and(is_subtotal_code);
+        if code.is_none() && !subtotal {
+            let found = cell_text(code_cell);
+            if found.is_empty() {
+                issues.error(
+                    at(r, code_col),
+                    format!(
+                        "missing 区划代码{}",
+                        name.as_ref().map(|n| format!(" for \"{n}\"")).unwrap_or_default()
+                    ),
+                );
+            } else {
+                issues.error(
+                    at(r, code_col),
+                    format!("expected a 6-digit 区划代码, found \"{found}\""),
+                );
+            }
+            continue;
+        }
+        let mut values = Vec::with_capacity(columns.len());
+        for column in &columns {
+            let c = column.col as usize - grid.origin.1 as usize;
+            let cell = grid.get(r, c);
+            let value = match column.kind {
+                ColumnKind::Code => Value::Text(code.clone().unwrap_or_default()),
+                ColumnKind::Text => {
+                    let t = cell_text(cell);
+                    if t.is_empty() { Value::Missing } else { Value::Text(t) }
+                }
+                ColumnKind::Number(dim) => {
+                    let blank = spec
+                        .columns
+                        .iter()
+                        .find(|s| s.key == column.key)
+                        .map_or(Blank::Zero, |s| s.blank);
+                    let unit = column.unit.unwrap_or(Unit {
+                        dimension: dim,
+                        to_base: 1.0,
+                        label: dim.base_label(),
+                    });
+                    match parse_number(cell) {
+                        CellNumber::Number(v) => Value::Number(v * unit.to_base),
+                        CellNumber::NoneReported => match blank {
+                            Blank::Zero => {
+                                placeholders += 1;
+                                Value::Number(0.0)
+                            }
+                            Blank::Missing => Value::Missing,
+                            Blank::Error => {
+                                if !subtotal {
+                                    issues.error(
+                                        at(r, c),
+                                        format!(
+                                            "expected a number of {} for {}, found {}",
+                                            unit.label,
+                                            column.header,
+                                            if cell_text(cell).is_empty() { "an empty cell".to_string() } else { format!("\"{}\"", cell_text(cell)) }
+                                        ),
+                                    );
+                                }
+                                Value::Missing
+                            }
+                        },
+                        CellNumber::Bad(found) => {
+                            issues.error(
+                                at(r, c),
+                                format!("expected a number of {} for {}, found {found}", unit.label, column.header),
+                            );
+                            Value::Missing
+                        }
+                    }
+                }
+            };
+            values.push(value);
+        }
+        let record = Record {
+            row: grid.abs_row(r),
+            code,
+            name,
+            values,
+        };
+        if subtotal {
+            subtotals.push(record);
+        } else {
+            rows.push(record);
+        }
+    }
+    Some(SheetTable {
+        kind: spec.kind,
+        file: file.to_string(),
+        sheet: sheet_name.to_string(),
+        year,
+        columns,
+        rows,
+        subtotals,
+        placeholders,
+    })
+}
+
+/// True when a normalised header names the 区划代码 column.
+fn is_code_header(name: &str) -> bool {
+    schema::sheet(SheetKind::LandCover).columns[0]
+        .aliases
+        .contains(&name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_stored_as_text_are_read() {
+        assert_eq!(parse_number(&Data::String("2,345.6".into())), CellNumber::Number(2345.6));
+        assert_eq!(parse_number(&Data::String("１２３．５".into())), CellNumber::Number(123.5));
+        assert_eq!(parse_number(&Data::String(" 12 ".into())), CellNumber::Number(12.0));
+        assert_eq!(parse_number(&Data::String("1，234".into())), CellNumber::Number(1234.0));
+        assert_eq!(parse_number(&Data::Int(7)), CellNumber::Number(7.0));
+    }
+
+    #[test]
+    fn placeholders_mean_none_reported() {
+        for p in ["—", "-", "/", "…", "", "  "] {
+            assert_eq!(parse_number(&Data::String(p.into())), CellNumber::NoneReported, "{p}");
+        }
+        assert_eq!(parse_number(&Data::Empty), CellNumber::NoneReported);
+    }
+
+    #[test]
+    fn other_text_dates_and_errors_are_bad() {
+        assert!(matches!(parse_number(&Data::String("约300".into())), CellNumber::Bad(s) if s == "\"约300\""));
+        assert!(matches!(
+            parse_number(&Data::Error(calamine::CellErrorType::Div0)),
+            CellNumber::Bad(s) if s.contains("#DIV/0!")
+        ));
+        assert!(matches!(parse_number(&Data::Bool(true)), CellNumber::Bad(_)));
+    }
+
+    #[test]
+    fn codes_are_six_digits() {
+        assert_eq!(parse_code(&Data::Float(140105.0)).as_deref(), Some("140105"));
+        assert_eq!(parse_code(&Data::String("140105".into())).as_deref(), Some("140105"));
+        assert_eq!(parse_code(&Data::String("140105000000".into())).as_deref(), Some("140105"));
+        assert_eq!(parse_code(&Data::String("１４０１０５".into())).as_deref(), Some("140105"));
+        assert_eq!(parse_code(&Data::String("合计".into())), None);
+        assert_eq!(parse_code(&Data::Float(1401.0)), None);
+        assert!(is_subtotal_code("140100"));
+        assert!(is_subtotal_code("140000"));
+        assert!(!is_subtotal_code("140105"));
+    }
+
+    #[test]
+    fn years_are_found_in_titles() {
+        assert_eq!(year_in_text("2021年山西省各县土地利用现状"), Some(2021));
+        assert_eq!(year_in_text("表1 ２０２２年 供水"), Some(2022));
+        assert_eq!(year_in_text("12021年"), None);
+        assert_eq!(year_in_text("土地利用"), None);
+    }
+
+    #[test]
+    fn sheet_wide_units_are_found() {
+        assert_eq!(sheet_unit_in_text("单位：公顷").as_deref(), Some("公顷"));
+        assert_eq!(sheet_unit_in_text("2021年供水（单位：万m³）").as_deref(), Some("万m³"));
+        assert_eq!(sheet_unit_in_text("供水"), None);
+    }
+
+    #[test]
+    fn content_decides_the_format() {
+        assert_eq!(sniff(b"").unwrap_err(), "the file is empty");
+        assert!(sniff(b"<html><table>").unwrap_err().contains("HTML"));
+        assert!(sniff(b"code,name\n140105,x").unwrap_err().contains("not a workbook"));
+        assert_eq!(
+            sniff(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1, 0]).unwrap(),
+            Format::Xls
+        );
+    }
+}

@@ -1,0 +1,618 @@
+//! Input contract: the sheets of the yearly workbook, their Chinese and English aliases,
+//! canonical column keys with their dimension, and header-text normalisation.
+//! Human headers map to canonical keys in exactly one place: the tables below.
+
+use crate::units::Dimension;
+
+/// What a column holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnKind {
+    /// The 6-digit 区划代码 that keys every table.
+    Code,
+    /// Free text (county name, forest type, land class).
+    Text,
+    /// A number in a unit of this dimension.
+    Number(Dimension),
+}
+
+/// What an empty or "—" cell means in a numeric column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Blank {
+    /// "None reported" counts as 0 (and is counted on the Checks sheet).
+    Zero,
+    /// The value stays missing (an optional figure).
+    Missing,
+    /// A value is required.
+    Error,
+}
+
+/// One canonical column.
+#[derive(Debug)]
+pub struct ColumnSpec {
+    /// Canonical key, with its unit where it has one (`area_ha`).
+    pub key: &'static str,
+    /// Header texts that mean this column, already normalised (see [`normalise_header`]).
+    pub aliases: &'static [&'static str],
+    /// Content type.
+    pub kind: ColumnKind,
+    /// Must the column be present?
+    pub required: bool,
+    /// Meaning of an empty cell.
+    pub blank: Blank,
+}
+
+/// Which input table a sheet is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum SheetKind {
+    /// 土地利用 / land cover, wide or long.
+    LandCover,
+    /// 森林资源 / forest stock by forest type, accounting year.
+    ForestStock,
+    /// 森林资源(上年) / forest stock of an earlier year, for stock change.
+    ForestStockPrevious,
+    /// 供水 / water supply by source and use.
+    WaterSupply,
+    /// 经济社会 / economy and population.
+    Economy,
+}
+
+/// One input sheet.
+#[derive(Debug)]
+pub struct SheetSpec {
+    /// Which table.
+    pub kind: SheetKind,
+    /// Chinese label used in messages and the book.
+    pub label: &'static str,
+    /// Normalised sheet names that mean this table.
+    pub aliases: &'static [&'static str],
+    /// Must a run have it?
+    pub required: bool,
+    /// Its columns.
+    pub columns: &'static [ColumnSpec],
+}
+
+/// Canonical column keys, so that no key is spelled twice.
+pub mod col {
+    /// 区划代码.
+    pub const CODE: &str = "county_code";
+    /// 县(市、区)名称.
+    pub const NAME: &str = "county_name";
+    /// Land class in long-form land cover.
+    pub const LAND_CLASS: &str = "land_class";
+    /// Area in hectares.
+    pub const AREA_HA: &str = "area_ha";
+    /// 优势树种组.
+    pub const FOREST_TYPE: &str = "forest_type";
+    /// 蓄积量, m³.
+    pub const STOCK_M3: &str = "stock_m3";
+    /// 年生长量, m³ per year.
+    pub const GROWTH_M3: &str = "growth_m3";
+    /// Water from surface sources, m³.
+    pub const SUPPLY_SURFACE_M3: &str = "supply_surface_m3";
+    /// Water from groundwater, m³.
+    pub const SUPPLY_GROUND_M3: &str = "supply_ground_m3";
+    /// Water from other sources (reclaimed, rain harvesting…), m³.
+    pub const SUPPLY_OTHER_M3: &str = "supply_other_m3";
+    /// Agricultural water use, m³.
+    pub const USE_AGRICULTURE_M3: &str = "use_agriculture_m3";
+    /// Industrial water use, m³.
+    pub const USE_INDUSTRY_M3: &str = "use_industry_m3";
+    /// Household (生活) water use, m³.
+    pub const USE_HOUSEHOLD_M3: &str = "use_household_m3";
+    /// Ecological (生态环境补水) water use, m³.
+    pub const USE_ECOLOGY_M3: &str = "use_ecology_m3";
+    /// Resident population, persons.
+    pub const POPULATION: &str = "population";
+    /// GDP, yuan.
+    pub const GDP_CNY: &str = "gdp_cny";
+    /// Agriculture gross output value, yuan.
+    pub const AGRICULTURE_OUTPUT_CNY: &str = "agriculture_output_cny";
+    /// Forestry gross output value, yuan.
+    pub const FORESTRY_OUTPUT_CNY: &str = "forestry_output_cny";
+    /// Animal husbandry gross output value, yuan.
+    pub const HUSBANDRY_OUTPUT_CNY: &str = "husbandry_output_cny";
+    /// Fishery gross output value, yuan.
+    pub const FISHERY_OUTPUT_CNY: &str = "fishery_output_cny";
+    /// Agriculture value added, yuan.
+    pub const AGRICULTURE_VA_CNY: &str = "agriculture_value_added_cny";
+    /// Forestry value added, yuan.
+    pub const FORESTRY_VA_CNY: &str = "forestry_value_added_cny";
+    /// Animal husbandry value added, yuan.
+    pub const HUSBANDRY_VA_CNY: &str = "husbandry_value_added_cny";
+    /// Fishery value added, yuan.
+    pub const FISHERY_VA_CNY: &str = "fishery_value_added_cny";
+}
+
+const CODE_ALIASES: &[&str] = &[
+    "区划代码",
+    "行政区划代码",
+    "代码",
+    "县代码",
+    "区县代码",
+    "地区代码",
+    "统计用区划代码",
+    "code",
+    "countycode",
+    "county_code",
+    "adcode",
+];
+
+const fn code() -> ColumnSpec {
+    ColumnSpec {
+        key: col::CODE,
+        aliases: CODE_ALIASES,
+        kind: ColumnKind::Code,
+        required: true,
+        blank: Blank::Error,
+    }
+}
+
+const fn name() -> ColumnSpec {
+    ColumnSpec {
+        key: col::NAME,
+        aliases: &[
+            "县(市、区)",
+            "县(市,区)",
+            "县市区",
+            "县(市区)",
+            "地区",
+            "名称",
+            "区划名称",
+            "县名",
+            "单位名称",
+            "行政区",
+            "name",
+            "county",
+            "countyname",
+            "county_name",
+        ],
+        kind: ColumnKind::Text,
+        required: false,
+        blank: Blank::Missing,
+    }
+}
+
+const fn number(
+    key: &'static str,
+    aliases: &'static [&'static str],
+    dimension: Dimension,
+    required: bool,
+    blank: Blank,
+) -> ColumnSpec {
+    ColumnSpec {
+        key,
+        aliases,
+        kind: ColumnKind::Number(dimension),
+        required,
+        blank,
+    }
+}
+
+const FOREST_COLUMNS: &[ColumnSpec] = &[
+    code(),
+    name(),
+    ColumnSpec {
+        key: col::FOREST_TYPE,
+        aliases: &[
+            "优势树种组",
+            "优势树种",
+            "树种组",
+            "树种",
+            "森林类型",
+            "foresttype",
+            "forest_type",
+        ],
+        kind: ColumnKind::Text,
+        required: true,
+        blank: Blank::Error,
+    },
+    number(
+        col::AREA_HA,
+        &["面积", "林分面积", "乔木林面积", "森林面积", "area"],
+        Dimension::Area,
+        true,
+        Blank::Error,
+    ),
+    number(
+        col::STOCK_M3,
+        &[
+            "蓄积量",
+            "蓄积",
+            "森林蓄积量",
+            "森林蓄积",
+            "林分蓄积量",
+            "活立木蓄积量",
+            "stock",
+            "stockvolume",
+            "growingstock",
+        ],
+        Dimension::Volume,
+        true,
+        Blank::Error,
+    ),
+    number(
+        col::GROWTH_M3,
+        &[
+            "年生长量",
+            "年净生长量",
+            "蓄积年生长量",
+            "annualgrowth",
+            "growth",
+            "increment",
+        ],
+        Dimension::Volume,
+        false,
+        Blank::Missing,
+    ),
+];
+
+/// Every input sheet the engine reads.
+pub const SHEETS: &[SheetSpec] = &[
+    SheetSpec {
+        kind: SheetKind::LandCover,
+        label: "土地利用",
+        aliases: &[
+            "土地利用",
+            "土地覆被",
+            "土地利用现状",
+            "土地利用现状表",
+            "土地",
+            "地类面积",
+            "landcover",
+            "land_cover",
+            "landuse",
+            "land_use",
+        ],
+        required: true,
+        columns: &[
+            code(),
+            name(),
+            ColumnSpec {
+                key: col::LAND_CLASS,
+                aliases: &["地类", "地类名称", "土地类型", "landclass", "land_class", "class"],
+                kind: ColumnKind::Text,
+                required: false,
+                blank: Blank::Error,
+            },
+            number(
+                col::AREA_HA,
+                &["面积", "地类面积", "area"],
+                Dimension::Area,
+                false,
+                Blank::Zero,
+            ),
+        ],
+    },
+    SheetSpec {
+        kind: SheetKind::ForestStock,
+        label: "森林资源",
+        aliases: &[
+            "森林资源",
+            "森林蓄积",
+            "森林资源蓄积",
+            "林木蓄积",
+            "foreststock",
+            "forest_stock",
+            "forest",
+        ],
+        required: true,
+        columns: FOREST_COLUMNS,
+    },
+    SheetSpec {
+        kind: SheetKind::ForestStockPrevious,
+        label: "森林资源(上年)",
+        aliases: &[
+            "森林资源(上年)",
+            "上年森林资源",
+            "森林资源上年",
+            "森林资源_上年",
+            "森林资源(上期)",
+            "foreststockprevious",
+            "forest_stock_previous",
+        ],
+        required: false,
+        columns: FOREST_COLUMNS,
+    },
+    SheetSpec {
+        kind: SheetKind::WaterSupply,
+        label: "供水",
+        aliases: &[
+            "供水",
+            "供用水",
+            "供水量",
+            "供用水量",
+            "水资源",
+            "watersupply",
+            "water_supply",
+            "water",
+        ],
+        required: true,
+        columns: &[
+            code(),
+            name(),
+            number(
+                col::SUPPLY_SURFACE_M3,
+                &["地表水", "地表水源", "地表水供水量", "surface", "surfacewater"],
+                Dimension::Volume,
+                true,
+                Blank::Zero,
+            ),
+            number(
+                col::SUPPLY_GROUND_M3,
+                &["地下水", "地下水源", "地下水供水量", "ground", "groundwater"],
+                Dimension::Volume,
+                true,
+                Blank::Zero,
+            ),
+            number(
+                col::SUPPLY_OTHER_M3,
+                &["其他", "其他水源", "其他水源供水量", "非常规水源", "other", "othersources"],
+                Dimension::Volume,
+                false,
+                Blank::Zero,
+            ),
+            number(
+                col::USE_AGRICULTURE_M3,
+                &["农业", "农业用水", "农业用水量", "agriculture", "agricultural"],
+                Dimension::Volume,
+                true,
+                Blank::Zero,
+            ),
+            number(
+                col::USE_INDUSTRY_M3,
+                &["工业", "工业用水", "工业用水量", "industry", "industrial"],
+                Dimension::Volume,
+                true,
+                Blank::Zero,
+            ),
+            number(
+                col::USE_HOUSEHOLD_M3,
+                &["生活", "生活用水", "生活用水量", "居民生活", "household", "domestic"],
+                Dimension::Volume,
+                true,
+                Blank::Zero,
+            ),
+            number(
+                col::USE_ECOLOGY_M3,
+                &[
+                    "生态",
+                    "生态用水",
+                    "生态环境",
+                    "生态环境用水",
+                    "人工生态环境补水",
+                    "生态环境补水",
+                    "ecology",
+                    "ecological",
+                ],
+                Dimension::Volume,
+                false,
+                Blank::Zero,
+            ),
+        ],
+    },
+    SheetSpec {
+        kind: SheetKind::Economy,
+        label: "经济社会",
+        aliases: &[
+            "经济社会",
+            "社会经济",
+            "经济",
+            "国民经济",
+            "economy",
+            "socioeconomic",
+        ],
+        required: true,
+        columns: &[
+            code(),
+            name(),
+            number(
+                col::POPULATION,
+                &["常住人口", "年末常住人口", "人口", "population"],
+                Dimension::People,
+                true,
+                Blank::Error,
+            ),
+            number(
+                col::GDP_CNY,
+                &["地区生产总值", "生产总值", "gdp", "国内生产总值"],
+                Dimension::Money,
+                true,
+                Blank::Error,
+            ),
+            number(
+                col::AGRICULTURE_OUTPUT_CNY,
+                &["农业总产值", "农业产值", "agricultureoutput"],
+                Dimension::Money,
+                false,
+                Blank::Zero,
+            ),
+            number(
+                col::FORESTRY_OUTPUT_CNY,
+                &["林业总产值", "林业产值", "forestryoutput"],
+                Dimension::Money,
+                false,
+                Blank::Zero,
+            ),
+            number(
+                col::HUSBANDRY_OUTPUT_CNY,
+                &["牧业总产值", "畜牧业总产值", "牧业产值", "畜牧业产值", "husbandryoutput"],
+                Dimension::Money,
+                false,
+                Blank::Zero,
+            ),
+            number(
+                col::FISHERY_OUTPUT_CNY,
+                &["渔业总产值", "渔业产值", "fisheryoutput"],
+                Dimension::Money,
+                false,
+                Blank::Zero,
+            ),
+            number(
+                col::AGRICULTURE_VA_CNY,
+                &["农业增加值", "agriculturevalueadded"],
+                Dimension::Money,
+                false,
+                Blank::Zero,
+            ),
+            number(
+                col::FORESTRY_VA_CNY,
+                &["林业增加值", "forestryvalueadded"],
+                Dimension::Money,
+                false,
+                Blank::Zero,
+            ),
+            number(
+                col::HUSBANDRY_VA_CNY,
+                &["牧业增加值", "畜牧业增加值", "husbandryvalueadded"],
+                Dimension::Money,
+                false,
+                Blank::Zero,
+            ),
+            number(
+                col::FISHERY_VA_CNY,
+                &["渔业增加值", "fisheryvalueadded"],
+                Dimension::Money,
+                false,
+                Blank::Zero,
+            ),
+        ],
+    },
+];
+
+/// The spec of `kind`.
+pub fn sheet(kind: SheetKind) -> &'static SheetSpec {
+    // SHEETS lists every kind exactly once (checked by a unit test).
+    SHEETS
+        .iter()
+        .find(|s| s.kind == kind)
+        .unwrap_or(&SHEETS[0])
+}
+
+/// Header texts of total columns in wide land-cover tables, which are not land classes.
+pub const TOTAL_HEADERS: &[&str] = &["合计", "总计", "总面积", "土地总面积", "小计", "total", "土地调查面积"];
+
+/// Words that mark a row as a subtotal (prefecture, province) rather than a county.
+pub const SUBTOTAL_WORDS: &[&str] = &["合计", "总计", "全省", "小计", "全市", "市辖区", "total"];
+
+/// Words that open a footnote row below the data.
+pub const FOOTNOTE_PREFIXES: &[&str] = &[
+    "注", "说明", "资料来源", "数据来源", "备注", "note", "source",
+];
+
+/// Full-width ASCII (Ａ-Ｚ, ０-９, （）, ：…) and the ideographic space to half-width.
+pub fn to_half_width(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '\u{3000}' => ' ',
+            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+            c => c,
+        })
+        .collect()
+}
+
+/// Normalises a header cell: half-width, no spaces or line breaks, ASCII lower case, and the
+/// unit split off when it is written in brackets (`面积(万亩)`) or after a slash (`面积/公顷`).
+///
+/// Returns the name and the unit text, if any.
+pub fn normalise_header(text: &str) -> (String, Option<String>) {
+    let half = to_half_width(text);
+    let mut s: String = half
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    let mut unit = None;
+    // 面积(万亩) / 面积[公顷] / 面积(单位:万亩): a trailing bracket holding a unit.
+    for (open, close) in [('(', ')'), ('[', ']')] {
+        if s.ends_with(close) {
+            if let Some(pos) = s.rfind(open) {
+                let inner = s[pos + open.len_utf8()..s.len() - close.len_utf8()].to_string();
+                let stripped = inner
+                    .trim_start_matches("单位:")
+                    .trim_start_matches("单位")
+                    .to_string();
+                if crate::units::parse(&stripped).is_some() || looks_like_unit(&stripped) {
+                    unit = Some(stripped);
+                    s.truncate(pos);
+                }
+            }
+        }
+    }
+    if unit.is_none() {
+        if let Some(pos) = s.rfind('/') {
+            let tail = &s[pos + 1..];
+            if crate::units::parse(tail).is_some() {
+                unit = Some(tail.to_string());
+                s.truncate(pos);
+            }
+        }
+    }
+    (s, unit)
+}
+
+/// True for text that is meant as a unit even if the engine does not know it (`英亩`, `吨`),
+/// so that it is reported as an unknown unit instead of becoming part of a column name.
+fn looks_like_unit(text: &str) -> bool {
+    const UNIT_HINTS: &[&str] = &["亩", "顷", "米", "m3", "m2", "元", "人", "吨", "公里", "km", "ha"];
+    !text.is_empty() && text.chars().count() <= 6 && UNIT_HINTS.iter().any(|h| text.contains(h))
+}
+
+/// Normalises a sheet name for alias lookup (trailing spaces, full-width brackets, case).
+pub fn normalise_sheet_name(text: &str) -> String {
+    normalise_header(text).0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers_lose_spaces_and_width_and_keep_their_unit() {
+        assert_eq!(
+            normalise_header(" 面积（万亩） "),
+            ("面积".into(), Some("万亩".into()))
+        );
+        assert_eq!(
+            normalise_header("蓄积量\n(万m³)"),
+            ("蓄积量".into(), Some("万m³".into()))
+        );
+        assert_eq!(normalise_header("面积/公顷"), ("面积".into(), Some("公顷".into())));
+        assert_eq!(normalise_header("County Code"), ("countycode".into(), None));
+        assert_eq!(normalise_header("ＧＤＰ"), ("gdp".into(), None));
+        assert_eq!(
+            normalise_header("面积(单位:公顷)"),
+            ("面积".into(), Some("公顷".into()))
+        );
+    }
+
+    #[test]
+    fn an_unknown_unit_in_brackets_is_still_split_off() {
+        assert_eq!(normalise_header("面积(英亩)"), ("面积".into(), Some("英亩".into())));
+        // A bracket that is part of the name stays.
+        assert_eq!(normalise_header("县(市、区)").0, "县(市、区)");
+    }
+
+    #[test]
+    fn every_sheet_kind_has_one_spec_and_aliases_are_normalised() {
+        for kind in [
+            SheetKind::LandCover,
+            SheetKind::ForestStock,
+            SheetKind::ForestStockPrevious,
+            SheetKind::WaterSupply,
+            SheetKind::Economy,
+        ] {
+            assert_eq!(SHEETS.iter().filter(|s| s.kind == kind).count(), 1);
+            assert_eq!(sheet(kind).kind, kind);
+        }
+        for spec in SHEETS {
+            for alias in spec.aliases {
+                assert_eq!(&normalise_sheet_name(alias), alias, "sheet alias {alias}");
+            }
+            for column in spec.columns {
+                for alias in column.aliases {
+                    assert_eq!(&normalise_header(alias).0, alias, "column alias {alias}");
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,188 @@
+//! Units at the boundary: parse the unit written in a workbook or coefficient file and
+//! convert to the engine's base units (hectare, cubic metre, yuan, person, tonne).
+//! An unknown unit is an error, never a guess.
+
+use std::fmt;
+
+/// What a number measures; each kind has one base unit inside the engine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Dimension {
+    /// Base: hectare (公顷, hm²).
+    Area,
+    /// Base: cubic metre (m³).
+    Volume,
+    /// Base: yuan (元).
+    Money,
+    /// Base: person (人).
+    People,
+}
+
+impl Dimension {
+    /// The base unit's label.
+    pub fn base_label(self) -> &'static str {
+        match self {
+            Dimension::Area => "公顷",
+            Dimension::Volume => "m³",
+            Dimension::Money => "元",
+            Dimension::People => "人",
+        }
+    }
+
+    /// Chinese name used in messages.
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            Dimension::Area => "面积",
+            Dimension::Volume => "体积",
+            Dimension::Money => "金额",
+            Dimension::People => "人数",
+        }
+    }
+}
+
+impl fmt::Display for Dimension {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name_zh())
+    }
+}
+
+/// A recognised unit: its dimension and the factor that converts it to the base unit.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Unit {
+    /// What it measures.
+    pub dimension: Dimension,
+    /// Multiply a value in this unit by `to_base` to get the base unit.
+    pub to_base: f64,
+    /// Canonical label, as written in the book.
+    pub label: &'static str,
+}
+
+/// 1 亩 = 10000/15 m² = 1/15 hectare.
+pub const HA_PER_MU: f64 = 1.0 / 15.0;
+
+const UNITS: &[(&[&str], Dimension, f64, &str)] = &[
+    (&["公顷", "hm2", "ha", "hm^2"], Dimension::Area, 1.0, "公顷"),
+    (&["万公顷", "万hm2", "万ha"], Dimension::Area, 1e4, "万公顷"),
+    (&["亩"], Dimension::Area, HA_PER_MU, "亩"),
+    (&["万亩"], Dimension::Area, 1e4 * HA_PER_MU, "万亩"),
+    (
+        &["km2", "平方公里", "平方千米", "km^2"],
+        Dimension::Area,
+        100.0,
+        "km²",
+    ),
+    (&["m2", "平方米"], Dimension::Area, 1e-4, "m²"),
+    (&["m3", "立方米", "方"], Dimension::Volume, 1.0, "m³"),
+    (
+        &["万m3", "万立方米", "万方"],
+        Dimension::Volume,
+        1e4,
+        "万m³",
+    ),
+    (
+        &["亿m3", "亿立方米", "亿方"],
+        Dimension::Volume,
+        1e8,
+        "亿m³",
+    ),
+    (&["元", "cny", "yuan"], Dimension::Money, 1.0, "元"),
+    (&["万元", "万cny"], Dimension::Money, 1e4, "万元"),
+    (&["亿元", "亿cny"], Dimension::Money, 1e8, "亿元"),
+    (&["人", "persons", "person"], Dimension::People, 1.0, "人"),
+    (&["万人"], Dimension::People, 1e4, "万人"),
+];
+
+/// Normalises a unit as written (`万m³`, `（万亩）`, `单位:公顷`, `hm²`) for lookup.
+fn normalise_unit(text: &str) -> String {
+    let half = crate::schema::to_half_width(text);
+    let mut s: String = half
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .map(|c| match c {
+            '³' => '3',
+            '²' => '2',
+            c => c.to_ascii_lowercase(),
+        })
+        .collect();
+    for prefix in ["单位:", "单位", "unit:", "unit"] {
+        if let Some(rest) = s.strip_prefix(prefix) {
+            s = rest.to_string();
+            break;
+        }
+    }
+    s.trim_matches(|c| c == '(' || c == ')' || c == '[' || c == ']')
+        .to_string()
+}
+
+/// Parses a unit as written in a workbook header, a units row or a coefficient file.
+///
+/// Returns `None` for a unit the engine does not know: callers report that as an error.
+pub fn parse(text: &str) -> Option<Unit> {
+    let key = normalise_unit(text);
+    UNITS.iter().find_map(|(aliases, dimension, to_base, label)| {
+        aliases.contains(&key.as_str()).then_some(Unit {
+            dimension: *dimension,
+            to_base: *to_base,
+            label,
+        })
+    })
+}
+
+/// The labels accepted for `dimension`, for "expected one of" messages.
+pub fn accepted(dimension: Dimension) -> String {
+    UNITS
+        .iter()
+        .filter(|u| u.1 == dimension)
+        .map(|u| u.3)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base(value: f64, unit: &str) -> f64 {
+        value * parse(unit).unwrap().to_base
+    }
+
+    #[test]
+    fn areas_convert_to_hectares() {
+        assert_eq!(base(1.0, "公顷"), 1.0);
+        assert_eq!(base(1.0, "hm²"), 1.0);
+        assert!((base(15.0, "亩") - 1.0).abs() < 1e-12);
+        assert!((base(1.5, "万亩") - 1000.0).abs() < 1e-9);
+        assert_eq!(base(2.0, "km²"), 200.0);
+        assert_eq!(base(2.0, "平方公里"), 200.0);
+        assert_eq!(base(386.95, "万公顷"), 3_869_500.0);
+    }
+
+    #[test]
+    fn volumes_convert_to_cubic_metres() {
+        assert_eq!(base(3.0, "万m³"), 30_000.0);
+        assert_eq!(base(3.0, "万m3"), 30_000.0);
+        assert_eq!(base(75.0, "亿m³"), 7.5e9);
+        assert_eq!(base(1.0, "立方米"), 1.0);
+    }
+
+    #[test]
+    fn money_and_people_convert() {
+        assert_eq!(base(2.5, "亿元"), 2.5e8);
+        assert_eq!(base(2.5, "万元"), 25_000.0);
+        assert_eq!(base(3.0, "万人"), 30_000.0);
+    }
+
+    #[test]
+    fn written_forms_are_normalised() {
+        assert_eq!(parse("（万亩）").unwrap().label, "万亩");
+        assert_eq!(parse("单位：公顷").unwrap().label, "公顷");
+        assert_eq!(parse(" 万ｍ３ ").unwrap().label, "万m³");
+        assert_eq!(parse("KM2").unwrap().label, "km²");
+    }
+
+    #[test]
+    fn unknown_units_are_not_guessed() {
+        assert!(parse("英亩").is_none());
+        assert!(parse("吨").is_none());
+        assert!(parse("").is_none());
+    }
+}

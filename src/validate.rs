@@ -1,0 +1,682 @@
+//! Stage 2, validate: the sheets read from every workbook → [`Inputs`], typed long tables
+//! (polars DataFrames) for valuation. Checks codes, names, coverage, duplicates, signs, land
+//! classes, subtotals, water balance and the year, collecting every problem before failing.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use polars::prelude::*;
+
+use crate::coefficients::Coefficients;
+use crate::error::{Issues, Result};
+use crate::read::{Record, SheetTable, Source, Value};
+use crate::schema::{SheetKind, col, normalise_header};
+
+/// Relative gap between a subtotal row and the sum of its counties above which a warning is kept.
+pub const SUBTOTAL_TOLERANCE: f64 = 0.005;
+/// Relative gap between water supply by source and by use above which the table is refused.
+pub const WATER_BALANCE_TOLERANCE: f64 = 0.005;
+/// Relative gap between a county's land-cover total and its area in regions.csv: warning above…
+pub const AREA_WARNING_TOLERANCE: f64 = 0.01;
+/// … and error above.
+pub const AREA_ERROR_TOLERANCE: f64 = 0.10;
+/// Largest plausible growing stock per hectare (m³/ha).
+pub const MAX_STOCK_PER_HA: f64 = 1500.0;
+
+/// Options that decide what a run covers.
+#[derive(Debug, Clone, Default)]
+pub struct Scope {
+    /// Accounting year from `--year`; otherwise read from the workbook.
+    pub year: Option<i32>,
+    /// Code prefixes (`1401`, `140521`) of the counties to account; empty = the whole province.
+    pub only: Vec<String>,
+}
+
+impl Scope {
+    /// True when county `code` is in the run.
+    pub fn covers(&self, code: &str) -> bool {
+        self.only.is_empty() || self.only.iter().any(|p| code.starts_with(p.as_str()))
+    }
+}
+
+/// An input file as recorded on the About sheet.
+#[derive(Debug, Clone)]
+pub struct InputFile {
+    /// File name.
+    pub name: String,
+    /// Full path, or "built-in demo".
+    pub path: String,
+    /// Hex SHA-256.
+    pub sha256: String,
+    /// Size in bytes.
+    pub bytes: usize,
+}
+
+/// Validated inputs: long tables in base units, each row with the cell it came from.
+#[derive(Debug, Clone)]
+pub struct Inputs {
+    /// Accounting year.
+    pub year: i32,
+    /// Counties in the run (codes, in regions.csv order).
+    pub counties: Vec<String>,
+    /// county_code, land_class, area_ha, source_ref.
+    pub land: DataFrame,
+    /// county_code, forest_type, area_ha, stock_m3, growth_m3 (nullable), source_ref.
+    pub forest: DataFrame,
+    /// Earlier forest stock (same columns) and its year, when given.
+    pub forest_previous: Option<(i32, DataFrame)>,
+    /// county_code, sector, volume_m3, source_ref.
+    pub water_use: DataFrame,
+    /// county_code, item, amount, source_ref (population in persons, money in yuan).
+    pub economy: DataFrame,
+    /// The files read.
+    pub files: Vec<InputFile>,
+    /// Warnings and notes for the Checks sheet.
+    pub warnings: Issues,
+}
+
+/// Water-use sectors: column key → sector key (price key is `water_<sector>`).
+pub const WATER_SECTORS: &[(&str, &str)] = &[
+    (col::USE_AGRICULTURE_M3, "agriculture"),
+    (col::USE_INDUSTRY_M3, "industry"),
+    (col::USE_HOUSEHOLD_M3, "household"),
+    (col::USE_ECOLOGY_M3, "ecology"),
+];
+
+const WATER_SOURCES: &[&str] = &[col::SUPPLY_SURFACE_M3, col::SUPPLY_GROUND_M3, col::SUPPLY_OTHER_M3];
+
+/// Economy columns carried into valuation.
+pub const ECONOMY_ITEMS: &[&str] = &[
+    col::POPULATION,
+    col::GDP_CNY,
+    col::AGRICULTURE_OUTPUT_CNY,
+    col::FORESTRY_OUTPUT_CNY,
+    col::HUSBANDRY_OUTPUT_CNY,
+    col::FISHERY_OUTPUT_CNY,
+    col::AGRICULTURE_VA_CNY,
+    col::FORESTRY_VA_CNY,
+    col::HUSBANDRY_VA_CNY,
+    col::FISHERY_VA_CNY,
+];
+
+/// Checks every sheet read and builds [`Inputs`].
+///
+/// # Errors
+/// [`crate::Error::Invalid`] with every problem found in the sheets (including those already
+/// collected in `issues` while reading).
+pub fn inputs(
+    sources: &[Source],
+    tables: Vec<SheetTable>,
+    coef: &Coefficients,
+    scope: &Scope,
+    mut issues: Issues,
+) -> Result<Inputs> {
+    let files = sources
+        .iter()
+        .map(|s| InputFile {
+            name: s.name.clone(),
+            path: s
+                .path
+                .as_ref()
+                .map_or_else(|| "built-in demo workbook (synthetic)".to_string(), |p| p.display().to_string()),
+            sha256: s.sha256.clone(),
+            bytes: s.bytes.len(),
+        })
+        .collect();
+    let by_kind = |kind: SheetKind| -> Vec<&SheetTable> { tables.iter().filter(|t| t.kind == kind).collect() };
+    for spec in crate::schema::SHEETS.iter().filter(|s| s.required) {
+        if by_kind(spec.kind).is_empty() && !sources.is_empty() {
+            let names: Vec<&str> = sources.iter().map(|s| s.name.as_str()).collect();
+            issues.error(
+                names.join(", "),
+                format!(
+                    "missing sheet {} (expected a sheet named one of: {})",
+                    spec.label,
+                    spec.aliases.join(", ")
+                ),
+            );
+        }
+    }
+    let year = resolve_year(&tables, scope, &mut issues);
+    let counties: Vec<String> = coef
+        .regions
+        .iter()
+        .filter(|r| scope.covers(&r.code))
+        .map(|r| r.code.clone())
+        .collect();
+    if counties.is_empty() {
+        issues.error("--only", format!("no county of {} matches {:?}", coef.manifest.name, scope.only));
+    }
+    for table in &tables {
+        check_codes(table, coef, &mut issues);
+        check_signs(table, &mut issues);
+        if table.placeholders > 0 {
+            issues.warning(
+                table.sheet_location(),
+                format!("{} cells were empty or \"—\"/\"/\" and are counted as 0 (none reported)", table.placeholders),
+            );
+        }
+    }
+    check_subtotals(&tables, coef, &mut issues);
+    for kind in [SheetKind::LandCover, SheetKind::ForestStock, SheetKind::WaterSupply, SheetKind::Economy] {
+        check_coverage(&by_kind(kind), kind, &counties, scope, &mut issues);
+    }
+    let land = land_frame(&by_kind(SheetKind::LandCover), coef, scope, &mut issues);
+    let forest = forest_frame(&by_kind(SheetKind::ForestStock), coef, scope, &mut issues);
+    let previous_tables = by_kind(SheetKind::ForestStockPrevious);
+    let forest_previous = if previous_tables.is_empty() {
+        None
+    } else {
+        let prev_year = previous_tables
+            .iter()
+            .find_map(|t| t.year.as_ref().map(|y| y.year))
+            .unwrap_or_else(|| {
+                issues.warning(previous_tables[0].sheet_location(), "no year found on the previous forest-stock sheet; assumed one year before the accounting year");
+                year.unwrap_or(0) - 1
+            });
+        if let Some(y) = year {
+            if prev_year >= y {
+                issues.error(
+                    previous_tables[0].sheet_location(),
+                    format!("previous forest stock is for {prev_year}, not before the accounting year {y}"),
+                );
+            }
+        }
+        Some((prev_year, forest_frame(&previous_tables, coef, scope, &mut issues)))
+    };
+    let water_use = water_frame(&by_kind(SheetKind::WaterSupply), scope, &mut issues);
+    let economy = economy_frame(&by_kind(SheetKind::Economy), coef, scope, &mut issues);
+    let warnings = issues.into_result()?;
+    Ok(Inputs {
+        year: year.unwrap_or_default(),
+        counties,
+        land: land?,
+        forest: forest?,
+        forest_previous: match forest_previous {
+            Some((y, df)) => Some((y, df?)),
+            None => None,
+        },
+        water_use: water_use?,
+        economy: economy?,
+        files,
+        warnings,
+    })
+}
+
+fn resolve_year(tables: &[SheetTable], scope: &Scope, issues: &mut Issues) -> Option<i32> {
+    let found: Vec<_> = tables
+        .iter()
+        .filter(|t| t.kind != SheetKind::ForestStockPrevious)
+        .filter_map(|t| t.year.clone())
+        .collect();
+    if let Some(y) = scope.year {
+        for f in &found {
+            if f.year != y {
+                issues.error(&f.location, format!("the sheet says {}, but --year is {y}", f.year));
+            }
+        }
+        return Some(y);
+    }
+    let Some(first) = found.first() else {
+        if !tables.is_empty() {
+            issues.error(
+                "",
+                "no accounting year found: put it in a title (\"2021年…\") or a 年份 cell, or give --year",
+            );
+        }
+        return None;
+    };
+    for f in &found[1..] {
+        if f.year != first.year {
+            issues.error(
+                &f.location,
+                format!("year {} differs from {} found at {}", f.year, first.year, first.location),
+            );
+        }
+    }
+    Some(first.year)
+}
+
+fn check_codes(table: &SheetTable, coef: &Coefficients, issues: &mut Issues) {
+    let code_col = table.column(col::CODE).map_or(0, |i| table.columns[i].col);
+    let name_col = table.column(col::NAME).map(|i| table.columns[i].col);
+    for record in &table.rows {
+        let Some(code) = &record.code else { continue };
+        match coef.region(code) {
+            None => issues.error(
+                table.at(record.row, code_col),
+                format!("unknown county code {code} (not in {} regions.csv)", coef.manifest.name),
+            ),
+            Some(region) => {
+                if let (Some(name), Some(c)) = (&record.name, name_col) {
+                    let written = normalise_header(name).0;
+                    let known = normalise_header(&region.name).0;
+                    if written != known && !written.ends_with(&known) {
+                        issues.error(
+                            table.at(record.row, c),
+                            format!("code {code} is {} in regions.csv, but the row says \"{name}\"", region.name),
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn check_signs(table: &SheetTable, issues: &mut Issues) {
+    for record in table.rows.iter().chain(&table.subtotals) {
+        for (i, column) in table.columns.iter().enumerate() {
+            if let Some(v) = record.number(i) {
+                if v < 0.0 {
+                    let message = format!("{} is negative ({v})", column.header);
+                    if column.key == col::GROWTH_M3 {
+                        issues.warning(table.at(record.row, column.col), message);
+                    } else {
+                        issues.error(table.at(record.row, column.col), format!("{message}; expected a number ≥ 0"));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The key that must be unique per sheet kind: the county, or county and type/class in long tables.
+fn row_key(table: &SheetTable, record: &Record) -> Option<String> {
+    let code = record.code.clone()?;
+    let second = [col::FOREST_TYPE, col::LAND_CLASS]
+        .iter()
+        .find_map(|k| table.column(k).and_then(|i| record.text(i)))
+        .map(|t| normalise_header(t).0);
+    Some(match second {
+        Some(s) => format!("{code}/{s}"),
+        None => code,
+    })
+}
+
+fn check_coverage(
+    tables: &[&SheetTable],
+    kind: SheetKind,
+    counties: &[String],
+    scope: &Scope,
+    issues: &mut Issues,
+) {
+    if tables.is_empty() {
+        return;
+    }
+    let mut seen: BTreeMap<String, String> = BTreeMap::new();
+    let mut present = BTreeSet::new();
+    for table in tables {
+        let code_col = table.column(col::CODE).map_or(0, |i| table.columns[i].col);
+        for record in &table.rows {
+            let Some(key) = row_key(table, record) else { continue };
+            if let Some(code) = &record.code {
+                present.insert(code.clone());
+            }
+            let here = table.at(record.row, code_col);
+            if let Some(first) = seen.get(&key) {
+                issues.error(&here, format!("duplicate row for {key} (first at {first})"));
+            } else {
+                seen.insert(key, here);
+            }
+        }
+    }
+    let missing: Vec<&String> = counties.iter().filter(|c| !present.contains(*c)).collect();
+    if !missing.is_empty() && kind != SheetKind::ForestStock {
+        let label = crate::schema::sheet(kind).label;
+        let list: Vec<&str> = missing.iter().take(20).map(|s| s.as_str()).collect();
+        issues.error(
+            tables.iter().map(|t| t.sheet_location()).collect::<Vec<_>>().join(", "),
+            format!(
+                "{} count{} missing from {label}: {}{}{}",
+                missing.len(),
+                if missing.len() == 1 { "y is" } else { "ies are" },
+                list.join(", "),
+                if missing.len() > 20 { ", …" } else { "" },
+                if scope.only.is_empty() { " (to account part of the province, use --only with a prefecture or county code)" } else { "" }
+            ),
+        );
+    }
+}
+
+/// Subtotal rows: each numeric column against the sum of the counties it covers.
+fn check_subtotals(tables: &[SheetTable], coef: &Coefficients, issues: &mut Issues) {
+    for table in tables {
+        let type_col = table.column(col::FOREST_TYPE).or_else(|| table.column(col::LAND_CLASS));
+        for subtotal in &table.subtotals {
+            let group: Option<&str> = match &subtotal.code {
+                Some(c) if c.ends_with("0000") => None,
+                Some(c) => Some(c.get(..4).unwrap_or(c)),
+                None => {
+                    if subtotal.name.as_deref().is_some_and(|n| n.contains("市辖区")) {
+                        continue;
+                    }
+                    None
+                }
+            };
+            let subtotal_type = type_col.and_then(|i| subtotal.text(i)).map(|t| normalise_header(t).0);
+            let members: Vec<&Record> = table
+                .rows
+                .iter()
+                .filter(|r| {
+                    r.code.as_deref().is_some_and(|c| {
+                        coef.region(c).is_some() && group.is_none_or(|g| c.starts_with(g))
+                    })
+                })
+                .filter(|r| match (&subtotal_type, type_col) {
+                    (Some(t), Some(i)) => r.text(i).map(|x| normalise_header(x).0).as_ref() == Some(t),
+                    _ => true,
+                })
+                .collect();
+            for (i, column) in table.columns.iter().enumerate() {
+                let Some(stated) = subtotal.number(i) else { continue };
+                let sum: f64 = members.iter().filter_map(|r| r.number(i)).sum();
+                let gap = (stated - sum).abs() / sum.abs().max(stated.abs()).max(1e-9);
+                if gap > SUBTOTAL_TOLERANCE {
+                    issues.warning(
+                        table.at(subtotal.row, column.col),
+                        format!(
+                            "subtotal {} of {} differs from the sum of its {} counties ({}) by {:.2}% (subtotals are checked, never added)",
+                            fmt_num(stated / column.unit.map_or(1.0, |u| u.to_base)),
+                            column.header,
+                            members.len(),
+                            fmt_num(sum / column.unit.map_or(1.0, |u| u.to_base)),
+                            gap * 100.0
+                        ),
+                    );
+                }
+            }
+        }
+    }
+}
+
+fn fmt_num(v: f64) -> String {
+    if v.abs() >= 100.0 { format!("{v:.0}") } else { format!("{v:.4}") }
+}
+
+fn land_frame(
+    tables: &[&SheetTable],
+    coef: &Coefficients,
+    scope: &Scope,
+    issues: &mut Issues,
+) -> Result<DataFrame> {
+    let (mut codes, mut classes, mut areas, mut refs) = (vec![], vec![], vec![], vec![]);
+    for table in tables {
+        // Class columns (wide) must be in the crosswalk; parents given with children are subtotals.
+        let class_columns: Vec<(usize, String)> = table
+            .columns
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| c.key.strip_prefix("class:").map(|n| (i, n.to_string())))
+            .collect();
+        let mut wide_known = Vec::new();
+        for (i, name) in &class_columns {
+            let column = &table.columns[*i];
+            match coef.land_class(name) {
+                Some(lc) => wide_known.push((*i, lc.land_class.clone(), lc.parent.clone())),
+                None => issues.error(
+                    table.at(column.header_row, column.col),
+                    format!(
+                        "land class \"{name}\" is not in the crosswalk {}/land_classes.csv (三调 first- or second-level class expected)",
+                        coef.manifest.name
+                    ),
+                ),
+            }
+        }
+        let children_of = |parent: &str, present: &[(usize, String, String)]| -> Vec<usize> {
+            present.iter().filter(|(_, _, p)| p == parent).map(|(i, _, _)| *i).collect()
+        };
+        let class_col = table.column(col::LAND_CLASS);
+        let area_col = table.column(col::AREA_HA);
+        for record in &table.rows {
+            let Some(code) = record.code.clone() else { continue };
+            if !scope.covers(&code) || coef.region(&code).is_none() {
+                continue;
+            }
+            let mut entries: Vec<(String, String, f64, String)> = Vec::new(); // class, parent, area, ref
+            if let (Some(ci), Some(ai)) = (class_col, area_col) {
+                let Some(name) = record.text(ci) else {
+                    issues.error(table.at(record.row, table.columns[ci].col), "missing land class");
+                    continue;
+                };
+                match coef.land_class(name) {
+                    Some(lc) => entries.push((
+                        lc.land_class.clone(),
+                        lc.parent.clone(),
+                        record.number(ai).unwrap_or(0.0),
+                        table.at(record.row, table.columns[ai].col),
+                    )),
+                    None => issues.error(
+                        table.at(record.row, table.columns[ci].col),
+                        format!("land class \"{name}\" is not in the crosswalk {}/land_classes.csv", coef.manifest.name),
+                    ),
+                }
+            } else {
+                for (i, class, parent) in &wide_known {
+                    entries.push((
+                        class.clone(),
+                        parent.clone(),
+                        record.number(*i).unwrap_or(0.0),
+                        table.at(record.row, table.columns[*i].col),
+                    ));
+                }
+            }
+            // A first-level class given together with its second-level classes is their subtotal.
+            let present: Vec<(usize, String, String)> = entries
+                .iter()
+                .enumerate()
+                .map(|(i, e)| (i, e.0.clone(), e.1.clone()))
+                .collect();
+            let mut dropped = BTreeSet::new();
+            for (i, class, _) in &present {
+                let kids = children_of(class, &present);
+                if kids.is_empty() {
+                    continue;
+                }
+                let sum: f64 = kids.iter().map(|k| entries[*k].2).sum();
+                let stated = entries[*i].2;
+                let gap = (stated - sum).abs() / sum.max(stated).max(1e-9);
+                if gap > SUBTOTAL_TOLERANCE {
+                    issues.warning(
+                        &entries[*i].3,
+                        format!("{class} {stated:.2} ha differs from the sum of its second-level classes {sum:.2} ha by {:.2}%; the second-level classes are used", gap * 100.0),
+                    );
+                }
+                dropped.insert(*i);
+            }
+            let total: f64 = entries.iter().enumerate().filter(|(i, _)| !dropped.contains(i)).map(|(_, e)| e.2).sum();
+            if let Some(area_km2) = coef.region(&code).and_then(|r| r.area_km2) {
+                let area_ha = area_km2 * 100.0;
+                let gap = (total - area_ha).abs() / area_ha;
+                let message = format!(
+                    "land cover of {code} sums to {total:.0} ha, its area in regions.csv is {area_ha:.0} ha ({:+.1}%)",
+                    (total - area_ha) / area_ha * 100.0
+                );
+                let at = table.at(record.row, table.columns[table.column(col::CODE).unwrap_or(0)].col);
+                if gap > AREA_ERROR_TOLERANCE && !(class_col.is_some()) {
+                    issues.error(at, message);
+                } else if gap > AREA_WARNING_TOLERANCE {
+                    issues.warning(at, message);
+                }
+            }
+            for (i, (class, _, area, cell)) in entries.into_iter().enumerate() {
+                if dropped.contains(&i) {
+                    continue;
+                }
+                codes.push(code.clone());
+                classes.push(class);
+                areas.push(area);
+                refs.push(cell);
+            }
+        }
+    }
+    Ok(DataFrame::new_infer_height(vec![
+        Column::new(col::CODE.into(), codes),
+        Column::new(col::LAND_CLASS.into(), classes),
+        Column::new(col::AREA_HA.into(), areas),
+        Column::new("source_ref".into(), refs),
+    ])?)
+}
+
+fn forest_frame(
+    tables: &[&SheetTable],
+    coef: &Coefficients,
+    scope: &Scope,
+    issues: &mut Issues,
+) -> Result<DataFrame> {
+    let (mut codes, mut types, mut areas, mut stocks, mut growths, mut refs) =
+        (vec![], vec![], vec![], vec![], vec![], vec![]);
+    for table in tables {
+        let (Some(ti), Some(ai), Some(si)) = (
+            table.column(col::FOREST_TYPE),
+            table.column(col::AREA_HA),
+            table.column(col::STOCK_M3),
+        ) else {
+            continue;
+        };
+        let gi = table.column(col::GROWTH_M3);
+        for record in &table.rows {
+            let Some(code) = record.code.clone() else { continue };
+            if !scope.covers(&code) || coef.region(&code).is_none() {
+                continue;
+            }
+            let type_at = table.at(record.row, table.columns[ti].col);
+            let Some(name) = record.text(ti) else {
+                issues.error(&type_at, "missing forest type (优势树种组)");
+                continue;
+            };
+            let Some(ft) = coef.forest_type(name) else {
+                issues.error(
+                    &type_at,
+                    format!("forest type \"{name}\" is not in {}/forest_types.csv", coef.manifest.name),
+                );
+                continue;
+            };
+            let (Some(area), Some(stock)) = (record.number(ai), record.number(si)) else { continue };
+            if area <= 0.0 && stock > 0.0 {
+                issues.error(
+                    table.at(record.row, table.columns[ai].col),
+                    format!("forest stock {stock:.0} m³ without area: the continuous BEF needs the area of {name}"),
+                );
+                continue;
+            }
+            if area > 0.0 && stock / area > MAX_STOCK_PER_HA {
+                issues.error(
+                    table.at(record.row, table.columns[si].col),
+                    format!("{:.0} m³/ha is not a plausible growing stock (limit {MAX_STOCK_PER_HA}); check the units", stock / area),
+                );
+            }
+            codes.push(code);
+            types.push(ft.forest_type.clone());
+            areas.push(area);
+            stocks.push(stock);
+            growths.push(gi.and_then(|g| record.number(g)));
+            refs.push(format!(
+                "{} [{}!{}:{}]",
+                table.file,
+                table.sheet,
+                crate::error::a1(record.row, table.columns[0].col.min(table.columns[ti].col)),
+                crate::error::a1(record.row, table.columns.iter().map(|c| c.col).max().unwrap_or(0))
+            ));
+        }
+    }
+    Ok(DataFrame::new_infer_height(vec![
+        Column::new(col::CODE.into(), codes),
+        Column::new(col::FOREST_TYPE.into(), types),
+        Column::new(col::AREA_HA.into(), areas),
+        Column::new(col::STOCK_M3.into(), stocks),
+        Column::new(col::GROWTH_M3.into(), growths),
+        Column::new("source_ref".into(), refs),
+    ])?)
+}
+
+fn water_frame(tables: &[&SheetTable], scope: &Scope, issues: &mut Issues) -> Result<DataFrame> {
+    let (mut codes, mut sectors, mut volumes, mut refs) = (vec![], vec![], vec![], vec![]);
+    for table in tables {
+        for record in &table.rows {
+            let Some(code) = record.code.clone() else { continue };
+            if !scope.covers(&code) {
+                continue;
+            }
+            let supply: f64 = WATER_SOURCES
+                .iter()
+                .filter_map(|k| table.column(k).and_then(|i| record.number(i)))
+                .sum();
+            let mut used = 0.0;
+            for (key, sector) in WATER_SECTORS {
+                let Some(i) = table.column(key) else { continue };
+                let v = record.number(i).unwrap_or(0.0);
+                used += v;
+                codes.push(code.clone());
+                sectors.push(sector.to_string());
+                volumes.push(v);
+                refs.push(table.at(record.row, table.columns[i].col));
+            }
+            let gap = (supply - used).abs() / supply.max(used).max(1e-9);
+            if gap > WATER_BALANCE_TOLERANCE {
+                issues.error(
+                    table.at(record.row, table.columns[table.column(col::CODE).unwrap_or(0)].col),
+                    format!(
+                        "water supply by source ({:.2} 万m³) differs from use by sector ({:.2} 万m³) by {:.2}% (limit {:.1}%)",
+                        supply / 1e4,
+                        used / 1e4,
+                        gap * 100.0,
+                        WATER_BALANCE_TOLERANCE * 100.0
+                    ),
+                );
+            }
+        }
+    }
+    Ok(DataFrame::new_infer_height(vec![
+        Column::new(col::CODE.into(), codes),
+        Column::new("sector".into(), sectors),
+        Column::new("volume_m3".into(), volumes),
+        Column::new("source_ref".into(), refs),
+    ])?)
+}
+
+fn economy_frame(
+    tables: &[&SheetTable],
+    coef: &Coefficients,
+    scope: &Scope,
+    issues: &mut Issues,
+) -> Result<DataFrame> {
+    let value_added = coef.manifest.switches.provisioning_basis == "value_added";
+    let needed: &[&str] = if value_added {
+        &[col::AGRICULTURE_VA_CNY, col::FORESTRY_VA_CNY, col::HUSBANDRY_VA_CNY, col::FISHERY_VA_CNY]
+    } else {
+        &[col::AGRICULTURE_OUTPUT_CNY, col::FORESTRY_OUTPUT_CNY, col::HUSBANDRY_OUTPUT_CNY, col::FISHERY_OUTPUT_CNY]
+    };
+    let (mut codes, mut items, mut amounts, mut refs) = (vec![], vec![], vec![], vec![]);
+    for table in tables {
+        for key in needed {
+            if table.column(key).is_none() {
+                issues.error(
+                    table.sheet_location(),
+                    format!(
+                        "missing column {key}: the coefficient set's provisioning_basis is {}",
+                        coef.manifest.switches.provisioning_basis
+                    ),
+                );
+            }
+        }
+        for record in &table.rows {
+            let Some(code) = record.code.clone() else { continue };
+            if !scope.covers(&code) {
+                continue;
+            }
+            for item in ECONOMY_ITEMS {
+                let Some(i) = table.column(item) else { continue };
+                let Some(Value::Number(v)) = record.values.get(i) else { continue };
+                codes.push(code.clone());
+                items.push(item.to_string());
+                amounts.push(*v);
+                refs.push(table.at(record.row, table.columns[i].col));
+            }
+        }
+    }
+    Ok(DataFrame::new_infer_height(vec![
+        Column::new(col::CODE.into(), codes),
+        Column::new("item".into(), items),
+        Column::new("amount".into(), amounts),
+        Column::new("source_ref".into(), refs),
+    ])?)
+}

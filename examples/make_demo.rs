@@ -7,7 +7,9 @@
 
 use std::collections::BTreeMap;
 
-use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, FormatAlign, FormatBorder, Workbook, Worksheet, XlsxError};
+use rust_xlsxwriter::{
+    DocProperties, ExcelDateTime, Format, FormatAlign, FormatBorder, Workbook, Worksheet, XlsxError,
+};
 
 /// Fixed seed: the demo is reproducible.
 const SEED: u64 = 20_211_231;
@@ -37,38 +39,85 @@ struct County {
 
 /// Prefecture land areas, km² (tcmap.com.cn via shanxi-facts.md §2).
 const PREFECTURE_AREA_KM2: &[(&str, f64)] = &[
-    ("140100", 6909.0), ("140200", 14056.0), ("140300", 4559.0), ("140400", 13954.0),
-    ("140500", 9425.0), ("140600", 10626.0), ("140700", 16391.0), ("140800", 14183.0),
-    ("140900", 25154.0), ("141000", 20301.0), ("141100", 21140.0),
+    ("140100", 6909.0),
+    ("140200", 14056.0),
+    ("140300", 4559.0),
+    ("140400", 13954.0),
+    ("140500", 9425.0),
+    ("140600", 10626.0),
+    ("140700", 16391.0),
+    ("140800", 14183.0),
+    ("140900", 25154.0),
+    ("141000", 20301.0),
+    ("141100", 21140.0),
 ];
 /// 2021 GDP by prefecture, 亿元 (shanxi-facts.md §6).
 const PREFECTURE_GDP_YI: &[(&str, f64)] = &[
-    ("140100", 5121.61), ("140200", 1686.0), ("140300", 916.6), ("140400", 2311.1),
-    ("140500", 1912.4), ("140600", 1420.6), ("140700", 1843.4), ("140800", 2053.1),
-    ("140900", 1344.4), ("141000", 1909.5), ("141100", 2071.4),
+    ("140100", 5121.61),
+    ("140200", 1686.0),
+    ("140300", 916.6),
+    ("140400", 2311.1),
+    ("140500", 1912.4),
+    ("140600", 1420.6),
+    ("140700", 1843.4),
+    ("140800", 2053.1),
+    ("140900", 1344.4),
+    ("141000", 1909.5),
+    ("141100", 2071.4),
 ];
 /// 2020 census resident population by prefecture (shanxi-facts.md §7).
 const PREFECTURE_POPULATION: &[(&str, f64)] = &[
-    ("140100", 5_304_061.0), ("140200", 3_105_591.0), ("140300", 1_318_505.0), ("140400", 3_180_884.0),
-    ("140500", 2_194_545.0), ("140600", 1_593_444.0), ("140700", 3_379_498.0), ("140800", 4_774_508.0),
-    ("140900", 2_689_668.0), ("141000", 3_976_481.0), ("141100", 3_398_431.0),
+    ("140100", 5_304_061.0),
+    ("140200", 3_105_591.0),
+    ("140300", 1_318_505.0),
+    ("140400", 3_180_884.0),
+    ("140500", 2_194_545.0),
+    ("140600", 1_593_444.0),
+    ("140700", 3_379_498.0),
+    ("140800", 4_774_508.0),
+    ("140900", 2_689_668.0),
+    ("141000", 3_976_481.0),
+    ("141100", 3_398_431.0),
 ];
 /// Published county populations (2020 census, shanxi-facts.md §7).
 const COUNTY_POPULATION: &[(&str, f64)] = &[
-    ("140213", 1_105_699.0), ("140702", 904_518.0), ("140403", 895_280.0),
-    ("140214", 684_753.0), ("140703", 322_099.0), ("140224", 212_771.0),
+    ("140213", 1_105_699.0),
+    ("140702", 904_518.0),
+    ("140403", 895_280.0),
+    ("140214", 684_753.0),
+    ("140703", 322_099.0),
+    ("140224", 212_771.0),
 ];
 
 /// 三调 first-level totals, 万公顷 (shanxi-facts.md §3); 其他土地 is the residual to the land area.
 const LAND_TOTALS_WAN_HA: &[(&str, f64)] = &[
-    ("耕地", 386.95), ("园地", 64.09), ("林地", 609.57), ("草地", 310.51), ("湿地", 5.44),
-    ("城镇村及工矿用地", 101.76), ("交通运输用地", 26.98), ("水域及水利设施用地", 17.31),
+    ("耕地", 386.95),
+    ("园地", 64.09),
+    ("林地", 609.57),
+    ("草地", 310.51),
+    ("湿地", 5.44),
+    ("城镇村及工矿用地", 101.76),
+    ("交通运输用地", 26.98),
+    ("水域及水利设施用地", 17.31),
 ];
 /// Second-level splits (synthetic shares).
 const SPLITS: &[(&str, &[(&str, f64)])] = &[
-    ("耕地", &[("水田", 0.002), ("水浇地", 0.298), ("旱地", 0.70)]),
-    ("林地", &[("乔木林地", 0.45), ("灌木林地", 0.40), ("其他林地", 0.15)]),
-    ("草地", &[("天然牧草地", 0.10), ("人工牧草地", 0.01), ("其他草地", 0.89)]),
+    (
+        "耕地",
+        &[("水田", 0.002), ("水浇地", 0.298), ("旱地", 0.70)],
+    ),
+    (
+        "林地",
+        &[("乔木林地", 0.45), ("灌木林地", 0.40), ("其他林地", 0.15)],
+    ),
+    (
+        "草地",
+        &[
+            ("天然牧草地", 0.10),
+            ("人工牧草地", 0.01),
+            ("其他草地", 0.89),
+        ],
+    ),
 ];
 /// Forest stock of the 9th national inventory, m³ (shanxi-facts.md §4).
 const FOREST_STOCK_M3: f64 = 12_923.0e4;
@@ -84,10 +133,20 @@ const PRIMARY_VA_YI: f64 = 1286.87;
 const PRODUCT_SHARES: [f64; 4] = [0.60, 0.06, 0.33, 0.01];
 /// Gross output / value added (synthetic ratio; no Shanxi source used).
 const GROSS_TO_VA: f64 = 1.75;
-const FOREST_TYPES: &[&str] = &["油松", "落叶松", "栎类", "杨树", "桦木", "刺槐", "侧柏", "其他松类"];
+const FOREST_TYPES: &[&str] = &[
+    "油松",
+    "落叶松",
+    "栎类",
+    "杨树",
+    "桦木",
+    "刺槐",
+    "侧柏",
+    "其他松类",
+];
 
 fn read_counties() -> Vec<County> {
-    let text = std::fs::read_to_string("coefficients/shanxi/regions.csv").expect("run from the repository root");
+    let text = std::fs::read_to_string("coefficients/shanxi/regions.csv")
+        .expect("run from the repository root");
     let mut out = Vec::new();
     for line in text.lines().filter(|l| !l.starts_with('#')).skip(1) {
         let f: Vec<&str> = line.split(',').collect();
@@ -105,8 +164,17 @@ fn read_counties() -> Vec<County> {
 /// Counties without a published area share what is left of the prefecture's area.
 fn fill_areas(counties: &mut [County], rng: &mut Rng) {
     for (pcode, parea) in PREFECTURE_AREA_KM2 {
-        let known: f64 = counties.iter().filter(|c| &c.prefecture_code == pcode).map(|c| c.area_km2).sum();
-        let unknown: Vec<usize> = counties.iter().enumerate().filter(|(_, c)| &c.prefecture_code == pcode && c.area_km2 == 0.0).map(|(i, _)| i).collect();
+        let known: f64 = counties
+            .iter()
+            .filter(|c| &c.prefecture_code == pcode)
+            .map(|c| c.area_km2)
+            .sum();
+        let unknown: Vec<usize> = counties
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| &c.prefecture_code == pcode && c.area_km2 == 0.0)
+            .map(|(i, _)| i)
+            .collect();
         if unknown.is_empty() {
             continue;
         }
@@ -165,7 +233,10 @@ fn round2(v: f64) -> f64 {
 }
 
 fn title(ws: &mut Worksheet, text: &str, width: u16) -> Result<(), XlsxError> {
-    let f = Format::new().set_bold().set_font_size(14).set_align(FormatAlign::Center);
+    let f = Format::new()
+        .set_bold()
+        .set_font_size(14)
+        .set_align(FormatAlign::Center);
     ws.merge_range(0, 0, 0, width - 1, text, &f)?;
     Ok(())
 }
@@ -183,7 +254,11 @@ fn main() -> Result<(), XlsxError> {
         }
         v
     };
-    let head = Format::new().set_bold().set_border(FormatBorder::Thin).set_align(FormatAlign::Center).set_text_wrap();
+    let head = Format::new()
+        .set_bold()
+        .set_border(FormatBorder::Thin)
+        .set_align(FormatAlign::Center)
+        .set_text_wrap();
     let note = Format::new().set_italic();
     let mut wb = Workbook::new();
     wb.set_properties(
@@ -195,7 +270,11 @@ fn main() -> Result<(), XlsxError> {
 
     // ---- 土地利用: two-row merged header, units row, province and prefecture subtotal rows.
     let land = land_matrix(&counties, &mut rng);
-    let first_level: Vec<&str> = LAND_TOTALS_WAN_HA.iter().map(|(k, _)| *k).chain(["其他土地"]).collect();
+    let first_level: Vec<&str> = LAND_TOTALS_WAN_HA
+        .iter()
+        .map(|(k, _)| *k)
+        .chain(["其他土地"])
+        .collect();
     let mut columns: Vec<(String, String, usize, f64)> = Vec::new(); // (top, leaf, class index, share)
     for (k, class) in first_level.iter().enumerate() {
         match SPLITS.iter().find(|(c, _)| c == class) {
@@ -209,7 +288,11 @@ fn main() -> Result<(), XlsxError> {
     }
     let ws = wb.add_worksheet().set_name("土地利用")?;
     let width = 2 + columns.len() as u16;
-    title(ws, "2021年山西省各县(市、区)土地利用现状（合成演示数据，非官方统计）", width)?;
+    title(
+        ws,
+        "2021年山西省各县(市、区)土地利用现状（合成演示数据，非官方统计）",
+        width,
+    )?;
     ws.merge_range(1, 0, 2, 0, "区划代码", &head)?;
     ws.merge_range(1, 1, 2, 1, "县(市、区)", &head)?;
     let mut c = 2u16;
@@ -233,7 +316,12 @@ fn main() -> Result<(), XlsxError> {
     let land_cells: Vec<Vec<f64>> = counties
         .iter()
         .enumerate()
-        .map(|(i, _)| columns.iter().map(|(_, _, k, s)| round2(land[i][*k] * s)).collect())
+        .map(|(i, _)| {
+            columns
+                .iter()
+                .map(|(_, _, k, s)| round2(land[i][*k] * s))
+                .collect()
+        })
         .collect();
     write_blocks(ws, 4, &counties, &prefectures, &land_cells)?;
     ws.set_column_width(1, 12)?;
@@ -247,12 +335,19 @@ fn main() -> Result<(), XlsxError> {
         let n = 2 + (rng.next() * 3.0) as usize;
         let mut types: Vec<&str> = Vec::new();
         while types.len() < n {
-            let t = FOREST_TYPES[(rng.next() * FOREST_TYPES.len() as f64) as usize % FOREST_TYPES.len()];
+            let t = FOREST_TYPES
+                [(rng.next() * FOREST_TYPES.len() as f64) as usize % FOREST_TYPES.len()];
             if !types.contains(&t) {
                 types.push(t);
             }
         }
-        let parts = share(area, &types.iter().map(|_| rng.range(0.3, 1.7)).collect::<Vec<_>>());
+        let parts = share(
+            area,
+            &types
+                .iter()
+                .map(|_| rng.range(0.3, 1.7))
+                .collect::<Vec<_>>(),
+        );
         for (t, a) in types.iter().zip(parts) {
             let density = rng.range(25.0, 75.0);
             raw_stock += a * density;
@@ -267,10 +362,22 @@ fn main() -> Result<(), XlsxError> {
         row.6 = (row.3 / (1.0 + growth_rate * rng.range(0.7, 1.0))).round();
         row.5 = round2(row.2 * (1.0 - rng.range(0.0, 0.015)));
     }
-    for (sheet, year, current) in [("森林资源", 2021, true), ("森林资源(上年)", 2020, false)] {
+    for (sheet, year, current) in [("森林资源", 2021, true), ("森林资源(上年)", 2020, false)]
+    {
         let ws = wb.add_worksheet().set_name(sheet)?;
-        title(ws, &format!("{year}年山西省各县(市、区)乔木林分优势树种组面积与蓄积（合成演示数据）"), 6)?;
-        let headers = ["区划代码", "县(市、区)", "优势树种组", "面积(公顷)", "蓄积量(m³)", "年生长量(m³)"];
+        title(
+            ws,
+            &format!("{year}年山西省各县(市、区)乔木林分优势树种组面积与蓄积（合成演示数据）"),
+            6,
+        )?;
+        let headers = [
+            "区划代码",
+            "县(市、区)",
+            "优势树种组",
+            "面积(公顷)",
+            "蓄积量(m³)",
+            "年生长量(m³)",
+        ];
         for (k, h) in headers.iter().enumerate().take(if current { 6 } else { 5 }) {
             ws.write_string_with_format(1, k as u16, *h, &head)?;
         }
@@ -288,9 +395,30 @@ fn main() -> Result<(), XlsxError> {
             r += 1;
         }
         ws.write_string(r, 0, "合计")?;
-        ws.write_number(r, 3, round2(forest_rows.iter().map(|x| if current { x.2 } else { x.5 }).sum::<f64>()))?;
-        ws.write_number(r, 4, forest_rows.iter().map(|x| if current { x.3 } else { x.6 }).sum::<f64>())?;
-        ws.write_string_with_format(r + 1, 0, "注：合成演示数据，按第九次森林资源清查全省蓄积量12923万m³校准；非官方统计。", &note)?;
+        ws.write_number(
+            r,
+            3,
+            round2(
+                forest_rows
+                    .iter()
+                    .map(|x| if current { x.2 } else { x.5 })
+                    .sum::<f64>(),
+            ),
+        )?;
+        ws.write_number(
+            r,
+            4,
+            forest_rows
+                .iter()
+                .map(|x| if current { x.3 } else { x.6 })
+                .sum::<f64>(),
+        )?;
+        ws.write_string_with_format(
+            r + 1,
+            0,
+            "注：合成演示数据，按第九次森林资源清查全省蓄积量12923万m³校准；非官方统计。",
+            &note,
+        )?;
         ws.set_column_width(1, 12)?;
         ws.set_column_width(2, 12)?;
     }
@@ -298,16 +426,25 @@ fn main() -> Result<(), XlsxError> {
     // ---- 供水: two-row header, sheet-wide unit in the title row.
     let pop = populations(&counties, &mut rng);
     let farmland: Vec<f64> = (0..counties.len()).map(|i| land[i][0]).collect();
-    let water_w: Vec<f64> = (0..counties.len()).map(|i| pop[i] * 60.0 + farmland[i] * 25.0 * rng.range(0.7, 1.3)).collect();
+    let water_w: Vec<f64> = (0..counties.len())
+        .map(|i| pop[i] * 60.0 + farmland[i] * 25.0 * rng.range(0.7, 1.3))
+        .collect();
     let water = share(WATER_M3, &water_w);
     let ws = wb.add_worksheet().set_name("供水")?;
-    title(ws, "2021年山西省各县(市、区)供水量与用水量（合成演示数据）", 9)?;
+    title(
+        ws,
+        "2021年山西省各县(市、区)供水量与用水量（合成演示数据）",
+        9,
+    )?;
     ws.write_string(1, 8, "单位：万m³")?;
     ws.merge_range(2, 0, 3, 0, "区划代码", &head)?;
     ws.merge_range(2, 1, 3, 1, "县(市、区)", &head)?;
     ws.merge_range(2, 2, 2, 4, "供水量", &head)?;
     ws.merge_range(2, 5, 2, 8, "用水量", &head)?;
-    for (k, h) in ["地表水", "地下水", "其他", "农业", "工业", "生活", "生态"].iter().enumerate() {
+    for (k, h) in ["地表水", "地下水", "其他", "农业", "工业", "生活", "生态"]
+        .iter()
+        .enumerate()
+    {
         ws.write_string_with_format(3, 2 + k as u16, *h, &head)?;
     }
     let water_cells: Vec<Vec<f64>> = water
@@ -315,10 +452,33 @@ fn main() -> Result<(), XlsxError> {
         .enumerate()
         .map(|(i, w)| {
             let wan = w / 1e4;
-            let sources = share(wan, &WATER_SOURCES.iter().map(|s| s * rng.range(0.8, 1.2)).collect::<Vec<_>>());
+            let sources = share(
+                wan,
+                &WATER_SOURCES
+                    .iter()
+                    .map(|s| s * rng.range(0.8, 1.2))
+                    .collect::<Vec<_>>(),
+            );
             let agri_boost = farmland[i] / (counties[i].area_km2 * 100.0) * 3.0;
-            let uses = share(wan, &WATER_USES.iter().enumerate().map(|(k, s)| s * if k == 0 { 0.5 + agri_boost } else { rng.range(0.8, 1.2) }).collect::<Vec<_>>());
-            sources.iter().chain(uses.iter()).map(|v| round2(*v)).collect()
+            let uses = share(
+                wan,
+                &WATER_USES
+                    .iter()
+                    .enumerate()
+                    .map(|(k, s)| {
+                        s * if k == 0 {
+                            0.5 + agri_boost
+                        } else {
+                            rng.range(0.8, 1.2)
+                        }
+                    })
+                    .collect::<Vec<_>>(),
+            );
+            sources
+                .iter()
+                .chain(uses.iter())
+                .map(|v| round2(*v))
+                .collect()
         })
         .collect();
     write_blocks(ws, 4, &counties, &prefectures, &water_cells)?;
@@ -326,26 +486,56 @@ fn main() -> Result<(), XlsxError> {
     // ---- 经济社会: units in headers, prefecture GDP split over counties.
     let ws = wb.add_worksheet().set_name("经济社会")?;
     let headers = [
-        "区划代码", "县(市、区)", "常住人口(万人)", "地区生产总值(亿元)", "农业总产值(万元)", "林业总产值(万元)", "牧业总产值(万元)", "渔业总产值(万元)",
-        "农业增加值(万元)", "林业增加值(万元)", "牧业增加值(万元)", "渔业增加值(万元)",
+        "区划代码",
+        "县(市、区)",
+        "常住人口(万人)",
+        "地区生产总值(亿元)",
+        "农业总产值(万元)",
+        "林业总产值(万元)",
+        "牧业总产值(万元)",
+        "渔业总产值(万元)",
+        "农业增加值(万元)",
+        "林业增加值(万元)",
+        "牧业增加值(万元)",
+        "渔业增加值(万元)",
     ];
-    title(ws, "2021年山西省各县(市、区)主要经济社会指标（合成演示数据）", headers.len() as u16)?;
+    title(
+        ws,
+        "2021年山西省各县(市、区)主要经济社会指标（合成演示数据）",
+        headers.len() as u16,
+    )?;
     for (k, h) in headers.iter().enumerate() {
         ws.write_string_with_format(1, k as u16, *h, &head)?;
     }
     let mut gdp = vec![0.0; counties.len()];
     for (pcode, total) in PREFECTURE_GDP_YI {
-        let idx: Vec<usize> = (0..counties.len()).filter(|i| &counties[*i].prefecture_code == pcode).collect();
-        let parts = share(*total, &idx.iter().map(|i| pop[*i] * rng.range(0.6, 1.6)).collect::<Vec<_>>());
+        let idx: Vec<usize> = (0..counties.len())
+            .filter(|i| &counties[*i].prefecture_code == pcode)
+            .collect();
+        let parts = share(
+            *total,
+            &idx.iter()
+                .map(|i| pop[*i] * rng.range(0.6, 1.6))
+                .collect::<Vec<_>>(),
+        );
         for (i, v) in idx.iter().zip(parts) {
             gdp[*i] = v;
         }
     }
-    let va = share(PRIMARY_VA_YI * 1e4, &farmland.iter().map(|f| f * rng.range(0.7, 1.3) + 1.0).collect::<Vec<_>>());
+    let va = share(
+        PRIMARY_VA_YI * 1e4,
+        &farmland
+            .iter()
+            .map(|f| f * rng.range(0.7, 1.3) + 1.0)
+            .collect::<Vec<_>>(),
+    );
     let econ_cells: Vec<Vec<f64>> = (0..counties.len())
         .map(|i| {
             let mut row = vec![round2(pop[i] / 1e4), round2(gdp[i])];
-            let products: Vec<f64> = PRODUCT_SHARES.iter().map(|s| va[i] * s * rng.range(0.7, 1.3)).collect();
+            let products: Vec<f64> = PRODUCT_SHARES
+                .iter()
+                .map(|s| va[i] * s * rng.range(0.7, 1.3))
+                .collect();
             row.extend(products.iter().map(|p| round2(p * GROSS_TO_VA)));
             row.extend(products.iter().map(|p| round2(*p)));
             row
@@ -355,7 +545,10 @@ fn main() -> Result<(), XlsxError> {
 
     std::fs::create_dir_all("fixtures/demo").ok();
     wb.save("fixtures/demo/shanxi-demo-2021.xlsx")?;
-    println!("wrote fixtures/demo/shanxi-demo-2021.xlsx ({} counties)", counties.len());
+    println!(
+        "wrote fixtures/demo/shanxi-demo-2021.xlsx ({} counties)",
+        counties.len()
+    );
     Ok(())
 }
 
@@ -363,13 +556,32 @@ fn populations(counties: &[County], rng: &mut Rng) -> Vec<f64> {
     let known: BTreeMap<&str, f64> = COUNTY_POPULATION.iter().copied().collect();
     let mut pop = vec![0.0; counties.len()];
     for (pcode, total) in PREFECTURE_POPULATION {
-        let idx: Vec<usize> = (0..counties.len()).filter(|i| &counties[*i].prefecture_code == pcode).collect();
-        let fixed: f64 = idx.iter().filter_map(|i| known.get(counties[*i].code.as_str())).sum();
-        let free: Vec<usize> = idx.iter().copied().filter(|i| !known.contains_key(counties[*i].code.as_str())).collect();
-        let parts = share(total - fixed, &free.iter().map(|i| {
-            let urban = if counties[*i].name.ends_with('区') { 2.5 } else { 1.0 };
-            counties[*i].area_km2.sqrt() * urban * rng.range(0.7, 1.3)
-        }).collect::<Vec<_>>());
+        let idx: Vec<usize> = (0..counties.len())
+            .filter(|i| &counties[*i].prefecture_code == pcode)
+            .collect();
+        let fixed: f64 = idx
+            .iter()
+            .filter_map(|i| known.get(counties[*i].code.as_str()))
+            .sum();
+        let free: Vec<usize> = idx
+            .iter()
+            .copied()
+            .filter(|i| !known.contains_key(counties[*i].code.as_str()))
+            .collect();
+        let parts = share(
+            total - fixed,
+            &free
+                .iter()
+                .map(|i| {
+                    let urban = if counties[*i].name.ends_with('区') {
+                        2.5
+                    } else {
+                        1.0
+                    };
+                    counties[*i].area_km2.sqrt() * urban * rng.range(0.7, 1.3)
+                })
+                .collect::<Vec<_>>(),
+        );
         for (i, p) in free.iter().zip(parts) {
             pop[*i] = p.round();
         }
@@ -383,7 +595,13 @@ fn populations(counties: &[County], rng: &mut Rng) -> Vec<f64> {
 }
 
 /// Writes 全省 first, then each prefecture's subtotal row and its counties; a footnote at the end.
-fn write_blocks(ws: &mut Worksheet, first_row: u32, counties: &[County], prefectures: &[(String, String)], cells: &[Vec<f64>]) -> Result<(), XlsxError> {
+fn write_blocks(
+    ws: &mut Worksheet,
+    first_row: u32,
+    counties: &[County],
+    prefectures: &[(String, String)],
+    cells: &[Vec<f64>],
+) -> Result<(), XlsxError> {
     let bold = Format::new().set_bold();
     let width = cells.first().map_or(0, Vec::len);
     let sum = |idx: &[usize], k: usize| round2(idx.iter().map(|i| cells[*i][k]).sum());
@@ -396,7 +614,9 @@ fn write_blocks(ws: &mut Worksheet, first_row: u32, counties: &[County], prefect
     }
     r += 1;
     for (pcode, pname) in prefectures {
-        let idx: Vec<usize> = (0..counties.len()).filter(|i| &counties[*i].prefecture_code == pcode).collect();
+        let idx: Vec<usize> = (0..counties.len())
+            .filter(|i| &counties[*i].prefecture_code == pcode)
+            .collect();
         ws.write_string_with_format(r, 0, pcode, &bold)?;
         ws.write_string_with_format(r, 1, pname, &bold)?;
         for k in 0..width {
@@ -412,7 +632,11 @@ fn write_blocks(ws: &mut Worksheet, first_row: u32, counties: &[County], prefect
             r += 1;
         }
     }
-    ws.write_string(r, 0, "注：本表为合成演示数据（synthetic），各县数值随机生成并按公开的全省总量校准，非官方统计。")?;
+    ws.write_string(
+        r,
+        0,
+        "注：本表为合成演示数据（synthetic），各县数值随机生成并按公开的全省总量校准，非官方统计。",
+    )?;
     ws.set_freeze_panes(first_row, 2)?;
     Ok(())
 }

@@ -4,13 +4,15 @@
 
 use std::path::Path;
 
-use rust_xlsxwriter::{Color, DocProperties, Format, FormatAlign, FormatBorder, Workbook, Worksheet, XlsxError};
+use rust_xlsxwriter::{
+    Color, DocProperties, Format, FormatAlign, FormatBorder, Workbook, Worksheet, XlsxError,
+};
 
+use crate::Request;
 use crate::account::{AccountRow, Accounts, Category, Level};
 use crate::coefficients::Coefficients;
 use crate::error::{Error, Issue, Result, Severity};
 use crate::validate::Inputs;
-use crate::Request;
 
 /// Yuan per 万元: money is shown in 万元.
 const WAN: f64 = 1e4;
@@ -59,12 +61,20 @@ impl Styles {
             label: Format::new().set_bold(),
             text: Format::new(),
             money: Format::new().set_num_format("#,##0.00"),
-            money_bold: Format::new().set_num_format("#,##0.00").set_bold().set_background_color(subtotal),
+            money_bold: Format::new()
+                .set_num_format("#,##0.00")
+                .set_bold()
+                .set_background_color(subtotal),
             quantity: Format::new().set_num_format("#,##0.00"),
-            quantity_bold: Format::new().set_num_format("#,##0.00").set_bold().set_background_color(subtotal),
+            quantity_bold: Format::new()
+                .set_num_format("#,##0.00")
+                .set_bold()
+                .set_background_color(subtotal),
             ratio: Format::new().set_num_format("0.00"),
             bold: Format::new().set_bold().set_background_color(subtotal),
-            note: Format::new().set_italic().set_font_color(Color::RGB(0x595959)),
+            note: Format::new()
+                .set_italic()
+                .set_font_color(Color::RGB(0x595959)),
         }
     }
 }
@@ -74,7 +84,10 @@ impl Styles {
 /// # Errors
 /// [`Error::Book`] when rust_xlsxwriter fails; [`Error::Io`] when the file cannot be placed.
 pub fn write(path: &Path, ctx: &BookContext<'_>) -> Result<()> {
-    let bytes = build(ctx).map_err(|source| Error::Book { path: path.to_path_buf(), source })?;
+    let bytes = build(ctx).map_err(|source| Error::Book {
+        path: path.to_path_buf(),
+        source,
+    })?;
     crate::write_atomically(path, |f| std::io::Write::write_all(f, &bytes))
 }
 
@@ -86,19 +99,32 @@ pub fn build(ctx: &BookContext<'_>) -> std::result::Result<Vec<u8>, XlsxError> {
     let s = Styles::new();
     let mut wb = Workbook::new();
     let mut props = DocProperties::new()
-        .set_title(format!("{} {}年 GEP 核算账户", ctx.coef.manifest.province, ctx.accounts.year))
+        .set_title(format!(
+            "{} {}年 GEP 核算账户",
+            ctx.coef.manifest.province, ctx.accounts.year
+        ))
         .set_subject("生态产品总值 (GEP) 核算")
         .set_company("gep")
-        .set_comment(format!("gep {}; coefficient set {} {}", crate::VERSION, ctx.coef.manifest.name, ctx.coef.manifest.version))
+        .set_comment(format!(
+            "gep {}; coefficient set {} {}",
+            crate::VERSION,
+            ctx.coef.manifest.name,
+            ctx.coef.manifest.version
+        ))
         .set_custom_property("gep_version", crate::VERSION)
-        .set_custom_property("coefficient_set", format!("{} {}", ctx.coef.manifest.name, ctx.coef.manifest.version))
+        .set_custom_property(
+            "coefficient_set",
+            format!("{} {}", ctx.coef.manifest.name, ctx.coef.manifest.version),
+        )
         .set_custom_property("coefficient_set_sha256", ctx.coef.set_sha256.as_str());
     for (i, f) in ctx.inputs.files.iter().enumerate() {
         props = props.set_custom_property(format!("input_{}_sha256", i + 1), f.sha256.as_str());
     }
     if let Some(epoch) = source_date_epoch() {
         let (y, m, d) = civil_date(epoch);
-        props = props.set_creation_datetime(&rust_xlsxwriter::ExcelDateTime::from_ymd(y as u16, m as u8, d as u8)?);
+        props = props.set_creation_datetime(&rust_xlsxwriter::ExcelDateTime::from_ymd(
+            y as u16, m as u8, d as u8,
+        )?);
     }
     wb.set_properties(&props);
     about(wb.add_worksheet().set_name("说明")?, ctx, &s)?;
@@ -139,7 +165,13 @@ fn today() -> String {
 }
 
 /// Writes a header row and freezes the panes below it and right of `frozen_cols`.
-fn header_row(ws: &mut Worksheet, row: u32, headers: &[String], frozen_cols: u16, s: &Styles) -> std::result::Result<(), XlsxError> {
+fn header_row(
+    ws: &mut Worksheet,
+    row: u32,
+    headers: &[String],
+    frozen_cols: u16,
+    s: &Styles,
+) -> std::result::Result<(), XlsxError> {
     for (c, h) in headers.iter().enumerate() {
         ws.write_string_with_format(row, c as u16, h, &s.header)?;
     }
@@ -151,7 +183,11 @@ fn header_row(ws: &mut Worksheet, row: u32, headers: &[String], frozen_cols: u16
     Ok(())
 }
 
-fn print_setup(ws: &mut Worksheet, title: &str, header_row: u32) -> std::result::Result<(), XlsxError> {
+fn print_setup(
+    ws: &mut Worksheet,
+    title: &str,
+    header_row: u32,
+) -> std::result::Result<(), XlsxError> {
     ws.set_landscape();
     ws.set_paper_size(9); // A4
     ws.set_print_fit_to_pages(1, 0);
@@ -169,10 +205,26 @@ fn level_label(level: Level) -> &'static str {
     }
 }
 
-fn about(ws: &mut Worksheet, ctx: &BookContext<'_>, s: &Styles) -> std::result::Result<(), XlsxError> {
+fn about(
+    ws: &mut Worksheet,
+    ctx: &BookContext<'_>,
+    s: &Styles,
+) -> std::result::Result<(), XlsxError> {
     let m = &ctx.coef.manifest;
-    ws.write_string_with_format(0, 0, format!("{}{}年 生态产品总值(GEP)核算账户", m.province, ctx.accounts.year), &s.title)?;
-    let demo = ctx.inputs.files.iter().any(|f| f.path.starts_with("built-in demo"));
+    ws.write_string_with_format(
+        0,
+        0,
+        format!(
+            "{}{}年 生态产品总值(GEP)核算账户",
+            m.province, ctx.accounts.year
+        ),
+        &s.title,
+    )?;
+    let demo = ctx
+        .inputs
+        .files
+        .iter()
+        .any(|f| f.path.starts_with("built-in demo"));
     let mut r = 2;
     if demo {
         ws.write_string_with_format(r, 0, "注意", &s.label)?;
@@ -186,8 +238,18 @@ fn about(ws: &mut Worksheet, ctx: &BookContext<'_>, s: &Styles) -> std::result::
     }
     let facts: Vec<(&str, String)> = vec![
         ("核算年份 Year", ctx.accounts.year.to_string()),
-        ("范围 Region", format!("{} ({} 个县级单位)", m.province, ctx.accounts.level(Level::County).count())),
-        ("系数集 Coefficient set", format!("{} — {} (版本 {})", m.name, m.title, m.version)),
+        (
+            "范围 Region",
+            format!(
+                "{} ({} 个县级单位)",
+                m.province,
+                ctx.accounts.level(Level::County).count()
+            ),
+        ),
+        (
+            "系数集 Coefficient set",
+            format!("{} — {} (版本 {})", m.name, m.title, m.version),
+        ),
         ("系数集来源 Origin", ctx.coef.origin()),
         ("系数集 SHA-256", ctx.coef.set_sha256.clone()),
         (
@@ -195,12 +257,28 @@ fn about(ws: &mut Worksheet, ctx: &BookContext<'_>, s: &Styles) -> std::result::
             if ctx.coef.modified_files.is_empty() {
                 "无 (与 manifest.toml 一致)".to_string()
             } else {
-                format!("modified since version {}: {}", m.version, ctx.coef.modified_files.join(", "))
+                format!(
+                    "modified since version {}: {}",
+                    m.version,
+                    ctx.coef.modified_files.join(", ")
+                )
             },
         ),
-        ("价格基准年 Price base year", format!("{} (各价格按其来源年份使用，未做指数调整；见「系数」)", m.price_base_year)),
-        ("物质产品口径 Provisioning basis", m.switches.provisioning_basis.clone()),
-        ("计入释氧 Oxygen included", m.switches.include_oxygen.to_string()),
+        (
+            "价格基准年 Price base year",
+            format!(
+                "{} (各价格按其来源年份使用，未做指数调整；见「系数」)",
+                m.price_base_year
+            ),
+        ),
+        (
+            "物质产品口径 Provisioning basis",
+            m.switches.provisioning_basis.clone(),
+        ),
+        (
+            "计入释氧 Oxygen included",
+            m.switches.include_oxygen.to_string(),
+        ),
         ("引擎版本 Engine", format!("gep {}", crate::VERSION)),
         ("命令 Command", ctx.request.command_line.clone()),
         ("生成日期 Date", today()),
@@ -247,11 +325,24 @@ fn about(ws: &mut Worksheet, ctx: &BookContext<'_>, s: &Styles) -> std::result::
 }
 
 fn money_format<'a>(row: &AccountRow, s: &'a Styles) -> &'a Format {
-    if row.level == Level::County { &s.money } else { &s.money_bold }
+    if row.level == Level::County {
+        &s.money
+    } else {
+        &s.money_bold
+    }
 }
 
-fn write_row_labels(ws: &mut Worksheet, r: u32, row: &AccountRow, s: &Styles) -> std::result::Result<(), XlsxError> {
-    let f = if row.level == Level::County { &s.text } else { &s.bold };
+fn write_row_labels(
+    ws: &mut Worksheet,
+    r: u32,
+    row: &AccountRow,
+    s: &Styles,
+) -> std::result::Result<(), XlsxError> {
+    let f = if row.level == Level::County {
+        &s.text
+    } else {
+        &s.bold
+    };
     ws.write_string_with_format(r, 0, &row.code, f)?;
     ws.write_string_with_format(r, 1, &row.name, f)?;
     ws.write_string_with_format(r, 2, &row.prefecture, f)?;
@@ -260,10 +351,17 @@ fn write_row_labels(ws: &mut Worksheet, r: u32, row: &AccountRow, s: &Styles) ->
 }
 
 fn labels() -> Vec<String> {
-    ["区划代码", "名称", "所属市", "级别"].iter().map(|x| (*x).to_string()).collect()
+    ["区划代码", "名称", "所属市", "级别"]
+        .iter()
+        .map(|x| (*x).to_string())
+        .collect()
 }
 
-fn summary(ws: &mut Worksheet, ctx: &BookContext<'_>, s: &Styles) -> std::result::Result<(), XlsxError> {
+fn summary(
+    ws: &mut Worksheet,
+    ctx: &BookContext<'_>,
+    s: &Styles,
+) -> std::result::Result<(), XlsxError> {
     let acc = ctx.accounts;
     ws.write_string_with_format(0, 0, format!("{}年 GEP 汇总（万元）", acc.year), &s.title)?;
     let mut headers = labels();
@@ -271,12 +369,22 @@ fn summary(ws: &mut Worksheet, ctx: &BookContext<'_>, s: &Styles) -> std::result
         headers.push(format!("{}\n(万元)", c.label_zh()));
     }
     headers.extend(
-        ["GEP\n(万元)", "GDP\n(万元)", "GEP/GDP", "单位面积 GEP\n(万元/km²)", "人均 GEP\n(元/人)", "GEP 排名\n(县)"]
-            .iter()
-            .map(|x| (*x).to_string()),
+        [
+            "GEP\n(万元)",
+            "GDP\n(万元)",
+            "GEP/GDP",
+            "单位面积 GEP\n(万元/km²)",
+            "人均 GEP\n(元/人)",
+            "GEP 排名\n(县)",
+        ]
+        .iter()
+        .map(|x| (*x).to_string()),
     );
     header_row(ws, 2, &headers, 2, s)?;
-    let mut ranked: Vec<(&str, f64)> = acc.level(Level::County).map(|r| (r.code.as_str(), r.gep_cny)).collect();
+    let mut ranked: Vec<(&str, f64)> = acc
+        .level(Level::County)
+        .map(|r| (r.code.as_str(), r.gep_cny))
+        .collect();
     ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
     let mut r = 3;
     for row in &acc.rows {
@@ -298,7 +406,10 @@ fn summary(ws: &mut Worksheet, ctx: &BookContext<'_>, s: &Styles) -> std::result
         if row.population > 0.0 {
             ws.write_number_with_format(r, 11, row.gep_cny / row.population, f)?;
         }
-        if let Some(pos) = ranked.iter().position(|(c, _)| *c == row.code && row.level == Level::County) {
+        if let Some(pos) = ranked
+            .iter()
+            .position(|(c, _)| *c == row.code && row.level == Level::County)
+        {
             ws.write_number(r, 12, (pos + 1) as f64)?;
         }
         r += 1;
@@ -320,7 +431,11 @@ fn widths(ws: &mut Worksheet, headers: &[String]) -> std::result::Result<(), Xls
     Ok(())
 }
 
-fn physical(ws: &mut Worksheet, ctx: &BookContext<'_>, s: &Styles) -> std::result::Result<(), XlsxError> {
+fn physical(
+    ws: &mut Worksheet,
+    ctx: &BookContext<'_>,
+    s: &Styles,
+) -> std::result::Result<(), XlsxError> {
     let acc = ctx.accounts;
     ws.write_string_with_format(0, 0, format!("{}年 GEP 实物量账户", acc.year), &s.title)?;
     let mut headers = labels();
@@ -334,7 +449,11 @@ fn physical(ws: &mut Worksheet, ctx: &BookContext<'_>, s: &Styles) -> std::resul
     let mut r = 3;
     for row in &acc.rows {
         write_row_labels(ws, r, row, s)?;
-        let f = if row.level == Level::County { &s.quantity } else { &s.quantity_bold };
+        let f = if row.level == Level::County {
+            &s.quantity
+        } else {
+            &s.quantity_bold
+        };
         for (k, q) in row.quantities.iter().enumerate() {
             match q {
                 Some(q) => ws.write_number_with_format(r, 4 + k as u16, *q, f)?,
@@ -347,12 +466,25 @@ fn physical(ws: &mut Worksheet, ctx: &BookContext<'_>, s: &Styles) -> std::resul
     print_setup(ws, &format!("{}年 GEP 实物量", acc.year), 2)
 }
 
-fn value(ws: &mut Worksheet, ctx: &BookContext<'_>, s: &Styles) -> std::result::Result<(), XlsxError> {
+fn value(
+    ws: &mut Worksheet,
+    ctx: &BookContext<'_>,
+    s: &Styles,
+) -> std::result::Result<(), XlsxError> {
     let acc = ctx.accounts;
-    ws.write_string_with_format(0, 0, format!("{}年 GEP 价值量账户（万元）", acc.year), &s.title)?;
+    ws.write_string_with_format(
+        0,
+        0,
+        format!("{}年 GEP 价值量账户（万元）", acc.year),
+        &s.title,
+    )?;
     let mut headers = labels();
     for ind in &acc.indicators {
-        headers.push(format!("{}\n{}\n(万元)", ind.category.label_zh(), ind.label_zh));
+        headers.push(format!(
+            "{}\n{}\n(万元)",
+            ind.category.label_zh(),
+            ind.label_zh
+        ));
     }
     headers.push("GEP\n(万元)".into());
     header_row(ws, 2, &headers, 2, s)?;
@@ -370,12 +502,34 @@ fn value(ws: &mut Worksheet, ctx: &BookContext<'_>, s: &Styles) -> std::result::
     print_setup(ws, &format!("{}年 GEP 价值量", acc.year), 2)
 }
 
-fn lines(ws: &mut Worksheet, ctx: &BookContext<'_>, s: &Styles) -> std::result::Result<(), XlsxError> {
+fn lines(
+    ws: &mut Worksheet,
+    ctx: &BookContext<'_>,
+    s: &Styles,
+) -> std::result::Result<(), XlsxError> {
     let df = &ctx.accounts.lines;
-    ws.write_string_with_format(0, 0, "核算明细：每个价值量的输入单元格、系数、公式与结果", &s.title)?;
+    ws.write_string_with_format(
+        0,
+        0,
+        "核算明细：每个价值量的输入单元格、系数、公式与结果",
+        &s.title,
+    )?;
     let headers: Vec<String> = [
-        "区划代码", "指标", "组成", "输入单元格", "输入量", "输入单位", "系数（文件: 键 = 值 [等级]）", "系数值", "系数单位",
-        "方法 / 公式", "实物量", "实物量单位", "价格键 (prices.toml)", "价格 (元/单位)", "价值 (元)",
+        "区划代码",
+        "指标",
+        "组成",
+        "输入单元格",
+        "输入量",
+        "输入单位",
+        "系数（文件: 键 = 值 [等级]）",
+        "系数值",
+        "系数单位",
+        "方法 / 公式",
+        "实物量",
+        "实物量单位",
+        "价格键 (prices.toml)",
+        "价格 (元/单位)",
+        "价值 (元)",
     ]
     .iter()
     .map(|x| (*x).to_string())
@@ -385,7 +539,9 @@ fn lines(ws: &mut Worksheet, ctx: &BookContext<'_>, s: &Styles) -> std::result::
     let columns = df.columns();
     for i in 0..df.height() {
         for (c, column) in columns.iter().enumerate() {
-            let cell = column.get(i).map_err(|e| XlsxError::ParameterError(e.to_string()))?;
+            let cell = column
+                .get(i)
+                .map_err(|e| XlsxError::ParameterError(e.to_string()))?;
             match cell {
                 polars::prelude::AnyValue::Float64(v) => {
                     ws.write_number_with_format(r, c as u16, v, &s.quantity)?;
@@ -406,19 +562,45 @@ fn lines(ws: &mut Worksheet, ctx: &BookContext<'_>, s: &Styles) -> std::result::
         }
         r += 1;
     }
-    for (c, w) in [9, 10, 12, 32, 14, 16, 60, 10, 12, 48, 16, 10, 18, 12, 16].iter().enumerate() {
+    for (c, w) in [9, 10, 12, 32, 14, 16, 60, 10, 12, 48, 16, 10, 18, 12, 16]
+        .iter()
+        .enumerate()
+    {
         ws.set_column_width(c as u16, *w)?;
     }
     print_setup(ws, "核算明细", 2)
 }
 
-fn coefficients(ws: &mut Worksheet, ctx: &BookContext<'_>, s: &Styles) -> std::result::Result<(), XlsxError> {
+fn coefficients(
+    ws: &mut Worksheet,
+    ctx: &BookContext<'_>,
+    s: &Styles,
+) -> std::result::Result<(), XlsxError> {
     let c = ctx.coef;
-    ws.write_string_with_format(0, 0, format!("本次使用的系数：{} {}（{}）", c.manifest.name, c.manifest.version, c.origin()), &s.title)?;
+    ws.write_string_with_format(
+        0,
+        0,
+        format!(
+            "本次使用的系数：{} {}（{}）",
+            c.manifest.name,
+            c.manifest.version,
+            c.origin()
+        ),
+        &s.title,
+    )?;
     let mut r = 2;
     ws.write_string_with_format(r, 0, "价格 prices.toml", &s.label)?;
     r += 1;
-    let headers = ["键 Key", "值 Value", "单位 Unit", "价格年 Year", "范围 Scope", "等级 Status", "来源 Source", "备注 Note"];
+    let headers = [
+        "键 Key",
+        "值 Value",
+        "单位 Unit",
+        "价格年 Year",
+        "范围 Scope",
+        "等级 Status",
+        "来源 Source",
+        "备注 Note",
+    ];
     for (k, h) in headers.iter().enumerate() {
         ws.write_string_with_format(r, k as u16, *h, &s.header)?;
     }
@@ -437,7 +619,17 @@ fn coefficients(ws: &mut Worksheet, ctx: &BookContext<'_>, s: &Styles) -> std::r
     r += 1;
     ws.write_string_with_format(r, 0, "单位面积服务量 service_rates.csv", &s.label)?;
     r += 1;
-    let headers = ["估价类 Class", "指标 Indicator", "值 Rate", "单位 Unit", "折算值 (m³ 或 t C /ha/yr)", "年份 Year", "范围 Scope", "等级 Status", "来源 Source"];
+    let headers = [
+        "估价类 Class",
+        "指标 Indicator",
+        "值 Rate",
+        "单位 Unit",
+        "折算值 (m³ 或 t C /ha/yr)",
+        "年份 Year",
+        "范围 Scope",
+        "等级 Status",
+        "来源 Source",
+    ];
     for (k, h) in headers.iter().enumerate() {
         ws.write_string_with_format(r, k as u16, *h, &s.header)?;
     }
@@ -457,7 +649,18 @@ fn coefficients(ws: &mut Worksheet, ctx: &BookContext<'_>, s: &Styles) -> std::r
     r += 1;
     ws.write_string_with_format(r, 0, "树种参数 forest_types.csv", &s.label)?;
     r += 1;
-    let headers = ["树种组 Type", "方法 Method", "a (t/m³)", "b (t/ha)", "BCEF (t/m³)", "R", "CF (t C/t)", "范围 Scope", "等级 Status", "来源 Source"];
+    let headers = [
+        "树种组 Type",
+        "方法 Method",
+        "a (t/m³)",
+        "b (t/ha)",
+        "BCEF (t/m³)",
+        "R",
+        "CF (t C/t)",
+        "范围 Scope",
+        "等级 Status",
+        "来源 Source",
+    ];
     for (k, h) in headers.iter().enumerate() {
         ws.write_string_with_format(r, k as u16, *h, &s.header)?;
     }
@@ -479,7 +682,16 @@ fn coefficients(ws: &mut Worksheet, ctx: &BookContext<'_>, s: &Styles) -> std::r
     r += 1;
     ws.write_string_with_format(r, 0, "地类对照 land_classes.csv", &s.label)?;
     r += 1;
-    for (k, h) in ["地类 Land class", "级别 Level", "上级 Parent", "估价类 Valuation class", "备注 Note"].iter().enumerate() {
+    for (k, h) in [
+        "地类 Land class",
+        "级别 Level",
+        "上级 Parent",
+        "估价类 Valuation class",
+        "备注 Note",
+    ]
+    .iter()
+    .enumerate()
+    {
         ws.write_string_with_format(r, k as u16, *h, &s.header)?;
     }
     r += 1;
@@ -501,7 +713,11 @@ fn coefficients(ws: &mut Worksheet, ctx: &BookContext<'_>, s: &Styles) -> std::r
     Ok(())
 }
 
-fn checks(ws: &mut Worksheet, ctx: &BookContext<'_>, s: &Styles) -> std::result::Result<(), XlsxError> {
+fn checks(
+    ws: &mut Worksheet,
+    ctx: &BookContext<'_>,
+    s: &Styles,
+) -> std::result::Result<(), XlsxError> {
     ws.write_string_with_format(0, 0, "校验 Checks", &s.title)?;
     let mut r = 2;
     ws.write_string_with_format(r, 0, "恒等式（每次运行检查，相对误差 ≤ 1e-9）", &s.label)?;
@@ -526,7 +742,15 @@ fn checks(ws: &mut Worksheet, ctx: &BookContext<'_>, s: &Styles) -> std::result:
         ws.write_string(r, 0, "无警告 (no warnings)")?;
     }
     for w in ctx.warnings {
-        ws.write_string(r, 0, if w.severity == Severity::Warning { "警告 warning" } else { "错误 error" })?;
+        ws.write_string(
+            r,
+            0,
+            if w.severity == Severity::Warning {
+                "警告 warning"
+            } else {
+                "错误 error"
+            },
+        )?;
         ws.write_string(r, 1, &w.location)?;
         ws.write_string(r, 2, &w.message)?;
         r += 1;

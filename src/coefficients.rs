@@ -21,12 +21,30 @@ pub const FILES: &[&str] = &[
 
 /// The default Shanxi set, embedded so that `gep run` works from any folder.
 pub const EMBEDDED_SHANXI: &[(&str, &str)] = &[
-    ("manifest.toml", include_str!("../coefficients/shanxi/manifest.toml")),
-    ("regions.csv", include_str!("../coefficients/shanxi/regions.csv")),
-    ("land_classes.csv", include_str!("../coefficients/shanxi/land_classes.csv")),
-    ("service_rates.csv", include_str!("../coefficients/shanxi/service_rates.csv")),
-    ("forest_types.csv", include_str!("../coefficients/shanxi/forest_types.csv")),
-    ("prices.toml", include_str!("../coefficients/shanxi/prices.toml")),
+    (
+        "manifest.toml",
+        include_str!("../coefficients/shanxi/manifest.toml"),
+    ),
+    (
+        "regions.csv",
+        include_str!("../coefficients/shanxi/regions.csv"),
+    ),
+    (
+        "land_classes.csv",
+        include_str!("../coefficients/shanxi/land_classes.csv"),
+    ),
+    (
+        "service_rates.csv",
+        include_str!("../coefficients/shanxi/service_rates.csv"),
+    ),
+    (
+        "forest_types.csv",
+        include_str!("../coefficients/shanxi/forest_types.csv"),
+    ),
+    (
+        "prices.toml",
+        include_str!("../coefficients/shanxi/prices.toml"),
+    ),
 ];
 
 /// Evidence grade of a coefficient (methodology.md legend).
@@ -283,7 +301,10 @@ fn parse_csv<T: for<'de> Deserialize<'de>>(
                 if !expected.contains(&name) {
                     issues.error(
                         format!("{file}:1"),
-                        format!("unknown column \"{name}\" (expected {})", expected.join(", ")),
+                        format!(
+                            "unknown column \"{name}\" (expected {})",
+                            expected.join(", ")
+                        ),
                     );
                 }
             }
@@ -387,14 +408,19 @@ impl Coefficients {
                             issues.warning(*name, message);
                         }
                     }
-                    None => issues.error("manifest.toml", format!("[files] has no entry for {name}")),
+                    None => {
+                        issues.error("manifest.toml", format!("[files] has no entry for {name}"))
+                    }
                 }
             }
         }
         if let Some(m) = &manifest {
             for key in m.files.keys() {
                 if !FILES.contains(&key.as_str()) {
-                    issues.error("manifest.toml", format!("[files] lists unknown file \"{key}\""));
+                    issues.error(
+                        "manifest.toml",
+                        format!("[files] lists unknown file \"{key}\""),
+                    );
                 }
             }
             if !["gross_output", "value_added"].contains(&m.switches.provisioning_basis.as_str()) {
@@ -489,7 +515,15 @@ fn load_regions(text: &str, issues: &mut Issues) -> Vec<Region> {
     let rows: Vec<(u64, Region)> = parse_csv(
         text,
         FILE,
-        &["code", "name", "prefecture_code", "prefecture", "kind", "area_km2", "area_source"],
+        &[
+            "code",
+            "name",
+            "prefecture_code",
+            "prefecture",
+            "kind",
+            "area_km2",
+            "area_source",
+        ],
         issues,
     );
     let mut seen = BTreeSet::new();
@@ -498,12 +532,21 @@ fn load_regions(text: &str, issues: &mut Issues) -> Vec<Region> {
         let at = format!("{FILE}:{line}");
         let six = |s: &str| s.len() == 6 && s.chars().all(|c| c.is_ascii_digit());
         if !six(&r.code) || r.code.ends_with("00") {
-            issues.error(&at, format!("code \"{}\" is not a 6-digit county code", r.code));
-        }
-        if !six(&r.prefecture_code) || !r.prefecture_code.ends_with("00") || r.code.get(..4) != r.prefecture_code.get(..4) {
             issues.error(
                 &at,
-                format!("prefecture_code \"{}\" does not match county {}", r.prefecture_code, r.code),
+                format!("code \"{}\" is not a 6-digit county code", r.code),
+            );
+        }
+        if !six(&r.prefecture_code)
+            || !r.prefecture_code.ends_with("00")
+            || r.code.get(..4) != r.prefecture_code.get(..4)
+        {
+            issues.error(
+                &at,
+                format!(
+                    "prefecture_code \"{}\" does not match county {}",
+                    r.prefecture_code, r.code
+                ),
             );
         }
         if let Some(a) = r.area_km2 {
@@ -542,12 +585,13 @@ fn load_land_classes(text: &str, issues: &mut Issues) -> Vec<LandClass> {
             issues.error(&at, format!("land class \"{}\" listed twice", c.land_class));
         }
         match c.level {
-            1 if !c.parent.is_empty() => {
-                issues.error(&at, "a first-level class has no parent")
-            }
+            1 if !c.parent.is_empty() => issues.error(&at, "a first-level class has no parent"),
             2 if !names.contains(&c.parent) => issues.error(
                 &at,
-                format!("parent \"{}\" of \"{}\" is not a listed class", c.parent, c.land_class),
+                format!(
+                    "parent \"{}\" of \"{}\" is not a listed class",
+                    c.parent, c.land_class
+                ),
             ),
             1 | 2 => {}
             other => issues.error(&at, format!("level must be 1 or 2, found {other}")),
@@ -565,7 +609,16 @@ fn load_rates(text: &str, classes: &[LandClass], issues: &mut Issues) -> Vec<Rat
     let rows: Vec<(u64, Rate)> = parse_csv(
         text,
         FILE,
-        &["valuation_class", "indicator", "rate", "unit", "year", "scope", "source", "status"],
+        &[
+            "valuation_class",
+            "indicator",
+            "rate",
+            "unit",
+            "year",
+            "scope",
+            "source",
+            "status",
+        ],
         issues,
     );
     let valuation_classes: BTreeSet<&str> =
@@ -580,7 +633,11 @@ fn load_rates(text: &str, classes: &[LandClass], issues: &mut Issues) -> Vec<Rat
                 format!(
                     "unknown indicator \"{}\" (rate-based indicators: {})",
                     r.indicator,
-                    RATE_UNITS.iter().map(|u| u.0).collect::<Vec<_>>().join(", ")
+                    RATE_UNITS
+                        .iter()
+                        .map(|u| u.0)
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             );
             continue;
@@ -597,18 +654,31 @@ fn load_rates(text: &str, classes: &[LandClass], issues: &mut Issues) -> Vec<Rat
                 ),
             ),
         }
-        let max = if r.indicator == "water_conservation" { 20_000.0 } else { 50.0 };
+        let max = if r.indicator == "water_conservation" {
+            20_000.0
+        } else {
+            50.0
+        };
         if !(0.0..=max).contains(&r.rate_base) {
-            issues.error(&at, format!("rate {} {} out of range [0, {max}] per ha", r.rate, r.unit));
+            issues.error(
+                &at,
+                format!("rate {} {} out of range [0, {max}] per ha", r.rate, r.unit),
+            );
         }
         if !valuation_classes.contains(r.valuation_class.as_str()) {
             issues.error(
                 &at,
-                format!("valuation class \"{}\" is not used in land_classes.csv", r.valuation_class),
+                format!(
+                    "valuation class \"{}\" is not used in land_classes.csv",
+                    r.valuation_class
+                ),
             );
         }
         if r.source.trim().is_empty() {
-            issues.error(&at, "source is empty: say where the value comes from, or that none was found");
+            issues.error(
+                &at,
+                "source is empty: say where the value comes from, or that none was found",
+            );
         }
         check_status(&r.status, &at, issues);
         if !seen.insert((r.valuation_class.clone(), r.indicator.clone())) {
@@ -638,8 +708,16 @@ fn load_forest_types(text: &str, issues: &mut Issues) -> Vec<ForestType> {
         text,
         FILE,
         &[
-            "forest_type", "method", "a", "b", "bcef", "root_shoot", "carbon_fraction", "scope",
-            "source", "status",
+            "forest_type",
+            "method",
+            "a",
+            "b",
+            "bcef",
+            "root_shoot",
+            "carbon_fraction",
+            "scope",
+            "source",
+            "status",
         ],
         issues,
     );
@@ -649,13 +727,23 @@ fn load_forest_types(text: &str, issues: &mut Issues) -> Vec<ForestType> {
         let at = format!("{FILE}:{line}");
         match t.method.as_str() {
             "bef_continuous" => {
-                if !matches!(t.a, Some(a) if a > 0.0 && a < 3.0) || !matches!(t.b, Some(b) if (0.0..200.0).contains(&b)) {
-                    issues.error(&at, "bef_continuous needs a in (0, 3) t/m³ and b in [0, 200) t/ha");
+                if !matches!(t.a, Some(a) if a > 0.0 && a < 3.0)
+                    || !matches!(t.b, Some(b) if (0.0..200.0).contains(&b))
+                {
+                    issues.error(
+                        &at,
+                        "bef_continuous needs a in (0, 3) t/m³ and b in [0, 200) t/ha",
+                    );
                 }
             }
             "bcef" => {
-                if !matches!(t.bcef, Some(v) if v > 0.0 && v < 5.0) || !matches!(t.root_shoot, Some(r) if (0.0..2.0).contains(&r)) {
-                    issues.error(&at, "bcef needs bcef in (0, 5) t/m³ and root_shoot in [0, 2)");
+                if !matches!(t.bcef, Some(v) if v > 0.0 && v < 5.0)
+                    || !matches!(t.root_shoot, Some(r) if (0.0..2.0).contains(&r))
+                {
+                    issues.error(
+                        &at,
+                        "bcef needs bcef in (0, 5) t/m³ and root_shoot in [0, 2)",
+                    );
                 }
             }
             other => issues.error(
@@ -664,14 +752,23 @@ fn load_forest_types(text: &str, issues: &mut Issues) -> Vec<ForestType> {
             ),
         }
         if !(0.3..=0.6).contains(&t.carbon_fraction) {
-            issues.error(&at, format!("carbon_fraction {} out of range [0.3, 0.6]", t.carbon_fraction));
+            issues.error(
+                &at,
+                format!(
+                    "carbon_fraction {} out of range [0.3, 0.6]",
+                    t.carbon_fraction
+                ),
+            );
         }
         if t.source.trim().is_empty() {
             issues.error(&at, "source is empty");
         }
         check_status(&t.status, &at, issues);
         if !seen.insert(crate::schema::normalise_header(&t.forest_type).0) {
-            issues.error(&at, format!("forest type \"{}\" listed twice", t.forest_type));
+            issues.error(
+                &at,
+                format!("forest type \"{}\" listed twice", t.forest_type),
+            );
         }
         out.push(t);
     }
@@ -700,14 +797,22 @@ fn load_prices(text: &str, issues: &mut Issues) -> BTreeMap<String, Price> {
                 &at,
                 format!(
                     "unknown price key \"{key}\" (known: {})",
-                    REQUIRED_PRICES.iter().map(|p| p.0).collect::<Vec<_>>().join(", ")
+                    REQUIRED_PRICES
+                        .iter()
+                        .map(|p| p.0)
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             ),
             Some((_, units)) => {
                 if !units.contains(&unit_key(&price.unit).as_str()) {
                     issues.error(
                         &at,
-                        format!("unit \"{}\" not accepted for {key} (use {})", price.unit, units.join(" or ")),
+                        format!(
+                            "unit \"{}\" not accepted for {key} (use {})",
+                            price.unit,
+                            units.join(" or ")
+                        ),
                     );
                 }
             }
@@ -820,7 +925,16 @@ mod tests {
         let mut issues = Issues::new();
         load_rates(text, &classes, &mut issues);
         let all: Vec<String> = issues.all().iter().map(|i| i.to_string()).collect();
-        assert!(all.iter().any(|m| m.contains("service_rates.csv:2") && m.contains("acre-feet")), "{all:?}");
-        assert!(all.iter().any(|m| m.contains("no carbon_sequestration rate for valuation class \"grassland\"")), "{all:?}");
+        assert!(
+            all.iter()
+                .any(|m| m.contains("service_rates.csv:2") && m.contains("acre-feet")),
+            "{all:?}"
+        );
+        assert!(
+            all.iter()
+                .any(|m| m
+                    .contains("no carbon_sequestration rate for valuation class \"grassland\"")),
+            "{all:?}"
+        );
     }
 }

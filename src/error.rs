@@ -89,7 +89,9 @@ impl Issues {
 
     /// The warnings only.
     pub fn warnings(&self) -> impl Iterator<Item = &Issue> {
-        self.items.iter().filter(|i| i.severity == Severity::Warning)
+        self.items
+            .iter()
+            .filter(|i| i.severity == Severity::Warning)
     }
 
     /// Fails with [`Error::Invalid`] when an error was recorded; otherwise returns the warnings.

@@ -4,8 +4,8 @@
 use std::path::Path;
 
 use polars::prelude::*;
-use polars_io::prelude::CsvWriter;
 use polars_io::SerWriter;
+use polars_io::prelude::CsvWriter;
 
 use crate::account::Accounts;
 use crate::error::{Error, Result};

@@ -107,7 +107,11 @@ pub struct RunReport {
 /// [`Error::Io`] when a file cannot be read; [`Error::Invalid`] when one is too large.
 pub fn sources(request: &Request) -> Result<Vec<Source>> {
     if request.data.is_empty() {
-        return Ok(vec![Source::from_bytes(DEMO_NAME, None, DEMO_WORKBOOK.to_vec())]);
+        return Ok(vec![Source::from_bytes(
+            DEMO_NAME,
+            None,
+            DEMO_WORKBOOK.to_vec(),
+        )]);
     }
     request.data.iter().map(|p| Source::open(p)).collect()
 }
@@ -153,12 +157,27 @@ pub fn run(request: &Request, out: Option<PathBuf>, csv_dir: Option<PathBuf>) ->
     refuse_overwriting_inputs(&book, request)?;
     let mut warnings = inputs.warnings.all().to_vec();
     warnings.extend(accounts.warnings.all().iter().cloned());
-    book::write(&book, &book::BookContext { accounts: &accounts, inputs: &inputs, coef: &coef, request, warnings: &warnings })?;
+    book::write(
+        &book,
+        &book::BookContext {
+            accounts: &accounts,
+            inputs: &inputs,
+            coef: &coef,
+            request,
+            warnings: &warnings,
+        },
+    )?;
     let csv = match csv_dir {
         Some(dir) => export::write(&dir, &accounts)?,
         None => Vec::new(),
     };
-    Ok(RunReport { year: inputs.year, book, csv, warnings, accounts })
+    Ok(RunReport {
+        year: inputs.year,
+        book,
+        csv,
+        warnings,
+        accounts,
+    })
 }
 
 fn same_file(a: &Path, b: &Path) -> bool {
@@ -178,7 +197,12 @@ fn refuse_overwriting_inputs(out: &Path, request: &Request) -> Result<()> {
         }
     }
     if let Some(dir) = &request.coefficients {
-        if out.canonicalize().ok().zip(dir.canonicalize().ok()).is_some_and(|(o, d)| o.starts_with(d)) {
+        if out
+            .canonicalize()
+            .ok()
+            .zip(dir.canonicalize().ok())
+            .is_some_and(|(o, d)| o.starts_with(d))
+        {
             return Err(Error::Usage(format!(
                 "refusing to write the book into the coefficient set {}",
                 dir.display()

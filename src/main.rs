@@ -12,19 +12,28 @@ fn request(data: Vec<std::path::PathBuf>, input: InputArgs) -> Request {
     Request {
         data,
         coefficients: input.coefficients,
-        scope: gep::validate::Scope { year: input.year, only: input.only },
+        scope: gep::validate::Scope {
+            year: input.year,
+            only: input.only,
+        },
         strict: input.strict,
         command_line: std::env::args().collect::<Vec<_>>().join(" "),
     }
 }
 
 fn print_warnings(warnings: &[Issue]) {
-    let shown = warnings.iter().filter(|w| w.severity == Severity::Warning).count();
+    let shown = warnings
+        .iter()
+        .filter(|w| w.severity == Severity::Warning)
+        .count();
     for w in warnings.iter().take(gep::error::MAX_LISTED_ISSUES) {
         eprintln!("{w}");
     }
     if shown > gep::error::MAX_LISTED_ISSUES {
-        eprintln!("… and {} more warnings", shown - gep::error::MAX_LISTED_ISSUES);
+        eprintln!(
+            "… and {} more warnings",
+            shown - gep::error::MAX_LISTED_ISSUES
+        );
     }
 }
 

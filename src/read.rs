@@ -5,7 +5,9 @@
 use std::io::{Cursor, Read as _};
 use std::path::{Path, PathBuf};
 
-use calamine::{Data, Dimensions, Ods, Range, Reader, Sheets, Xls, Xlsb, Xlsx, open_workbook_from_rs};
+use calamine::{
+    Data, Dimensions, Ods, Range, Reader, Sheets, Xls, Xlsb, Xlsx, open_workbook_from_rs,
+};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Issues, Result, a1};
@@ -360,7 +362,10 @@ impl Grid {
         let origin = range.start().unwrap_or((0, 0));
         let mut cells: Vec<Vec<Data>> = range.rows().map(|r| r.to_vec()).collect();
         for m in merges {
-            let top_left = (m.start.0.wrapping_sub(origin.0), m.start.1.wrapping_sub(origin.1));
+            let top_left = (
+                m.start.0.wrapping_sub(origin.0),
+                m.start.1.wrapping_sub(origin.1),
+            );
             let value = cells
                 .get(top_left.0 as usize)
                 .and_then(|r| r.get(top_left.1 as usize))
@@ -443,7 +448,9 @@ pub enum CellNumber {
     Bad(String),
 }
 
-const PLACEHOLDERS: &[&str] = &["—", "——", "-", "--", "/", "…", "……", "...", "×", "x", "X", "－", "―"];
+const PLACEHOLDERS: &[&str] = &[
+    "—", "——", "-", "--", "/", "…", "……", "...", "×", "x", "X", "－", "―",
+];
 
 /// Reads a cell as a number: text with thousands separators, full-width digits and spaces
 /// is accepted; "—", "-", "/", "…" and empty are "none reported"; anything else is reported.
@@ -531,14 +538,19 @@ fn year_in_text(text: &str) -> Option<i32> {
 
 fn year_label_value(grid: &Grid, r: usize, c: usize) -> Option<i32> {
     let text = normalise_header(&grid.text(r, c)).0;
-    let rest = text.strip_prefix("年份").or_else(|| text.strip_prefix("year"))?;
+    let rest = text
+        .strip_prefix("年份")
+        .or_else(|| text.strip_prefix("year"))?;
     let rest = rest.trim_start_matches([':', '：']);
     let candidate = if rest.is_empty() {
         grid.text(r, c + 1)
     } else {
         rest.to_string()
     };
-    let digits: String = candidate.chars().take_while(|ch| ch.is_ascii_digit()).collect();
+    let digits: String = candidate
+        .chars()
+        .take_while(|ch| ch.is_ascii_digit())
+        .collect();
     digits
         .parse::<i32>()
         .ok()
@@ -558,9 +570,11 @@ fn sheet_unit_in_text(text: &str) -> Option<String> {
 }
 
 fn spec_match<'a>(spec: &'a SheetSpec, candidates: &[String]) -> Option<&'a schema::ColumnSpec> {
-    spec.columns
-        .iter()
-        .find(|c| candidates.iter().any(|cand| c.aliases.contains(&cand.as_str())))
+    spec.columns.iter().find(|c| {
+        candidates
+            .iter()
+            .any(|cand| c.aliases.contains(&cand.as_str()))
+    })
 }
 
 /// Resolves one sheet against its spec.
@@ -571,7 +585,12 @@ fn sheet(
     sheet_name: &str,
     issues: &mut Issues,
 ) -> Option<SheetTable> {
-    let at = |r: usize, c: usize| format!("{file} [{sheet_name}!{}]", a1(grid.abs_row(r), grid.abs_col(c)));
+    let at = |r: usize, c: usize| {
+        format!(
+            "{file} [{sheet_name}!{}]",
+            a1(grid.abs_row(r), grid.abs_col(c))
+        )
+    };
     let sheet_at = format!("{file} [{sheet_name}]");
     if grid.height() == 0 {
         issues.error(&sheet_at, format!("the {} sheet is empty", spec.label));
@@ -579,9 +598,7 @@ fn sheet(
     }
     // 1. The header row: the first row holding a 区划代码 column.
     let header = (0..grid.height().min(HEADER_SEARCH_ROWS)).find(|&r| {
-        (0..grid.width()).any(|c| {
-            is_code_header(&normalise_header(&grid.text(r, c)).0)
-        })
+        (0..grid.width()).any(|c| is_code_header(&normalise_header(&grid.text(r, c)).0))
     });
     let Some(header) = header else {
         issues.error(
@@ -611,10 +628,7 @@ fn sheet(
             if let Some(u) = sheet_unit_in_text(&text) {
                 match units::parse(&u) {
                     Some(unit) => units_found.push(unit),
-                    None => issues.error(
-                        at(r, c),
-                        format!("unknown unit \"{u}\" in \"{text}\""),
-                    ),
+                    None => issues.error(at(r, c), format!("unknown unit \"{u}\" in \"{text}\"")),
                 }
             }
         }
@@ -623,9 +637,8 @@ fn sheet(
         scan_meta(r, &mut year, &mut sheet_units);
     }
     // 3. Sub-header and units rows between the header and the first data row.
-    let code_col = (0..grid.width()).find(|&c| {
-        is_code_header(&normalise_header(&grid.text(header, c)).0)
-    })?;
+    let code_col =
+        (0..grid.width()).find(|&c| is_code_header(&normalise_header(&grid.text(header, c)).0))?;
     let is_data_row = |r: usize| {
         parse_code(grid.get(r, code_col)).is_some()
             || (0..grid.width().min(3)).any(|c| is_subtotal_text(&grid.text(r, c)))
@@ -666,7 +679,11 @@ fn sheet(
         let (leaf, leaf_unit) = sub_header
             .map(|r| normalise_header(&grid.text(r, c)))
             .unwrap_or_default();
-        let name = if leaf.is_empty() { top.clone() } else { leaf.clone() };
+        let name = if leaf.is_empty() {
+            top.clone()
+        } else {
+            leaf.clone()
+        };
         if name.is_empty() {
             continue;
         }
@@ -675,7 +692,11 @@ fn sheet(
             candidates.push(format!("{top}{leaf}"));
         }
         let header_unit = leaf_unit.or(top_unit);
-        let header_r = if leaf.is_empty() { header } else { sub_header.unwrap_or(header) };
+        let header_r = if leaf.is_empty() {
+            header
+        } else {
+            sub_header.unwrap_or(header)
+        };
         let (key, kind) = match spec_match(spec, &candidates) {
             Some(cs) => (cs.key.to_string(), cs.kind),
             None if spec.kind == SheetKind::LandCover
@@ -687,10 +708,12 @@ fn sheet(
                 )
             }
             None => {
-                if !schema::TOTAL_HEADERS.iter().any(|t| name.contains(t))
-                    && !name.contains("总量")
+                if !schema::TOTAL_HEADERS.iter().any(|t| name.contains(t)) && !name.contains("总量")
                 {
-                    issues.warning(at(header_r, c), format!("column \"{name}\" not recognised; ignored"));
+                    issues.warning(
+                        at(header_r, c),
+                        format!("column \"{name}\" not recognised; ignored"),
+                    );
                 }
                 continue;
             }
@@ -707,15 +730,23 @@ fn sheet(
         }
         let mut unit = None;
         if let ColumnKind::Number(dim) = kind {
-            let row_unit = units_row.map(|r| grid.text(r, c)).filter(|t| !t.is_empty() && !t.starts_with("单位"));
+            let row_unit = units_row
+                .map(|r| grid.text(r, c))
+                .filter(|t| !t.is_empty() && !t.starts_with("单位"));
             let written = header_unit.clone().or(row_unit.clone());
+            // Report a unit problem where the unit is written: the header, or the units row.
+            let unit_r = if header_unit.is_none() && row_unit.is_some() {
+                units_row.unwrap_or(header_r)
+            } else {
+                header_r
+            };
             match written {
                 Some(text) => match units::parse(&text) {
                     Some(u) if u.dimension == dim => {
                         if let (Some(h), Some(rw)) = (&header_unit, &row_unit) {
                             if units::parse(rw).map(|x| x.label) != Some(u.label) {
                                 issues.error(
-                                    at(header_r, c),
+                                    at(unit_r, c),
                                     format!("the header says {h} but the units row says {rw}"),
                                 );
                             }
@@ -723,7 +754,7 @@ fn sheet(
                         unit = Some(u);
                     }
                     Some(u) => issues.error(
-                        at(header_r, c),
+                        at(unit_r, c),
                         format!(
                             "column \"{name}\" needs a unit of {dim} ({}), found {}",
                             units::accepted(dim),
@@ -731,7 +762,7 @@ fn sheet(
                         ),
                     ),
                     None => issues.error(
-                        at(header_r, c),
+                        at(unit_r, c),
                         format!(
                             "unknown unit \"{text}\" for column \"{name}\" (expected one of {})",
                             units::accepted(dim)
@@ -780,7 +811,10 @@ fn sheet(
     if spec.kind == SheetKind::LandCover {
         let long = has(col::LAND_CLASS);
         if long && !has(col::AREA_HA) {
-            issues.error(&sheet_at, "long-form land cover needs a 面积 column next to 地类");
+            issues.error(
+                &sheet_at,
+                "long-form land cover needs a 面积 column next to 地类",
+            );
         }
         if long {
             columns.retain(|c| !c.key.starts_with("class:"));
@@ -807,7 +841,12 @@ fn sheet(
         let code_cell = grid.get(r, code_col);
         let code = parse_code(code_cell);
         let name = name_col
-            .map(|i| grid.text(r, (columns[i].col as usize).saturating_sub(grid.origin.1 as usize)))
+            .map(|i| {
+                grid.text(
+                    r,
+                    (columns[i].col as usize).saturating_sub(grid.origin.1 as usize),
+                )
+            })
             .filter(|t| !t.is_empty());
         let labelled_total = is_subtotal_text(&cell_text(code_cell))
             || name.as_deref().is_some_and(is_subtotal_text);
@@ -819,7 +858,9 @@ fn sheet(
                     at(r, code_col),
                     format!(
                         "missing 区划代码{}",
-                        name.as_ref().map(|n| format!(" for \"{n}\"")).unwrap_or_default()
+                        name.as_ref()
+                            .map(|n| format!(" for \"{n}\""))
+                            .unwrap_or_default()
                     ),
                 );
             } else {
@@ -838,7 +879,11 @@ fn sheet(
                 ColumnKind::Code => Value::Text(code.clone().unwrap_or_default()),
                 ColumnKind::Text => {
                     let t = cell_text(cell);
-                    if t.is_empty() { Value::Missing } else { Value::Text(t) }
+                    if t.is_empty() {
+                        Value::Missing
+                    } else {
+                        Value::Text(t)
+                    }
                 }
                 ColumnKind::Number(dim) => {
                     let blank = spec
@@ -867,7 +912,11 @@ fn sheet(
                                             "expected a number of {} for {}, found {}",
                                             unit.label,
                                             column.header,
-                                            if cell_text(cell).is_empty() { "an empty cell".to_string() } else { format!("\"{}\"", cell_text(cell)) }
+                                            if cell_text(cell).is_empty() {
+                                                "an empty cell".to_string()
+                                            } else {
+                                                format!("\"{}\"", cell_text(cell))
+                                            }
                                         ),
                                     );
                                 }
@@ -877,7 +926,10 @@ fn sheet(
                         CellNumber::Bad(found) => {
                             issues.error(
                                 at(r, c),
-                                format!("expected a number of {} for {}, found {found}", unit.label, column.header),
+                                format!(
+                                    "expected a number of {} for {}, found {found}",
+                                    unit.label, column.header
+                                ),
                             );
                             Value::Missing
                         }
@@ -923,37 +975,70 @@ mod tests {
 
     #[test]
     fn numbers_stored_as_text_are_read() {
-        assert_eq!(parse_number(&Data::String("2,345.6".into())), CellNumber::Number(2345.6));
-        assert_eq!(parse_number(&Data::String("１２３．５".into())), CellNumber::Number(123.5));
-        assert_eq!(parse_number(&Data::String(" 12 ".into())), CellNumber::Number(12.0));
-        assert_eq!(parse_number(&Data::String("1，234".into())), CellNumber::Number(1234.0));
+        assert_eq!(
+            parse_number(&Data::String("2,345.6".into())),
+            CellNumber::Number(2345.6)
+        );
+        assert_eq!(
+            parse_number(&Data::String("１２３．５".into())),
+            CellNumber::Number(123.5)
+        );
+        assert_eq!(
+            parse_number(&Data::String(" 12 ".into())),
+            CellNumber::Number(12.0)
+        );
+        assert_eq!(
+            parse_number(&Data::String("1，234".into())),
+            CellNumber::Number(1234.0)
+        );
         assert_eq!(parse_number(&Data::Int(7)), CellNumber::Number(7.0));
     }
 
     #[test]
     fn placeholders_mean_none_reported() {
         for p in ["—", "-", "/", "…", "", "  "] {
-            assert_eq!(parse_number(&Data::String(p.into())), CellNumber::NoneReported, "{p}");
+            assert_eq!(
+                parse_number(&Data::String(p.into())),
+                CellNumber::NoneReported,
+                "{p}"
+            );
         }
         assert_eq!(parse_number(&Data::Empty), CellNumber::NoneReported);
     }
 
     #[test]
     fn other_text_dates_and_errors_are_bad() {
-        assert!(matches!(parse_number(&Data::String("约300".into())), CellNumber::Bad(s) if s == "\"约300\""));
+        assert!(
+            matches!(parse_number(&Data::String("约300".into())), CellNumber::Bad(s) if s == "\"约300\"")
+        );
         assert!(matches!(
             parse_number(&Data::Error(calamine::CellErrorType::Div0)),
             CellNumber::Bad(s) if s.contains("#DIV/0!")
         ));
-        assert!(matches!(parse_number(&Data::Bool(true)), CellNumber::Bad(_)));
+        assert!(matches!(
+            parse_number(&Data::Bool(true)),
+            CellNumber::Bad(_)
+        ));
     }
 
     #[test]
     fn codes_are_six_digits() {
-        assert_eq!(parse_code(&Data::Float(140105.0)).as_deref(), Some("140105"));
-        assert_eq!(parse_code(&Data::String("140105".into())).as_deref(), Some("140105"));
-        assert_eq!(parse_code(&Data::String("140105000000".into())).as_deref(), Some("140105"));
-        assert_eq!(parse_code(&Data::String("１４０１０５".into())).as_deref(), Some("140105"));
+        assert_eq!(
+            parse_code(&Data::Float(140105.0)).as_deref(),
+            Some("140105")
+        );
+        assert_eq!(
+            parse_code(&Data::String("140105".into())).as_deref(),
+            Some("140105")
+        );
+        assert_eq!(
+            parse_code(&Data::String("140105000000".into())).as_deref(),
+            Some("140105")
+        );
+        assert_eq!(
+            parse_code(&Data::String("１４０１０５".into())).as_deref(),
+            Some("140105")
+        );
         assert_eq!(parse_code(&Data::String("合计".into())), None);
         assert_eq!(parse_code(&Data::Float(1401.0)), None);
         assert!(is_subtotal_code("140100"));
@@ -972,7 +1057,10 @@ mod tests {
     #[test]
     fn sheet_wide_units_are_found() {
         assert_eq!(sheet_unit_in_text("单位：公顷").as_deref(), Some("公顷"));
-        assert_eq!(sheet_unit_in_text("2021年供水（单位：万m³）").as_deref(), Some("万m³"));
+        assert_eq!(
+            sheet_unit_in_text("2021年供水（单位：万m³）").as_deref(),
+            Some("万m³")
+        );
         assert_eq!(sheet_unit_in_text("供水"), None);
     }
 
@@ -980,7 +1068,11 @@ mod tests {
     fn content_decides_the_format() {
         assert_eq!(sniff(b"").unwrap_err(), "the file is empty");
         assert!(sniff(b"<html><table>").unwrap_err().contains("HTML"));
-        assert!(sniff(b"code,name\n140105,x").unwrap_err().contains("not a workbook"));
+        assert!(
+            sniff(b"code,name\n140105,x")
+                .unwrap_err()
+                .contains("not a workbook")
+        );
         assert_eq!(
             sniff(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1, 0]).unwrap(),
             Format::Xls

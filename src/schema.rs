@@ -269,7 +269,14 @@ pub const SHEETS: &[SheetSpec] = &[
             name(),
             ColumnSpec {
                 key: col::LAND_CLASS,
-                aliases: &["地类", "地类名称", "土地类型", "landclass", "land_class", "class"],
+                aliases: &[
+                    "地类",
+                    "地类名称",
+                    "土地类型",
+                    "landclass",
+                    "land_class",
+                    "class",
+                ],
                 kind: ColumnKind::Text,
                 required: false,
                 blank: Blank::Error,
@@ -332,28 +339,53 @@ pub const SHEETS: &[SheetSpec] = &[
             name(),
             number(
                 col::SUPPLY_SURFACE_M3,
-                &["地表水", "地表水源", "地表水供水量", "surface", "surfacewater"],
+                &[
+                    "地表水",
+                    "地表水源",
+                    "地表水供水量",
+                    "surface",
+                    "surfacewater",
+                ],
                 Dimension::Volume,
                 true,
                 Blank::Zero,
             ),
             number(
                 col::SUPPLY_GROUND_M3,
-                &["地下水", "地下水源", "地下水供水量", "ground", "groundwater"],
+                &[
+                    "地下水",
+                    "地下水源",
+                    "地下水供水量",
+                    "ground",
+                    "groundwater",
+                ],
                 Dimension::Volume,
                 true,
                 Blank::Zero,
             ),
             number(
                 col::SUPPLY_OTHER_M3,
-                &["其他", "其他水源", "其他水源供水量", "非常规水源", "other", "othersources"],
+                &[
+                    "其他",
+                    "其他水源",
+                    "其他水源供水量",
+                    "非常规水源",
+                    "other",
+                    "othersources",
+                ],
                 Dimension::Volume,
                 false,
                 Blank::Zero,
             ),
             number(
                 col::USE_AGRICULTURE_M3,
-                &["农业", "农业用水", "农业用水量", "agriculture", "agricultural"],
+                &[
+                    "农业",
+                    "农业用水",
+                    "农业用水量",
+                    "agriculture",
+                    "agricultural",
+                ],
                 Dimension::Volume,
                 true,
                 Blank::Zero,
@@ -367,7 +399,14 @@ pub const SHEETS: &[SheetSpec] = &[
             ),
             number(
                 col::USE_HOUSEHOLD_M3,
-                &["生活", "生活用水", "生活用水量", "居民生活", "household", "domestic"],
+                &[
+                    "生活",
+                    "生活用水",
+                    "生活用水量",
+                    "居民生活",
+                    "household",
+                    "domestic",
+                ],
                 Dimension::Volume,
                 true,
                 Blank::Zero,
@@ -435,7 +474,13 @@ pub const SHEETS: &[SheetSpec] = &[
             ),
             number(
                 col::HUSBANDRY_OUTPUT_CNY,
-                &["牧业总产值", "畜牧业总产值", "牧业产值", "畜牧业产值", "husbandryoutput"],
+                &[
+                    "牧业总产值",
+                    "畜牧业总产值",
+                    "牧业产值",
+                    "畜牧业产值",
+                    "husbandryoutput",
+                ],
                 Dimension::Money,
                 false,
                 Blank::Zero,
@@ -482,21 +527,32 @@ pub const SHEETS: &[SheetSpec] = &[
 /// The spec of `kind`.
 pub fn sheet(kind: SheetKind) -> &'static SheetSpec {
     // SHEETS lists every kind exactly once (checked by a unit test).
-    SHEETS
-        .iter()
-        .find(|s| s.kind == kind)
-        .unwrap_or(&SHEETS[0])
+    SHEETS.iter().find(|s| s.kind == kind).unwrap_or(&SHEETS[0])
 }
 
 /// Header texts of total columns in wide land-cover tables, which are not land classes.
-pub const TOTAL_HEADERS: &[&str] = &["合计", "总计", "总面积", "土地总面积", "小计", "total", "土地调查面积"];
+pub const TOTAL_HEADERS: &[&str] = &[
+    "合计",
+    "总计",
+    "总面积",
+    "土地总面积",
+    "小计",
+    "total",
+    "土地调查面积",
+];
 
 /// Words that mark a row as a subtotal (prefecture, province) rather than a county.
 pub const SUBTOTAL_WORDS: &[&str] = &["合计", "总计", "全省", "小计", "全市", "市辖区", "total"];
 
 /// Words that open a footnote row below the data.
 pub const FOOTNOTE_PREFIXES: &[&str] = &[
-    "注", "说明", "资料来源", "数据来源", "备注", "note", "source",
+    "注",
+    "说明",
+    "资料来源",
+    "数据来源",
+    "备注",
+    "note",
+    "source",
 ];
 
 /// Full-width ASCII (Ａ-Ｚ, ０-９, （）, ：…) and the ideographic space to half-width.
@@ -553,7 +609,9 @@ pub fn normalise_header(text: &str) -> (String, Option<String>) {
 /// True for text that is meant as a unit even if the engine does not know it (`英亩`, `吨`),
 /// so that it is reported as an unknown unit instead of becoming part of a column name.
 fn looks_like_unit(text: &str) -> bool {
-    const UNIT_HINTS: &[&str] = &["亩", "顷", "米", "m3", "m2", "元", "人", "吨", "公里", "km", "ha"];
+    const UNIT_HINTS: &[&str] = &[
+        "亩", "顷", "米", "m3", "m2", "元", "人", "吨", "公里", "km", "ha",
+    ];
     !text.is_empty() && text.chars().count() <= 6 && UNIT_HINTS.iter().any(|h| text.contains(h))
 }
 
@@ -576,7 +634,10 @@ mod tests {
             normalise_header("蓄积量\n(万m³)"),
             ("蓄积量".into(), Some("万m³".into()))
         );
-        assert_eq!(normalise_header("面积/公顷"), ("面积".into(), Some("公顷".into())));
+        assert_eq!(
+            normalise_header("面积/公顷"),
+            ("面积".into(), Some("公顷".into()))
+        );
         assert_eq!(normalise_header("County Code"), ("countycode".into(), None));
         assert_eq!(normalise_header("ＧＤＰ"), ("gdp".into(), None));
         assert_eq!(
@@ -587,7 +648,10 @@ mod tests {
 
     #[test]
     fn an_unknown_unit_in_brackets_is_still_split_off() {
-        assert_eq!(normalise_header("面积(英亩)"), ("面积".into(), Some("英亩".into())));
+        assert_eq!(
+            normalise_header("面积(英亩)"),
+            ("面积".into(), Some("英亩".into()))
+        );
         // A bracket that is part of the name stays.
         assert_eq!(normalise_header("县(市、区)").0, "县(市、区)");
     }

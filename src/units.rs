@@ -118,13 +118,15 @@ fn normalise_unit(text: &str) -> String {
 /// Returns `None` for a unit the engine does not know: callers report that as an error.
 pub fn parse(text: &str) -> Option<Unit> {
     let key = normalise_unit(text);
-    UNITS.iter().find_map(|(aliases, dimension, to_base, label)| {
-        aliases.contains(&key.as_str()).then_some(Unit {
-            dimension: *dimension,
-            to_base: *to_base,
-            label,
+    UNITS
+        .iter()
+        .find_map(|(aliases, dimension, to_base, label)| {
+            aliases.contains(&key.as_str()).then_some(Unit {
+                dimension: *dimension,
+                to_base: *to_base,
+                label,
+            })
         })
-    })
 }
 
 /// The labels accepted for `dimension`, for "expected one of" messages.

@@ -82,7 +82,11 @@ pub const WATER_SECTORS: &[(&str, &str)] = &[
     (col::USE_ECOLOGY_M3, "ecology"),
 ];
 
-const WATER_SOURCES: &[&str] = &[col::SUPPLY_SURFACE_M3, col::SUPPLY_GROUND_M3, col::SUPPLY_OTHER_M3];
+const WATER_SOURCES: &[&str] = &[
+    col::SUPPLY_SURFACE_M3,
+    col::SUPPLY_GROUND_M3,
+    col::SUPPLY_OTHER_M3,
+];
 
 /// Economy columns carried into valuation.
 pub const ECONOMY_ITEMS: &[&str] = &[
@@ -114,15 +118,17 @@ pub fn inputs(
         .iter()
         .map(|s| InputFile {
             name: s.name.clone(),
-            path: s
-                .path
-                .as_ref()
-                .map_or_else(|| "built-in demo workbook (synthetic)".to_string(), |p| p.display().to_string()),
+            path: s.path.as_ref().map_or_else(
+                || "built-in demo workbook (synthetic)".to_string(),
+                |p| p.display().to_string(),
+            ),
             sha256: s.sha256.clone(),
             bytes: s.bytes.len(),
         })
         .collect();
-    let by_kind = |kind: SheetKind| -> Vec<&SheetTable> { tables.iter().filter(|t| t.kind == kind).collect() };
+    let by_kind = |kind: SheetKind| -> Vec<&SheetTable> {
+        tables.iter().filter(|t| t.kind == kind).collect()
+    };
     for spec in crate::schema::SHEETS.iter().filter(|s| s.required) {
         if by_kind(spec.kind).is_empty() && !sources.is_empty() {
             let names: Vec<&str> = sources.iter().map(|s| s.name.as_str()).collect();
@@ -144,7 +150,13 @@ pub fn inputs(
         .map(|r| r.code.clone())
         .collect();
     if counties.is_empty() {
-        issues.error("--only", format!("no county of {} matches {:?}", coef.manifest.name, scope.only));
+        issues.error(
+            "--only",
+            format!(
+                "no county of {} matches {:?}",
+                coef.manifest.name, scope.only
+            ),
+        );
     }
     for table in &tables {
         check_codes(table, coef, &mut issues);
@@ -152,12 +164,20 @@ pub fn inputs(
         if table.placeholders > 0 {
             issues.warning(
                 table.sheet_location(),
-                format!("{} cells were empty or \"—\"/\"/\" and are counted as 0 (none reported)", table.placeholders),
+                format!(
+                    "{} cells were empty or \"—\"/\"/\" and are counted as 0 (none reported)",
+                    table.placeholders
+                ),
             );
         }
     }
     check_subtotals(&tables, coef, &mut issues);
-    for kind in [SheetKind::LandCover, SheetKind::ForestStock, SheetKind::WaterSupply, SheetKind::Economy] {
+    for kind in [
+        SheetKind::LandCover,
+        SheetKind::ForestStock,
+        SheetKind::WaterSupply,
+        SheetKind::Economy,
+    ] {
         check_coverage(&by_kind(kind), kind, &counties, scope, &mut issues);
     }
     let land = land_frame(&by_kind(SheetKind::LandCover), coef, scope, &mut issues);
@@ -181,7 +201,10 @@ pub fn inputs(
                 );
             }
         }
-        Some((prev_year, forest_frame(&previous_tables, coef, scope, &mut issues)))
+        Some((
+            prev_year,
+            forest_frame(&previous_tables, coef, scope, &mut issues),
+        ))
     };
     let water_use = water_frame(&by_kind(SheetKind::WaterSupply), scope, &mut issues);
     let economy = economy_frame(&by_kind(SheetKind::Economy), coef, scope, &mut issues);
@@ -211,7 +234,10 @@ fn resolve_year(tables: &[SheetTable], scope: &Scope, issues: &mut Issues) -> Op
     if let Some(y) = scope.year {
         for f in &found {
             if f.year != y {
-                issues.error(&f.location, format!("the sheet says {}, but --year is {y}", f.year));
+                issues.error(
+                    &f.location,
+                    format!("the sheet says {}, but --year is {y}", f.year),
+                );
             }
         }
         return Some(y);
@@ -229,7 +255,10 @@ fn resolve_year(tables: &[SheetTable], scope: &Scope, issues: &mut Issues) -> Op
         if f.year != first.year {
             issues.error(
                 &f.location,
-                format!("year {} differs from {} found at {}", f.year, first.year, first.location),
+                format!(
+                    "year {} differs from {} found at {}",
+                    f.year, first.year, first.location
+                ),
             );
         }
     }
@@ -244,7 +273,10 @@ fn check_codes(table: &SheetTable, coef: &Coefficients, issues: &mut Issues) {
         match coef.region(code) {
             None => issues.error(
                 table.at(record.row, code_col),
-                format!("unknown county code {code} (not in {} regions.csv)", coef.manifest.name),
+                format!(
+                    "unknown county code {code} (not in {} regions.csv)",
+                    coef.manifest.name
+                ),
             ),
             Some(region) => {
                 if let (Some(name), Some(c)) = (&record.name, name_col) {
@@ -253,7 +285,10 @@ fn check_codes(table: &SheetTable, coef: &Coefficients, issues: &mut Issues) {
                     if written != known && !written.ends_with(&known) {
                         issues.error(
                             table.at(record.row, c),
-                            format!("code {code} is {} in regions.csv, but the row says \"{name}\"", region.name),
+                            format!(
+                                "code {code} is {} in regions.csv, but the row says \"{name}\"",
+                                region.name
+                            ),
                         );
                     }
                 }
@@ -271,7 +306,10 @@ fn check_signs(table: &SheetTable, issues: &mut Issues) {
                     if column.key == col::GROWTH_M3 {
                         issues.warning(table.at(record.row, column.col), message);
                     } else {
-                        issues.error(table.at(record.row, column.col), format!("{message}; expected a number ≥ 0"));
+                        issues.error(
+                            table.at(record.row, column.col),
+                            format!("{message}; expected a number ≥ 0"),
+                        );
                     }
                 }
             }
@@ -307,7 +345,9 @@ fn check_coverage(
     for table in tables {
         let code_col = table.column(col::CODE).map_or(0, |i| table.columns[i].col);
         for record in &table.rows {
-            let Some(key) = row_key(table, record) else { continue };
+            let Some(key) = row_key(table, record) else {
+                continue;
+            };
             if let Some(code) = &record.code {
                 present.insert(code.clone());
             }
@@ -340,19 +380,27 @@ fn check_coverage(
 /// Subtotal rows: each numeric column against the sum of the counties it covers.
 fn check_subtotals(tables: &[SheetTable], coef: &Coefficients, issues: &mut Issues) {
     for table in tables {
-        let type_col = table.column(col::FOREST_TYPE).or_else(|| table.column(col::LAND_CLASS));
+        let type_col = table
+            .column(col::FOREST_TYPE)
+            .or_else(|| table.column(col::LAND_CLASS));
         for subtotal in &table.subtotals {
             let group: Option<&str> = match &subtotal.code {
                 Some(c) if c.ends_with("0000") => None,
                 Some(c) => Some(c.get(..4).unwrap_or(c)),
                 None => {
-                    if subtotal.name.as_deref().is_some_and(|n| n.contains("市辖区")) {
+                    if subtotal
+                        .name
+                        .as_deref()
+                        .is_some_and(|n| n.contains("市辖区"))
+                    {
                         continue;
                     }
                     None
                 }
             };
-            let subtotal_type = type_col.and_then(|i| subtotal.text(i)).map(|t| normalise_header(t).0);
+            let subtotal_type = type_col
+                .and_then(|i| subtotal.text(i))
+                .map(|t| normalise_header(t).0);
             let members: Vec<&Record> = table
                 .rows
                 .iter()
@@ -362,12 +410,16 @@ fn check_subtotals(tables: &[SheetTable], coef: &Coefficients, issues: &mut Issu
                     })
                 })
                 .filter(|r| match (&subtotal_type, type_col) {
-                    (Some(t), Some(i)) => r.text(i).map(|x| normalise_header(x).0).as_ref() == Some(t),
+                    (Some(t), Some(i)) => {
+                        r.text(i).map(|x| normalise_header(x).0).as_ref() == Some(t)
+                    }
                     _ => true,
                 })
                 .collect();
             for (i, column) in table.columns.iter().enumerate() {
-                let Some(stated) = subtotal.number(i) else { continue };
+                let Some(stated) = subtotal.number(i) else {
+                    continue;
+                };
                 let sum: f64 = members.iter().filter_map(|r| r.number(i)).sum();
                 let gap = (stated - sum).abs() / sum.abs().max(stated.abs()).max(1e-9);
                 if gap > SUBTOTAL_TOLERANCE {
@@ -389,7 +441,11 @@ fn check_subtotals(tables: &[SheetTable], coef: &Coefficients, issues: &mut Issu
 }
 
 fn fmt_num(v: f64) -> String {
-    if v.abs() >= 100.0 { format!("{v:.0}") } else { format!("{v:.4}") }
+    if v.abs() >= 100.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.4}")
+    }
 }
 
 fn land_frame(
@@ -422,19 +478,28 @@ fn land_frame(
             }
         }
         let children_of = |parent: &str, present: &[(usize, String, String)]| -> Vec<usize> {
-            present.iter().filter(|(_, _, p)| p == parent).map(|(i, _, _)| *i).collect()
+            present
+                .iter()
+                .filter(|(_, _, p)| p == parent)
+                .map(|(i, _, _)| *i)
+                .collect()
         };
         let class_col = table.column(col::LAND_CLASS);
         let area_col = table.column(col::AREA_HA);
         for record in &table.rows {
-            let Some(code) = record.code.clone() else { continue };
+            let Some(code) = record.code.clone() else {
+                continue;
+            };
             if !scope.covers(&code) || coef.region(&code).is_none() {
                 continue;
             }
             let mut entries: Vec<(String, String, f64, String)> = Vec::new(); // class, parent, area, ref
             if let (Some(ci), Some(ai)) = (class_col, area_col) {
                 let Some(name) = record.text(ci) else {
-                    issues.error(table.at(record.row, table.columns[ci].col), "missing land class");
+                    issues.error(
+                        table.at(record.row, table.columns[ci].col),
+                        "missing land class",
+                    );
                     continue;
                 };
                 match coef.land_class(name) {
@@ -446,7 +511,10 @@ fn land_frame(
                     )),
                     None => issues.error(
                         table.at(record.row, table.columns[ci].col),
-                        format!("land class \"{name}\" is not in the crosswalk {}/land_classes.csv", coef.manifest.name),
+                        format!(
+                            "land class \"{name}\" is not in the crosswalk {}/land_classes.csv",
+                            coef.manifest.name
+                        ),
                     ),
                 }
             } else {
@@ -482,7 +550,12 @@ fn land_frame(
                 }
                 dropped.insert(*i);
             }
-            let total: f64 = entries.iter().enumerate().filter(|(i, _)| !dropped.contains(i)).map(|(_, e)| e.2).sum();
+            let total: f64 = entries
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| !dropped.contains(i))
+                .map(|(_, e)| e.2)
+                .sum();
             if let Some(area_km2) = coef.region(&code).and_then(|r| r.area_km2) {
                 let area_ha = area_km2 * 100.0;
                 let gap = (total - area_ha).abs() / area_ha;
@@ -490,8 +563,11 @@ fn land_frame(
                     "land cover of {code} sums to {total:.0} ha, its area in regions.csv is {area_ha:.0} ha ({:+.1}%)",
                     (total - area_ha) / area_ha * 100.0
                 );
-                let at = table.at(record.row, table.columns[table.column(col::CODE).unwrap_or(0)].col);
-                if gap > AREA_ERROR_TOLERANCE && !(class_col.is_some()) {
+                let at = table.at(
+                    record.row,
+                    table.columns[table.column(col::CODE).unwrap_or(0)].col,
+                );
+                if gap > AREA_ERROR_TOLERANCE {
                     issues.error(at, message);
                 } else if gap > AREA_WARNING_TOLERANCE {
                     issues.warning(at, message);
@@ -534,7 +610,9 @@ fn forest_frame(
         };
         let gi = table.column(col::GROWTH_M3);
         for record in &table.rows {
-            let Some(code) = record.code.clone() else { continue };
+            let Some(code) = record.code.clone() else {
+                continue;
+            };
             if !scope.covers(&code) || coef.region(&code).is_none() {
                 continue;
             }
@@ -546,11 +624,16 @@ fn forest_frame(
             let Some(ft) = coef.forest_type(name) else {
                 issues.error(
                     &type_at,
-                    format!("forest type \"{name}\" is not in {}/forest_types.csv", coef.manifest.name),
+                    format!(
+                        "forest type \"{name}\" is not in {}/forest_types.csv",
+                        coef.manifest.name
+                    ),
                 );
                 continue;
             };
-            let (Some(area), Some(stock)) = (record.number(ai), record.number(si)) else { continue };
+            let (Some(area), Some(stock)) = (record.number(ai), record.number(si)) else {
+                continue;
+            };
             if area <= 0.0 && stock > 0.0 {
                 issues.error(
                     table.at(record.row, table.columns[ai].col),
@@ -574,7 +657,10 @@ fn forest_frame(
                 table.file,
                 table.sheet,
                 crate::error::a1(record.row, table.columns[0].col.min(table.columns[ti].col)),
-                crate::error::a1(record.row, table.columns.iter().map(|c| c.col).max().unwrap_or(0))
+                crate::error::a1(
+                    record.row,
+                    table.columns.iter().map(|c| c.col).max().unwrap_or(0)
+                )
             ));
         }
     }
@@ -592,7 +678,9 @@ fn water_frame(tables: &[&SheetTable], scope: &Scope, issues: &mut Issues) -> Re
     let (mut codes, mut sectors, mut volumes, mut refs) = (vec![], vec![], vec![], vec![]);
     for table in tables {
         for record in &table.rows {
-            let Some(code) = record.code.clone() else { continue };
+            let Some(code) = record.code.clone() else {
+                continue;
+            };
             if !scope.covers(&code) {
                 continue;
             }
@@ -641,9 +729,19 @@ fn economy_frame(
 ) -> Result<DataFrame> {
     let value_added = coef.manifest.switches.provisioning_basis == "value_added";
     let needed: &[&str] = if value_added {
-        &[col::AGRICULTURE_VA_CNY, col::FORESTRY_VA_CNY, col::HUSBANDRY_VA_CNY, col::FISHERY_VA_CNY]
+        &[
+            col::AGRICULTURE_VA_CNY,
+            col::FORESTRY_VA_CNY,
+            col::HUSBANDRY_VA_CNY,
+            col::FISHERY_VA_CNY,
+        ]
     } else {
-        &[col::AGRICULTURE_OUTPUT_CNY, col::FORESTRY_OUTPUT_CNY, col::HUSBANDRY_OUTPUT_CNY, col::FISHERY_OUTPUT_CNY]
+        &[
+            col::AGRICULTURE_OUTPUT_CNY,
+            col::FORESTRY_OUTPUT_CNY,
+            col::HUSBANDRY_OUTPUT_CNY,
+            col::FISHERY_OUTPUT_CNY,
+        ]
     };
     let (mut codes, mut items, mut amounts, mut refs) = (vec![], vec![], vec![], vec![]);
     for table in tables {
@@ -659,13 +757,19 @@ fn economy_frame(
             }
         }
         for record in &table.rows {
-            let Some(code) = record.code.clone() else { continue };
+            let Some(code) = record.code.clone() else {
+                continue;
+            };
             if !scope.covers(&code) {
                 continue;
             }
             for item in ECONOMY_ITEMS {
-                let Some(i) = table.column(item) else { continue };
-                let Some(Value::Number(v)) = record.values.get(i) else { continue };
+                let Some(i) = table.column(item) else {
+                    continue;
+                };
+                let Some(Value::Number(v)) = record.values.get(i) else {
+                    continue;
+                };
                 codes.push(code.clone());
                 items.push(item.to_string());
                 amounts.push(*v);

@@ -20,13 +20,25 @@ pub const O2_PER_C: f64 = 32.0 / 12.0;
 fn forest_types_frame(coef: &Coefficients) -> Result<DataFrame> {
     let t = &coef.forest_types;
     Ok(DataFrame::new_infer_height(vec![
-        Column::new("forest_type".into(), t.iter().map(|x| x.forest_type.clone()).collect::<Vec<_>>()),
-        Column::new("bef_method".into(), t.iter().map(|x| x.method.clone()).collect::<Vec<_>>()),
+        Column::new(
+            "forest_type".into(),
+            t.iter().map(|x| x.forest_type.clone()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "bef_method".into(),
+            t.iter().map(|x| x.method.clone()).collect::<Vec<_>>(),
+        ),
         Column::new("a".into(), t.iter().map(|x| x.a).collect::<Vec<_>>()),
         Column::new("b".into(), t.iter().map(|x| x.b).collect::<Vec<_>>()),
         Column::new("bcef".into(), t.iter().map(|x| x.bcef).collect::<Vec<_>>()),
-        Column::new("root_shoot".into(), t.iter().map(|x| x.root_shoot).collect::<Vec<_>>()),
-        Column::new("carbon_fraction".into(), t.iter().map(|x| x.carbon_fraction).collect::<Vec<_>>()),
+        Column::new(
+            "root_shoot".into(),
+            t.iter().map(|x| x.root_shoot).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "carbon_fraction".into(),
+            t.iter().map(|x| x.carbon_fraction).collect::<Vec<_>>(),
+        ),
         Column::new(
             "type_ref".into(),
             t.iter()
@@ -57,14 +69,18 @@ fn forest_types_frame(coef: &Coefficients) -> Result<DataFrame> {
 fn stock_carbon(v: Expr, area: Expr) -> Expr {
     let bef = col("carbon_fraction") * (col("a") * v.clone() + col("b") * area);
     let bcef = col("carbon_fraction") * v * col("bcef") * (lit(1.0) + col("root_shoot"));
-    when(col("bef_method").eq(lit("bef_continuous"))).then(bef).otherwise(bcef)
+    when(col("bef_method").eq(lit("bef_continuous")))
+        .then(bef)
+        .otherwise(bcef)
 }
 
 /// Carbon fixed by an annual volume increment `dv` (m³/yr): the area term b·A does not change.
 fn growth_carbon(dv: Expr) -> Expr {
     let bef = col("carbon_fraction") * col("a") * dv.clone();
     let bcef = col("carbon_fraction") * dv * col("bcef") * (lit(1.0) + col("root_shoot"));
-    when(col("bef_method").eq(lit("bef_continuous"))).then(bef).otherwise(bcef)
+    when(col("bef_method").eq(lit("bef_continuous")))
+        .then(bef)
+        .otherwise(bcef)
 }
 
 /// Forest carbon per county and forest type, t C per year, with the input and coefficient references.
@@ -91,7 +107,11 @@ fn forest_carbon(inputs: &Inputs, coef: &Coefficients, warnings: &mut Issues) ->
             [col("county_code"), col("forest_type")],
             JoinArgs::new(JoinType::Left),
         )
-        .left_join(forest_types_frame(coef)?.lazy(), col("forest_type"), col("forest_type"))
+        .left_join(
+            forest_types_frame(coef)?.lazy(),
+            col("forest_type"),
+            col("forest_type"),
+        )
         .collect()?;
     // Every row needs a previous stock or an annual growth.
     let codes = df.column("county_code")?.str()?.clone();
@@ -104,7 +124,10 @@ fn forest_carbon(inputs: &Inputs, coef: &Coefficients, warnings: &mut Issues) ->
         if methods.get(i).is_none() {
             issues.error(
                 refs.get(i).unwrap_or_default(),
-                format!("forest type \"{}\" has no parameters in forest_types.csv", types.get(i).unwrap_or_default()),
+                format!(
+                    "forest type \"{}\" has no parameters in forest_types.csv",
+                    types.get(i).unwrap_or_default()
+                ),
             );
         } else if prevs.get(i).is_none() && growths.get(i).is_none() {
             issues.error(
@@ -122,13 +145,21 @@ fn forest_carbon(inputs: &Inputs, coef: &Coefficients, warnings: &mut Issues) ->
         let now: BTreeSet<(String, String)> = codes
             .iter()
             .zip(types.iter())
-            .map(|(c, t)| (c.unwrap_or_default().to_string(), t.unwrap_or_default().to_string()))
+            .map(|(c, t)| {
+                (
+                    c.unwrap_or_default().to_string(),
+                    t.unwrap_or_default().to_string(),
+                )
+            })
             .collect();
         let pc = prev_df.column("county_code")?.str()?.clone();
         let pt = prev_df.column("forest_type")?.str()?.clone();
         let pr = prev_df.column("source_ref")?.str()?.clone();
         for ((c, t), r) in pc.iter().zip(pt.iter()).zip(pr.iter()) {
-            let key = (c.unwrap_or_default().to_string(), t.unwrap_or_default().to_string());
+            let key = (
+                c.unwrap_or_default().to_string(),
+                t.unwrap_or_default().to_string(),
+            );
             if !now.contains(&key) {
                 warnings.warning(
                     r.unwrap_or_default(),
@@ -143,9 +174,16 @@ fn forest_carbon(inputs: &Inputs, coef: &Coefficients, warnings: &mut Issues) ->
         / lit(interval);
     let prev_year = inputs.forest_previous.as_ref().map_or(0, |p| p.0);
     let lf = df.lazy().with_columns([
-        when(has_prev.clone()).then(change).otherwise(growth_carbon(col("growth_m3"))).alias("carbon_t"),
         when(has_prev.clone())
-            .then(concat_str([col("source_ref"), lit(" − "), col("source_ref_prev")], "", true))
+            .then(change)
+            .otherwise(growth_carbon(col("growth_m3")))
+            .alias("carbon_t"),
+        when(has_prev.clone())
+            .then(concat_str(
+                [col("source_ref"), lit(" − "), col("source_ref_prev")],
+                "",
+                true,
+            ))
             .otherwise(col("source_ref"))
             .alias("source_ref"),
         when(has_prev.clone())
@@ -178,7 +216,13 @@ fn forest_carbon(inputs: &Inputs, coef: &Coefficients, warnings: &mut Issues) ->
     let refs = out.column("source_ref")?.str()?.clone();
     for (c, r) in carbon.iter().zip(refs.iter()) {
         if let Some(c) = c.filter(|c| *c < 0.0) {
-            warnings.warning(r.unwrap_or_default(), format!("forest carbon fell by {:.1} t C: a net loss, kept with its sign", -c));
+            warnings.warning(
+                r.unwrap_or_default(),
+                format!(
+                    "forest carbon fell by {:.1} t C: a net loss, kept with its sign",
+                    -c
+                ),
+            );
         }
     }
     Ok(out.lazy())
@@ -265,7 +309,9 @@ mod tests {
         assert!((o2 - c * 32.0 / 12.0).abs() < 1e-6, "{o2}");
         let value = total(&lines, "140105", "carbon_sequestration", "value_cny");
         assert!((value - c * 44.0 / 12.0 * 42.85).abs() < 1e-6);
-        assert!((total(&lines, "140105", "oxygen_release", "value_cny") - o2 * 1000.0).abs() < 1e-6);
+        assert!(
+            (total(&lines, "140105", "oxygen_release", "value_cny") - o2 * 1000.0).abs() < 1e-6
+        );
     }
 
     #[test]
@@ -289,15 +335,26 @@ mod tests {
         one.forest = df!(
             "county_code" => ["140105"], "forest_type" => ["油松"], "area_ha" => [100.0],
             "stock_m3" => [5000.0], "growth_m3" => [Some(100.0)], "source_ref" => ["x"],
-        ).unwrap();
+        )
+        .unwrap();
         let mut two = one.clone();
         two.forest = df!(
             "county_code" => ["140105", "140105"], "forest_type" => ["油松", "油松"], "area_ha" => [50.0, 50.0],
             "stock_m3" => [2500.0, 2500.0], "growth_m3" => [Some(50.0), Some(50.0)], "source_ref" => ["x", "y"],
         ).unwrap();
         let mut w = Issues::new();
-        let a = total(&lines(&one, &coef, &mut w).unwrap(), "140105", "carbon_sequestration", "quantity");
-        let b = total(&lines(&two, &coef, &mut w).unwrap(), "140105", "carbon_sequestration", "quantity");
+        let a = total(
+            &lines(&one, &coef, &mut w).unwrap(),
+            "140105",
+            "carbon_sequestration",
+            "quantity",
+        );
+        let b = total(
+            &lines(&two, &coef, &mut w).unwrap(),
+            "140105",
+            "carbon_sequestration",
+            "quantity",
+        );
         assert!((a - b).abs() < 1e-9);
     }
 
@@ -310,8 +367,13 @@ mod tests {
             "county_code" => ["140105"], "forest_type" => ["油松"], "area_ha" => [100.0],
             "stock_m3" => [5000.0], "growth_m3" => [None::<f64>], "source_ref" => ["t [森林资源!A5:F5]"],
         ).unwrap();
-        let err = lines(&inp, &coef, &mut Issues::new()).unwrap_err().to_string();
-        assert!(err.contains("t [森林资源!A5:F5]: 140105 油松: no previous-year stock and no 年生长量"), "{err}");
+        let err = lines(&inp, &coef, &mut Issues::new())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("t [森林资源!A5:F5]: 140105 油松: no previous-year stock and no 年生长量"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -109,7 +109,10 @@ fn sums_by(lines: &DataFrame, keys: &[&str]) -> Result<HashMap<(String, String),
     let mut out = HashMap::new();
     for i in 0..df.height() {
         out.insert(
-            (a.get(i).unwrap_or_default().to_string(), b.get(i).unwrap_or_default().to_string()),
+            (
+                a.get(i).unwrap_or_default().to_string(),
+                b.get(i).unwrap_or_default().to_string(),
+            ),
             (q.get(i).unwrap_or(0.0), v.get(i).unwrap_or(0.0)),
         );
     }
@@ -142,14 +145,31 @@ fn close(a: f64, b: f64) -> bool {
 ///
 /// # Errors
 /// [`Error::Internal`] when an identity fails; polars failures.
-pub fn roll_up(inputs: &Inputs, coef: &Coefficients, lines: DataFrame, warnings: Issues) -> Result<Accounts> {
+pub fn roll_up(
+    inputs: &Inputs,
+    coef: &Coefficients,
+    lines: DataFrame,
+    warnings: Issues,
+) -> Result<Accounts> {
     let indicators: Vec<&'static Indicator> = INDICATORS
         .iter()
         .filter(|i| i.key != "oxygen_release" || coef.manifest.switches.include_oxygen)
         .collect();
     let regions = DataFrame::new_infer_height(vec![
-        Column::new("county_code".into(), coef.regions.iter().map(|r| r.code.clone()).collect::<Vec<_>>()),
-        Column::new("prefecture_code".into(), coef.regions.iter().map(|r| r.prefecture_code.clone()).collect::<Vec<_>>()),
+        Column::new(
+            "county_code".into(),
+            coef.regions
+                .iter()
+                .map(|r| r.code.clone())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "prefecture_code".into(),
+            coef.regions
+                .iter()
+                .map(|r| r.prefecture_code.clone())
+                .collect::<Vec<_>>(),
+        ),
     ])?;
     let with_prefecture = lines
         .clone()
@@ -161,15 +181,27 @@ pub fn roll_up(inputs: &Inputs, coef: &Coefficients, lines: DataFrame, warnings:
     let gdp = economy_by_county(inputs, col::GDP_CNY)?;
     let population = economy_by_county(inputs, col::POPULATION)?;
 
-    let make_row = |level: Level, code: &str, name: &str, pcode: &str, pname: &str, sums: &HashMap<(String, String), (f64, f64)>, members: &[&str]| {
+    let make_row = |level: Level,
+                    code: &str,
+                    name: &str,
+                    pcode: &str,
+                    pname: &str,
+                    sums: &HashMap<(String, String), (f64, f64)>,
+                    members: &[&str]| {
         let mut quantities = Vec::new();
         let mut values = Vec::new();
         let mut category = [0.0; 3];
         for ind in &indicators {
-            let (q, v) = sums.get(&(code.to_string(), ind.key.to_string())).copied().unwrap_or((0.0, 0.0));
+            let (q, v) = sums
+                .get(&(code.to_string(), ind.key.to_string()))
+                .copied()
+                .unwrap_or((0.0, 0.0));
             quantities.push(ind.quantity_unit.map(|_| q));
             values.push(v);
-            let slot = Category::ALL.iter().position(|c| *c == ind.category).unwrap_or(0);
+            let slot = Category::ALL
+                .iter()
+                .position(|c| *c == ind.category)
+                .unwrap_or(0);
             category[slot] += v;
         }
         let area: Option<f64> = members
@@ -194,8 +226,15 @@ pub fn roll_up(inputs: &Inputs, coef: &Coefficients, lines: DataFrame, warnings:
 
     let mut rows = Vec::new();
     let mut prefecture_codes: Vec<(String, String)> = Vec::new();
-    for r in coef.regions.iter().filter(|r| inputs.counties.contains(&r.code)) {
-        if !prefecture_codes.iter().any(|(c, _)| *c == r.prefecture_code) {
+    for r in coef
+        .regions
+        .iter()
+        .filter(|r| inputs.counties.contains(&r.code))
+    {
+        if !prefecture_codes
+            .iter()
+            .any(|(c, _)| *c == r.prefecture_code)
+        {
             prefecture_codes.push((r.prefecture_code.clone(), r.prefecture.clone()));
         }
     }
@@ -209,10 +248,28 @@ pub fn roll_up(inputs: &Inputs, coef: &Coefficients, lines: DataFrame, warnings:
             .collect();
         let mut county_rows = Vec::new();
         for m in &members {
-            let region = coef.region(m).ok_or_else(|| Error::Internal(format!("region {m} vanished")))?;
-            county_rows.push(make_row(Level::County, m, &region.name, pcode, pname, &county, &[m]));
+            let region = coef
+                .region(m)
+                .ok_or_else(|| Error::Internal(format!("region {m} vanished")))?;
+            county_rows.push(make_row(
+                Level::County,
+                m,
+                &region.name,
+                pcode,
+                pname,
+                &county,
+                &[m],
+            ));
         }
-        let subtotal = make_row(Level::Prefecture, pcode, pname, pcode, pname, &prefecture, &members);
+        let subtotal = make_row(
+            Level::Prefecture,
+            pcode,
+            pname,
+            pcode,
+            pname,
+            &prefecture,
+            &members,
+        );
         // Identity: prefecture (group_by) = Σ its counties, per indicator.
         for (k, ind) in indicators.iter().enumerate() {
             let sum: f64 = county_rows.iter().map(|r| r.values_cny[k]).sum();
@@ -233,7 +290,10 @@ pub fn roll_up(inputs: &Inputs, coef: &Coefficients, lines: DataFrame, warnings:
     for (k, ind) in indicators.iter().enumerate() {
         let q: f64 = prefecture_rows.iter().filter_map(|r| r.quantities[k]).sum();
         let v: f64 = prefecture_rows.iter().map(|r| r.values_cny[k]).sum();
-        province_sums.insert((coef.manifest.province_code.clone(), ind.key.to_string()), (q, v));
+        province_sums.insert(
+            (coef.manifest.province_code.clone(), ind.key.to_string()),
+            (q, v),
+        );
     }
     let province = make_row(
         Level::Province,
@@ -245,9 +305,16 @@ pub fn roll_up(inputs: &Inputs, coef: &Coefficients, lines: DataFrame, warnings:
         &all_members,
     );
     for (k, ind) in indicators.iter().enumerate() {
-        let counties: f64 = rows.iter().filter(|r| r.level == Level::County).map(|r| r.values_cny[k]).sum();
+        let counties: f64 = rows
+            .iter()
+            .filter(|r| r.level == Level::County)
+            .map(|r| r.values_cny[k])
+            .sum();
         if !close(counties, province.values_cny[k]) {
-            return Err(Error::Internal(format!("{}: province {} ≠ Σ counties {counties}", ind.key, province.values_cny[k])));
+            return Err(Error::Internal(format!(
+                "{}: province {} ≠ Σ counties {counties}",
+                ind.key, province.values_cny[k]
+            )));
         }
     }
     rows.push(province);
@@ -255,7 +322,10 @@ pub fn roll_up(inputs: &Inputs, coef: &Coefficients, lines: DataFrame, warnings:
         let sum: f64 = row.values_cny.iter().sum();
         let by_category: f64 = row.category_cny.iter().sum();
         if !close(sum, row.gep_cny) || !close(by_category, row.gep_cny) {
-            return Err(Error::Internal(format!("{}: GEP {} ≠ Σ indicators {sum}", row.code, row.gep_cny)));
+            return Err(Error::Internal(format!(
+                "{}: GEP {} ≠ Σ indicators {sum}",
+                row.code, row.gep_cny
+            )));
         }
     }
     Ok(Accounts {

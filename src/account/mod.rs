@@ -14,7 +14,7 @@ use crate::coefficients::Coefficients;
 use crate::error::{Error, Issues, Result};
 use crate::validate::Inputs;
 
-pub use gep::{Accounts, AccountRow, Level};
+pub use gep::{AccountRow, Accounts, Level};
 
 /// GEP category of an indicator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -29,7 +29,11 @@ pub enum Category {
 
 impl Category {
     /// All categories, in book order.
-    pub const ALL: [Category; 3] = [Category::Provisioning, Category::Regulating, Category::Cultural];
+    pub const ALL: [Category; 3] = [
+        Category::Provisioning,
+        Category::Regulating,
+        Category::Cultural,
+    ];
 
     /// Machine key.
     pub fn key(self) -> &'static str {
@@ -69,14 +73,70 @@ pub struct Indicator {
 
 /// The indicators of this version, in book order. Adding one: a file, an entry here, a golden column.
 pub const INDICATORS: &[Indicator] = &[
-    Indicator { key: "agriculture_products", label_zh: "农业产品", label_en: "Agricultural products", category: Category::Provisioning, quantity_unit: None, doc: "docs/methodology.md#provisioning-products" },
-    Indicator { key: "forestry_products", label_zh: "林业产品", label_en: "Forestry products", category: Category::Provisioning, quantity_unit: None, doc: "docs/methodology.md#provisioning-products" },
-    Indicator { key: "husbandry_products", label_zh: "畜牧业产品", label_en: "Animal husbandry products", category: Category::Provisioning, quantity_unit: None, doc: "docs/methodology.md#provisioning-products" },
-    Indicator { key: "fishery_products", label_zh: "渔业产品", label_en: "Fishery products", category: Category::Provisioning, quantity_unit: None, doc: "docs/methodology.md#provisioning-products" },
-    Indicator { key: "water_supply", label_zh: "水资源供给", label_en: "Water supply", category: Category::Provisioning, quantity_unit: Some("m³"), doc: "docs/methodology.md#water-supply" },
-    Indicator { key: "water_conservation", label_zh: "水源涵养", label_en: "Water conservation", category: Category::Regulating, quantity_unit: Some("m³"), doc: "docs/methodology.md#water-conservation" },
-    Indicator { key: "carbon_sequestration", label_zh: "固碳", label_en: "Carbon sequestration", category: Category::Regulating, quantity_unit: Some("t CO₂"), doc: "docs/methodology.md#carbon-sequestration-and-oxygen-release" },
-    Indicator { key: "oxygen_release", label_zh: "释氧", label_en: "Oxygen release", category: Category::Regulating, quantity_unit: Some("t O₂"), doc: "docs/methodology.md#carbon-sequestration-and-oxygen-release" },
+    Indicator {
+        key: "agriculture_products",
+        label_zh: "农业产品",
+        label_en: "Agricultural products",
+        category: Category::Provisioning,
+        quantity_unit: None,
+        doc: "docs/methodology.md#provisioning-products",
+    },
+    Indicator {
+        key: "forestry_products",
+        label_zh: "林业产品",
+        label_en: "Forestry products",
+        category: Category::Provisioning,
+        quantity_unit: None,
+        doc: "docs/methodology.md#provisioning-products",
+    },
+    Indicator {
+        key: "husbandry_products",
+        label_zh: "畜牧业产品",
+        label_en: "Animal husbandry products",
+        category: Category::Provisioning,
+        quantity_unit: None,
+        doc: "docs/methodology.md#provisioning-products",
+    },
+    Indicator {
+        key: "fishery_products",
+        label_zh: "渔业产品",
+        label_en: "Fishery products",
+        category: Category::Provisioning,
+        quantity_unit: None,
+        doc: "docs/methodology.md#provisioning-products",
+    },
+    Indicator {
+        key: "water_supply",
+        label_zh: "水资源供给",
+        label_en: "Water supply",
+        category: Category::Provisioning,
+        quantity_unit: Some("m³"),
+        doc: "docs/methodology.md#water-supply",
+    },
+    Indicator {
+        key: "water_conservation",
+        label_zh: "水源涵养",
+        label_en: "Water conservation",
+        category: Category::Regulating,
+        quantity_unit: Some("m³"),
+        doc: "docs/methodology.md#water-conservation",
+    },
+    Indicator {
+        key: "carbon_sequestration",
+        label_zh: "固碳",
+        label_en: "Carbon sequestration",
+        category: Category::Regulating,
+        quantity_unit: Some("t CO₂"),
+        doc: "docs/methodology.md#carbon-sequestration-and-oxygen-release",
+    },
+    Indicator {
+        key: "oxygen_release",
+        label_zh: "释氧",
+        label_en: "Oxygen release",
+        category: Category::Regulating,
+        quantity_unit: Some("t O₂"),
+        doc: "docs/methodology.md#carbon-sequestration-and-oxygen-release",
+    },
 ];
 
 /// The indicator with `key`.
@@ -130,8 +190,9 @@ fn prices_frame(coef: &Coefficients) -> Result<DataFrame> {
     let mut values = Vec::new();
     for (key, price) in &coef.prices {
         let value = if key == "carbon" {
-            coef.carbon_price_per_t_co2()
-                .ok_or_else(|| Error::Internal(format!("carbon price unit {} not convertible", price.unit)))?
+            coef.carbon_price_per_t_co2().ok_or_else(|| {
+                Error::Internal(format!("carbon price unit {} not convertible", price.unit))
+            })?
         } else {
             price.value
         };
@@ -162,7 +223,11 @@ pub(crate) fn apply_prices(lines: LazyFrame, coef: &Coefficients) -> Result<Data
             if p.is_none() {
                 issues.error(
                     r.unwrap_or_default(),
-                    format!("no price \"{}\" in {}/prices.toml", k.unwrap_or_default(), coef.manifest.name),
+                    format!(
+                        "no price \"{}\" in {}/prices.toml",
+                        k.unwrap_or_default(),
+                        coef.manifest.name
+                    ),
                 );
             }
         }
@@ -190,7 +255,10 @@ pub fn compute(inputs: &Inputs, coef: &Coefficients) -> Result<Accounts> {
     }
     let lines = lines
         .lazy()
-        .sort(["county_code", "indicator", "component"], SortMultipleOptions::default().with_maintain_order(true))
+        .sort(
+            ["county_code", "indicator", "component"],
+            SortMultipleOptions::default().with_maintain_order(true),
+        )
         .collect()?;
     gep::roll_up(inputs, coef, lines, warnings)
 }
@@ -199,7 +267,7 @@ pub fn compute(inputs: &Inputs, coef: &Coefficients) -> Result<Accounts> {
 pub(crate) mod testing {
     //! A hand-computable 3-county case shared by the indicator tests.
     use super::*;
-    use crate::validate::{Inputs, InputFile};
+    use crate::validate::{InputFile, Inputs};
 
     /// Three Taiyuan counties with round numbers.
     pub fn inputs() -> Inputs {
@@ -250,7 +318,12 @@ pub(crate) mod testing {
             forest_previous: Some((2020, previous)),
             water_use: water,
             economy,
-            files: vec![InputFile { name: "t".into(), path: "t".into(), sha256: String::new(), bytes: 0 }],
+            files: vec![InputFile {
+                name: "t".into(),
+                path: "t".into(),
+                sha256: String::new(),
+                bytes: 0,
+            }],
             warnings: Issues::new(),
         }
     }
@@ -275,26 +348,50 @@ pub(crate) fn crosswalk_frame(coef: &Coefficients) -> Result<DataFrame> {
     Ok(DataFrame::new_infer_height(vec![
         Column::new(
             "land_class".into(),
-            coef.land_classes.iter().map(|c| c.land_class.clone()).collect::<Vec<_>>(),
+            coef.land_classes
+                .iter()
+                .map(|c| c.land_class.clone())
+                .collect::<Vec<_>>(),
         ),
         Column::new(
             "valuation_class".into(),
-            coef.land_classes.iter().map(|c| c.valuation_class.clone()).collect::<Vec<_>>(),
+            coef.land_classes
+                .iter()
+                .map(|c| c.valuation_class.clone())
+                .collect::<Vec<_>>(),
         ),
     ])?)
 }
 
 /// The per-hectare rates of one indicator: valuation_class → rate (engine unit), its reference.
 pub(crate) fn rates_frame(coef: &Coefficients, indicator: &str) -> Result<DataFrame> {
-    let rates: Vec<_> = coef.rates.iter().filter(|r| r.indicator == indicator).collect();
+    let rates: Vec<_> = coef
+        .rates
+        .iter()
+        .filter(|r| r.indicator == indicator)
+        .collect();
     Ok(DataFrame::new_infer_height(vec![
-        Column::new("valuation_class".into(), rates.iter().map(|r| r.valuation_class.clone()).collect::<Vec<_>>()),
-        Column::new("rate".into(), rates.iter().map(|r| r.rate_base).collect::<Vec<_>>()),
+        Column::new(
+            "valuation_class".into(),
+            rates
+                .iter()
+                .map(|r| r.valuation_class.clone())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "rate".into(),
+            rates.iter().map(|r| r.rate_base).collect::<Vec<_>>(),
+        ),
         Column::new(
             "rate_ref".into(),
             rates
                 .iter()
-                .map(|r| format!("service_rates.csv: {}/{} = {} {} [{}]", r.valuation_class, r.indicator, r.rate, r.unit, r.status))
+                .map(|r| {
+                    format!(
+                        "service_rates.csv: {}/{} = {} {} [{}]",
+                        r.valuation_class, r.indicator, r.rate, r.unit, r.status
+                    )
+                })
                 .collect::<Vec<_>>(),
         ),
     ])?)
@@ -302,13 +399,25 @@ pub(crate) fn rates_frame(coef: &Coefficients, indicator: &str) -> Result<DataFr
 
 /// Land lines joined to the crosswalk and to the rates of `indicator`; a class or valuation
 /// class without a coefficient is an error naming it and the cell it came from.
-pub(crate) fn land_with_rates(inputs: &Inputs, coef: &Coefficients, indicator: &str) -> Result<DataFrame> {
+pub(crate) fn land_with_rates(
+    inputs: &Inputs,
+    coef: &Coefficients,
+    indicator: &str,
+) -> Result<DataFrame> {
     let df = inputs
         .land
         .clone()
         .lazy()
-        .left_join(crosswalk_frame(coef)?.lazy(), col("land_class"), col("land_class"))
-        .left_join(rates_frame(coef, indicator)?.lazy(), col("valuation_class"), col("valuation_class"))
+        .left_join(
+            crosswalk_frame(coef)?.lazy(),
+            col("land_class"),
+            col("land_class"),
+        )
+        .left_join(
+            rates_frame(coef, indicator)?.lazy(),
+            col("valuation_class"),
+            col("valuation_class"),
+        )
         .collect()?;
     if df.column("rate")?.null_count() > 0 {
         let mut issues = Issues::new();
@@ -316,13 +425,23 @@ pub(crate) fn land_with_rates(inputs: &Inputs, coef: &Coefficients, indicator: &
         let vclasses = df.column("valuation_class")?.str()?.clone();
         let refs = df.column("source_ref")?.str()?.clone();
         let rates = df.column("rate")?.f64()?.clone();
-        for (((c, v), r), rate) in classes.iter().zip(vclasses.iter()).zip(refs.iter()).zip(rates.iter()) {
+        for (((c, v), r), rate) in classes
+            .iter()
+            .zip(vclasses.iter())
+            .zip(refs.iter())
+            .zip(rates.iter())
+        {
             if rate.is_some() {
                 continue;
             }
             let message = match v {
-                None => format!("land class \"{}\" has no valuation class in land_classes.csv", c.unwrap_or_default()),
-                Some(v) => format!("no {indicator} rate for valuation class \"{v}\" in service_rates.csv"),
+                None => format!(
+                    "land class \"{}\" has no valuation class in land_classes.csv",
+                    c.unwrap_or_default()
+                ),
+                Some(v) => {
+                    format!("no {indicator} rate for valuation class \"{v}\" in service_rates.csv")
+                }
             };
             issues.error(r.unwrap_or_default(), message);
         }

@@ -12,10 +12,26 @@ use crate::validate::Inputs;
 
 /// Economy column → indicator, per basis.
 const ITEMS: &[(&str, &str, &str)] = &[
-    (col::AGRICULTURE_OUTPUT_CNY, col::AGRICULTURE_VA_CNY, "agriculture_products"),
-    (col::FORESTRY_OUTPUT_CNY, col::FORESTRY_VA_CNY, "forestry_products"),
-    (col::HUSBANDRY_OUTPUT_CNY, col::HUSBANDRY_VA_CNY, "husbandry_products"),
-    (col::FISHERY_OUTPUT_CNY, col::FISHERY_VA_CNY, "fishery_products"),
+    (
+        col::AGRICULTURE_OUTPUT_CNY,
+        col::AGRICULTURE_VA_CNY,
+        "agriculture_products",
+    ),
+    (
+        col::FORESTRY_OUTPUT_CNY,
+        col::FORESTRY_VA_CNY,
+        "forestry_products",
+    ),
+    (
+        col::HUSBANDRY_OUTPUT_CNY,
+        col::HUSBANDRY_VA_CNY,
+        "husbandry_products",
+    ),
+    (
+        col::FISHERY_OUTPUT_CNY,
+        col::FISHERY_VA_CNY,
+        "fishery_products",
+    ),
 ];
 
 /// Lines of the four product indicators: value = reported output value (元).
@@ -24,39 +40,46 @@ const ITEMS: &[(&str, &str, &str)] = &[
 /// Only polars failures (inputs are validated).
 pub fn lines(inputs: &Inputs, coef: &Coefficients) -> Result<DataFrame> {
     let value_added = coef.manifest.switches.provisioning_basis == "value_added";
-    let basis_label = if value_added { "增加值 value added" } else { "总产值 gross output" };
+    let basis_label = if value_added {
+        "增加值 value added"
+    } else {
+        "总产值 gross output"
+    };
     let mut mapping = lit(NULL).cast(DataType::String);
     let mut items = Vec::new();
     for (gross, va, indicator) in ITEMS.iter().rev() {
         let item = if value_added { *va } else { *gross };
         items.push(item);
-        mapping = when(col("item").eq(lit(item))).then(lit(*indicator)).otherwise(mapping);
+        mapping = when(col("item").eq(lit(item)))
+            .then(lit(*indicator))
+            .otherwise(mapping);
     }
     let filter = items
         .iter()
         .map(|i| col("item").eq(lit(*i)))
         .reduce(|a, b| a.or(b))
         .unwrap_or(lit(false));
-    let lf = inputs
-        .economy
-        .clone()
-        .lazy()
-        .filter(filter)
-        .with_columns([
-            mapping.alias("indicator"),
-            col("item").alias("component"),
-            col("amount").alias("input_amount"),
-            lit("元").alias("input_unit"),
-            lit(format!("manifest.toml switches.provisioning_basis = {}", coef.manifest.switches.provisioning_basis)).alias("coefficient_ref"),
-            lit(NULL).cast(DataType::Float64).alias("coefficient"),
-            lit("").alias("coefficient_unit"),
-            lit(format!("market value: V = reported {basis_label}")).alias("method"),
-            lit(NULL).cast(DataType::Float64).alias("quantity"),
-            lit("").alias("quantity_unit"),
-            lit("").alias("price_key"),
-            lit(NULL).cast(DataType::Float64).alias("price_cny_per_unit"),
-            col("amount").alias("value_cny"),
-        ]);
+    let lf = inputs.economy.clone().lazy().filter(filter).with_columns([
+        mapping.alias("indicator"),
+        col("item").alias("component"),
+        col("amount").alias("input_amount"),
+        lit("元").alias("input_unit"),
+        lit(format!(
+            "manifest.toml switches.provisioning_basis = {}",
+            coef.manifest.switches.provisioning_basis
+        ))
+        .alias("coefficient_ref"),
+        lit(NULL).cast(DataType::Float64).alias("coefficient"),
+        lit("").alias("coefficient_unit"),
+        lit(format!("market value: V = reported {basis_label}")).alias("method"),
+        lit(NULL).cast(DataType::Float64).alias("quantity"),
+        lit("").alias("quantity_unit"),
+        lit("").alias("price_key"),
+        lit(NULL)
+            .cast(DataType::Float64)
+            .alias("price_cny_per_unit"),
+        col("amount").alias("value_cny"),
+    ]);
     Ok(line_select(lf).collect()?)
 }
 
@@ -69,9 +92,18 @@ mod tests {
     fn products_take_the_reported_output_value() {
         let coef = Coefficients::load(None, false).unwrap();
         let lines = lines(&inputs(), &coef).unwrap();
-        assert_eq!(total(&lines, "140105", "agriculture_products", "value_cny"), 3.0e8);
-        assert_eq!(total(&lines, "140105", "fishery_products", "value_cny"), 1.0e6);
-        assert_eq!(total(&lines, "140106", "forestry_products", "value_cny"), 2.0e6);
+        assert_eq!(
+            total(&lines, "140105", "agriculture_products", "value_cny"),
+            3.0e8
+        );
+        assert_eq!(
+            total(&lines, "140105", "fishery_products", "value_cny"),
+            1.0e6
+        );
+        assert_eq!(
+            total(&lines, "140106", "forestry_products", "value_cny"),
+            2.0e6
+        );
         // GDP is not a product.
         assert_eq!(lines.height(), 3);
     }
@@ -89,7 +121,10 @@ mod tests {
         )
         .unwrap();
         let lines = lines(&inp, &coef).unwrap();
-        assert_eq!(total(&lines, "140105", "agriculture_products", "value_cny"), 1.8e8);
+        assert_eq!(
+            total(&lines, "140105", "agriculture_products", "value_cny"),
+            1.8e8
+        );
         assert_eq!(lines.height(), 1);
     }
 }

@@ -52,7 +52,9 @@ mod tests {
         // 140105: 100 ha 乔木林地 (forest) + 50 ha 天然牧草地 (grassland).
         let q = 100.0 * rate("forest") + 50.0 * rate("grassland");
         assert!((total(&lines, "140105", "water_conservation", "quantity") - q).abs() < 1e-9);
-        assert!((total(&lines, "140105", "water_conservation", "value_cny") - q * price).abs() < 1e-6);
+        assert!(
+            (total(&lines, "140105", "water_conservation", "value_cny") - q * price).abs() < 1e-6
+        );
         // Hand check with the Shanxi set: 63.75 mm = 637.5 m³/ha; 100 ha → 63,750 m³ (+ grassland 0).
         assert!((rate("forest") - 637.5).abs() < 1e-9);
         let q107 = 10.0 * rate("shrub");
@@ -63,8 +65,14 @@ mod tests {
     #[test]
     fn a_class_without_rate_is_an_error_naming_the_class_and_cell() {
         let mut coef = Coefficients::load(None, false).unwrap();
-        coef.rates.retain(|r| !(r.valuation_class == "farmland" && r.indicator == "water_conservation"));
+        coef.rates
+            .retain(|r| !(r.valuation_class == "farmland" && r.indicator == "water_conservation"));
         let err = lines(&inputs(), &coef).unwrap_err().to_string();
-        assert!(err.contains("t [土地利用!E6]: no water_conservation rate for valuation class \"farmland\""), "{err}");
+        assert!(
+            err.contains(
+                "t [土地利用!E6]: no water_conservation rate for valuation class \"farmland\""
+            ),
+            "{err}"
+        );
     }
 }

@@ -41,8 +41,15 @@ mod tests {
         let lines = lines(&inputs(), &coef).unwrap();
         let expected = 1_000_000.0 * p("water_agriculture") + 200_000.0 * p("water_household");
         assert!((total(&lines, "140105", "water_supply", "value_cny") - expected).abs() < 1e-6);
-        assert_eq!(total(&lines, "140105", "water_supply", "quantity"), 1_200_000.0);
-        assert!((total(&lines, "140106", "water_supply", "value_cny") - 50_000.0 * p("water_industry")).abs() < 1e-6);
+        assert_eq!(
+            total(&lines, "140105", "water_supply", "quantity"),
+            1_200_000.0
+        );
+        assert!(
+            (total(&lines, "140106", "water_supply", "value_cny") - 50_000.0 * p("water_industry"))
+                .abs()
+                < 1e-6
+        );
     }
 
     #[test]
@@ -50,6 +57,9 @@ mod tests {
         let mut coef = Coefficients::load(None, false).unwrap();
         coef.prices.remove("water_household");
         let err = lines(&inputs(), &coef).unwrap_err().to_string();
-        assert!(err.contains("t [供水!H5]: no price \"water_household\""), "{err}");
+        assert!(
+            err.contains("t [供水!H5]: no price \"water_household\""),
+            "{err}"
+        );
     }
 }

@@ -1,0 +1,149 @@
+//! The command line: defaults, outputs, exit codes, refusals.
+
+use crate::util::*;
+
+#[test]
+fn run_without_arguments_writes_the_demo_book_in_the_current_folder() {
+    let dir = workdir("run_default");
+    let out = gep(&dir, &["run"]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stdout.contains("wrote gep-accounts-2021.xlsx"), "{stdout}");
+    assert!(dir.join("gep-accounts-2021.xlsx").is_file());
+    // Nothing else is left behind (no temporary files).
+    let names: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names.len(), 1, "{names:?}");
+}
+
+#[test]
+fn run_with_arguments_writes_book_and_csv() {
+    let dir = workdir("run_args");
+    let data = dir.join("2021.xlsx");
+    std::fs::copy(demo(), &data).unwrap();
+    let coef = root().join("coefficients/shanxi");
+    let out = gep(
+        &dir,
+        &[
+            "run",
+            "--data",
+            data.to_str().unwrap(),
+            "--coefficients",
+            coef.to_str().unwrap(),
+            "--out",
+            "book.xlsx",
+            "--csv",
+            "csv",
+        ],
+    );
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stdout.contains("wrote book.xlsx"));
+    assert!(dir.join("book.xlsx").is_file());
+    assert!(dir.join("csv/accounts.csv").is_file());
+    assert!(dir.join("csv/lines.csv").is_file());
+    // The input is untouched.
+    assert_eq!(
+        std::fs::read(&data).unwrap(),
+        std::fs::read(demo()).unwrap()
+    );
+}
+
+#[test]
+fn writing_the_book_over_an_input_is_refused_with_exit_2() {
+    let dir = workdir("refuse_overwrite");
+    let data = dir.join("2021.xlsx");
+    std::fs::copy(demo(), &data).unwrap();
+    let out = gep(&dir, &["run", "--data", "2021.xlsx", "--out", "2021.xlsx"]);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("refusing to write the book over the input"),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read(&data).unwrap(),
+        std::fs::read(demo()).unwrap()
+    );
+}
+
+#[test]
+fn check_passes_on_the_demo_workbook() {
+    let dir = workdir("check_demo");
+    let out = gep(&dir, &["check", demo().to_str().unwrap()]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stdout.contains("ok: no errors"), "{stdout}");
+    assert!(!dir.join("gep-accounts-2021.xlsx").exists());
+}
+
+#[test]
+fn only_restricts_the_run_to_a_prefecture() {
+    let dir = workdir("only_taiyuan");
+    let out = gep(&dir, &["run", "--only", "1401", "--csv", "csv"]);
+    assert!(out.status.success(), "{}", text(&out).1);
+    let (_, rows) = read_csv(&dir.join("csv/accounts.csv"));
+    let counties: std::collections::BTreeSet<_> = rows
+        .iter()
+        .filter(|r| r[0] == "county")
+        .map(|r| r[1].clone())
+        .collect();
+    assert_eq!(counties.len(), 10);
+    assert!(counties.iter().all(|c| c.starts_with("1401")));
+}
+
+#[test]
+fn usage_errors_exit_2_and_help_has_examples() {
+    let dir = workdir("usage");
+    assert_eq!(gep(&dir, &["run", "--no-such-flag"]).status.code(), Some(2));
+    let help = gep(&dir, &["run", "--help"]);
+    assert!(text(&help).0.contains("Example: gep run --data"));
+    let version = gep(&dir, &["--version"]);
+    assert!(text(&version).0.contains(env!("CARGO_PKG_VERSION")));
+}
+
+#[test]
+fn coefficients_check_and_rehash_record_an_edit() {
+    let dir = workdir("rehash");
+    let set = dir.join("set");
+    std::fs::create_dir_all(&set).unwrap();
+    for f in std::fs::read_dir(root().join("coefficients/shanxi")).unwrap() {
+        let f = f.unwrap();
+        std::fs::copy(f.path(), set.join(f.file_name())).unwrap();
+    }
+    let ok = gep(&dir, &["coefficients", "check", "set"]);
+    assert!(ok.status.success(), "{}", text(&ok).1);
+    // Edit a price: a warning without --strict, an error with it, gone after rehash.
+    let prices = set.join("prices.toml");
+    let edited = std::fs::read_to_string(&prices)
+        .unwrap()
+        .replace("value = 42.85", "value = 60.0");
+    std::fs::write(&prices, edited).unwrap();
+    let warned = gep(&dir, &["check", "--coefficients", "set"]);
+    assert!(warned.status.success());
+    assert!(
+        text(&warned)
+            .1
+            .contains("prices.toml: modified since version 0.1.0"),
+        "{}",
+        text(&warned).1
+    );
+    let strict = gep(&dir, &["check", "--coefficients", "set", "--strict"]);
+    assert_eq!(strict.status.code(), Some(1));
+    assert!(
+        text(&strict)
+            .1
+            .contains("error: prices.toml: modified since version"),
+        "{}",
+        text(&strict).1
+    );
+    assert!(
+        gep(&dir, &["coefficients", "rehash", "set"])
+            .status
+            .success()
+    );
+    let clean = gep(&dir, &["check", "--coefficients", "set", "--strict"]);
+    assert!(clean.status.success(), "{}", text(&clean).1);
+}

@@ -1,0 +1,9 @@
+//! One integration-test binary: runs the real `gep` executable on the demo workbook, on
+//! workbooks built inside the tests, and reads the written books back with calamine.
+
+mod util;
+
+mod book;
+mod cli;
+mod golden;
+mod invalid;

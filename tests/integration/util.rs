@@ -1,0 +1,162 @@
+//! Helpers: run the binary, edit copies of the demo workbook, read CSV and books back.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use calamine::{Data, Reader, Xlsx, open_workbook};
+
+/// Repository root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The demo workbook.
+pub fn demo() -> PathBuf {
+    root().join("fixtures/demo/shanxi-demo-2021.xlsx")
+}
+
+/// A fresh, empty folder for one test.
+pub fn workdir(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Runs `gep` with `args` in `dir`.
+pub fn gep(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_gep"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("SOURCE_DATE_EPOCH")
+        .output()
+        .expect("run gep")
+}
+
+/// stdout and stderr as text.
+pub fn text(out: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A workbook held as sheets of cells, to be edited and written back.
+#[derive(Clone)]
+pub struct Book {
+    pub sheets: Vec<(String, Vec<Vec<Data>>)>,
+}
+
+impl Book {
+    /// The demo workbook's cells (merged headers keep their top-left value only).
+    pub fn demo() -> Self {
+        let mut wb: Xlsx<_> = open_workbook(demo()).unwrap();
+        let mut sheets = Vec::new();
+        for name in wb.sheet_names() {
+            let range = wb.worksheet_range(&name).unwrap();
+            let (r0, c0) = range.start().unwrap();
+            let (r1, c1) = range.end().unwrap();
+            let mut grid = vec![vec![Data::Empty; c1 as usize + 1]; r1 as usize + 1];
+            for r in r0..=r1 {
+                for c in c0..=c1 {
+                    grid[r as usize][c as usize] =
+                        range.get_value((r, c)).cloned().unwrap_or(Data::Empty);
+                }
+            }
+            sheets.push((name, grid));
+        }
+        Book { sheets }
+    }
+
+    /// The cells of sheet `name`.
+    pub fn sheet(&mut self, name: &str) -> &mut Vec<Vec<Data>> {
+        &mut self
+            .sheets
+            .iter_mut()
+            .find(|(n, _)| n == name)
+            .unwrap_or_else(|| panic!("no sheet {name}"))
+            .1
+    }
+
+    /// Row index of county `code` in sheet `name` (first match).
+    pub fn row_of(&mut self, name: &str, code: &str) -> usize {
+        self.sheet(name)
+            .iter()
+            .position(|r| matches!(&r[0], Data::String(s) if s == code))
+            .unwrap_or_else(|| panic!("{code} not in {name}"))
+    }
+
+    /// Sets one cell (0-based).
+    pub fn set(&mut self, name: &str, row: usize, col: usize, value: Data) {
+        let grid = self.sheet(name);
+        while grid[row].len() <= col {
+            grid[row].push(Data::Empty);
+        }
+        grid[row][col] = value;
+    }
+
+    /// Removes a sheet.
+    pub fn remove(&mut self, name: &str) {
+        self.sheets.retain(|(n, _)| n != name);
+    }
+
+    /// Writes the workbook with rust_xlsxwriter.
+    pub fn save(&self, path: &Path) {
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        for (name, grid) in &self.sheets {
+            let ws = wb.add_worksheet().set_name(name).unwrap();
+            for (r, row) in grid.iter().enumerate() {
+                for (c, cell) in row.iter().enumerate() {
+                    let (r, c) = (r as u32, c as u16);
+                    match cell {
+                        Data::Float(f) => {
+                            ws.write_number(r, c, *f).unwrap();
+                        }
+                        Data::Int(i) => {
+                            ws.write_number(r, c, *i as f64).unwrap();
+                        }
+                        Data::String(s) => {
+                            ws.write_string(r, c, s).unwrap();
+                        }
+                        Data::Error(_) => {
+                            ws.write_formula(
+                                r,
+                                c,
+                                rust_xlsxwriter::Formula::new("=1/0").set_result("#DIV/0!"),
+                            )
+                            .unwrap();
+                        }
+                        Data::DateTime(_) => {
+                            let d = rust_xlsxwriter::ExcelDateTime::from_ymd(2021, 3, 1).unwrap();
+                            ws.write_datetime_with_format(
+                                r,
+                                c,
+                                &d,
+                                &rust_xlsxwriter::Format::new().set_num_format("yyyy-mm-dd"),
+                            )
+                            .unwrap();
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+        wb.save(path).unwrap();
+    }
+}
+
+/// Reads a CSV file into a header and rows of strings.
+pub fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut reader = csv::Reader::from_path(path).unwrap();
+    let header = reader.headers().unwrap().iter().map(String::from).collect();
+    let rows = reader
+        .records()
+        .map(|r| r.unwrap().iter().map(String::from).collect())
+        .collect();
+    (header, rows)
+}
+
+/// Relative closeness.
+pub fn close(a: f64, b: f64, rel: f64) -> bool {
+    (a - b).abs() <= rel * a.abs().max(b.abs()).max(1e-12)
+}

@@ -446,8 +446,7 @@ fn physical(
         });
     }
     header_row(ws, 2, &headers, 2, s)?;
-    let mut r = 3;
-    for row in &acc.rows {
+    for (r, row) in (3u32..).zip(&acc.rows) {
         write_row_labels(ws, r, row, s)?;
         let f = if row.level == Level::County {
             &s.quantity
@@ -460,7 +459,6 @@ fn physical(
                 None => ws.write_string(r, 4 + k as u16, "—")?,
             };
         }
-        r += 1;
     }
     widths(ws, &headers)?;
     print_setup(ws, &format!("{}年 GEP 实物量", acc.year), 2)
@@ -488,15 +486,13 @@ fn value(
     }
     headers.push("GEP\n(万元)".into());
     header_row(ws, 2, &headers, 2, s)?;
-    let mut r = 3;
-    for row in &acc.rows {
+    for (r, row) in (3u32..).zip(&acc.rows) {
         write_row_labels(ws, r, row, s)?;
         let f = money_format(row, s);
         for (k, v) in row.values_cny.iter().enumerate() {
             ws.write_number_with_format(r, 4 + k as u16, v / WAN, f)?;
         }
         ws.write_number_with_format(r, 4 + row.values_cny.len() as u16, row.gep_cny / WAN, f)?;
-        r += 1;
     }
     widths(ws, &headers)?;
     print_setup(ws, &format!("{}年 GEP 价值量", acc.year), 2)
@@ -535,9 +531,8 @@ fn lines(
     .map(|x| (*x).to_string())
     .collect();
     header_row(ws, 2, &headers, 3, s)?;
-    let mut r = 3u32;
     let columns = df.columns();
-    for i in 0..df.height() {
+    for (r, i) in (3u32..).zip(0..df.height()) {
         for (c, column) in columns.iter().enumerate() {
             let cell = column
                 .get(i)
@@ -560,7 +555,6 @@ fn lines(
                 _ => {}
             }
         }
-        r += 1;
     }
     for (c, w) in [9, 10, 12, 32, 14, 16, 60, 10, 12, 48, 16, 10, 18, 12, 16]
         .iter()

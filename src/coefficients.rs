@@ -322,7 +322,7 @@ fn parse_csv<T: for<'de> Deserialize<'de>>(
             Ok(row) => out.push((0, row)),
             Err(e) => {
                 let line = e.position().map_or(0, |p| p.line());
-                issues.error(format!("{file}:{line}"), format!("{}", csv_error_text(&e)));
+                issues.error(format!("{file}:{line}"), csv_error_text(&e).to_string());
             }
         }
     }

@@ -196,18 +196,17 @@ fn refuse_overwriting_inputs(out: &Path, request: &Request) -> Result<()> {
             )));
         }
     }
-    if let Some(dir) = &request.coefficients {
-        if out
+    if let Some(dir) = &request.coefficients
+        && out
             .canonicalize()
             .ok()
             .zip(dir.canonicalize().ok())
             .is_some_and(|(o, d)| o.starts_with(d))
-        {
-            return Err(Error::Usage(format!(
-                "refusing to write the book into the coefficient set {}",
-                dir.display()
-            )));
-        }
+    {
+        return Err(Error::Usage(format!(
+            "refusing to write the book into the coefficient set {}",
+            dir.display()
+        )));
     }
     Ok(())
 }

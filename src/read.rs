@@ -525,12 +525,13 @@ fn year_in_text(text: &str) -> Option<i32> {
         let window: String = chars[i..i + 4].iter().collect();
         let before_ok = i == 0 || !chars[i - 1].is_ascii_digit();
         let after = chars.get(i + 4).copied();
-        if before_ok && window.chars().all(|c| c.is_ascii_digit()) && after == Some('年') {
-            if let Ok(y) = window.parse::<i32>() {
-                if (1949..=2100).contains(&y) {
-                    return Some(y);
-                }
-            }
+        if before_ok
+            && window.chars().all(|c| c.is_ascii_digit())
+            && after == Some('年')
+            && let Ok(y) = window.parse::<i32>()
+            && (1949..=2100).contains(&y)
+        {
+            return Some(y);
         }
     }
     None
@@ -743,14 +744,13 @@ fn sheet(
             match written {
                 Some(text) => match units::parse(&text) {
                     Some(u) if u.dimension == dim => {
-                        if let (Some(h), Some(rw)) = (&header_unit, &row_unit) {
-                            if units::parse(rw).map(|x| x.label) != Some(u.label) {
+                        if let (Some(h), Some(rw)) = (&header_unit, &row_unit)
+                            && units::parse(rw).map(|x| x.label) != Some(u.label) {
                                 issues.error(
                                     at(unit_r, c),
                                     format!("the header says {h} but the units row says {rw}"),
                                 );
                             }
-                        }
                         unit = Some(u);
                     }
                     Some(u) => issues.error(

@@ -580,27 +580,27 @@ pub fn normalise_header(text: &str) -> (String, Option<String>) {
     let mut unit = None;
     // 面积(万亩) / 面积[公顷] / 面积(单位:万亩): a trailing bracket holding a unit.
     for (open, close) in [('(', ')'), ('[', ']')] {
-        if s.ends_with(close) {
-            if let Some(pos) = s.rfind(open) {
-                let inner = s[pos + open.len_utf8()..s.len() - close.len_utf8()].to_string();
-                let stripped = inner
-                    .trim_start_matches("单位:")
-                    .trim_start_matches("单位")
-                    .to_string();
-                if crate::units::parse(&stripped).is_some() || looks_like_unit(&stripped) {
-                    unit = Some(stripped);
-                    s.truncate(pos);
-                }
+        if s.ends_with(close)
+            && let Some(pos) = s.rfind(open)
+        {
+            let inner = s[pos + open.len_utf8()..s.len() - close.len_utf8()].to_string();
+            let stripped = inner
+                .trim_start_matches("单位:")
+                .trim_start_matches("单位")
+                .to_string();
+            if crate::units::parse(&stripped).is_some() || looks_like_unit(&stripped) {
+                unit = Some(stripped);
+                s.truncate(pos);
             }
         }
     }
-    if unit.is_none() {
-        if let Some(pos) = s.rfind('/') {
-            let tail = &s[pos + 1..];
-            if crate::units::parse(tail).is_some() {
-                unit = Some(tail.to_string());
-                s.truncate(pos);
-            }
+    if unit.is_none()
+        && let Some(pos) = s.rfind('/')
+    {
+        let tail = &s[pos + 1..];
+        if crate::units::parse(tail).is_some() {
+            unit = Some(tail.to_string());
+            s.truncate(pos);
         }
     }
     (s, unit)

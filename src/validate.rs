@@ -193,13 +193,15 @@ pub fn inputs(
                 issues.warning(previous_tables[0].sheet_location(), "no year found on the previous forest-stock sheet; assumed one year before the accounting year");
                 year.unwrap_or(0) - 1
             });
-        if let Some(y) = year {
-            if prev_year >= y {
-                issues.error(
-                    previous_tables[0].sheet_location(),
-                    format!("previous forest stock is for {prev_year}, not before the accounting year {y}"),
-                );
-            }
+        if let Some(y) = year
+            && prev_year >= y
+        {
+            issues.error(
+                previous_tables[0].sheet_location(),
+                format!(
+                    "previous forest stock is for {prev_year}, not before the accounting year {y}"
+                ),
+            );
         }
         Some((
             prev_year,
@@ -300,17 +302,17 @@ fn check_codes(table: &SheetTable, coef: &Coefficients, issues: &mut Issues) {
 fn check_signs(table: &SheetTable, issues: &mut Issues) {
     for record in table.rows.iter().chain(&table.subtotals) {
         for (i, column) in table.columns.iter().enumerate() {
-            if let Some(v) = record.number(i) {
-                if v < 0.0 {
-                    let message = format!("{} is negative ({v})", column.header);
-                    if column.key == col::GROWTH_M3 {
-                        issues.warning(table.at(record.row, column.col), message);
-                    } else {
-                        issues.error(
-                            table.at(record.row, column.col),
-                            format!("{message}; expected a number ≥ 0"),
-                        );
-                    }
+            if let Some(v) = record.number(i)
+                && v < 0.0
+            {
+                let message = format!("{} is negative ({v})", column.header);
+                if column.key == col::GROWTH_M3 {
+                    issues.warning(table.at(record.row, column.col), message);
+                } else {
+                    issues.error(
+                        table.at(record.row, column.col),
+                        format!("{message}; expected a number ≥ 0"),
+                    );
                 }
             }
         }

@@ -263,86 +263,6 @@ pub fn compute(inputs: &Inputs, coef: &Coefficients) -> Result<Accounts> {
     gep::roll_up(inputs, coef, lines, warnings)
 }
 
-#[cfg(test)]
-pub(crate) mod testing {
-    //! A hand-computable 3-county case shared by the indicator tests.
-    use super::*;
-    use crate::validate::{InputFile, Inputs};
-
-    /// Three Taiyuan counties with round numbers.
-    pub fn inputs() -> Inputs {
-        let land = df!(
-            "county_code" => ["140105", "140105", "140106", "140107"],
-            "land_class" => ["乔木林地", "天然牧草地", "旱地", "灌木林地"],
-            "area_ha" => [100.0, 50.0, 200.0, 10.0],
-            "source_ref" => ["t [土地利用!C5]", "t [土地利用!D5]", "t [土地利用!E6]", "t [土地利用!F7]"],
-        )
-        .unwrap();
-        let forest = df!(
-            "county_code" => ["140105", "140106"],
-            "forest_type" => ["油松", "其他松类"],
-            "area_ha" => [100.0, 20.0],
-            "stock_m3" => [5000.0, 600.0],
-            "growth_m3" => [Some(150.0), Some(30.0)],
-            "source_ref" => ["t [森林资源!A5:F5]", "t [森林资源!A6:F6]"],
-        )
-        .unwrap();
-        let previous = df!(
-            "county_code" => ["140105"],
-            "forest_type" => ["油松"],
-            "area_ha" => [90.0],
-            "stock_m3" => [4400.0],
-            "growth_m3" => [None::<f64>],
-            "source_ref" => ["t [森林资源(上年)!A5:F5]"],
-        )
-        .unwrap();
-        let water = df!(
-            "county_code" => ["140105", "140105", "140106"],
-            "sector" => ["agriculture", "household", "industry"],
-            "volume_m3" => [1_000_000.0, 200_000.0, 50_000.0],
-            "source_ref" => ["t [供水!F5]", "t [供水!H5]", "t [供水!G6]"],
-        )
-        .unwrap();
-        let economy = df!(
-            "county_code" => ["140105", "140105", "140106", "140107"],
-            "item" => ["agriculture_output_cny", "fishery_output_cny", "forestry_output_cny", "gdp_cny"],
-            "amount" => [3.0e8, 1.0e6, 2.0e6, 9.0e9],
-            "source_ref" => ["t [经济社会!E5]", "t [经济社会!H5]", "t [经济社会!F6]", "t [经济社会!D7]"],
-        )
-        .unwrap();
-        Inputs {
-            year: 2021,
-            counties: vec!["140105".into(), "140106".into(), "140107".into()],
-            land,
-            forest,
-            forest_previous: Some((2020, previous)),
-            water_use: water,
-            economy,
-            files: vec![InputFile {
-                name: "t".into(),
-                path: "t".into(),
-                sha256: String::new(),
-                bytes: 0,
-            }],
-            warnings: Issues::new(),
-        }
-    }
-
-    /// Sum of `value_cny` (or `quantity`) of the lines of `indicator` for `county`.
-    pub fn total(lines: &DataFrame, county: &str, indicator: &str, column: &str) -> f64 {
-        let codes = lines.column("county_code").unwrap().str().unwrap().clone();
-        let inds = lines.column("indicator").unwrap().str().unwrap().clone();
-        let values = lines.column(column).unwrap().f64().unwrap().clone();
-        codes
-            .iter()
-            .zip(inds.iter())
-            .zip(values.iter())
-            .filter(|((c, i), _)| *c == Some(county) && *i == Some(indicator))
-            .map(|(_, v)| v.unwrap_or(0.0))
-            .sum()
-    }
-}
-
 /// The crosswalk as a frame: land_class → valuation_class.
 pub(crate) fn crosswalk_frame(coef: &Coefficients) -> Result<DataFrame> {
     Ok(DataFrame::new_infer_height(vec![
@@ -448,4 +368,84 @@ pub(crate) fn land_with_rates(
         issues.into_result()?;
     }
     Ok(df)
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    //! A hand-computable 3-county case shared by the indicator tests.
+    use super::*;
+    use crate::validate::{InputFile, Inputs};
+
+    /// Three Taiyuan counties with round numbers.
+    pub fn inputs() -> Inputs {
+        let land = df!(
+            "county_code" => ["140105", "140105", "140106", "140107"],
+            "land_class" => ["乔木林地", "天然牧草地", "旱地", "灌木林地"],
+            "area_ha" => [100.0, 50.0, 200.0, 10.0],
+            "source_ref" => ["t [土地利用!C5]", "t [土地利用!D5]", "t [土地利用!E6]", "t [土地利用!F7]"],
+        )
+        .unwrap();
+        let forest = df!(
+            "county_code" => ["140105", "140106"],
+            "forest_type" => ["油松", "其他松类"],
+            "area_ha" => [100.0, 20.0],
+            "stock_m3" => [5000.0, 600.0],
+            "growth_m3" => [Some(150.0), Some(30.0)],
+            "source_ref" => ["t [森林资源!A5:F5]", "t [森林资源!A6:F6]"],
+        )
+        .unwrap();
+        let previous = df!(
+            "county_code" => ["140105"],
+            "forest_type" => ["油松"],
+            "area_ha" => [90.0],
+            "stock_m3" => [4400.0],
+            "growth_m3" => [None::<f64>],
+            "source_ref" => ["t [森林资源(上年)!A5:F5]"],
+        )
+        .unwrap();
+        let water = df!(
+            "county_code" => ["140105", "140105", "140106"],
+            "sector" => ["agriculture", "household", "industry"],
+            "volume_m3" => [1_000_000.0, 200_000.0, 50_000.0],
+            "source_ref" => ["t [供水!F5]", "t [供水!H5]", "t [供水!G6]"],
+        )
+        .unwrap();
+        let economy = df!(
+            "county_code" => ["140105", "140105", "140106", "140107"],
+            "item" => ["agriculture_output_cny", "fishery_output_cny", "forestry_output_cny", "gdp_cny"],
+            "amount" => [3.0e8, 1.0e6, 2.0e6, 9.0e9],
+            "source_ref" => ["t [经济社会!E5]", "t [经济社会!H5]", "t [经济社会!F6]", "t [经济社会!D7]"],
+        )
+        .unwrap();
+        Inputs {
+            year: 2021,
+            counties: vec!["140105".into(), "140106".into(), "140107".into()],
+            land,
+            forest,
+            forest_previous: Some((2020, previous)),
+            water_use: water,
+            economy,
+            files: vec![InputFile {
+                name: "t".into(),
+                path: "t".into(),
+                sha256: String::new(),
+                bytes: 0,
+            }],
+            warnings: Issues::new(),
+        }
+    }
+
+    /// Sum of `value_cny` (or `quantity`) of the lines of `indicator` for `county`.
+    pub fn total(lines: &DataFrame, county: &str, indicator: &str, column: &str) -> f64 {
+        let codes = lines.column("county_code").unwrap().str().unwrap().clone();
+        let inds = lines.column("indicator").unwrap().str().unwrap().clone();
+        let values = lines.column(column).unwrap().f64().unwrap().clone();
+        codes
+            .iter()
+            .zip(inds.iter())
+            .zip(values.iter())
+            .filter(|((c, i), _)| *c == Some(county) && *i == Some(indicator))
+            .map(|(_, v)| v.unwrap_or(0.0))
+            .sum()
+    }
 }

@@ -316,10 +316,20 @@ fn main() -> Result<(), XlsxError> {
     let land_cells: Vec<Vec<f64>> = counties
         .iter()
         .enumerate()
-        .map(|(i, _)| {
+        .map(|(i, c)| {
+            // Paddy fields exist only in the south (运城, 晋城) in this synthetic set; elsewhere
+            // 水田 is 0 and its share goes to 旱地, so the workbook has genuine zeros.
+            let paddy = matches!(c.prefecture_code.as_str(), "140800" | "140500");
             columns
                 .iter()
-                .map(|(_, _, k, s)| round2(land[i][*k] * s))
+                .map(|(_, leaf, k, s)| {
+                    let share = match leaf.as_str() {
+                        "水田" if !paddy => 0.0,
+                        "旱地" if !paddy => s + 0.002,
+                        _ => *s,
+                    };
+                    round2(land[i][*k] * share)
+                })
                 .collect()
         })
         .collect();
@@ -532,9 +542,17 @@ fn main() -> Result<(), XlsxError> {
     let econ_cells: Vec<Vec<f64>> = (0..counties.len())
         .map(|i| {
             let mut row = vec![round2(pop[i] / 1e4), round2(gdp[i])];
+            let no_fishery = counties[i].name.ends_with('区') && rng.next() < 0.5;
             let products: Vec<f64> = PRODUCT_SHARES
                 .iter()
-                .map(|s| va[i] * s * rng.range(0.7, 1.3))
+                .enumerate()
+                .map(|(k, s)| {
+                    if k == 3 && no_fishery {
+                        0.0
+                    } else {
+                        va[i] * s * rng.range(0.7, 1.3)
+                    }
+                })
                 .collect();
             row.extend(products.iter().map(|p| round2(p * GROSS_TO_VA)));
             row.extend(products.iter().map(|p| round2(*p)));

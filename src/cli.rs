@@ -45,6 +45,27 @@ pub struct InputArgs {
     /// Treat a coefficient file changed since its manifest version as an error.
     #[arg(long)]
     pub strict: bool,
+    /// Largest workbook file read, MB.
+    #[arg(long, value_name = "MB", default_value_t = 200)]
+    pub max_file_mb: u64,
+    /// Largest unpacked size of an xlsx/xlsb/ods workbook, MB (zip-bomb guard).
+    #[arg(long, value_name = "MB", default_value_t = 1024)]
+    pub max_unzipped_mb: u64,
+    /// Most cells in the used area of one sheet.
+    #[arg(long, value_name = "N", default_value_t = 5_000_000)]
+    pub max_cells: usize,
+}
+
+impl InputArgs {
+    /// The reading limits these options set.
+    pub fn limits(&self) -> crate::read::Limits {
+        crate::read::Limits {
+            file_bytes: self.max_file_mb.saturating_mul(1024 * 1024),
+            unzipped_bytes: self.max_unzipped_mb.saturating_mul(1024 * 1024),
+            sheet_cells: self.max_cells,
+            ..crate::read::Limits::default()
+        }
+    }
 }
 
 /// `gep run`.

@@ -152,6 +152,23 @@ pub struct LandClass {
     /// Remarks.
     #[serde(default)]
     pub note: String,
+    /// Other names of the class in workbooks (e.g. English), separated by `;`.
+    #[serde(default)]
+    pub aliases: String,
+}
+
+impl LandClass {
+    /// The class name and its aliases, normalised for header matching.
+    pub fn names(&self) -> impl Iterator<Item = String> + '_ {
+        std::iter::once(self.land_class.as_str())
+            .chain(
+                self.aliases
+                    .split(';')
+                    .map(str::trim)
+                    .filter(|a| !a.is_empty()),
+            )
+            .map(|n| crate::schema::normalise_header(n).0)
+    }
 }
 
 /// A per-hectare service rate.
@@ -474,7 +491,7 @@ impl Coefficients {
         let key = crate::schema::normalise_header(name).0;
         self.land_classes
             .iter()
-            .find(|c| crate::schema::normalise_header(&c.land_class).0 == key)
+            .find(|c| c.names().any(|n| n == key))
     }
 
     /// The parameters of a forest type as written in a workbook.
@@ -573,7 +590,14 @@ fn load_land_classes(text: &str, issues: &mut Issues) -> Vec<LandClass> {
     let rows: Vec<(u64, LandClass)> = parse_csv(
         text,
         FILE,
-        &["land_class", "level", "parent", "valuation_class", "note"],
+        &[
+            "land_class",
+            "level",
+            "parent",
+            "valuation_class",
+            "note",
+            "aliases",
+        ],
         issues,
     );
     let names: BTreeSet<String> = rows.iter().map(|(_, c)| c.land_class.clone()).collect();
@@ -581,8 +605,11 @@ fn load_land_classes(text: &str, issues: &mut Issues) -> Vec<LandClass> {
     let mut out = Vec::new();
     for (line, c) in rows {
         let at = format!("{FILE}:{line}");
-        if !seen.insert(crate::schema::normalise_header(&c.land_class).0) {
-            issues.error(&at, format!("land class \"{}\" listed twice", c.land_class));
+        let own: BTreeSet<String> = c.names().collect();
+        for name in own {
+            if !seen.insert(name.clone()) {
+                issues.error(&at, format!("land class or alias \"{name}\" listed twice"));
+            }
         }
         match c.level {
             1 if !c.parent.is_empty() => issues.error(&at, "a first-level class has no parent"),
@@ -900,6 +927,7 @@ mod tests {
             parent: String::new(),
             valuation_class: "forest".into(),
             note: String::new(),
+            aliases: String::new(),
         }];
         let text = "valuation_class,indicator,rate,unit,year,scope,source,status\n\
                     forest,water_conservation,63.75,mm/yr,2017,TH,x,D\n\
@@ -919,6 +947,7 @@ mod tests {
             parent: String::new(),
             valuation_class: "grassland".into(),
             note: String::new(),
+            aliases: String::new(),
         }];
         let text = "valuation_class,indicator,rate,unit,year,scope,source,status\n\
                     grassland,water_conservation,10,acre-feet,2017,N,x,V\n";

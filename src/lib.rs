@@ -84,6 +84,8 @@ pub struct Request {
     pub strict: bool,
     /// The command line, for the About sheet.
     pub command_line: String,
+    /// Reading limits.
+    pub limits: read::Limits,
 }
 
 /// What a successful run wrote.
@@ -113,7 +115,11 @@ pub fn sources(request: &Request) -> Result<Vec<Source>> {
             DEMO_WORKBOOK.to_vec(),
         )]);
     }
-    request.data.iter().map(|p| Source::open(p)).collect()
+    request
+        .data
+        .iter()
+        .map(|p| Source::open(p, &request.limits))
+        .collect()
 }
 
 /// Stages 0-2: coefficients, read, validate. Every problem of every workbook is collected first.
@@ -127,7 +133,7 @@ pub fn prepare(request: &Request) -> Result<(Coefficients, Inputs)> {
     issues.extend(coef.warnings.clone());
     let mut tables = Vec::new();
     for source in &sources {
-        tables.extend(read::workbook(source, &mut issues));
+        tables.extend(read::workbook(source, &request.limits, &mut issues));
     }
     let inputs = validate::inputs(&sources, tables, &coef, &request.scope, issues)?;
     Ok((coef, inputs))

@@ -9,7 +9,9 @@ use gep::error::{Issue, Severity};
 use gep::{Error, Request};
 
 fn request(data: Vec<std::path::PathBuf>, input: InputArgs) -> Request {
+    let limits = input.limits();
     Request {
+        limits,
         data,
         coefficients: input.coefficients,
         scope: gep::validate::Scope {

@@ -17,14 +17,30 @@ use crate::schema::{
 };
 use crate::units::{self, Unit};
 
-/// Largest input file read, in bytes.
-pub const MAX_FILE_BYTES: u64 = 200 * 1024 * 1024;
-/// Largest total decompressed size of a zip-based workbook.
-pub const MAX_UNZIPPED_BYTES: u64 = 1024 * 1024 * 1024;
-/// Largest decompressed / compressed ratio accepted for a zip-based workbook.
-pub const MAX_ZIP_RATIO: u64 = 200;
-/// Most cells read from one sheet.
-pub const MAX_SHEET_CELLS: usize = 5_000_000;
+/// What a workbook may cost to read. Defaults are documented in docs/input-workbook.md and
+/// overridable on the command line (`--max-file-mb`, `--max-unzipped-mb`, `--max-cells`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest input file, bytes.
+    pub file_bytes: u64,
+    /// Largest total decompressed size of a zip-based workbook, bytes.
+    pub unzipped_bytes: u64,
+    /// Largest decompressed / compressed ratio of a zip-based workbook.
+    pub zip_ratio: u64,
+    /// Most cells (of the used area) read from one sheet.
+    pub sheet_cells: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            file_bytes: 200 * 1024 * 1024,
+            unzipped_bytes: 1024 * 1024 * 1024,
+            zip_ratio: 200,
+            sheet_cells: 5_000_000,
+        }
+    }
+}
 /// How far down a sheet the header row is looked for.
 const HEADER_SEARCH_ROWS: usize = 30;
 
@@ -53,24 +69,24 @@ impl Source {
         }
     }
 
-    /// Reads a workbook file, refusing files over [`MAX_FILE_BYTES`].
+    /// Reads a workbook file, refusing files over `limits.file_bytes`.
     ///
     /// # Errors
     /// [`Error::Io`] when the file cannot be read; [`Error::Invalid`] when it is too large.
-    pub fn open(path: &Path) -> Result<Self> {
+    pub fn open(path: &Path, limits: &Limits) -> Result<Self> {
         let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| path.display().to_string());
-        if meta.len() > MAX_FILE_BYTES {
+        if meta.len() > limits.file_bytes {
             let mut issues = Issues::new();
             issues.error(
                 name.clone(),
                 format!(
                     "file is {} MB; the limit is {} MB",
                     meta.len() / (1024 * 1024),
-                    MAX_FILE_BYTES / (1024 * 1024)
+                    limits.file_bytes / (1024 * 1024)
                 ),
             );
             issues.into_result()?;
@@ -108,8 +124,16 @@ pub enum Format {
 ///
 /// # Errors
 /// A message for the user when the content is not a workbook or is too large unpacked.
-pub fn sniff(bytes: &[u8]) -> std::result::Result<Format, String> {
+pub fn sniff(bytes: &[u8], limits: &Limits) -> std::result::Result<Format, String> {
     if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
+        // An encrypted OOXML workbook is a CFB container with an EncryptedPackage stream.
+        let marker: Vec<u8> = "EncryptedPackage"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
+        if bytes.windows(marker.len()).any(|w| w == marker.as_slice()) {
+            return Err("password-protected (encrypted) workbook: remove the password in Excel (File → Info → Protect Workbook) and save again".into());
+        }
         return Ok(Format::Xls);
     }
     if !bytes.starts_with(b"PK\x03\x04") {
@@ -134,9 +158,10 @@ pub fn sniff(bytes: &[u8]) -> std::result::Result<Format, String> {
         compressed = compressed.saturating_add(entry.compressed_size());
         names.push(entry.name().map(|n| n.to_string()).unwrap_or_default());
     }
-    if total > MAX_UNZIPPED_BYTES || total > MAX_ZIP_RATIO.saturating_mul(compressed.max(1)) {
+    if total > limits.unzipped_bytes || total > limits.zip_ratio.saturating_mul(compressed.max(1)) {
         return Err(format!(
-            "refused: unpacks to {total} bytes from {compressed} (limits {MAX_UNZIPPED_BYTES} bytes, ratio {MAX_ZIP_RATIO}:1)"
+            "refused: the workbook unpacks to {total} bytes from {compressed} (limits: {} bytes, ratio {}:1; a zip bomb or an oversized file)",
+            limits.unzipped_bytes, limits.zip_ratio
         ));
     }
     if names.iter().any(|n| n == "xl/workbook.bin") {
@@ -260,8 +285,8 @@ impl SheetTable {
 ///
 /// Sheets that match no alias are ignored (and noted as warnings); a workbook in which
 /// two sheets mean the same table is an error.
-pub fn workbook(source: &Source, issues: &mut Issues) -> Vec<SheetTable> {
-    let format = match sniff(&source.bytes) {
+pub fn workbook(source: &Source, limits: &Limits, issues: &mut Issues) -> Vec<SheetTable> {
+    let format = match sniff(&source.bytes, limits) {
         Ok(f) => f,
         Err(message) => {
             issues.error(&source.name, message);
@@ -320,24 +345,13 @@ pub fn workbook(source: &Source, issues: &mut Issues) -> Vec<SheetTable> {
             continue;
         }
         seen.push((spec.kind, sheet_name.clone()));
-        let range = match book.worksheet_range(&sheet_name) {
+        let range = match bounded_range(&mut book, &sheet_name, limits) {
             Ok(r) => r,
             Err(e) => {
-                issues.error(
-                    format!("{} [{}]", source.name, sheet_name),
-                    format!("cannot read sheet: {e}"),
-                );
+                issues.error(format!("{} [{}]", source.name, sheet_name), e);
                 continue;
             }
         };
-        let (h, w) = range.get_size();
-        if h.saturating_mul(w) > MAX_SHEET_CELLS {
-            issues.error(
-                format!("{} [{}]", source.name, sheet_name),
-                format!("sheet has {h} × {w} cells; the limit is {MAX_SHEET_CELLS}"),
-            );
-            continue;
-        }
         let merges = match &mut book {
             Sheets::Xlsx(x) => x.merge_cells_by_sheet_name(&sheet_name).unwrap_or_default(),
             Sheets::Xls(x) => x.merge_cells_by_sheet_name(&sheet_name).unwrap_or_default(),
@@ -349,6 +363,83 @@ pub fn workbook(source: &Source, issues: &mut Issues) -> Vec<SheetTable> {
         }
     }
     tables
+}
+
+/// Reads a sheet's cells within `limits`. For xlsx and xlsb the cells are streamed and the used
+/// area is checked before any dense grid is allocated, so a sheet claiming a huge extent cannot
+/// exhaust memory; xls and ods are parsed by calamine when opened and checked afterwards.
+fn bounded_range<RS: std::io::Read + std::io::Seek>(
+    book: &mut Sheets<RS>,
+    name: &str,
+    limits: &Limits,
+) -> std::result::Result<Range<Data>, String> {
+    fn collect<E: std::fmt::Display>(
+        mut next: impl FnMut() -> std::result::Result<Option<calamine::Cell<Data>>, E>,
+        limits: &Limits,
+    ) -> std::result::Result<Range<Data>, String> {
+        let mut cells = Vec::new();
+        let (mut r0, mut c0, mut r1, mut c1) = (u32::MAX, u32::MAX, 0u32, 0u32);
+        while let Some(cell) = next().map_err(|e| format!("cannot read sheet: {e}"))? {
+            if matches!(cell.get_value(), Data::Empty) {
+                continue;
+            }
+            let (r, c) = cell.get_position();
+            (r0, c0, r1, c1) = (r0.min(r), c0.min(c), r1.max(r), c1.max(c));
+            let area = (u64::from(r1 - r0) + 1) * (u64::from(c1 - c0) + 1);
+            if area > limits.sheet_cells as u64 {
+                return Err(format!(
+                    "the used area reaches {} (more than {} cells); limit with --max-cells",
+                    a1(r1, c1.min(u32::from(u16::MAX)) as u16),
+                    limits.sheet_cells
+                ));
+            }
+            cells.push(cell);
+        }
+        Ok(Range::from_sparse(cells))
+    }
+    let range = match book {
+        Sheets::Xlsx(x) => {
+            let mut reader = x
+                .worksheet_cells_reader(name)
+                .map_err(|e| format!("cannot read sheet: {e}"))?;
+            collect(
+                || {
+                    reader.next_cell().map(|o| {
+                        o.map(|c| {
+                            calamine::Cell::new(c.get_position(), Data::from(c.get_value().clone()))
+                        })
+                    })
+                },
+                limits,
+            )?
+        }
+        Sheets::Xlsb(x) => {
+            let mut reader = x
+                .worksheet_cells_reader(name)
+                .map_err(|e| format!("cannot read sheet: {e}"))?;
+            collect(
+                || {
+                    reader.next_cell().map(|o| {
+                        o.map(|c| {
+                            calamine::Cell::new(c.get_position(), Data::from(c.get_value().clone()))
+                        })
+                    })
+                },
+                limits,
+            )?
+        }
+        other => other
+            .worksheet_range(name)
+            .map_err(|e| format!("cannot read sheet: {e}"))?,
+    };
+    let (h, w) = range.get_size();
+    if h.saturating_mul(w) > limits.sheet_cells {
+        return Err(format!(
+            "sheet has {h} × {w} cells; the limit is {} (--max-cells)",
+            limits.sheet_cells
+        ));
+    }
+    Ok(range)
 }
 
 /// A sheet's cells as a dense grid with its absolute origin; merged regions filled.
@@ -1066,15 +1157,16 @@ mod tests {
 
     #[test]
     fn content_decides_the_format() {
-        assert_eq!(sniff(b"").unwrap_err(), "the file is empty");
-        assert!(sniff(b"<html><table>").unwrap_err().contains("HTML"));
+        let l = Limits::default();
+        assert_eq!(sniff(b"", &l).unwrap_err(), "the file is empty");
+        assert!(sniff(b"<html><table>", &l).unwrap_err().contains("HTML"));
         assert!(
-            sniff(b"code,name\n140105,x")
+            sniff(b"code,name\n140105,x", &l)
                 .unwrap_err()
                 .contains("not a workbook")
         );
         assert_eq!(
-            sniff(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1, 0]).unwrap(),
+            sniff(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1, 0], &l).unwrap(),
             Format::Xls
         );
     }

@@ -274,17 +274,33 @@ pub struct Coefficients {
     pub warnings: Issues,
 }
 
-/// Reads one file of a set, from disk or from the embedded default.
-fn file_text(dir: Option<&Path>, name: &str) -> Result<String> {
-    match dir {
-        Some(d) => {
+/// Where the files of a set come from.
+#[derive(Debug, Clone, Copy)]
+pub enum SetSource<'a> {
+    /// A folder on disk.
+    Dir(&'a Path),
+    /// The default set built into the binary.
+    Embedded,
+    /// Texts held in memory (tests, fuzzing): file name → content; a missing file is empty.
+    Memory(&'a [(&'a str, String)]),
+}
+
+/// Reads one file of a set.
+fn file_text(source: SetSource<'_>, name: &str) -> Result<String> {
+    match source {
+        SetSource::Dir(d) => {
             let path = d.join(name);
             std::fs::read_to_string(&path).map_err(|e| Error::io(path, e))
         }
-        None => Ok(EMBEDDED_SHANXI
+        SetSource::Embedded => Ok(EMBEDDED_SHANXI
             .iter()
             .find(|(n, _)| *n == name)
             .map(|(_, t)| (*t).to_string())
+            .unwrap_or_default()),
+        SetSource::Memory(files) => Ok(files
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, t)| t.clone())
             .unwrap_or_default()),
     }
 }
@@ -388,8 +404,24 @@ impl Coefficients {
     /// [`Error::Invalid`] listing every problem with file and line; [`Error::Io`] when a file
     /// cannot be read.
     pub fn load(dir: Option<&Path>, strict: bool) -> Result<Self> {
+        let source = match dir {
+            Some(d) => SetSource::Dir(d),
+            None => SetSource::Embedded,
+        };
+        Self::load_from(source, strict)
+    }
+
+    /// Loads and validates a set from any [`SetSource`].
+    ///
+    /// # Errors
+    /// As [`Coefficients::load`].
+    pub fn load_from(source: SetSource<'_>, strict: bool) -> Result<Self> {
+        let dir = match source {
+            SetSource::Dir(d) => Some(d),
+            _ => None,
+        };
         let mut issues = Issues::new();
-        let manifest_text = file_text(dir, "manifest.toml")?;
+        let manifest_text = file_text(source, "manifest.toml")?;
         let manifest: Option<Manifest> = match toml::from_str(&manifest_text) {
             Ok(m) => Some(m),
             Err(e) => {
@@ -402,7 +434,7 @@ impl Coefficients {
         };
         let mut texts = BTreeMap::new();
         for name in FILES {
-            texts.insert(*name, file_text(dir, name)?);
+            texts.insert(*name, file_text(source, name)?);
         }
         let mut set_hasher_input = manifest_text.clone().into_bytes();
         let mut modified_files = Vec::new();

@@ -652,7 +652,13 @@ fn year_label_value(grid: &Grid, r: usize, c: usize) -> Option<i32> {
 /// A unit written as a sheet-wide note: `单位：公顷` somewhere in the title rows.
 fn sheet_unit_in_text(text: &str) -> Option<String> {
     let half = to_half_width(text).replace(' ', "");
-    let pos = half.find("单位:")?;
+    // 单位: at the start or after a bracket/separator, not inside a word such as 制表单位.
+    let pos = half.match_indices("单位:").map(|(i, _)| i).find(|&i| {
+        half[..i]
+            .chars()
+            .last()
+            .is_none_or(|c| matches!(c, '(' | '[' | ',' | ';' | '、'))
+    })?;
     let rest = &half[pos + "单位:".len()..];
     let unit: String = rest
         .chars()
@@ -967,7 +973,7 @@ fn sheet(
             let c = column.col as usize - grid.origin.1 as usize;
             let cell = grid.get(r, c);
             let value = match column.kind {
-                ColumnKind::Code => Value::Text(code.clone().unwrap_or_default()),
+                ColumnKind::Code => Value::Text(code.clone().unwrap_or_else(|| cell_text(cell))),
                 ColumnKind::Text => {
                     let t = cell_text(cell);
                     if t.is_empty() {
@@ -989,6 +995,7 @@ fn sheet(
                     });
                     match parse_number(cell) {
                         CellNumber::Number(v) => Value::Number(v * unit.to_base),
+                        CellNumber::NoneReported if subtotal => Value::Missing,
                         CellNumber::NoneReported => match blank {
                             Blank::Zero => {
                                 placeholders += 1;

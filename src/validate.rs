@@ -390,11 +390,21 @@ fn check_subtotals(tables: &[SheetTable], coef: &Coefficients, issues: &mut Issu
                 Some(c) if c.ends_with("0000") => None,
                 Some(c) => Some(c.get(..4).unwrap_or(c)),
                 None => {
-                    if subtotal
-                        .name
-                        .as_deref()
-                        .is_some_and(|n| n.contains("市辖区"))
-                    {
+                    // Without a code only a province total (合计, 总计, 全省) can be placed; a
+                    // codeless 小计 or 市辖区 row covers counties we cannot tell: not checked.
+                    let code_text = table
+                        .column(col::CODE)
+                        .and_then(|i| subtotal.text(i))
+                        .unwrap_or_default();
+                    let label = normalise_header(&format!(
+                        "{}{code_text}",
+                        subtotal.name.clone().unwrap_or_default()
+                    ))
+                    .0;
+                    let province = ["合计", "总计", "全省", "total"]
+                        .iter()
+                        .any(|w| label.contains(w));
+                    if !province || label.contains("小计") || label.contains("市辖区") {
                         continue;
                     }
                     None
@@ -457,6 +467,9 @@ fn land_frame(
     issues: &mut Issues,
 ) -> Result<DataFrame> {
     let (mut codes, mut classes, mut areas, mut refs) = (vec![], vec![], vec![], vec![]);
+    // county → (location of its first row, [(class, parent, area_ha, cell)])
+    type Entry = (String, String, f64, String);
+    let mut by_county: BTreeMap<String, (String, Vec<Entry>)> = BTreeMap::new();
     for table in tables {
         // Class columns (wide) must be in the crosswalk; parents given with children are subtotals.
         let class_columns: Vec<(usize, String)> = table
@@ -479,13 +492,6 @@ fn land_frame(
                 ),
             }
         }
-        let children_of = |parent: &str, present: &[(usize, String, String)]| -> Vec<usize> {
-            present
-                .iter()
-                .filter(|(_, _, p)| p == parent)
-                .map(|(i, _, _)| *i)
-                .collect()
-        };
         let class_col = table.column(col::LAND_CLASS);
         let area_col = table.column(col::AREA_HA);
         for record in &table.rows {
@@ -529,61 +535,75 @@ fn land_frame(
                     ));
                 }
             }
-            // A first-level class given together with its second-level classes is their subtotal.
-            let present: Vec<(usize, String, String)> = entries
+            let county = by_county.entry(code).or_insert_with(|| {
+                let code_col = table.columns[table.column(col::CODE).unwrap_or(0)].col;
+                (table.at(record.row, code_col), Vec::new())
+            });
+            county.1.extend(entries);
+        }
+    }
+    // Per county (a long-form county spans many rows): first-level classes given together with
+    // their second-level classes are subtotals; the total is checked against the region's area.
+    for (code, (at, entries)) in by_county {
+        let present: Vec<(usize, String, String)> = entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (i, e.0.clone(), e.1.clone()))
+            .collect();
+        let mut dropped = BTreeSet::new();
+        for (i, class, _) in &present {
+            let kids: Vec<usize> = present
                 .iter()
-                .enumerate()
-                .map(|(i, e)| (i, e.0.clone(), e.1.clone()))
+                .filter(|(_, _, p)| p == class)
+                .map(|(k, _, _)| *k)
                 .collect();
-            let mut dropped = BTreeSet::new();
-            for (i, class, _) in &present {
-                let kids = children_of(class, &present);
-                if kids.is_empty() {
-                    continue;
-                }
-                let sum: f64 = kids.iter().map(|k| entries[*k].2).sum();
-                let stated = entries[*i].2;
-                let gap = (stated - sum).abs() / sum.max(stated).max(1e-9);
-                if gap > SUBTOTAL_TOLERANCE {
-                    issues.warning(
-                        &entries[*i].3,
-                        format!("{class} {stated:.2} ha differs from the sum of its second-level classes {sum:.2} ha by {:.2}%; the second-level classes are used", gap * 100.0),
-                    );
-                }
-                dropped.insert(*i);
+            if kids.is_empty() {
+                continue;
             }
-            let total: f64 = entries
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| !dropped.contains(i))
-                .map(|(_, e)| e.2)
-                .sum();
-            if let Some(area_km2) = coef.region(&code).and_then(|r| r.area_km2) {
-                let area_ha = area_km2 * 100.0;
-                let gap = (total - area_ha).abs() / area_ha;
-                let message = format!(
-                    "land cover of {code} sums to {total:.0} ha, its area in regions.csv is {area_ha:.0} ha ({:+.1}%)",
-                    (total - area_ha) / area_ha * 100.0
+            let sum: f64 = kids.iter().map(|k| entries[*k].2).sum();
+            let stated = entries[*i].2;
+            let gap = (stated - sum).abs() / sum.max(stated).max(1e-9);
+            if gap > SUBTOTAL_TOLERANCE {
+                issues.warning(
+                    &entries[*i].3,
+                    format!("{class} {stated:.2} ha differs from the sum of its second-level classes {sum:.2} ha by {:.2}%; the second-level classes are used", gap * 100.0),
                 );
-                let at = table.at(
-                    record.row,
-                    table.columns[table.column(col::CODE).unwrap_or(0)].col,
+            }
+            dropped.insert(*i);
+        }
+        let total: f64 = entries
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !dropped.contains(i))
+            .map(|(_, e)| e.2)
+            .sum();
+        if let Some(area_km2) = coef.region(&code).and_then(|r| r.area_km2) {
+            let area_ha = area_km2 * 100.0;
+            let gap = (total - area_ha).abs() / area_ha;
+            let message = format!(
+                "land cover of {code} sums to {total:.0} ha, its area in regions.csv is {area_ha:.0} ha ({:+.1}%)",
+                (total - area_ha) / area_ha * 100.0
+            );
+            if gap > AREA_ERROR_TOLERANCE {
+                issues.error(
+                    &at,
+                    format!(
+                        "{message}; a land area off by more than {:.0}% is refused",
+                        AREA_ERROR_TOLERANCE * 100.0
+                    ),
                 );
-                if gap > AREA_ERROR_TOLERANCE {
-                    issues.error(at, message);
-                } else if gap > AREA_WARNING_TOLERANCE {
-                    issues.warning(at, message);
-                }
+            } else if gap > AREA_WARNING_TOLERANCE {
+                issues.warning(&at, message);
             }
-            for (i, (class, _, area, cell)) in entries.into_iter().enumerate() {
-                if dropped.contains(&i) {
-                    continue;
-                }
-                codes.push(code.clone());
-                classes.push(class);
-                areas.push(area);
-                refs.push(cell);
+        }
+        for (i, (class, _, area, cell)) in entries.into_iter().enumerate() {
+            if dropped.contains(&i) {
+                continue;
             }
+            codes.push(code.clone());
+            classes.push(class);
+            areas.push(area);
+            refs.push(cell);
         }
     }
     Ok(DataFrame::new_infer_height(vec![

@@ -33,27 +33,7 @@ fn demo_accounts_match_the_golden_csv() {
         std::fs::create_dir_all(golden.parent().unwrap()).unwrap();
         std::fs::copy(&produced, &golden).unwrap();
     }
-    let (h1, got) = read_csv(&produced);
-    let (h2, want) = read_csv(&golden);
-    assert_eq!(h1, h2);
-    assert_eq!(got.len(), want.len(), "row count");
-    let numeric = ["quantity", "value_cny"];
-    for (i, (g, w)) in got.iter().zip(&want).enumerate() {
-        for (k, name) in h1.iter().enumerate() {
-            if numeric.contains(&name.as_str()) {
-                assert_eq!(g[k].is_empty(), w[k].is_empty(), "row {} {name}", i + 2);
-                assert!(
-                    close(num(&g[k]), num(&w[k]), TOLERANCE),
-                    "accounts.csv row {} {name}: expected {} got {}",
-                    i + 2,
-                    w[k],
-                    g[k]
-                );
-            } else {
-                assert_eq!(g[k], w[k], "accounts.csv row {} {name}", i + 2);
-            }
-        }
-    }
+    assert_same_accounts(&produced, &golden, TOLERANCE);
 }
 
 #[test]

@@ -7,3 +7,4 @@ mod book;
 mod cli;
 mod golden;
 mod invalid;
+mod layouts;

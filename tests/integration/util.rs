@@ -160,3 +160,35 @@ pub fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
 pub fn close(a: f64, b: f64, rel: f64) -> bool {
     (a - b).abs() <= rel * a.abs().max(b.abs()).max(1e-12)
 }
+
+/// Compares two `accounts.csv` files: key columns equal, quantity and value_cny within `tolerance`.
+pub fn assert_same_accounts(produced: &Path, golden: &Path, tolerance: f64) {
+    let num = |s: &str| {
+        if s.is_empty() {
+            0.0
+        } else {
+            s.parse::<f64>().unwrap()
+        }
+    };
+    let (h1, got) = read_csv(produced);
+    let (h2, want) = read_csv(golden);
+    assert_eq!(h1, h2);
+    assert_eq!(got.len(), want.len(), "row count of {}", produced.display());
+    for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+        for (k, name) in h1.iter().enumerate() {
+            if name == "quantity" || name == "value_cny" {
+                assert_eq!(g[k].is_empty(), w[k].is_empty(), "row {} {name}", i + 2);
+                assert!(
+                    close(num(&g[k]), num(&w[k]), tolerance),
+                    "{} row {} {name}: expected {} got {}",
+                    produced.display(),
+                    i + 2,
+                    w[k],
+                    g[k]
+                );
+            } else {
+                assert_eq!(g[k], w[k], "{} row {} {name}", produced.display(), i + 2);
+            }
+        }
+    }
+}

@@ -360,13 +360,21 @@ fn write_value(
     row_index: usize,
 ) -> Result<(), XlsxError> {
     if style.placeholders && v == 0.0 {
-        ws.write_string(r, c, if row_index % 2 == 0 { "—" } else { "/" })?;
+        ws.write_string(
+            r,
+            c,
+            if row_index.is_multiple_of(2) {
+                "—"
+            } else {
+                "/"
+            },
+        )?;
     } else if style.text_numbers {
         let t = with_commas(v);
         ws.write_string(
             r,
             c,
-            if row_index % 3 == 0 {
+            if row_index.is_multiple_of(3) {
                 full_width(&t)
             } else {
                 t
@@ -504,7 +512,7 @@ fn write_table(
                      values: &[f64],
                      i: usize|
      -> Result<(), XlsxError> {
-        if style.text_numbers && i % 2 == 0 {
+        if style.text_numbers && i.is_multiple_of(2) {
             ws.write_number(r, code_c, code.parse::<f64>().unwrap())?;
         } else {
             ws.write_string(r, code_c, code)?;

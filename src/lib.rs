@@ -194,13 +194,13 @@ fn same_file(a: &Path, b: &Path) -> bool {
 }
 
 fn refuse_overwriting_inputs(out: &Path, request: &Request) -> Result<()> {
-    if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
-        if !parent.is_dir() {
-            return Err(Error::Usage(format!(
-                "the output folder {} does not exist",
-                parent.display()
-            )));
-        }
+    if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty())
+        && !parent.is_dir()
+    {
+        return Err(Error::Usage(format!(
+            "the output folder {} does not exist",
+            parent.display()
+        )));
     }
     for input in &request.data {
         if same_file(out, input) || out == input {

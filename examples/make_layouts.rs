@@ -4,6 +4,9 @@
 //!
 //! Run `fixtures/layouts/make.sh` (this example, then LibreOffice for the .xls and .ods copies).
 
+// Grids are indexed by row and column at once; iterator forms would hide the layout.
+#![allow(clippy::needless_range_loop)]
+
 use calamine::{Data, Reader, Xlsx, open_workbook};
 use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
 

@@ -132,8 +132,23 @@ pub fn prepare(request: &Request) -> Result<(Coefficients, Inputs)> {
     let mut issues = Issues::new();
     issues.extend(coef.warnings.clone());
     let mut tables = Vec::new();
+    let mut unreadable = false;
     for source in &sources {
-        tables.extend(read::workbook(source, &request.limits, &mut issues));
+        match read::workbook(source, &request.limits, &mut issues) {
+            Some(read) => tables.extend(read),
+            None => unreadable = true,
+        }
+    }
+    if unreadable {
+        // A file that is not a workbook: report it (and what the others had), check no further.
+        issues.error(
+            "",
+            "nothing was checked beyond the files above that could not be read",
+        );
+        return Err(match issues.into_result() {
+            Err(e) => e,
+            Ok(_) => Error::Internal("an unreadable file without an error".into()),
+        });
     }
     let inputs = validate::inputs(&sources, tables, &coef, &request.scope, issues)?;
     Ok((coef, inputs))

@@ -284,13 +284,14 @@ impl SheetTable {
 /// Reads every recognised sheet of a workbook, collecting problems into `issues`.
 ///
 /// Sheets that match no alias are ignored (and noted as warnings); a workbook in which
-/// two sheets mean the same table is an error.
-pub fn workbook(source: &Source, limits: &Limits, issues: &mut Issues) -> Vec<SheetTable> {
+/// two sheets mean the same table is an error. `None` when the file cannot be opened as a
+/// workbook at all (the reason is in `issues`).
+pub fn workbook(source: &Source, limits: &Limits, issues: &mut Issues) -> Option<Vec<SheetTable>> {
     let format = match sniff(&source.bytes, limits) {
         Ok(f) => f,
         Err(message) => {
             issues.error(&source.name, message);
-            return Vec::new();
+            return None;
         }
     };
     let cursor = Cursor::new(source.bytes.as_slice());
@@ -317,7 +318,7 @@ pub fn workbook(source: &Source, limits: &Limits, issues: &mut Issues) -> Vec<Sh
                 ""
             };
             issues.error(&source.name, format!("cannot open workbook: {e}{hint}"));
-            return Vec::new();
+            return None;
         }
     };
     let mut tables = Vec::new();
@@ -362,7 +363,7 @@ pub fn workbook(source: &Source, limits: &Limits, issues: &mut Issues) -> Vec<Sh
             tables.push(table);
         }
     }
-    tables
+    Some(tables)
 }
 
 /// Reads a sheet's cells within `limits`. For xlsx and xlsb the cells are streamed and the used

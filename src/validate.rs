@@ -11,8 +11,10 @@ use crate::error::{Issues, Result};
 use crate::read::{Record, SheetTable, Source, Value};
 use crate::schema::{SheetKind, col, normalise_header};
 
-/// Relative gap between a subtotal row and the sum of its counties above which a warning is kept.
+/// Relative gap between a subtotal row and the sum of its counties above which a warning is kept…
 pub const SUBTOTAL_TOLERANCE: f64 = 0.005;
+/// … and above which the workbook is refused (a county row is wrong or missing).
+pub const SUBTOTAL_ERROR_TOLERANCE: f64 = 0.05;
 /// Relative gap between water supply by source and by use above which the table is refused.
 pub const WATER_BALANCE_TOLERANCE: f64 = 0.005;
 /// Relative gap between a county's land-cover total and its area in regions.csv: warning above…
@@ -180,8 +182,21 @@ pub fn inputs(
     ] {
         check_coverage(&by_kind(kind), kind, &counties, scope, &mut issues);
     }
-    let land = land_frame(&by_kind(SheetKind::LandCover), coef, scope, &mut issues);
-    let forest = forest_frame(&by_kind(SheetKind::ForestStock), coef, scope, &mut issues);
+    let mut land_totals = BTreeMap::new();
+    let land = land_frame(
+        &by_kind(SheetKind::LandCover),
+        coef,
+        scope,
+        &mut land_totals,
+        &mut issues,
+    );
+    let forest = forest_frame(
+        &by_kind(SheetKind::ForestStock),
+        coef,
+        scope,
+        &land_totals,
+        &mut issues,
+    );
     let previous_tables = by_kind(SheetKind::ForestStockPrevious);
     let forest_previous = if previous_tables.is_empty() {
         None
@@ -205,7 +220,7 @@ pub fn inputs(
         }
         Some((
             prev_year,
-            forest_frame(&previous_tables, coef, scope, &mut issues),
+            forest_frame(&previous_tables, coef, scope, &land_totals, &mut issues),
         ))
     };
     let water_use = water_frame(&by_kind(SheetKind::WaterSupply), scope, &mut issues);
@@ -305,7 +320,8 @@ fn check_signs(table: &SheetTable, issues: &mut Issues) {
             if let Some(v) = record.number(i)
                 && v < 0.0
             {
-                let message = format!("{} is negative ({v})", column.header);
+                let written = v / column.unit.map_or(1.0, |u| u.to_base);
+                let message = format!("{} is negative ({written})", column.header);
                 if column.key == col::GROWTH_M3 {
                     issues.warning(table.at(record.row, column.col), message);
                 } else {
@@ -435,17 +451,26 @@ fn check_subtotals(tables: &[SheetTable], coef: &Coefficients, issues: &mut Issu
                 let sum: f64 = members.iter().filter_map(|r| r.number(i)).sum();
                 let gap = (stated - sum).abs() / sum.abs().max(stated.abs()).max(1e-9);
                 if gap > SUBTOTAL_TOLERANCE {
-                    issues.warning(
-                        table.at(subtotal.row, column.col),
-                        format!(
-                            "subtotal {} of {} differs from the sum of its {} counties ({}) by {:.2}% (subtotals are checked, never added)",
-                            fmt_num(stated / column.unit.map_or(1.0, |u| u.to_base)),
-                            column.header,
-                            members.len(),
-                            fmt_num(sum / column.unit.map_or(1.0, |u| u.to_base)),
-                            gap * 100.0
-                        ),
+                    let message = format!(
+                        "subtotal {} of {} differs from the sum of its {} counties ({}) by {:.2}% (subtotals are checked, never added)",
+                        fmt_num(stated / column.unit.map_or(1.0, |u| u.to_base)),
+                        column.header,
+                        members.len(),
+                        fmt_num(sum / column.unit.map_or(1.0, |u| u.to_base)),
+                        gap * 100.0
                     );
+                    let at = table.at(subtotal.row, column.col);
+                    if gap > SUBTOTAL_ERROR_TOLERANCE {
+                        issues.error(
+                            at,
+                            format!(
+                                "{message}; above {:.0}% a county row is wrong or missing",
+                                SUBTOTAL_ERROR_TOLERANCE * 100.0
+                            ),
+                        );
+                    } else {
+                        issues.warning(at, message);
+                    }
                 }
             }
         }
@@ -464,6 +489,7 @@ fn land_frame(
     tables: &[&SheetTable],
     coef: &Coefficients,
     scope: &Scope,
+    totals: &mut BTreeMap<String, f64>,
     issues: &mut Issues,
 ) -> Result<DataFrame> {
     let (mut codes, mut classes, mut areas, mut refs) = (vec![], vec![], vec![], vec![]);
@@ -577,6 +603,7 @@ fn land_frame(
             .filter(|(i, _)| !dropped.contains(i))
             .map(|(_, e)| e.2)
             .sum();
+        totals.insert(code.clone(), total);
         if let Some(area_km2) = coef.region(&code).and_then(|r| r.area_km2) {
             let area_ha = area_km2 * 100.0;
             let gap = (total - area_ha).abs() / area_ha;
@@ -618,10 +645,13 @@ fn forest_frame(
     tables: &[&SheetTable],
     coef: &Coefficients,
     scope: &Scope,
+    land_totals: &BTreeMap<String, f64>,
     issues: &mut Issues,
 ) -> Result<DataFrame> {
     let (mut codes, mut types, mut areas, mut stocks, mut growths, mut refs) =
         (vec![], vec![], vec![], vec![], vec![], vec![]);
+    // county → (forest area, first row's location)
+    let mut forest_area: BTreeMap<String, (f64, String)> = BTreeMap::new();
     for table in tables {
         let (Some(ti), Some(ai), Some(si)) = (
             table.column(col::FOREST_TYPE),
@@ -669,6 +699,10 @@ fn forest_frame(
                     format!("{:.0} m³/ha is not a plausible growing stock (limit {MAX_STOCK_PER_HA}); check the units", stock / area),
                 );
             }
+            let entry = forest_area
+                .entry(code.clone())
+                .or_insert_with(|| (0.0, table.at(record.row, table.columns[ai].col)));
+            entry.0 += area;
             codes.push(code);
             types.push(ft.forest_type.clone());
             areas.push(area);
@@ -684,6 +718,21 @@ fn forest_frame(
                     table.columns.iter().map(|c| c.col).max().unwrap_or(0)
                 )
             ));
+        }
+    }
+    for (code, (area, at)) in &forest_area {
+        let land = coef
+            .region(code)
+            .and_then(|r| r.area_km2.map(|a| a * 100.0))
+            .or_else(|| land_totals.get(code).copied());
+        if let Some(land) = land.filter(|l| *area > l * 1.001) {
+            issues.error(
+                at,
+                format!(
+                    "forest area of {code} ({area:.0} ha) exceeds its land area ({land:.0} ha): forest coverage {:.0}% > 100%",
+                    area / land * 100.0
+                ),
+            );
         }
     }
     Ok(DataFrame::new_infer_height(vec![

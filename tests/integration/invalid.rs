@@ -308,3 +308,565 @@ fn bad_toml_and_a_missing_unit_are_located() {
         "{stderr}"
     );
 }
+
+/// One invalid workbook: `edit` changes the demo; the run must fail with every fragment.
+macro_rules! invalid_workbook {
+    ($name:ident, |$b:ident| $edit:block, [$($frag:expr),+ $(,)?]) => {
+        #[test]
+        fn $name() {
+            let mut $b = Book::demo();
+            $edit
+            fails_with(stringify!($name), &$b, &[$($frag),+]);
+        }
+    };
+}
+
+invalid_workbook!(
+    duplicate_sheet_is_refused,
+    |b| {
+        let land = b
+            .sheets
+            .iter()
+            .find(|(n, _)| n == "土地利用")
+            .unwrap()
+            .1
+            .clone();
+        b.sheets.push(("土地覆被".into(), land));
+    },
+    ["bad.xlsx [土地覆被]: a second 土地利用 sheet (the first is \"土地利用\")"]
+);
+
+invalid_workbook!(
+    duplicate_column_is_refused,
+    |b| {
+        b.set("经济社会", 1, 5, s("农业总产值(万元)"));
+    },
+    ["bad.xlsx [经济社会!F2]: column \"农业总产值\" appears twice (also column E)"]
+);
+
+invalid_workbook!(
+    header_and_units_row_that_disagree_are_refused,
+    |b| {
+        b.set("土地利用", 2, 3, s("水浇地(亩)"));
+    },
+    ["bad.xlsx [土地利用!D3]: the header says 亩 but the units row says 公顷"]
+);
+
+invalid_workbook!(
+    a_unit_of_the_wrong_dimension_is_refused,
+    |b| {
+        b.set("经济社会", 1, 3, s("地区生产总值(万亩)"));
+    },
+    [
+        "bad.xlsx [经济社会!D2]: column \"地区生产总值\" needs a unit of 金额",
+        "found 万亩"
+    ]
+);
+
+invalid_workbook!(
+    a_number_column_without_unit_is_refused,
+    |b| {
+        b.set("经济社会", 1, 2, s("常住人口"));
+    },
+    ["bad.xlsx [经济社会!C2]: no unit for column \"常住人口\""]
+);
+
+invalid_workbook!(
+    land_larger_than_the_county_is_refused,
+    |b| {
+        let r = b.row_of("土地利用", "140105");
+        b.set("土地利用", r, 6, Data::Float(20_000.0));
+    },
+    [
+        "bad.xlsx [土地利用!A7]: land cover of 140105 sums to",
+        "a land area off by more than 10% is refused"
+    ]
+);
+
+invalid_workbook!(
+    forest_coverage_above_100_percent_is_refused,
+    |b| {
+        let r = b.row_of("森林资源", "140106");
+        b.set("森林资源", r, 3, Data::Float(50_000.0));
+        b.set("森林资源", r, 4, Data::Float(2_000_000.0));
+    },
+    [
+        "forest area of 140106",
+        "exceeds its land area (11700 ha): forest coverage"
+    ]
+);
+
+invalid_workbook!(
+    forest_stock_without_area_is_refused,
+    |b| {
+        let r = b.row_of("森林资源", "140122");
+        b.set("森林资源", r, 3, Data::Float(0.0));
+    },
+    [
+        "[森林资源!D",
+        "m³ without area: the continuous BEF needs the area of"
+    ]
+);
+
+invalid_workbook!(
+    an_implausible_stock_per_hectare_is_refused,
+    |b| {
+        let r = b.row_of("森林资源", "140122");
+        b.set("森林资源", r, 4, Data::Float(1.0e9));
+    },
+    ["[森林资源!E", "m³/ha is not a plausible growing stock"]
+);
+
+invalid_workbook!(
+    a_subtotal_far_from_its_counties_is_refused,
+    |b| {
+        let r = b.row_of("经济社会", "140100");
+        b.set("经济社会", r, 3, Data::Float(9999.0));
+    },
+    [
+        "bad.xlsx [经济社会!D4]: subtotal 9999 of 地区生产总值 differs from the sum of its 10 counties",
+        "above 5% a county row is wrong or missing"
+    ]
+);
+
+invalid_workbook!(
+    a_ref_error_is_named,
+    |b| {
+        let r = b.row_of("供水", "140105");
+        b.set("供水", r, 5, Data::Error(CellErrorType::Ref));
+    },
+    ["bad.xlsx [供水!F7]: expected a number of 万m³ for 农业, found the formula error #REF!"]
+);
+
+invalid_workbook!(
+    text_in_the_code_column_is_named,
+    |b| {
+        let r = b.row_of("供水", "140105");
+        b.set("供水", r, 0, s("XD-01"));
+    },
+    ["bad.xlsx [供水!A7]: expected a 6-digit 区划代码, found \"XD-01\""]
+);
+
+invalid_workbook!(
+    a_row_without_code_is_named,
+    |b| {
+        let r = b.row_of("供水", "140105");
+        b.set("供水", r, 0, Data::Empty);
+    },
+    ["bad.xlsx [供水!A7]: missing 区划代码 for \"小店区\""]
+);
+
+invalid_workbook!(
+    negative_population_is_refused,
+    |b| {
+        let r = b.row_of("经济社会", "140105");
+        b.set("经济社会", r, 2, Data::Float(-3.0));
+    },
+    ["bad.xlsx [经济社会!C5]: 常住人口 is negative (-3); expected a number ≥ 0"]
+);
+
+invalid_workbook!(
+    a_required_value_reported_as_none_is_refused,
+    |b| {
+        let r = b.row_of("经济社会", "140105");
+        b.set("经济社会", r, 3, s("—"));
+    },
+    ["bad.xlsx [经济社会!D5]: expected a number of 亿元 for 地区生产总值, found \"—\""]
+);
+
+invalid_workbook!(
+    an_unknown_land_class_in_long_form_names_the_cell,
+    |b| {
+        let long = vec![
+            vec![s("2021年土地利用")],
+            vec![s("区划代码"), s("县(市、区)"), s("地类"), s("面积(公顷)")],
+            vec![s("140105"), s("小店区"), s("荒漠草原带"), Data::Float(10.0)],
+        ];
+        *b.sheet("土地利用") = long;
+    },
+    ["bad.xlsx [土地利用!C3]: land class \"荒漠草原带\" is not in the crosswalk"]
+);
+
+invalid_workbook!(
+    a_previous_stock_that_is_not_earlier_is_refused,
+    |b| {
+        b.set(
+            "森林资源(上年)",
+            0,
+            0,
+            s("2022年山西省各县(市、区)乔木林分优势树种组面积与蓄积"),
+        );
+    },
+    [
+        "bad.xlsx [森林资源(上年)]: previous forest stock is for 2022, not before the accounting year 2021"
+    ]
+);
+
+invalid_workbook!(
+    a_workbook_without_any_year_is_refused,
+    |b| {
+        for name in ["土地利用", "森林资源", "供水", "经济社会"] {
+            b.set(name, 0, 0, s("山西省各县(市、区)统计表"));
+        }
+    },
+    ["no accounting year found", "--year"]
+);
+
+invalid_workbook!(
+    an_unknown_forest_type_column_missing_is_named,
+    |b| {
+        b.set("森林资源", 1, 2, s("备注"));
+    },
+    ["bad.xlsx [森林资源]: missing column forest_type (expected a header such as \"优势树种组\")"]
+);
+
+invalid_workbook!(
+    no_header_row_is_named,
+    |b| {
+        for row in b.sheet("供水").iter_mut() {
+            if let Some(Data::String(t)) = row.first() {
+                if t == "区划代码" {
+                    row[0] = s("编号");
+                }
+            }
+        }
+    },
+    ["bad.xlsx [供水]: no header row with a 区划代码 (county code) column in the first 30 rows"]
+);
+
+#[test]
+fn year_given_on_the_command_line_must_agree_with_the_sheets() {
+    let dir = workdir("year_flag_conflict");
+    let out = gep(&dir, &["check", "--year", "2022", demo().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out)
+            .1
+            .contains("[土地利用!A1]: the sheet says 2021, but --year is 2022"),
+        "{}",
+        text(&out).1
+    );
+}
+
+#[test]
+fn more_than_200_problems_are_counted_not_listed() {
+    let mut b = Book::demo();
+    for name in ["土地利用", "供水"] {
+        let rows: Vec<usize> = (0..b.sheet(name).len()).collect();
+        for r in rows {
+            let is_county = matches!(&b.sheet(name)[r][0], Data::String(c) if c.len() == 6 && !c.ends_with("00"));
+            if is_county {
+                for c in 2..6 {
+                    b.set(name, r, c, s("n/a"));
+                }
+            }
+        }
+    }
+    let err = fails_with("over_200", &b, &["… and"]);
+    assert!(err.contains("more not listed"), "{err}");
+    assert!(err.lines().count() < 210, "listing capped");
+}
+
+#[test]
+fn a_truncated_workbook_is_damaged() {
+    let dir = workdir("truncated");
+    let bytes = std::fs::read(demo()).unwrap();
+    std::fs::write(dir.join("cut.xlsx"), &bytes[..bytes.len() / 2]).unwrap();
+    let out = gep(&dir, &["check", "cut.xlsx"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out).1.contains("cut.xlsx: damaged workbook"),
+        "{}",
+        text(&out).1
+    );
+}
+
+#[test]
+fn an_html_table_saved_as_xls_is_explained() {
+    let dir = workdir("html_xls");
+    std::fs::write(
+        dir.join("export.xls"),
+        "<html><body><table><tr><td>区划代码</td></tr></table></body></html>",
+    )
+    .unwrap();
+    let out = gep(&dir, &["check", "export.xls"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out)
+            .1
+            .contains("export.xls: this is an HTML/XML file, not a workbook"),
+        "{}",
+        text(&out).1
+    );
+}
+
+#[test]
+fn a_password_protected_workbook_is_explained() {
+    let dir = workdir("password");
+    let out = gep(
+        &dir,
+        &[
+            "check",
+            root()
+                .join("fixtures/invalid/password-protected.xlsx")
+                .to_str()
+                .unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let (_, stderr) = text(&out);
+    assert!(
+        stderr.contains("password-protected.xlsx: password-protected (encrypted) workbook"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("missing sheet"),
+        "no follow-on noise: {stderr}"
+    );
+}
+
+#[test]
+fn an_empty_workbook_lacks_every_sheet() {
+    let dir = workdir("empty_workbook");
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    wb.add_worksheet();
+    wb.save(dir.join("blank.xlsx")).unwrap();
+    let out = gep(&dir, &["check", "blank.xlsx"]);
+    assert_eq!(out.status.code(), Some(1));
+    let (_, stderr) = text(&out);
+    for sheet in ["土地利用", "森林资源", "供水", "经济社会"] {
+        assert!(
+            stderr.contains(&format!("blank.xlsx: missing sheet {sheet}")),
+            "{stderr}"
+        );
+    }
+}
+
+#[test]
+fn a_zip_bomb_is_refused_within_a_second() {
+    use std::io::Write;
+    let dir = workdir("zip_bomb");
+    let file = std::fs::File::create(dir.join("bomb.xlsx")).unwrap();
+    let mut zip = zip::ZipWriter::new(file);
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    zip.start_file("xl/workbook.xml", options).unwrap();
+    zip.write_all(b"<workbook/>").unwrap();
+    zip.start_file("xl/worksheets/sheet1.xml", options).unwrap();
+    let block = vec![b' '; 1 << 20];
+    for _ in 0..64 {
+        zip.write_all(&block).unwrap();
+    }
+    zip.finish().unwrap();
+    let started = std::time::Instant::now();
+    let out = gep(&dir, &["check", "bomb.xlsx"]);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(2),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out)
+            .1
+            .contains("bomb.xlsx: refused: the workbook unpacks to"),
+        "{}",
+        text(&out).1
+    );
+}
+
+#[test]
+fn a_sheet_claiming_a_huge_used_area_is_refused() {
+    let mut b = Book::demo();
+    b.set("供水", 4000, 300, Data::Float(1.0));
+    let dir = workdir("huge_area");
+    b.save(&dir.join("wide.xlsx"));
+    let out = gep(&dir, &["check", "--max-cells", "100000", "wide.xlsx"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out)
+            .1
+            .contains("wide.xlsx [供水]: the used area reaches KO4001 (more than 100000 cells)"),
+        "{}",
+        text(&out).1
+    );
+}
+
+#[test]
+fn a_file_over_the_size_limit_is_refused() {
+    let dir = workdir("too_large");
+    let out = gep(
+        &dir,
+        &["check", "--max-file-mb", "0", demo().to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out)
+            .1
+            .contains("shanxi-demo-2021.xlsx: file is 0 MB; the limit is 0 MB"),
+        "{}",
+        text(&out).1
+    );
+}
+
+/// One invalid coefficient set: `edit(file, text)` changes the Shanxi set; `coefficients check` must fail.
+fn set_fails_with(test: &str, edit: impl Fn(&str, String) -> String, fragment: &str) {
+    let dir = workdir(test);
+    edited_set(&dir, edit);
+    let out = gep(&dir, &["coefficients", "check", "set"]);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{test}: {stderr}");
+    assert!(
+        stderr.contains(fragment),
+        "{test}: expected {fragment:?} in:\n{stderr}"
+    );
+}
+
+#[test]
+fn coefficient_problems_name_file_and_line() {
+    set_fails_with(
+        "coef_unknown_column",
+        |f, t| {
+            if f == "regions.csv" {
+                t.replacen("area_source", "area_src", 1)
+            } else {
+                t
+            }
+        },
+        "regions.csv:1: unknown column \"area_src\"",
+    );
+    set_fails_with(
+        "coef_bad_status",
+        |f, t| {
+            if f == "forest_types.csv" {
+                t.replacen(",V2\n", ",maybe\n", 1)
+            } else {
+                t
+            }
+        },
+        "forest_types.csv:6: status \"maybe\" is not one of",
+    );
+    set_fails_with(
+        "coef_rate_range",
+        |f, t| {
+            if f == "service_rates.csv" {
+                t.replacen("63.75,mm/yr", "63750,mm/yr", 1)
+            } else {
+                t
+            }
+        },
+        "service_rates.csv:6: rate 63750 mm/yr out of range",
+    );
+    set_fails_with(
+        "coef_missing_price",
+        |f, t| {
+            if f == "prices.toml" {
+                t.replacen("[prices.oxygen]", "[prices.oxygen_old]", 1)
+            } else {
+                t
+            }
+        },
+        "missing price [prices.oxygen]",
+    );
+    set_fails_with(
+        "coef_duplicate_region",
+        |f, t| {
+            if f == "regions.csv" {
+                t.replacen("140106,迎泽区", "140105,迎泽区", 1)
+            } else {
+                t
+            }
+        },
+        "regions.csv:6: code 140105 listed twice",
+    );
+    set_fails_with(
+        "coef_bef_params",
+        |f, t| {
+            if f == "forest_types.csv" {
+                t.replacen(
+                    "油松,bef_continuous,0.7709,8.8631",
+                    "油松,bef_continuous,,8.8631",
+                    1,
+                )
+            } else {
+                t
+            }
+        },
+        "forest_types.csv:6: bef_continuous needs a in (0, 3) t/m³",
+    );
+    set_fails_with(
+        "coef_unknown_manifest_key",
+        |f, t| {
+            if f == "manifest.toml" {
+                t.replacen("currency = ", "colour = \"red\"\ncurrency = ", 1)
+            } else {
+                t
+            }
+        },
+        "manifest.toml:",
+    );
+    set_fails_with(
+        "coef_rate_coverage",
+        |f, t| {
+            if f == "service_rates.csv" {
+                t.lines()
+                    .filter(|l| !l.starts_with("bare,carbon"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            } else {
+                t
+            }
+        },
+        "no carbon_sequestration rate for valuation class \"bare\"",
+    );
+    set_fails_with(
+        "coef_unknown_switch_value",
+        |f, t| {
+            if f == "manifest.toml" {
+                t.replacen("\"gross_output\"", "\"net_output\"", 1)
+            } else {
+                t
+            }
+        },
+        "switches.provisioning_basis must be \"gross_output\" or \"value_added\", found \"net_output\"",
+    );
+}
+
+#[test]
+fn value_added_basis_needs_the_value_added_columns() {
+    let dir = workdir("value_added_columns");
+    edited_set(&dir, |f, t| {
+        if f == "manifest.toml" {
+            t.replacen("\"gross_output\"", "\"value_added\"", 1)
+        } else {
+            t
+        }
+    });
+    let mut b = Book::demo();
+    b.set("经济社会", 1, 8, s("备注1"));
+    b.save(&dir.join("econ.xlsx"));
+    let out = gep(&dir, &["check", "--coefficients", "set", "econ.xlsx"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out).1.contains("econ.xlsx [经济社会]: missing column agriculture_value_added_cny: the coefficient set's provisioning_basis is value_added"), "{}", text(&out).1);
+}
+
+#[test]
+fn a_small_subtotal_gap_is_a_warning_and_the_run_succeeds() {
+    let mut b = Book::demo();
+    let r = b.row_of("经济社会", "140100");
+    let Data::Float(v) = b.sheet("经济社会")[r][3].clone() else {
+        panic!()
+    };
+    b.set("经济社会", r, 3, Data::Float(v * 1.02));
+    let dir = workdir("subtotal_warning");
+    b.save(&dir.join("w.xlsx"));
+    let out = gep(&dir, &["run", "--data", "w.xlsx", "--out", "book.xlsx"]);
+    assert!(out.status.success(), "{}", text(&out).1);
+    assert!(
+        text(&out)
+            .1
+            .contains("warning: w.xlsx [经济社会!D4]: subtotal"),
+        "{}",
+        text(&out).1
+    );
+}

@@ -89,6 +89,9 @@ impl Book {
     /// Sets one cell (0-based).
     pub fn set(&mut self, name: &str, row: usize, col: usize, value: Data) {
         let grid = self.sheet(name);
+        while grid.len() <= row {
+            grid.push(Vec::new());
+        }
         while grid[row].len() <= col {
             grid[row].push(Data::Empty);
         }
@@ -118,11 +121,15 @@ impl Book {
                         Data::String(s) => {
                             ws.write_string(r, c, s).unwrap();
                         }
-                        Data::Error(_) => {
+                        Data::Error(e) => {
+                            let (formula, result) = match e {
+                                calamine::CellErrorType::Ref => ("=#REF!", "#REF!"),
+                                _ => ("=1/0", "#DIV/0!"),
+                            };
                             ws.write_formula(
                                 r,
                                 c,
-                                rust_xlsxwriter::Formula::new("=1/0").set_result("#DIV/0!"),
+                                rust_xlsxwriter::Formula::new(formula).set_result(result),
                             )
                             .unwrap();
                         }
@@ -191,4 +198,17 @@ pub fn assert_same_accounts(produced: &Path, golden: &Path, tolerance: f64) {
             }
         }
     }
+}
+
+/// A copy of the Shanxi coefficient set in `dir/set`, edited by `edit(file name, text) -> text`.
+pub fn edited_set(dir: &Path, edit: impl Fn(&str, String) -> String) -> PathBuf {
+    let set = dir.join("set");
+    std::fs::create_dir_all(&set).unwrap();
+    for f in std::fs::read_dir(root().join("coefficients/shanxi")).unwrap() {
+        let f = f.unwrap();
+        let name = f.file_name().to_string_lossy().into_owned();
+        let text = std::fs::read_to_string(f.path()).unwrap();
+        std::fs::write(set.join(&name), edit(&name, text)).unwrap();
+    }
+    set
 }

@@ -524,10 +524,10 @@ invalid_workbook!(
     no_header_row_is_named,
     |b| {
         for row in b.sheet("供水").iter_mut() {
-            if let Some(Data::String(t)) = row.first() {
-                if t == "区划代码" {
-                    row[0] = s("编号");
-                }
+            if let Some(Data::String(t)) = row.first()
+                && t == "区划代码"
+            {
+                row[0] = s("编号");
             }
         }
     },

@@ -154,6 +154,16 @@ fn civil_date(epoch_seconds: i64) -> (i64, i64, i64) {
     (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
+/// The calendar year before today (or before `SOURCE_DATE_EPOCH`).
+pub fn last_year() -> i32 {
+    let secs = source_date_epoch().unwrap_or_else(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64)
+    });
+    civil_date(secs).0 as i32 - 1
+}
+
 fn today() -> String {
     let secs = source_date_epoch().unwrap_or_else(|| {
         std::time::SystemTime::now()

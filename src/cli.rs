@@ -25,9 +25,27 @@ pub enum Command {
     ///
     /// Example: gep check 2021.xlsx
     Check(CheckArgs),
+    /// Write the blank input workbook: every sheet, counties prefilled, units, dropdowns, instructions.
+    ///
+    /// Example: gep template --year 2022 --out 2022-blank.xlsx
+    Template(TemplateArgs),
     /// Work with a coefficient set.
     #[command(subcommand)]
     Coefficients(CoefficientsCommand),
+}
+
+/// `gep template`.
+#[derive(Debug, Args)]
+pub struct TemplateArgs {
+    /// Year of the data to collect (default: last calendar year).
+    #[arg(long)]
+    pub year: Option<i32>,
+    /// Coefficient set whose counties, land classes and forest types are used (default: built-in Shanxi).
+    #[arg(long, value_name = "DIR")]
+    pub coefficients: Option<PathBuf>,
+    /// Workbook to write.
+    #[arg(long, value_name = "BLANK.xlsx")]
+    pub out: PathBuf,
 }
 
 /// Options shared by `run` and `check`.

@@ -101,6 +101,10 @@ pub struct Manifest {
     pub authors: Vec<String>,
     /// Method switches.
     pub switches: Switches,
+    /// Land classes prefilled per county in the blank template (`gep template`); empty = all
+    /// second-level classes and first-level classes without children.
+    #[serde(default)]
+    pub template_land_classes: Vec<String>,
     /// SHA-256 of each file when the version was made.
     pub files: BTreeMap<String, String>,
 }

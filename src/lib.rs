@@ -13,6 +13,7 @@ pub mod error;
 pub mod export;
 pub mod read;
 pub mod schema;
+pub mod template;
 pub mod units;
 pub mod validate;
 
@@ -38,12 +39,59 @@ pub fn write_atomically(
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => std::path::PathBuf::from("."),
     };
-    let mut tmp = tempfile::Builder::new()
+    let tmp = tempfile::Builder::new()
         .prefix(".gep-")
         .suffix(".tmp")
         .tempfile_in(&dir)
         .map_err(|e| Error::io(&dir, e))?;
+    let tmp_path = tmp.path().to_path_buf();
+    register_temporary(&tmp_path, true);
+    let written = write_and_place(tmp, path, write);
+    register_temporary(&tmp_path, false);
+    written
+}
+
+/// Temporary files being written, removed by the interrupt handler.
+static TEMPORARY_FILES: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+fn register_temporary(path: &Path, add: bool) {
+    if let Ok(mut files) = TEMPORARY_FILES.lock() {
+        if add {
+            files.push(path.to_path_buf());
+        } else {
+            files.retain(|p| p != path);
+        }
+    }
+}
+
+/// Installs a Ctrl-C handler that removes the temporary files of writes in progress and exits
+/// with code 130: an interrupted run leaves neither a partial book nor a temporary file.
+pub fn install_interrupt_handler() {
+    let _ = ctrlc::set_handler(|| {
+        if let Ok(files) = TEMPORARY_FILES.lock() {
+            for f in files.iter() {
+                let _ = std::fs::remove_file(f);
+            }
+        }
+        eprintln!("interrupted: nothing was written");
+        std::process::exit(130);
+    });
+}
+
+fn write_and_place(
+    mut tmp: tempfile::NamedTempFile,
+    path: &Path,
+    write: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
+) -> Result<()> {
     write(tmp.as_file_mut()).map_err(|e| Error::io(path, e))?;
+    // Test hook (debug builds only): hold the temporary file open so that an interrupt can be tested.
+    #[cfg(debug_assertions)]
+    if let Some(ms) = std::env::var("GEP_TEST_SLOW_WRITE_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        std::thread::sleep(std::time::Duration::from_millis(ms));
+    }
     tmp.as_file_mut().flush().map_err(|e| Error::io(path, e))?;
     // tempfile creates 0600; give the result the permissions of the file it replaces, or 0644.
     #[cfg(unix)]

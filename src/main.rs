@@ -41,6 +41,7 @@ fn print_warnings(warnings: &[Issue]) {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    gep::install_interrupt_handler();
     let result: Result<(), Error> = match cli.command {
         Command::Run(args) => {
             let req = request(args.data, args.input);
@@ -67,6 +68,26 @@ fn main() -> ExitCode {
                 print_warnings(&warnings);
                 println!("ok: no errors ({} warnings)", warnings.len());
             })
+        }
+        Command::Template(args) => {
+            let year = args.year.unwrap_or_else(gep::book::last_year);
+            gep::coefficients::Coefficients::load(args.coefficients.as_deref(), false).and_then(
+                |c| {
+                    if args.out.exists() && args.out.extension().is_none_or(|e| e != "xlsx") {
+                        return Err(Error::Usage(format!(
+                            "refusing to overwrite {}",
+                            args.out.display()
+                        )));
+                    }
+                    gep::template::write(&args.out, year, &c)?;
+                    println!(
+                        "wrote {} (template for {year}, {} counties)",
+                        args.out.display(),
+                        c.regions.len()
+                    );
+                    Ok(())
+                },
+            )
         }
         Command::Coefficients(CoefficientsCommand::Check { dir }) => {
             gep::coefficients::Coefficients::load(Some(&dir), false).map(|c| {

@@ -147,3 +147,65 @@ fn coefficients_check_and_rehash_record_an_edit() {
     let clean = gep(&dir, &["check", "--coefficients", "set", "--strict"]);
     assert!(clean.status.success(), "{}", text(&clean).1);
 }
+
+#[test]
+fn an_interrupted_run_leaves_no_partial_or_temporary_file() {
+    let dir = workdir("interrupt");
+    std::fs::write(dir.join("book.xlsx"), b"previous book").unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_gep"))
+        .args(["run", "--out", "book.xlsx"])
+        .current_dir(&dir)
+        .env("GEP_TEST_SLOW_WRITE_MS", "20000")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the temporary file exists, then press Ctrl-C.
+    let started = std::time::Instant::now();
+    let has_tmp = || {
+        std::fs::read_dir(&dir)
+            .unwrap()
+            .any(|e| e.unwrap().file_name().to_string_lossy().ends_with(".tmp"))
+    };
+    while !has_tmp() {
+        assert!(
+            started.elapsed().as_secs() < 60,
+            "no temporary file appeared"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("interrupted: nothing was written"));
+    assert!(!has_tmp(), "temporary file removed");
+    assert_eq!(
+        std::fs::read(dir.join("book.xlsx")).unwrap(),
+        b"previous book",
+        "existing output untouched"
+    );
+}
+
+#[test]
+fn strings_from_inputs_are_never_written_as_formulas() {
+    use calamine::{Reader, Xlsx, open_workbook};
+    let dir = workdir("formula_injection");
+    let name = "=HYPERLINK(\"x\",\"y\").xlsx";
+    std::fs::copy(demo(), dir.join(name)).unwrap();
+    let out = gep(&dir, &["run", "--data", name, "--out", "book.xlsx"]);
+    assert!(out.status.success(), "{}", text(&out).1);
+    let mut wb: Xlsx<_> = open_workbook(dir.join("book.xlsx")).unwrap();
+    let formulas = wb.worksheet_formula("说明").unwrap();
+    assert!(
+        formulas.used_cells().all(|(_, _, f)| f.is_empty()),
+        "the About sheet has formulas"
+    );
+    let about = wb.worksheet_range("说明").unwrap();
+    assert!(
+        about.used_cells().any(|(_, _, d)| d.to_string() == name),
+        "the file name is kept as text"
+    );
+}

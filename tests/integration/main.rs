@@ -8,3 +8,4 @@ mod cli;
 mod golden;
 mod invalid;
 mod layouts;
+mod template;

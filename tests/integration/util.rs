@@ -50,11 +50,19 @@ pub struct Book {
 impl Book {
     /// The demo workbook's cells (merged headers keep their top-left value only).
     pub fn demo() -> Self {
-        let mut wb: Xlsx<_> = open_workbook(demo()).unwrap();
+        Self::open(&demo())
+    }
+
+    /// Any xlsx workbook's cells.
+    pub fn open(path: &Path) -> Self {
+        let mut wb: Xlsx<_> = open_workbook(path).unwrap();
         let mut sheets = Vec::new();
         for name in wb.sheet_names() {
             let range = wb.worksheet_range(&name).unwrap();
-            let (r0, c0) = range.start().unwrap();
+            let Some((r0, c0)) = range.start() else {
+                sheets.push((name, Vec::new()));
+                continue;
+            };
             let (r1, c1) = range.end().unwrap();
             let mut grid = vec![vec![Data::Empty; c1 as usize + 1]; r1 as usize + 1];
             for r in r0..=r1 {

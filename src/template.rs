@@ -1,0 +1,268 @@
+//! `gep template`: the blank input workbook of a coefficient set — every sheet, the county list
+//! prefilled, units in the headers, data validation (numbers ≥ 0, land classes and forest types as
+//! dropdowns), protected header rows, and a 填表说明 instructions sheet in Chinese.
+
+use std::path::Path;
+
+use rust_xlsxwriter::{
+    Color, DataValidation, DataValidationRule, Format, FormatBorder, Formula, Workbook, Worksheet,
+    XlsxError,
+};
+
+use crate::coefficients::Coefficients;
+use crate::error::{Error, Result};
+
+/// Rows left open (unlocked, validated) below the prefilled ones in long-form sheets.
+const SPARE_ROWS: u32 = 2000;
+
+struct Styles {
+    title: Format,
+    header: Format,
+    locked: Format,
+    open: Format,
+    number: Format,
+}
+
+fn styles() -> Styles {
+    Styles {
+        title: Format::new().set_bold().set_font_size(14),
+        header: Format::new()
+            .set_bold()
+            .set_text_wrap()
+            .set_background_color(Color::RGB(0xDDEBF7))
+            .set_border(FormatBorder::Thin),
+        locked: Format::new(),
+        open: Format::new().set_unlocked(),
+        number: Format::new().set_unlocked().set_num_format("#,##0.00"),
+    }
+}
+
+/// Writes the template for `year` and the set `coef` to `path` (atomically).
+///
+/// # Errors
+/// [`Error::Book`] when the workbook cannot be built; [`Error::Io`] when it cannot be written.
+pub fn write(path: &Path, year: i32, coef: &Coefficients) -> Result<()> {
+    let bytes = build(year, coef).map_err(|source| Error::Book {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    crate::write_atomically(path, |f| std::io::Write::write_all(f, &bytes))
+}
+
+/// The land classes offered row by row for each county: the set's `template_land_classes`, or
+/// every second-level class and every first-level class without children.
+fn template_classes(coef: &Coefficients) -> Vec<String> {
+    if !coef.manifest.template_land_classes.is_empty() {
+        return coef.manifest.template_land_classes.clone();
+    }
+    coef.land_classes
+        .iter()
+        .filter(|c| c.level == 2 || !coef.land_classes.iter().any(|k| k.parent == c.land_class))
+        .map(|c| c.land_class.clone())
+        .collect()
+}
+
+fn header(
+    ws: &mut Worksheet,
+    row: u32,
+    headers: &[&str],
+    s: &Styles,
+) -> std::result::Result<(), XlsxError> {
+    for (c, h) in headers.iter().enumerate() {
+        ws.write_string_with_format(row, c as u16, *h, &s.header)?;
+        ws.set_column_width(c as u16, if c < 2 { 12 } else { 16 })?;
+    }
+    ws.set_freeze_panes(row + 1, 2)?;
+    Ok(())
+}
+
+fn non_negative(
+    ws: &mut Worksheet,
+    first_row: u32,
+    last_row: u32,
+    first_col: u16,
+    last_col: u16,
+) -> std::result::Result<(), XlsxError> {
+    let rule = DataValidation::new()
+        .allow_decimal_number(DataValidationRule::GreaterThanOrEqualTo(0.0))
+        .set_error_title("数值无效")?
+        .set_error_message("请输入不小于 0 的数值；未报告可留空或填“—”。")?;
+    ws.add_data_validation(first_row, first_col, last_row, last_col, &rule)?;
+    Ok(())
+}
+
+fn dropdown(
+    ws: &mut Worksheet,
+    first_row: u32,
+    last_row: u32,
+    col: u16,
+    range: &str,
+) -> std::result::Result<(), XlsxError> {
+    let rule = DataValidation::new()
+        .allow_list_formula(Formula::new(range))
+        .set_error_title("不在代码表中")?
+        .set_error_message("请从下拉列表中选择（见“代码表”工作表）。")?;
+    ws.add_data_validation(first_row, col, last_row, col, &rule)?;
+    Ok(())
+}
+
+/// Locks the title and header rows; leaves every cell below them open for input.
+fn protect(ws: &mut Worksheet, width: u16, s: &Styles) -> std::result::Result<(), XlsxError> {
+    for c in 0..width {
+        ws.set_column_format(c, &s.open)?;
+    }
+    ws.protect();
+    Ok(())
+}
+
+/// Builds the template in memory.
+///
+/// # Errors
+/// rust_xlsxwriter's errors.
+pub fn build(year: i32, coef: &Coefficients) -> std::result::Result<Vec<u8>, XlsxError> {
+    let s = styles();
+    let mut wb = Workbook::new();
+    let province = &coef.manifest.province;
+    let counties = &coef.regions;
+    let classes = template_classes(coef);
+
+    // 填表说明
+    let ws = wb.add_worksheet().set_name("填表说明")?;
+    let lines = [
+        format!("{province}{year}年 GEP 核算基础数据表（空白模板，系数集 {} {}）", coef.manifest.name, coef.manifest.version),
+        String::new(),
+        "1. 每张表第 2 行为表头，请勿修改表头与单位；表头已锁定（无密码，可在“审阅→撤消工作表保护”中解除）。".into(),
+        "2. 区划代码为 6 位县级代码，已按系数集 regions.csv 预填；县名须与代码一致。".into(),
+        "3. 数值单位写在表头括号中（如 面积(公顷)、供水量(万m³)）；如需改用其他单位（亩、万亩、km²、亿m³、亿元、万人），直接改括号内单位即可，程序会换算。".into(),
+        "4. 未报告的数值可留空或填“—”“/”（面积、供水量、产值按 0 计，并在校验表中列出）；人口、地区生产总值、森林面积和蓄积量必须填写。".into(),
+        "5. 土地利用为长表：每县每个地类一行，地类从下拉列表选择（第三次全国国土调查地类）。同一县同时填写一级地类与其二级地类时，一级地类视为小计，只作核对。".into(),
+        "6. 森林资源：每县每个优势树种组一行（树种组从下拉列表选择），填面积、蓄积量和年生长量；如有上年蓄积，填入“森林资源(上年)”表，用于按蓄积变化计算固碳。".into(),
+        "7. 供水表中供水量（按水源）合计须等于用水量（按用途）合计，误差不超过 0.5%。".into(),
+        "8. 可在表下方加“注：”开头的说明行；可加 合计/小计/市 小计行，程序只核对、不累加。".into(),
+        "9. 填好后运行：gep check 本文件.xlsx（检查全部问题并给出单元格位置），再运行 gep run --data 本文件.xlsx。".into(),
+    ];
+    for (i, line) in lines.iter().enumerate() {
+        ws.write_string_with_format(i as u32, 0, line, if i == 0 { &s.title } else { &s.locked })?;
+    }
+    ws.set_column_width(0, 120)?;
+
+    // 代码表 (lists for the dropdowns), hidden.
+    let lists = wb.add_worksheet().set_name("代码表")?;
+    lists.write_string(0, 0, "地类")?;
+    lists.write_string(0, 1, "优势树种组")?;
+    for (i, lc) in coef.land_classes.iter().enumerate() {
+        lists.write_string(i as u32 + 1, 0, &lc.land_class)?;
+    }
+    for (i, ft) in coef.forest_types.iter().enumerate() {
+        lists.write_string(i as u32 + 1, 1, &ft.forest_type)?;
+    }
+    lists.set_hidden(true);
+    let class_range = format!("=代码表!$A$2:$A${}", coef.land_classes.len() + 1);
+    let type_range = format!("=代码表!$B$2:$B${}", coef.forest_types.len() + 1);
+
+    // 土地利用 (long form, one row per county and class)
+    let ws = wb.add_worksheet().set_name("土地利用")?;
+    ws.write_string_with_format(
+        0,
+        0,
+        format!("{year}年{province}各县(市、区)土地利用现状"),
+        &s.title,
+    )?;
+    header(ws, 1, &["区划代码", "县(市、区)", "地类", "面积(公顷)"], &s)?;
+    let mut r = 2u32;
+    for county in counties {
+        for class in &classes {
+            ws.write_string_with_format(r, 0, &county.code, &s.open)?;
+            ws.write_string_with_format(r, 1, &county.name, &s.open)?;
+            ws.write_string_with_format(r, 2, class, &s.open)?;
+            ws.write_blank(r, 3, &s.number)?;
+            r += 1;
+        }
+    }
+    dropdown(ws, 2, r + SPARE_ROWS, 2, &class_range)?;
+    non_negative(ws, 2, r + SPARE_ROWS, 3, 3)?;
+    protect(ws, 4, &s)?;
+
+    // 森林资源 and 森林资源(上年) (long form, rows added by the user)
+    for (sheet, y, growth) in [
+        ("森林资源", year, true),
+        ("森林资源(上年)", year - 1, false),
+    ] {
+        let ws = wb.add_worksheet().set_name(sheet)?;
+        ws.write_string_with_format(
+            0,
+            0,
+            format!("{y}年{province}各县(市、区)乔木林分优势树种组面积与蓄积"),
+            &s.title,
+        )?;
+        let mut headers = vec![
+            "区划代码",
+            "县(市、区)",
+            "优势树种组",
+            "面积(公顷)",
+            "蓄积量(m³)",
+        ];
+        if growth {
+            headers.push("年生长量(m³)");
+        }
+        header(ws, 1, &headers, &s)?;
+        let width = headers.len() as u16;
+        dropdown(ws, 2, 2 + SPARE_ROWS * 4, 2, &type_range)?;
+        non_negative(ws, 2, 2 + SPARE_ROWS * 4, 3, width - 1)?;
+        protect(ws, width, &s)?;
+    }
+
+    // 供水 and 经济社会 (wide form, one row per county)
+    let wide: [(&str, String, &[&str]); 2] = [
+        (
+            "供水",
+            format!("{year}年{province}各县(市、区)供水量与用水量"),
+            &[
+                "区划代码",
+                "县(市、区)",
+                "地表水(万m³)",
+                "地下水(万m³)",
+                "其他(万m³)",
+                "农业(万m³)",
+                "工业(万m³)",
+                "生活(万m³)",
+                "生态(万m³)",
+            ],
+        ),
+        (
+            "经济社会",
+            format!("{year}年{province}各县(市、区)主要经济社会指标"),
+            &[
+                "区划代码",
+                "县(市、区)",
+                "常住人口(万人)",
+                "地区生产总值(万元)",
+                "农业总产值(万元)",
+                "林业总产值(万元)",
+                "牧业总产值(万元)",
+                "渔业总产值(万元)",
+                "农业增加值(万元)",
+                "林业增加值(万元)",
+                "牧业增加值(万元)",
+                "渔业增加值(万元)",
+            ],
+        ),
+    ];
+    for (sheet, title, headers) in wide {
+        let ws = wb.add_worksheet().set_name(sheet)?;
+        ws.write_string_with_format(0, 0, &title, &s.title)?;
+        header(ws, 1, headers, &s)?;
+        for (i, county) in counties.iter().enumerate() {
+            let r = 2 + i as u32;
+            ws.write_string_with_format(r, 0, &county.code, &s.open)?;
+            ws.write_string_with_format(r, 1, &county.name, &s.open)?;
+            for c in 2..headers.len() as u16 {
+                ws.write_blank(r, c, &s.number)?;
+            }
+        }
+        let last = 1 + counties.len() as u32;
+        non_negative(ws, 2, last, 2, headers.len() as u16 - 1)?;
+        protect(ws, headers.len() as u16, &s)?;
+    }
+    wb.save_to_buffer()
+}

@@ -329,10 +329,12 @@ pub fn workbook(source: &Source, limits: &Limits, issues: &mut Issues) -> Option
             .iter()
             .find(|s| s.aliases.contains(&normalised.as_str()))
         else {
-            issues.warning(
-                format!("{} [{}]", source.name, sheet_name),
-                "sheet not recognised as an input table; ignored",
-            );
+            if !schema::AUXILIARY_SHEETS.contains(&normalised.as_str()) {
+                issues.warning(
+                    format!("{} [{}]", source.name, sheet_name),
+                    "sheet not recognised as an input table; ignored",
+                );
+            }
             continue;
         };
         if let Some((_, first)) = seen.iter().find(|(k, _)| *k == spec.kind) {

@@ -530,6 +530,17 @@ pub fn sheet(kind: SheetKind) -> &'static SheetSpec {
     SHEETS.iter().find(|s| s.kind == kind).unwrap_or(&SHEETS[0])
 }
 
+/// Sheets that belong to a workbook but are not input tables (instructions, code lists): read silently.
+pub const AUXILIARY_SHEETS: &[&str] = &[
+    "填表说明",
+    "代码表",
+    "说明",
+    "目录",
+    "instructions",
+    "readme",
+    "lists",
+];
+
 /// Header texts of total columns in wide land-cover tables, which are not land classes.
 pub const TOTAL_HEADERS: &[&str] = &[
     "合计",

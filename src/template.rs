@@ -62,18 +62,28 @@ fn template_classes(coef: &Coefficients) -> Vec<String> {
         .collect()
 }
 
+/// Writes the header row (names) and, below it, the units row taken from `名称(单位)`;
+/// returns the first data row.
 fn header(
     ws: &mut Worksheet,
     row: u32,
     headers: &[&str],
     s: &Styles,
-) -> std::result::Result<(), XlsxError> {
+) -> std::result::Result<u32, XlsxError> {
     for (c, h) in headers.iter().enumerate() {
-        ws.write_string_with_format(row, c as u16, *h, &s.header)?;
+        let (name, unit) = match h.rsplit_once('(') {
+            Some((n, u)) if crate::units::parse(u.trim_end_matches(')')).is_some() => {
+                (n, u.trim_end_matches(')'))
+            }
+            _ => (*h, ""),
+        };
+        ws.write_string_with_format(row, c as u16, name, &s.header)?;
+        let unit = if c == 0 { "单位" } else { unit };
+        ws.write_string_with_format(row + 1, c as u16, unit, &s.header)?;
         ws.set_column_width(c as u16, if c < 2 { 12 } else { 16 })?;
     }
-    ws.set_freeze_panes(row + 1, 2)?;
-    Ok(())
+    ws.set_freeze_panes(row + 2, 2)?;
+    Ok(row + 2)
 }
 
 fn non_negative(
@@ -131,9 +141,9 @@ pub fn build(year: i32, coef: &Coefficients) -> std::result::Result<Vec<u8>, Xls
     let lines = [
         format!("{province}{year}年 GEP 核算基础数据表（空白模板，系数集 {} {}）", coef.manifest.name, coef.manifest.version),
         String::new(),
-        "1. 每张表第 2 行为表头，请勿修改表头与单位；表头已锁定（无密码，可在“审阅→撤消工作表保护”中解除）。".into(),
+        "1. 每张表第 2 行为表头、第 3 行为单位，请勿修改表头；表头行已锁定（无密码，可在“审阅→撤消工作表保护”中解除）。".into(),
         "2. 区划代码为 6 位县级代码，已按系数集 regions.csv 预填；县名须与代码一致。".into(),
-        "3. 数值单位写在表头括号中（如 面积(公顷)、供水量(万m³)）；如需改用其他单位（亩、万亩、km²、亿m³、亿元、万人），直接改括号内单位即可，程序会换算。".into(),
+        "3. 第 3 行为单位行（公顷、m³、万m³、万元、万人）；如需改用其他单位（亩、万亩、km²、亿m³、元、亿元、人），直接改单位行即可，程序会换算。".into(),
         "4. 未报告的数值可留空或填“—”“/”（面积、供水量、产值按 0 计，并在校验表中列出）；人口、地区生产总值、森林面积和蓄积量必须填写。".into(),
         "5. 土地利用为长表：每县每个地类一行，地类从下拉列表选择（第三次全国国土调查地类）。同一县同时填写一级地类与其二级地类时，一级地类视为小计，只作核对。".into(),
         "6. 森林资源：每县每个优势树种组一行（树种组从下拉列表选择），填面积、蓄积量和年生长量；如有上年蓄积，填入“森林资源(上年)”表，用于按蓄积变化计算固碳。".into(),
@@ -168,8 +178,8 @@ pub fn build(year: i32, coef: &Coefficients) -> std::result::Result<Vec<u8>, Xls
         format!("{year}年{province}各县(市、区)土地利用现状"),
         &s.title,
     )?;
-    header(ws, 1, &["区划代码", "县(市、区)", "地类", "面积(公顷)"], &s)?;
-    let mut r = 2u32;
+    let first = header(ws, 1, &["区划代码", "县(市、区)", "地类", "面积(公顷)"], &s)?;
+    let mut r = first;
     for county in counties {
         for class in &classes {
             ws.write_string_with_format(r, 0, &county.code, &s.open)?;
@@ -179,8 +189,8 @@ pub fn build(year: i32, coef: &Coefficients) -> std::result::Result<Vec<u8>, Xls
             r += 1;
         }
     }
-    dropdown(ws, 2, r + SPARE_ROWS, 2, &class_range)?;
-    non_negative(ws, 2, r + SPARE_ROWS, 3, 3)?;
+    dropdown(ws, first, r + SPARE_ROWS, 2, &class_range)?;
+    non_negative(ws, first, r + SPARE_ROWS, 3, 3)?;
     protect(ws, 4, &s)?;
 
     // 森林资源 and 森林资源(上年) (long form, rows added by the user)
@@ -205,10 +215,10 @@ pub fn build(year: i32, coef: &Coefficients) -> std::result::Result<Vec<u8>, Xls
         if growth {
             headers.push("年生长量(m³)");
         }
-        header(ws, 1, &headers, &s)?;
+        let first = header(ws, 1, &headers, &s)?;
         let width = headers.len() as u16;
-        dropdown(ws, 2, 2 + SPARE_ROWS * 4, 2, &type_range)?;
-        non_negative(ws, 2, 2 + SPARE_ROWS * 4, 3, width - 1)?;
+        dropdown(ws, first, first + SPARE_ROWS * 4, 2, &type_range)?;
+        non_negative(ws, first, first + SPARE_ROWS * 4, 3, width - 1)?;
         protect(ws, width, &s)?;
     }
 
@@ -251,17 +261,17 @@ pub fn build(year: i32, coef: &Coefficients) -> std::result::Result<Vec<u8>, Xls
     for (sheet, title, headers) in wide {
         let ws = wb.add_worksheet().set_name(sheet)?;
         ws.write_string_with_format(0, 0, &title, &s.title)?;
-        header(ws, 1, headers, &s)?;
+        let first = header(ws, 1, headers, &s)?;
         for (i, county) in counties.iter().enumerate() {
-            let r = 2 + i as u32;
+            let r = first + i as u32;
             ws.write_string_with_format(r, 0, &county.code, &s.open)?;
             ws.write_string_with_format(r, 1, &county.name, &s.open)?;
             for c in 2..headers.len() as u16 {
                 ws.write_blank(r, c, &s.number)?;
             }
         }
-        let last = 1 + counties.len() as u32;
-        non_negative(ws, 2, last, 2, headers.len() as u16 - 1)?;
+        let last = first + counties.len() as u32 - 1;
+        non_negative(ws, first, last, 2, headers.len() as u16 - 1)?;
         protect(ws, headers.len() as u16, &s)?;
     }
     wb.save_to_buffer()

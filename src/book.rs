@@ -5,7 +5,8 @@
 use std::path::Path;
 
 use rust_xlsxwriter::{
-    Color, DocProperties, Format, FormatAlign, FormatBorder, Workbook, Worksheet, XlsxError,
+    Color, DocProperties, Format, FormatAlign, FormatBorder, Formula, Workbook, Worksheet,
+    XlsxError,
 };
 
 use crate::Request;
@@ -367,6 +368,72 @@ fn labels() -> Vec<String> {
         .collect()
 }
 
+/// First data row (0-based) of the account sheets; the rows of 汇总, 实物量 and 价值量 line up.
+const FIRST_ROW: u32 = 3;
+
+/// `'sheet'!A1`-style reference.
+fn cell(sheet: &str, row: u32, col: u16) -> String {
+    format!("'{sheet}'!{}", crate::error::a1(row, col))
+}
+
+fn col_letter(col: u16) -> String {
+    crate::error::a1(0, col).trim_end_matches('1').to_string()
+}
+
+/// Writes a formula with its computed result cached (calamine and scripts read the cache;
+/// Excel and LibreOffice recalculate and must agree).
+fn formula(
+    ws: &mut Worksheet,
+    row: u32,
+    col: u16,
+    text: &str,
+    result: f64,
+    f: &Format,
+) -> std::result::Result<(), XlsxError> {
+    ws.write_formula_with_format(
+        row,
+        col,
+        Formula::new(text).set_result(format_result(result)),
+        f,
+    )?;
+    Ok(())
+}
+
+fn format_result(v: f64) -> String {
+    // Shortest text that reads back as the same f64.
+    format!("{v:?}")
+}
+
+/// Rows of the account sheets: the formula of a subtotal or total cell in column `c`.
+fn total_formula(acc: &Accounts, row_index: usize, c: u16) -> Option<String> {
+    let row = &acc.rows[row_index];
+    let letter = col_letter(c);
+    let excel = |i: usize| FIRST_ROW + i as u32 + 1;
+    match row.level {
+        Level::County => None,
+        Level::Prefecture => {
+            let first = acc.rows[..row_index]
+                .iter()
+                .rposition(|r| r.level != Level::County)
+                .map_or(0, |p| p + 1);
+            Some(format!(
+                "=SUM({letter}{}:{letter}{})",
+                excel(first),
+                excel(row_index - 1)
+            ))
+        }
+        Level::Province => {
+            let last = excel(acc.rows.len() - 1);
+            Some(format!(
+                "=SUMIF($D${}:$D${last},\"{}\",{letter}{}:{letter}{last})",
+                excel(0),
+                level_label(Level::Prefecture),
+                excel(0)
+            ))
+        }
+    }
+}
+
 fn summary(
     ws: &mut Worksheet,
     ctx: &BookContext<'_>,
@@ -383,51 +450,93 @@ fn summary(
             "GEP\n(万元)",
             "GDP\n(万元)",
             "GEP/GDP",
+            "土地面积\n(km²)",
             "单位面积 GEP\n(万元/km²)",
+            "常住人口\n(万人)",
             "人均 GEP\n(元/人)",
             "GEP 排名\n(县)",
         ]
         .iter()
         .map(|x| (*x).to_string()),
     );
-    header_row(ws, 2, &headers, 2, s)?;
+    header_row(ws, FIRST_ROW - 1, &headers, 2, s)?;
     let mut ranked: Vec<(&str, f64)> = acc
         .level(Level::County)
         .map(|r| (r.code.as_str(), r.gep_cny))
         .collect();
     ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
-    let mut r = 3;
-    for row in &acc.rows {
+    for (i, (r, row)) in (FIRST_ROW..).zip(&acc.rows).enumerate() {
+        let n = r + 1;
         write_row_labels(ws, r, row, s)?;
         let f = money_format(row, s);
-        for (k, v) in row.category_cny.iter().enumerate() {
-            ws.write_number_with_format(r, 4 + k as u16, v / WAN, f)?;
+        // Categories: the 价值量 cells of the indicators of each category.
+        for (k, category) in Category::ALL.iter().enumerate() {
+            let cells: Vec<String> = acc
+                .indicators
+                .iter()
+                .enumerate()
+                .filter(|(_, ind)| ind.category == *category)
+                .map(|(j, _)| cell("价值量", r, 4 + j as u16))
+                .collect();
+            let v = row.category_cny[k] / WAN;
+            if cells.is_empty() {
+                ws.write_number_with_format(r, 4 + k as u16, v, f)?;
+            } else {
+                formula(ws, r, 4 + k as u16, &format!("={}", cells.join("+")), v, f)?;
+            }
         }
-        ws.write_number_with_format(r, 7, row.gep_cny / WAN, f)?;
+        formula(ws, r, 7, &format!("=SUM(E{n}:G{n})"), row.gep_cny / WAN, f)?;
         ws.write_number_with_format(r, 8, row.gdp_cny / WAN, f)?;
         if row.gdp_cny > 0.0 {
-            ws.write_number_with_format(r, 9, row.gep_cny / row.gdp_cny, &s.ratio)?;
+            formula(
+                ws,
+                r,
+                9,
+                &format!("=H{n}/I{n}"),
+                row.gep_cny / row.gdp_cny,
+                &s.ratio,
+            )?;
         }
-        if let Some(a) = row.area_km2.filter(|a| *a > 0.0) {
-            ws.write_number_with_format(r, 10, row.gep_cny / WAN / a, f)?;
-        } else {
-            ws.write_string(r, 10, "—")?;
+        match row.area_km2.filter(|a| *a > 0.0) {
+            Some(a) => {
+                ws.write_number_with_format(r, 10, a, f)?;
+                formula(ws, r, 11, &format!("=H{n}/K{n}"), row.gep_cny / WAN / a, f)?;
+            }
+            None => {
+                ws.write_string(r, 10, "—")?;
+                ws.write_string(r, 11, "—")?;
+            }
         }
+        ws.write_number_with_format(r, 12, row.population / WAN, f)?;
         if row.population > 0.0 {
-            ws.write_number_with_format(r, 11, row.gep_cny / row.population, f)?;
+            formula(
+                ws,
+                r,
+                13,
+                &format!("=H{n}/M{n}"),
+                row.gep_cny / row.population,
+                f,
+            )?;
         }
         if let Some(pos) = ranked
             .iter()
             .position(|(c, _)| *c == row.code && row.level == Level::County)
         {
-            ws.write_number(r, 12, (pos + 1) as f64)?;
+            ws.write_number(r, 14, (pos + 1) as f64)?;
         }
-        r += 1;
+        let _ = i;
     }
-    r += 1;
-    ws.write_string_with_format(r, 0, "说明：单位面积 GEP 仅对 regions.csv 中有公开面积的县给出（“—”= 面积未公开）；排名按县 GEP 由高到低。", &s.note)?;
+    let note_row = FIRST_ROW + acc.rows.len() as u32 + 1;
+    let notes = [
+        "如何阅读：GEP（生态产品总值）= 物质产品 + 调节服务 + 文化服务；各类 = 「价值量」表中该类各指标之和（单元格为公式，可点击追溯）。",
+        "市小计 = 所辖县之和，全省合计 = 各市小计之和；单位面积 GEP 仅对 regions.csv 中有公开面积的县给出（“—”= 面积未公开）；排名按县 GEP 由高到低。",
+        "每个指标的输入单元格、系数与公式见「明细」，系数来源见「系数」，核对结果见「校验」。",
+    ];
+    for (k, t) in notes.iter().enumerate() {
+        ws.write_string_with_format(note_row + k as u32, 0, *t, &s.note)?;
+    }
     widths(ws, &headers)?;
-    print_setup(ws, &format!("{}年 GEP 汇总", acc.year), 2)
+    print_setup(ws, &format!("{}年 GEP 汇总", acc.year), FIRST_ROW - 1)
 }
 
 fn widths(ws: &mut Worksheet, headers: &[String]) -> std::result::Result<(), XlsxError> {
@@ -441,37 +550,85 @@ fn widths(ws: &mut Worksheet, headers: &[String]) -> std::result::Result<(), Xls
     Ok(())
 }
 
+/// Last Excel row of the 明细 sheet.
+fn lines_last_row(ctx: &BookContext<'_>) -> u32 {
+    FIRST_ROW + ctx.accounts.lines.height() as u32
+}
+
+/// The account sheets 实物量 (`money = false`) and 价值量 (`money = true`): county cells are
+/// SUMIFS over the 明细 lines, subtotals SUM their counties, the province SUMs the prefectures.
+fn account_sheet(
+    ws: &mut Worksheet,
+    ctx: &BookContext<'_>,
+    s: &Styles,
+    money: bool,
+) -> std::result::Result<(), XlsxError> {
+    let acc = ctx.accounts;
+    let title = if money {
+        format!("{}年 GEP 价值量账户（万元）", acc.year)
+    } else {
+        format!("{}年 GEP 实物量账户", acc.year)
+    };
+    ws.write_string_with_format(0, 0, &title, &s.title)?;
+    let mut headers = labels();
+    for ind in &acc.indicators {
+        headers.push(match (money, ind.quantity_unit) {
+            (true, _) => format!("{}\n{}\n(万元)", ind.category.label_zh(), ind.label_zh),
+            (false, Some(u)) => format!("{}\n({u})", ind.label_zh),
+            (false, None) => format!("{}\n(按产值计，无实物量)", ind.label_zh),
+        });
+    }
+    if money {
+        headers.push("GEP\n(万元)".into());
+    }
+    header_row(ws, FIRST_ROW - 1, &headers, 2, s)?;
+    let last = lines_last_row(ctx);
+    let (sum_col, scale) = if money { ("O", WAN) } else { ("K", 1.0) };
+    for (i, (r, row)) in (FIRST_ROW..).zip(&acc.rows).enumerate() {
+        write_row_labels(ws, r, row, s)?;
+        let f = match (money, row.level) {
+            (true, _) => money_format(row, s),
+            (false, Level::County) => &s.quantity,
+            (false, _) => &s.quantity_bold,
+        };
+        for (k, ind) in acc.indicators.iter().enumerate() {
+            let c = 4 + k as u16;
+            let v = if money {
+                Some(row.values_cny[k] / WAN)
+            } else {
+                row.quantities[k]
+            };
+            let Some(v) = v else {
+                ws.write_string(r, c, "—")?;
+                continue;
+            };
+            let text = total_formula(acc, i, c).unwrap_or_else(|| {
+                format!(
+                    "=SUMIFS('明细'!${sum_col}$4:${sum_col}${last},'明细'!$A$4:$A${last},$A{n},'明细'!$B$4:$B${last},\"{label}\"){div}",
+                    n = r + 1,
+                    label = ind.label_zh,
+                    div = if scale == 1.0 { String::new() } else { format!("/{scale}") }
+                )
+            });
+            formula(ws, r, c, &text, v, f)?;
+        }
+        if money {
+            let c = 4 + acc.indicators.len() as u16;
+            let text = format!("=SUM(E{n}:{}{n})", col_letter(c - 1), n = r + 1);
+            formula(ws, r, c, &text, row.gep_cny / WAN, f)?;
+        }
+    }
+    widths(ws, &headers)?;
+    let name = if money { "价值量" } else { "实物量" };
+    print_setup(ws, &format!("{}年 GEP {name}", acc.year), FIRST_ROW - 1)
+}
+
 fn physical(
     ws: &mut Worksheet,
     ctx: &BookContext<'_>,
     s: &Styles,
 ) -> std::result::Result<(), XlsxError> {
-    let acc = ctx.accounts;
-    ws.write_string_with_format(0, 0, format!("{}年 GEP 实物量账户", acc.year), &s.title)?;
-    let mut headers = labels();
-    for ind in &acc.indicators {
-        headers.push(match ind.quantity_unit {
-            Some(u) => format!("{}\n({u})", ind.label_zh),
-            None => format!("{}\n(按产值计，无实物量)", ind.label_zh),
-        });
-    }
-    header_row(ws, 2, &headers, 2, s)?;
-    for (r, row) in (3u32..).zip(&acc.rows) {
-        write_row_labels(ws, r, row, s)?;
-        let f = if row.level == Level::County {
-            &s.quantity
-        } else {
-            &s.quantity_bold
-        };
-        for (k, q) in row.quantities.iter().enumerate() {
-            match q {
-                Some(q) => ws.write_number_with_format(r, 4 + k as u16, *q, f)?,
-                None => ws.write_string(r, 4 + k as u16, "—")?,
-            };
-        }
-    }
-    widths(ws, &headers)?;
-    print_setup(ws, &format!("{}年 GEP 实物量", acc.year), 2)
+    account_sheet(ws, ctx, s, false)
 }
 
 fn value(
@@ -479,34 +636,21 @@ fn value(
     ctx: &BookContext<'_>,
     s: &Styles,
 ) -> std::result::Result<(), XlsxError> {
-    let acc = ctx.accounts;
-    ws.write_string_with_format(
-        0,
-        0,
-        format!("{}年 GEP 价值量账户（万元）", acc.year),
-        &s.title,
-    )?;
-    let mut headers = labels();
-    for ind in &acc.indicators {
-        headers.push(format!(
-            "{}\n{}\n(万元)",
-            ind.category.label_zh(),
-            ind.label_zh
-        ));
-    }
-    headers.push("GEP\n(万元)".into());
-    header_row(ws, 2, &headers, 2, s)?;
-    for (r, row) in (3u32..).zip(&acc.rows) {
-        write_row_labels(ws, r, row, s)?;
-        let f = money_format(row, s);
-        for (k, v) in row.values_cny.iter().enumerate() {
-            ws.write_number_with_format(r, 4 + k as u16, v / WAN, f)?;
-        }
-        ws.write_number_with_format(r, 4 + row.values_cny.len() as u16, row.gep_cny / WAN, f)?;
-    }
-    widths(ws, &headers)?;
-    print_setup(ws, &format!("{}年 GEP 价值量", acc.year), 2)
+    account_sheet(ws, ctx, s, true)
 }
+
+/// Row (0-based) of each price on the 系数 sheet, in the order they are written.
+fn price_rows(ctx: &BookContext<'_>) -> std::collections::BTreeMap<String, u32> {
+    ctx.coef
+        .prices
+        .keys()
+        .enumerate()
+        .map(|(i, k)| (k.clone(), 4 + i as u32))
+        .collect()
+}
+
+/// Column of the price actually used (元 per unit of the quantity) on the 系数 sheet.
+const USED_PRICE_COL: u16 = 8;
 
 fn lines(
     ws: &mut Worksheet,
@@ -540,30 +684,90 @@ fn lines(
     .iter()
     .map(|x| (*x).to_string())
     .collect();
-    header_row(ws, 2, &headers, 3, s)?;
-    let columns = df.columns();
-    for (r, i) in (3u32..).zip(0..df.height()) {
-        for (c, column) in columns.iter().enumerate() {
-            let cell = column
-                .get(i)
-                .map_err(|e| XlsxError::ParameterError(e.to_string()))?;
-            match cell {
-                polars::prelude::AnyValue::Float64(v) => {
-                    ws.write_number_with_format(r, c as u16, v, &s.quantity)?;
-                }
-                polars::prelude::AnyValue::String(t) => {
-                    let t = if c == 1 {
-                        crate::account::indicator(t).map_or(t, |ind| ind.label_zh)
-                    } else {
-                        t
-                    };
-                    ws.write_string(r, c as u16, t)?;
-                }
-                polars::prelude::AnyValue::StringOwned(t) => {
-                    ws.write_string(r, c as u16, t.as_str())?;
-                }
-                _ => {}
+    header_row(ws, FIRST_ROW - 1, &headers, 3, s)?;
+    let err = |e: polars::prelude::PolarsError| XlsxError::ParameterError(e.to_string());
+    let text = |name: &str| -> std::result::Result<Vec<String>, XlsxError> {
+        Ok(df
+            .column(name)
+            .map_err(err)?
+            .str()
+            .map_err(err)?
+            .iter()
+            .map(|v| v.unwrap_or_default().to_string())
+            .collect())
+    };
+    let number = |name: &str| -> std::result::Result<Vec<Option<f64>>, XlsxError> {
+        Ok(df
+            .column(name)
+            .map_err(err)?
+            .f64()
+            .map_err(err)?
+            .iter()
+            .collect())
+    };
+    let (code, indicator, component, source, input_unit) = (
+        text("county_code")?,
+        text("indicator")?,
+        text("component")?,
+        text("source_ref")?,
+        text("input_unit")?,
+    );
+    let (coef_ref, coef_unit, method, qformula, qunit, price_key) = (
+        text("coefficient_ref")?,
+        text("coefficient_unit")?,
+        text("method")?,
+        text("quantity_formula")?,
+        text("quantity_unit")?,
+        text("price_key")?,
+    );
+    let (input, coefficient, quantity, price, value) = (
+        number("input_amount")?,
+        number("coefficient")?,
+        number("quantity")?,
+        number("price_cny_per_unit")?,
+        number("value_cny")?,
+    );
+    let prices = price_rows(ctx);
+    for (i, r) in (0..df.height()).zip(FIRST_ROW..) {
+        let n = r + 1;
+        ws.write_string(r, 0, &code[i])?;
+        ws.write_string(
+            r,
+            1,
+            crate::account::indicator(&indicator[i]).map_or(indicator[i].as_str(), |x| x.label_zh),
+        )?;
+        ws.write_string(r, 2, &component[i])?;
+        ws.write_string(r, 3, &source[i])?;
+        if let Some(v) = input[i] {
+            ws.write_number_with_format(r, 4, v, &s.quantity)?;
+        }
+        ws.write_string(r, 5, &input_unit[i])?;
+        ws.write_string(r, 6, &coef_ref[i])?;
+        if let Some(v) = coefficient[i] {
+            ws.write_number(r, 7, v)?;
+        }
+        ws.write_string(r, 8, &coef_unit[i])?;
+        ws.write_string(r, 9, &method[i])?;
+        if let Some(q) = quantity[i] {
+            if qformula[i].is_empty() {
+                ws.write_number_with_format(r, 10, q, &s.quantity)?;
+            } else {
+                let f = qformula[i]
+                    .replace("{input}", &format!("E{n}"))
+                    .replace("{coefficient}", &format!("H{n}"));
+                formula(ws, r, 10, &format!("={f}"), q, &s.quantity)?;
             }
+        }
+        ws.write_string(r, 11, &qunit[i])?;
+        ws.write_string(r, 12, &price_key[i])?;
+        let v = value[i].unwrap_or_default();
+        match (prices.get(&price_key[i]), price[i]) {
+            (Some(row), Some(p)) => {
+                let price_cell = format!("='系数'!${}${}", col_letter(USED_PRICE_COL), row + 1);
+                formula(ws, r, 13, &price_cell, p, &s.quantity)?;
+                formula(ws, r, 14, &format!("=K{n}*N{n}"), v, &s.quantity)?;
+            }
+            _ => formula(ws, r, 14, &format!("=E{n}"), v, &s.quantity)?,
         }
     }
     for (c, w) in [9, 10, 12, 32, 14, 16, 60, 10, 12, 48, 16, 10, 18, 12, 16]
@@ -572,7 +776,7 @@ fn lines(
     {
         ws.set_column_width(c as u16, *w)?;
     }
-    print_setup(ws, "核算明细", 2)
+    print_setup(ws, "核算明细", FIRST_ROW - 1)
 }
 
 fn coefficients(
@@ -592,9 +796,7 @@ fn coefficients(
         ),
         &s.title,
     )?;
-    let mut r = 2;
-    ws.write_string_with_format(r, 0, "价格 prices.toml", &s.label)?;
-    r += 1;
+    ws.write_string_with_format(2, 0, "价格 prices.toml", &s.label)?;
     let headers = [
         "键 Key",
         "值 Value",
@@ -604,12 +806,14 @@ fn coefficients(
         "等级 Status",
         "来源 Source",
         "备注 Note",
+        "使用价格 (元/实物量单位)",
     ];
     for (k, h) in headers.iter().enumerate() {
-        ws.write_string_with_format(r, k as u16, *h, &s.header)?;
+        ws.write_string_with_format(3, k as u16, *h, &s.header)?;
     }
-    r += 1;
+    let rows = price_rows(ctx);
     for (key, p) in &c.prices {
+        let r = rows[key];
         ws.write_string(r, 0, key)?;
         ws.write_number(r, 1, p.value)?;
         ws.write_string(r, 2, &p.unit)?;
@@ -618,9 +822,19 @@ fn coefficients(
         ws.write_string(r, 5, &p.status)?;
         ws.write_string(r, 6, &p.source)?;
         ws.write_string(r, 7, &p.note)?;
-        r += 1;
+        let used = if key == "carbon" {
+            c.carbon_price_per_t_co2().unwrap_or(p.value)
+        } else {
+            p.value
+        };
+        let text = if (used - p.value).abs() > 0.0 {
+            format!("=B{}*12/44", r + 1)
+        } else {
+            format!("=B{}", r + 1)
+        };
+        formula(ws, r, USED_PRICE_COL, &text, used, &Format::new())?;
     }
-    r += 1;
+    let mut r = 4 + c.prices.len() as u32 + 1;
     ws.write_string_with_format(r, 0, "单位面积服务量 service_rates.csv", &s.label)?;
     r += 1;
     let headers = [
@@ -712,7 +926,7 @@ fn coefficients(
         ws.set_column_width(col, 14)?;
     }
     ws.set_column_width(6, 40)?;
-    ws.set_column_width(8, 60)?;
+    ws.set_column_width(8, 22)?;
     ws.set_column_width(9, 60)?;
     Ok(())
 }

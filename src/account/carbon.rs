@@ -210,6 +210,7 @@ fn forest_carbon(inputs: &Inputs, coef: &Coefficients, warnings: &mut Issues) ->
             )
             .alias("method"),
         col("forest_type").alias("component"),
+        lit("").alias("carbon_formula"),
     ]);
     let out = lf.collect()?;
     let carbon = out.column("carbon_t")?.f64()?.clone();
@@ -241,7 +242,16 @@ fn rate_carbon(inputs: &Inputs, coef: &Coefficients) -> Result<LazyFrame> {
             col("rate").alias("coefficient"),
             lit("t C/ha/yr").alias("coefficient_unit"),
             lit("rate: C = A × c_class").alias("method"),
+            lit("{input}*{coefficient}").alias("carbon_formula"),
         ]))
+}
+
+/// The quantity formula of a carbon line times a stoichiometric factor (empty stays empty).
+fn formula_times(factor: Expr) -> Expr {
+    when(col("carbon_formula").eq(lit("")))
+        .then(lit(""))
+        .otherwise(concat_str([col("carbon_formula"), factor], "", true))
+        .alias("quantity_formula")
 }
 
 /// Lines of `carbon_sequestration` (t CO₂) and, when the set includes it, `oxygen_release` (t O₂).
@@ -260,6 +270,7 @@ pub fn lines(inputs: &Inputs, coef: &Coefficients, warnings: &mut Issues) -> Res
         col("coefficient"),
         col("coefficient_unit"),
         col("method"),
+        col("carbon_formula"),
         col("carbon_t"),
     ];
     let forest = forest_carbon(inputs, coef, warnings)?.select(common.clone());
@@ -271,6 +282,7 @@ pub fn lines(inputs: &Inputs, coef: &Coefficients, warnings: &mut Issues) -> Res
         lit("t CO₂").alias("quantity_unit"),
         lit("carbon").alias("price_key"),
         concat_str([col("method"), lit("; CO₂ = C × 44/12")], "", true).alias("method"),
+        formula_times(lit("*44/12")),
     ]);
     let mut out = apply_prices(co2, coef)?;
     if coef.manifest.switches.include_oxygen {
@@ -280,6 +292,7 @@ pub fn lines(inputs: &Inputs, coef: &Coefficients, warnings: &mut Issues) -> Res
             lit("t O₂").alias("quantity_unit"),
             lit("oxygen").alias("price_key"),
             concat_str([col("method"), lit("; O₂ = C × 32/12")], "", true).alias("method"),
+            formula_times(lit("*32/12")),
         ]);
         out.vstack_mut(&apply_prices(o2, coef)?)?;
     }

@@ -145,6 +145,10 @@ pub fn indicator(key: &str) -> Option<&'static Indicator> {
 }
 
 /// Columns of a valuation line, in order. Every indicator module returns exactly these.
+///
+/// `quantity_formula` is the quantity as an Excel formula over the line's own cells, with the
+/// placeholders `{input}` and `{coefficient}` (the book substitutes the cell addresses); empty
+/// when the quantity is not a simple product of them (it is then written as a number).
 pub const LINE_COLUMNS: &[&str] = &[
     "county_code",
     "indicator",
@@ -156,6 +160,7 @@ pub const LINE_COLUMNS: &[&str] = &[
     "coefficient",
     "coefficient_unit",
     "method",
+    "quantity_formula",
     "quantity",
     "quantity_unit",
     "price_key",
@@ -176,6 +181,7 @@ pub(crate) fn line_select(lf: LazyFrame) -> LazyFrame {
         col("coefficient").cast(DataType::Float64),
         col("coefficient_unit").cast(DataType::String),
         col("method").cast(DataType::String),
+        col("quantity_formula").cast(DataType::String),
         col("quantity").cast(DataType::Float64),
         col("quantity_unit").cast(DataType::String),
         col("price_key").cast(DataType::String),

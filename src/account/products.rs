@@ -72,6 +72,7 @@ pub fn lines(inputs: &Inputs, coef: &Coefficients) -> Result<DataFrame> {
         lit(NULL).cast(DataType::Float64).alias("coefficient"),
         lit("").alias("coefficient_unit"),
         lit(format!("market value: V = reported {basis_label}")).alias("method"),
+        lit("").alias("quantity_formula"),
         lit(NULL).cast(DataType::Float64).alias("quantity"),
         lit("").alias("quantity_unit"),
         lit("").alias("price_key"),

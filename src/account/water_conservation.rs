@@ -25,6 +25,7 @@ pub fn lines(inputs: &Inputs, coef: &Coefficients) -> Result<DataFrame> {
             col("rate").alias("coefficient"),
             lit("m³/ha/yr").alias("coefficient_unit"),
             lit("Q = A × q_class; V = Q × P_reservoir").alias("method"),
+            lit("{input}*{coefficient}").alias("quantity_formula"),
             (col("area_ha") * col("rate")).alias("quantity"),
             lit("m³").alias("quantity_unit"),
             lit("reservoir_storage").alias("price_key"),

@@ -22,6 +22,7 @@ pub fn lines(inputs: &Inputs, coef: &Coefficients) -> Result<DataFrame> {
         lit(NULL).cast(DataType::Float64).alias("coefficient"),
         lit("").alias("coefficient_unit"),
         lit("V = Q_sector × P_sector").alias("method"),
+        lit("{input}").alias("quantity_formula"),
         col("volume_m3").alias("quantity"),
         lit("m³").alias("quantity_unit"),
         concat_str([lit("water_"), col("sector")], "", false).alias("price_key"),

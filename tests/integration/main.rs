@@ -8,4 +8,5 @@ mod cli;
 mod golden;
 mod invalid;
 mod layouts;
+mod recalc;
 mod template;

@@ -1,0 +1,112 @@
+//! The book opened and recalculated by LibreOffice (headless) gives the cached values: every
+//! formula's cached result is what a spreadsheet computes. Skipped, and said so, without soffice.
+
+use std::path::{Path, PathBuf};
+
+use calamine::{Data, Reader, Xlsx, open_workbook};
+
+use crate::util::*;
+
+/// Converts `book` with LibreOffice, recalculating every formula on load; `None` without soffice.
+fn recalculated(book: &Path, dir: &Path) -> Option<PathBuf> {
+    let soffice = ["soffice", "libreoffice"].into_iter().find(|c| {
+        std::process::Command::new(c)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    });
+    let Some(soffice) = soffice else {
+        eprintln!(
+            "SKIPPED: soffice (LibreOffice) not found; install libreoffice-calc-nogui to run the recalculation check"
+        );
+        return None;
+    };
+    let profile = dir.join("lo-profile");
+    std::fs::create_dir_all(profile.join("user")).unwrap();
+    std::fs::write(
+        profile.join("user/registrymodifications.xcu"),
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="OOXMLRecalcMode" oor:op="fuse"><value>0</value></prop></item>
+</oor:items>
+"#,
+    )
+    .unwrap();
+    let out_dir = dir.join("recalculated");
+    let status = std::process::Command::new(soffice)
+        .arg(format!(
+            "-env:UserInstallation=file://{}",
+            profile.display()
+        ))
+        .args(["--headless", "--convert-to", "xlsx", "--outdir"])
+        .arg(&out_dir)
+        .arg(book)
+        .output()
+        .unwrap();
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    Some(out_dir.join(book.file_name().unwrap()))
+}
+
+fn numbers(path: &Path) -> Vec<(String, u32, u32, f64)> {
+    let mut wb: Xlsx<_> = open_workbook(path).unwrap();
+    let mut out = Vec::new();
+    for sheet in wb.sheet_names() {
+        let range = wb.worksheet_range(&sheet).unwrap();
+        for (r, c, d) in range.used_cells() {
+            if let Data::Float(v) = d {
+                let (r0, c0) = range.start().unwrap();
+                out.push((sheet.clone(), r as u32 + r0, c as u32 + c0, *v));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn libreoffice_recalculation_gives_the_cached_values() {
+    let dir = workdir("recalc");
+    // Control: a formula with a wrong cached result must come back corrected (LibreOffice recalculated).
+    let mut control = rust_xlsxwriter::Workbook::new();
+    control
+        .add_worksheet()
+        .write_formula(0, 0, rust_xlsxwriter::Formula::new("=1+1").set_result("5"))
+        .unwrap();
+    control.save(dir.join("control.xlsx")).unwrap();
+    let Some(control) = recalculated(&dir.join("control.xlsx"), &dir) else {
+        return;
+    };
+    assert_eq!(
+        numbers(&control)[0].3,
+        2.0,
+        "LibreOffice did not recalculate on load"
+    );
+
+    let out = gep(&dir, &["run", "--out", "book.xlsx"]);
+    assert!(out.status.success(), "{}", text(&out).1);
+    let recalc = recalculated(&dir.join("book.xlsx"), &dir).unwrap();
+    let cached = numbers(&dir.join("book.xlsx"));
+    let computed: std::collections::HashMap<(String, u32, u32), f64> = numbers(&recalc)
+        .into_iter()
+        .map(|(s, r, c, v)| ((s, r, c), v))
+        .collect();
+    let mut compared = 0;
+    for (sheet, r, c, v) in &cached {
+        let got = computed.get(&(sheet.clone(), *r, *c)).unwrap_or_else(|| {
+            panic!(
+                "{sheet}!{} missing after recalculation",
+                gep::error::a1(*r, *c as u16)
+            )
+        });
+        assert!(
+            close(*v, *got, 1e-9) || (v - got).abs() < 1e-6,
+            "{sheet}!{}: cached {v}, LibreOffice {got}",
+            gep::error::a1(*r, *c as u16)
+        );
+        compared += 1;
+    }
+    assert!(compared > 20_000, "{compared} numeric cells compared");
+}

@@ -25,6 +25,10 @@ pub enum Command {
     ///
     /// Example: gep check 2021.xlsx
     Check(CheckArgs),
+    /// Show how one number was made: input cells, coefficients with sources, formula, result.
+    ///
+    /// Example: gep explain --county 140105 --indicator water_conservation
+    Explain(ExplainArgs),
     /// Write the blank input workbook: every sheet, counties prefilled, units, dropdowns, instructions.
     ///
     /// Example: gep template --year 2022 --out 2022-blank.xlsx
@@ -32,6 +36,23 @@ pub enum Command {
     /// Work with a coefficient set.
     #[command(subcommand)]
     Coefficients(CoefficientsCommand),
+}
+
+/// `gep explain`.
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// County code or name (140105, 小店区).
+    #[arg(long)]
+    pub county: String,
+    /// Indicator key or label (water_conservation, 水源涵养).
+    #[arg(long)]
+    pub indicator: String,
+    /// Workbooks (default: the built-in demo workbook).
+    #[arg(long, value_name = "WORKBOOK")]
+    pub data: Vec<PathBuf>,
+    /// Inputs and coefficients.
+    #[command(flatten)]
+    pub input: InputArgs,
 }
 
 /// `gep template`.

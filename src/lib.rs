@@ -10,6 +10,7 @@ pub mod book;
 pub mod cli;
 pub mod coefficients;
 pub mod error;
+pub mod explain;
 pub mod export;
 pub mod read;
 pub mod schema;
@@ -247,6 +248,16 @@ pub fn run(request: &Request, out: Option<PathBuf>, csv_dir: Option<PathBuf>) ->
         warnings,
         accounts,
     })
+}
+
+/// `gep explain`: values the inputs and explains one county's indicator.
+///
+/// # Errors
+/// As [`prepare`] and [`account::compute`]; [`Error::Invalid`] for an unknown county or indicator.
+pub fn explain(request: &Request, county: &str, indicator: &str) -> Result<String> {
+    let (coef, inputs) = prepare(request)?;
+    let accounts = account::compute(&inputs, &coef)?;
+    explain::explain(&accounts, &coef, county, indicator)
 }
 
 fn same_file(a: &Path, b: &Path) -> bool {

@@ -69,6 +69,10 @@ fn main() -> ExitCode {
                 println!("ok: no errors ({} warnings)", warnings.len());
             })
         }
+        Command::Explain(args) => {
+            let req = request(args.data, args.input);
+            gep::explain(&req, &args.county, &args.indicator).map(|text| print!("{text}"))
+        }
         Command::Template(args) => {
             let year = args.year.unwrap_or_else(gep::book::last_year);
             gep::coefficients::Coefficients::load(args.coefficients.as_deref(), false).and_then(

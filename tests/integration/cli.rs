@@ -211,3 +211,48 @@ fn strings_from_inputs_are_never_written_as_formulas() {
         "the file name is kept as text"
     );
 }
+
+#[test]
+fn explain_prints_the_chain_behind_a_number() {
+    let dir = workdir("explain");
+    let out = gep(
+        &dir,
+        &[
+            "explain",
+            "--county",
+            "140105",
+            "--indicator",
+            "water_conservation",
+        ],
+    );
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stdout.contains("140105 小店区 (太原市) — 水源涵养 water_conservation"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("input: shanxi-demo-2021.xlsx [土地利用!G7]"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("service_rates.csv: forest/water_conservation = 63.75 mm/yr [D]"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("price: prices.toml [reservoir_storage] = 7.53 元/m³"),
+        "{stdout}"
+    );
+    let bad = gep(
+        &dir,
+        &[
+            "explain",
+            "--county",
+            "140199",
+            "--indicator",
+            "water_conservation",
+        ],
+    );
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(text(&bad).1.contains("no county \"140199\""));
+}

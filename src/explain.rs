@@ -1,0 +1,215 @@
+//! `gep explain`: the chain behind one number — for one county and indicator, every valuation
+//! line with its input cell, coefficient (file, key, value, grade, source), formula and result.
+
+use std::fmt::Write as _;
+
+use crate::account::{Accounts, INDICATORS, Indicator};
+use crate::coefficients::Coefficients;
+use crate::error::{Error, Issues, Result};
+
+/// Finds an indicator by key (`water_conservation`) or label (水源涵养, Water conservation).
+fn find_indicator(name: &str) -> Option<&'static Indicator> {
+    let key = name.trim().to_lowercase();
+    INDICATORS
+        .iter()
+        .find(|i| i.key == key || i.label_zh == name.trim() || i.label_en.to_lowercase() == key)
+}
+
+fn thousands(v: f64) -> String {
+    let s = format!("{:.2}", v.abs());
+    let (int, frac) = s.split_once('.').unwrap_or((&s, "00"));
+    let mut out = String::new();
+    for (i, ch) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    format!("{}{out}.{frac}", if v < 0.0 { "-" } else { "" })
+}
+
+/// The explanation of `indicator` for `county` (code or name) as text.
+///
+/// # Errors
+/// [`Error::Invalid`] when the county or indicator is unknown.
+pub fn explain(
+    accounts: &Accounts,
+    coef: &Coefficients,
+    county: &str,
+    indicator: &str,
+) -> Result<String> {
+    let mut issues = Issues::new();
+    let region = coef
+        .regions
+        .iter()
+        .find(|r| r.code == county.trim() || r.name == county.trim());
+    let ind = find_indicator(indicator);
+    if region.is_none() {
+        issues.error(
+            "--county",
+            format!(
+                "no county \"{county}\" in {}/regions.csv",
+                coef.manifest.name
+            ),
+        );
+    }
+    if ind.is_none() {
+        let known: Vec<String> = INDICATORS
+            .iter()
+            .map(|i| format!("{} ({})", i.key, i.label_zh))
+            .collect();
+        issues.error(
+            "--indicator",
+            format!(
+                "unknown indicator \"{indicator}\"; known: {}",
+                known.join(", ")
+            ),
+        );
+    }
+    issues.into_result()?;
+    let (Some(region), Some(ind)) = (region, ind) else {
+        return Err(Error::Internal(
+            "explain without county or indicator".into(),
+        ));
+    };
+    let df = &accounts.lines;
+    let text = |name: &str| -> Result<Vec<String>> {
+        Ok(df
+            .column(name)?
+            .str()?
+            .iter()
+            .map(|v| v.unwrap_or_default().to_string())
+            .collect())
+    };
+    let number =
+        |name: &str| -> Result<Vec<Option<f64>>> { Ok(df.column(name)?.f64()?.iter().collect()) };
+    let (codes, inds, comps, refs, in_units) = (
+        text("county_code")?,
+        text("indicator")?,
+        text("component")?,
+        text("source_ref")?,
+        text("input_unit")?,
+    );
+    let (coef_refs, coef_units, methods, q_units, price_keys) = (
+        text("coefficient_ref")?,
+        text("coefficient_unit")?,
+        text("method")?,
+        text("quantity_unit")?,
+        text("price_key")?,
+    );
+    let (inputs, coefs, quantities, prices, values) = (
+        number("input_amount")?,
+        number("coefficient")?,
+        number("quantity")?,
+        number("price_cny_per_unit")?,
+        number("value_cny")?,
+    );
+    let rows: Vec<usize> = (0..df.height())
+        .filter(|&i| codes[i] == region.code && inds[i] == ind.key)
+        .collect();
+    let mut out = String::new();
+    let total: f64 = rows.iter().filter_map(|&i| values[i]).sum();
+    let quantity: f64 = rows.iter().filter_map(|&i| quantities[i]).sum();
+    let _ = writeln!(
+        out,
+        "{} {} ({}) — {} {} [{}], {}",
+        region.code,
+        region.name,
+        region.prefecture,
+        ind.label_zh,
+        ind.key,
+        ind.category.label_zh(),
+        accounts.year
+    );
+    let _ = writeln!(
+        out,
+        "value: {} 元 ({} 万元) = Σ of {} line(s)",
+        thousands(total),
+        thousands(total / 1e4),
+        rows.len()
+    );
+    if let Some(unit) = ind.quantity_unit {
+        let _ = writeln!(out, "quantity: {} {unit}", thousands(quantity));
+    }
+    let _ = writeln!(out, "formula and sources: {}", ind.doc);
+    for (n, &i) in rows.iter().enumerate() {
+        let _ = writeln!(out);
+        let _ = writeln!(out, "{:>3}. {} — {}", n + 1, comps[i], methods[i]);
+        let _ = writeln!(
+            out,
+            "     input: {} = {} {}",
+            refs[i],
+            inputs[i].map_or("—".into(), thousands),
+            in_units[i]
+        );
+        if !coef_refs[i].is_empty() {
+            let value = coefs[i].map_or(String::new(), |c| format!(" → {c} {}", coef_units[i]));
+            let _ = writeln!(out, "     coefficient: {}{value}", coef_refs[i]);
+        }
+        if let Some(q) = quantities[i] {
+            let _ = writeln!(out, "     quantity: {} {}", thousands(q), q_units[i]);
+        }
+        if let (Some(p), Some(price)) = (prices[i], coef.price(&price_keys[i])) {
+            let _ = writeln!(
+                out,
+                "     price: prices.toml [{}] = {} {} ({}, {}, status {}; {}) → {p} 元 per {}",
+                price_keys[i],
+                price.value,
+                price.unit,
+                price.year,
+                price.scope,
+                price.status,
+                price.source,
+                q_units[i]
+            );
+        }
+        let _ = writeln!(
+            out,
+            "     value: {} 元",
+            thousands(values[i].unwrap_or_default())
+        );
+    }
+    if rows.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n(no valuation lines: the county reports nothing for this indicator, so its value is 0)"
+        );
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::account::{compute, testing::inputs};
+
+    #[test]
+    fn explain_lists_inputs_coefficients_and_the_total() {
+        let coef = Coefficients::load(None, false).unwrap();
+        let acc = compute(&inputs(), &coef).unwrap();
+        let text = explain(&acc, &coef, "140105", "水源涵养").unwrap();
+        assert!(
+            text.contains("140105 小店区 (太原市) — 水源涵养 water_conservation"),
+            "{text}"
+        );
+        assert!(
+            text.contains("input: t [土地利用!C5] = 100.00 公顷"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "service_rates.csv: forest/water_conservation = 63.75 mm/yr [D] → 637.5 m³/ha/yr"
+            ),
+            "{text}"
+        );
+        // 63,750 m³ × 7.53 元/m³ = 480,037.50 元.
+        assert!(text.contains("value: 480,037.50 元"), "{text}");
+        let err = explain(&acc, &coef, "999999", "nothing")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("no county \"999999\"") && err.contains("unknown indicator \"nothing\""),
+            "{err}"
+        );
+    }
+}

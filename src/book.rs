@@ -5,8 +5,8 @@
 use std::path::Path;
 
 use rust_xlsxwriter::{
-    Color, DocProperties, Format, FormatAlign, FormatBorder, Formula, Workbook, Worksheet,
-    XlsxError,
+    Chart, ChartType, Color, DocProperties, Format, FormatAlign, FormatBorder, Formula, Workbook,
+    Worksheet, XlsxError,
 };
 
 use crate::Request;
@@ -130,6 +130,7 @@ pub fn build(ctx: &BookContext<'_>) -> std::result::Result<Vec<u8>, XlsxError> {
     wb.set_properties(&props);
     about(wb.add_worksheet().set_name("说明")?, ctx, &s)?;
     summary(wb.add_worksheet().set_name("汇总")?, ctx, &s)?;
+    charts(wb.add_worksheet().set_name("图表")?, ctx, &s)?;
     physical(wb.add_worksheet().set_name("实物量")?, ctx, &s)?;
     value(wb.add_worksheet().set_name("价值量")?, ctx, &s)?;
     lines(wb.add_worksheet().set_name("明细")?, ctx, &s)?;
@@ -546,6 +547,147 @@ fn widths(ws: &mut Worksheet, headers: &[String]) -> std::result::Result<(), Xls
     ws.set_column_width(3, 10)?;
     for c in 4..headers.len() as u16 {
         ws.set_column_width(c, 15)?;
+    }
+    Ok(())
+}
+
+/// 图表: native charts over small tables that reference the 汇总 sheet — GEP composition by
+/// prefecture (stacked bars), the top 20 counties, and GEP against GDP per county.
+fn charts(
+    ws: &mut Worksheet,
+    ctx: &BookContext<'_>,
+    s: &Styles,
+) -> std::result::Result<(), XlsxError> {
+    let acc = ctx.accounts;
+    const SHEET: &str = "图表";
+    ws.write_string_with_format(
+        0,
+        0,
+        format!("{}年 GEP 图表（数据引用「汇总」表）", acc.year),
+        &s.title,
+    )?;
+    let summary_row = |code: &str| {
+        acc.rows
+            .iter()
+            .position(|r| r.code == code)
+            .map(|i| FIRST_ROW + i as u32)
+    };
+    // Table 1: prefectures × categories.
+    let mut headers = vec!["市".to_string()];
+    headers.extend(
+        Category::ALL
+            .iter()
+            .map(|c| format!("{}(万元)", c.label_zh())),
+    );
+    for (c, h) in headers.iter().enumerate() {
+        ws.write_string_with_format(2, c as u16, h, &s.header)?;
+    }
+    let prefectures: Vec<&AccountRow> = acc.level(Level::Prefecture).collect();
+    for (i, p) in prefectures.iter().enumerate() {
+        let r = 3 + i as u32;
+        ws.write_string(r, 0, &p.name)?;
+        let Some(sr) = summary_row(&p.code) else {
+            continue;
+        };
+        for k in 0..3u16 {
+            formula(
+                ws,
+                r,
+                1 + k,
+                &format!("={}", cell("汇总", sr, 4 + k)),
+                p.category_cny[k as usize] / WAN,
+                &s.money,
+            )?;
+        }
+    }
+    let last = 2 + prefectures.len() as u32;
+    let mut chart = Chart::new(ChartType::BarStacked);
+    for k in 0..3u16 {
+        chart
+            .add_series()
+            .set_name((SHEET, 2, 1 + k))
+            .set_categories((SHEET, 3, 0, last, 0))
+            .set_values((SHEET, 3, 1 + k, last, 1 + k));
+    }
+    chart.title().set_name("各市 GEP 构成（万元）");
+    chart.set_width(720).set_height(420);
+    ws.insert_chart(2, 5, &chart)?;
+
+    // Table 2: top 20 counties by GEP.
+    let top_at = last + 3;
+    ws.write_string_with_format(top_at, 0, "县(市、区)", &s.header)?;
+    ws.write_string_with_format(top_at, 1, "GEP(万元)", &s.header)?;
+    let mut counties: Vec<&AccountRow> = acc.level(Level::County).collect();
+    counties.sort_by(|a, b| b.gep_cny.total_cmp(&a.gep_cny));
+    let top: Vec<&&AccountRow> = counties.iter().take(20).collect();
+    for (i, c) in top.iter().enumerate() {
+        let r = top_at + 1 + i as u32;
+        ws.write_string(r, 0, &c.name)?;
+        if let Some(sr) = summary_row(&c.code) {
+            formula(
+                ws,
+                r,
+                1,
+                &format!("={}", cell("汇总", sr, 7)),
+                c.gep_cny / WAN,
+                &s.money,
+            )?;
+        }
+    }
+    let top_last = top_at + top.len() as u32;
+    let mut chart = Chart::new(ChartType::Bar);
+    chart
+        .add_series()
+        .set_name("GEP")
+        .set_categories((SHEET, top_at + 1, 0, top_last, 0))
+        .set_values((SHEET, top_at + 1, 1, top_last, 1));
+    chart.title().set_name("GEP 前 20 位的县（万元）");
+    chart.set_width(720).set_height(480);
+    ws.insert_chart(top_at, 5, &chart)?;
+
+    // Table 3: every county's GDP and GEP.
+    let xy_at = top_last + 3;
+    for (c, h) in ["县(市、区)", "GDP(万元)", "GEP(万元)"].iter().enumerate() {
+        ws.write_string_with_format(xy_at, c as u16, *h, &s.header)?;
+    }
+    let all: Vec<&AccountRow> = acc.level(Level::County).collect();
+    for (i, c) in all.iter().enumerate() {
+        let r = xy_at + 1 + i as u32;
+        ws.write_string(r, 0, &c.name)?;
+        if let Some(sr) = summary_row(&c.code) {
+            formula(
+                ws,
+                r,
+                1,
+                &format!("={}", cell("汇总", sr, 8)),
+                c.gdp_cny / WAN,
+                &s.money,
+            )?;
+            formula(
+                ws,
+                r,
+                2,
+                &format!("={}", cell("汇总", sr, 7)),
+                c.gep_cny / WAN,
+                &s.money,
+            )?;
+        }
+    }
+    let xy_last = xy_at + all.len() as u32;
+    let mut chart = Chart::new(ChartType::Scatter);
+    chart
+        .add_series()
+        .set_name("县(市、区)")
+        .set_categories((SHEET, xy_at + 1, 1, xy_last, 1))
+        .set_values((SHEET, xy_at + 1, 2, xy_last, 2));
+    chart.title().set_name("各县 GEP 与 GDP（万元）");
+    chart.x_axis().set_name("GDP（万元）");
+    chart.y_axis().set_name("GEP（万元）");
+    chart.set_width(720).set_height(480);
+    ws.insert_chart(xy_at, 5, &chart)?;
+    ws.set_column_width(0, 14)?;
+    for c in 1..4 {
+        ws.set_column_width(c, 16)?;
     }
     Ok(())
 }

@@ -14,7 +14,16 @@ fn book_has_every_sheet_and_its_values_equal_the_accounts() {
     let mut wb: Xlsx<_> = open_workbook(dir.join("book.xlsx")).unwrap();
     assert_eq!(
         wb.sheet_names(),
-        ["说明", "汇总", "实物量", "价值量", "明细", "系数", "校验"]
+        [
+            "说明",
+            "汇总",
+            "图表",
+            "实物量",
+            "价值量",
+            "明细",
+            "系数",
+            "校验"
+        ]
     );
 
     let (h, rows) = read_csv(&dir.join("csv/accounts.csv"));

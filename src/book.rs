@@ -30,6 +30,8 @@ pub struct BookContext<'a> {
     pub request: &'a Request,
     /// Warnings for the Checks sheet.
     pub warnings: &'a [Issue],
+    /// Budget (yuan) and its allocation, when `--budget` was given.
+    pub transfer: Option<&'a (i64, Vec<crate::transfer::Allocation>)>,
 }
 
 struct Styles {
@@ -134,6 +136,9 @@ pub fn build(ctx: &BookContext<'_>) -> std::result::Result<Vec<u8>, XlsxError> {
     physical(wb.add_worksheet().set_name("实物量")?, ctx, &s)?;
     value(wb.add_worksheet().set_name("价值量")?, ctx, &s)?;
     lines(wb.add_worksheet().set_name("明细")?, ctx, &s)?;
+    if let Some(transfer) = ctx.transfer {
+        transfer_sheet(wb.add_worksheet().set_name("转移支付")?, ctx, transfer, &s)?;
+    }
     coefficients(wb.add_worksheet().set_name("系数")?, ctx, &s)?;
     checks(wb.add_worksheet().set_name("校验")?, ctx, &s)?;
     wb.save_to_buffer()
@@ -690,6 +695,109 @@ fn charts(
         ws.set_column_width(c, 16)?;
     }
     Ok(())
+}
+
+/// 转移支付: each county's indicators, score, share and amount; totals are SUM formulas equal
+/// to the budget to the yuan.
+fn transfer_sheet(
+    ws: &mut Worksheet,
+    ctx: &BookContext<'_>,
+    (budget, allocation): &(i64, Vec<crate::transfer::Allocation>),
+    s: &Styles,
+) -> std::result::Result<(), XlsxError> {
+    let Some(policy) = &ctx.coef.transfer_policy else {
+        return Ok(());
+    };
+    ws.write_string_with_format(
+        0,
+        0,
+        format!("{}年 生态转移支付分配：{}", ctx.accounts.year, policy.title),
+        &s.title,
+    )?;
+    let lines = [
+        format!("预算 {budget} 元；规则来源：{}（等级 {}）", policy.source, policy.status),
+        "得分 = Σ 权重 × 县指标 / 全部县该指标之和；份额 = 得分 / Σ 得分，再按下限、上限调整（超限县固定于限值，其余按得分分配剩余份额）；金额按最大余数法取整到元，合计恰等于预算。".to_string(),
+        format!(
+            "份额下限 {:.2}%、上限 {:.2}%；{:.0}% 当期拨付，{:.0}% {}。",
+            policy.limits.floor_share * 100.0,
+            policy.limits.cap_share * 100.0,
+            (1.0 - policy.payment.conditional_share) * 100.0,
+            policy.payment.conditional_share * 100.0,
+            policy.payment.condition
+        ),
+    ];
+    for (i, l) in lines.iter().enumerate() {
+        ws.write_string_with_format(1 + i as u32, 0, l, &s.note)?;
+    }
+    let head = 5u32;
+    let mut headers: Vec<String> = ["区划代码", "名称", "所属市"]
+        .iter()
+        .map(|x| (*x).to_string())
+        .collect();
+    for w in &policy.weights {
+        let unit = match w.indicator.as_str() {
+            "regulating_value_per_km2" | "gep_per_km2" => "元/km²",
+            "regulating_value" | "gep" => "元",
+            "population" => "人",
+            _ => "km²",
+        };
+        headers.push(format!("{}\n(权重 {}, {unit})", w.indicator, w.weight));
+    }
+    headers.extend(
+        [
+            "得分",
+            "份额",
+            "分配额\n(元)",
+            "当期拨付\n(元)",
+            "考核后拨付\n(元)",
+        ]
+        .iter()
+        .map(|x| (*x).to_string()),
+    );
+    header_row(ws, head, &headers, 2, s)?;
+    let k = policy.weights.len() as u16;
+    let share_fmt = Format::new().set_num_format("0.0000%");
+    let yuan = Format::new().set_num_format("#,##0");
+    let first = head + 1;
+    for (r, a) in (first..).zip(allocation) {
+        let row = ctx.accounts.rows.iter().find(|x| x.code == a.code);
+        ws.write_string(r, 0, &a.code)?;
+        ws.write_string(r, 1, row.map_or("", |x| x.name.as_str()))?;
+        ws.write_string(r, 2, row.map_or("", |x| x.prefecture.as_str()))?;
+        for (j, v) in a.indicators.iter().enumerate() {
+            ws.write_number_with_format(r, 3 + j as u16, *v, &s.money)?;
+        }
+        ws.write_number(r, 3 + k, a.score)?;
+        ws.write_number_with_format(r, 4 + k, a.share, &share_fmt)?;
+        ws.write_number_with_format(r, 5 + k, a.amount_cny as f64, &yuan)?;
+        ws.write_number_with_format(r, 6 + k, a.immediate_cny as f64, &yuan)?;
+        ws.write_number_with_format(r, 7 + k, a.conditional_cny as f64, &yuan)?;
+    }
+    let total = first + allocation.len() as u32;
+    ws.write_string_with_format(total, 1, "合计", &s.bold)?;
+    for c in [4 + k, 5 + k, 6 + k, 7 + k] {
+        let letter = col_letter(c);
+        let sum: f64 = match c - k {
+            4 => allocation.iter().map(|a| a.share).sum(),
+            5 => allocation.iter().map(|a| a.amount_cny as f64).sum(),
+            6 => allocation.iter().map(|a| a.immediate_cny as f64).sum(),
+            _ => allocation.iter().map(|a| a.conditional_cny as f64).sum(),
+        };
+        let f = if c - k == 4 { &share_fmt } else { &yuan };
+        formula(
+            ws,
+            total,
+            c,
+            &format!("=SUM({letter}{}:{letter}{})", first + 1, total),
+            sum,
+            f,
+        )?;
+    }
+    ws.set_column_width(1, 12)?;
+    for c in 3..8 + k {
+        ws.set_column_width(c, 18)?;
+    }
+    print_setup(ws, "生态转移支付分配", head)
 }
 
 /// Last Excel row of the 明细 sheet.

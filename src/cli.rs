@@ -119,6 +119,10 @@ pub struct RunArgs {
     /// Also write tidy CSV tables (accounts.csv, lines.csv) into this folder.
     #[arg(long, value_name = "DIR")]
     pub csv: Option<PathBuf>,
+    /// Allocate an ecological transfer budget (元; 5000万 and 1.5亿 are accepted) under the
+    /// coefficient set's transfer_policy.toml, on the 转移支付 sheet.
+    #[arg(long, value_name = "AMOUNT", value_parser = crate::transfer::parse_budget)]
+    pub budget: Option<i64>,
     /// Inputs and coefficients.
     #[command(flatten)]
     pub input: InputArgs,

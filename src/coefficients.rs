@@ -17,6 +17,7 @@ pub const FILES: &[&str] = &[
     "service_rates.csv",
     "forest_types.csv",
     "prices.toml",
+    "transfer_policy.toml",
 ];
 
 /// The default Shanxi set, embedded so that `gep run` works from any folder.
@@ -44,6 +45,10 @@ pub const EMBEDDED_SHANXI: &[(&str, &str)] = &[
     (
         "prices.toml",
         include_str!("../coefficients/shanxi/prices.toml"),
+    ),
+    (
+        "transfer_policy.toml",
+        include_str!("../coefficients/shanxi/transfer_policy.toml"),
     ),
 ];
 
@@ -270,6 +275,8 @@ pub struct Coefficients {
     pub forest_types: Vec<ForestType>,
     /// Unit prices by key.
     pub prices: BTreeMap<String, Price>,
+    /// Transfer-payment allocation rule.
+    pub transfer_policy: Option<crate::transfer::Policy>,
     /// SHA-256 of the whole set (manifest and files, in order).
     pub set_sha256: String,
     /// Files whose hash differs from the manifest.
@@ -491,6 +498,16 @@ impl Coefficients {
         let rates = load_rates(&texts["service_rates.csv"], &land_classes, &mut issues);
         let forest_types = load_forest_types(&texts["forest_types.csv"], &mut issues);
         let prices = load_prices(&texts["prices.toml"], &mut issues);
+        let transfer_policy = match crate::transfer::Policy::parse(&texts["transfer_policy.toml"]) {
+            Ok(p) => Some(p),
+            Err(Error::Invalid { issues: found }) => {
+                for i in found {
+                    issues.error(i.location, i.message);
+                }
+                None
+            }
+            Err(other) => return Err(other),
+        };
         let warnings = issues.into_result()?;
         let Some(manifest) = manifest else {
             return Err(Error::Internal("manifest missing without an error".into()));
@@ -503,6 +520,7 @@ impl Coefficients {
             rates,
             forest_types,
             prices,
+            transfer_policy,
             set_sha256: sha256_hex(&set_hasher_input),
             modified_files,
             warnings,

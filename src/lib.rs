@@ -15,6 +15,7 @@ pub mod export;
 pub mod read;
 pub mod schema;
 pub mod template;
+pub mod transfer;
 pub mod units;
 pub mod validate;
 
@@ -217,7 +218,12 @@ pub fn check(request: &Request) -> Result<Vec<Issue>> {
 /// # Errors
 /// [`Error::Usage`] when the output would overwrite an input; otherwise as [`prepare`],
 /// [`account::compute`] and [`book::write`].
-pub fn run(request: &Request, out: Option<PathBuf>, csv_dir: Option<PathBuf>) -> Result<RunReport> {
+pub fn run(
+    request: &Request,
+    out: Option<PathBuf>,
+    csv_dir: Option<PathBuf>,
+    budget_cny: Option<i64>,
+) -> Result<RunReport> {
     if let Some(out) = &out {
         refuse_overwriting_inputs(out, request)?;
     }
@@ -227,6 +233,19 @@ pub fn run(request: &Request, out: Option<PathBuf>, csv_dir: Option<PathBuf>) ->
     refuse_overwriting_inputs(&book, request)?;
     let mut warnings = inputs.warnings.all().to_vec();
     warnings.extend(accounts.warnings.all().iter().cloned());
+    let transfer = match budget_cny {
+        Some(budget) => {
+            let Some(policy) = &coef.transfer_policy else {
+                return Err(Error::Usage(
+                    "the coefficient set has no transfer_policy.toml".into(),
+                ));
+            };
+            let allocation =
+                transfer::allocate(&accounts, &inputs.land_area_by_county()?, policy, budget)?;
+            Some((budget, allocation))
+        }
+        None => None,
+    };
     book::write(
         &book,
         &book::BookContext {
@@ -235,6 +254,7 @@ pub fn run(request: &Request, out: Option<PathBuf>, csv_dir: Option<PathBuf>) ->
             coef: &coef,
             request,
             warnings: &warnings,
+            transfer: transfer.as_ref(),
         },
     )?;
     let csv = match csv_dir {

@@ -76,6 +76,29 @@ pub struct Inputs {
     pub warnings: Issues,
 }
 
+impl Inputs {
+    /// Land-cover area per county (ha), from the land-cover table.
+    ///
+    /// # Errors
+    /// Polars failures only.
+    pub fn land_area_by_county(&self) -> Result<BTreeMap<String, f64>> {
+        let df = self
+            .land
+            .clone()
+            .lazy()
+            .group_by([col(col::CODE)])
+            .agg([col(col::AREA_HA).sum()])
+            .collect()?;
+        let codes = df.column(col::CODE)?.str()?.clone();
+        let areas = df.column(col::AREA_HA)?.f64()?.clone();
+        Ok(codes
+            .iter()
+            .zip(areas.iter())
+            .map(|(c, a)| (c.unwrap_or_default().to_string(), a.unwrap_or(0.0)))
+            .collect())
+    }
+}
+
 /// Water-use sectors: column key → sector key (price key is `water_<sector>`).
 pub const WATER_SECTORS: &[(&str, &str)] = &[
     (col::USE_AGRICULTURE_M3, "agriculture"),

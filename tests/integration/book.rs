@@ -120,3 +120,61 @@ fn same_inputs_and_source_date_epoch_give_the_same_bytes() {
         "two runs differ"
     );
 }
+
+#[test]
+fn transfer_allocation_sums_to_the_budget_to_the_yuan() {
+    let dir = workdir("transfer");
+    let out = gep(
+        &dir,
+        &["run", "--budget", "123456789", "--out", "book.xlsx"],
+    );
+    assert!(out.status.success(), "{}", text(&out).1);
+    let mut wb: Xlsx<_> = open_workbook(dir.join("book.xlsx")).unwrap();
+    let sheet = wb.worksheet_range("转移支付").unwrap();
+    let header: Vec<String> = (0..sheet.width())
+        .map(|c| sheet.get((5, c)).map(|d| d.to_string()).unwrap_or_default())
+        .collect();
+    let col = |name: &str| header.iter().position(|h| h.starts_with(name)).unwrap();
+    let (amount, now, later, share) = (
+        col("分配额"),
+        col("当期拨付"),
+        col("考核后拨付"),
+        col("份额"),
+    );
+    let mut total = 0i64;
+    let mut counties = 0;
+    let mut shares = Vec::new();
+    for r in 6..sheet.height() {
+        let Some(Data::String(code)) = sheet.get((r, 0)) else {
+            continue;
+        };
+        assert_eq!(code.len(), 6);
+        let get = |c: usize| match sheet.get((r, c)) {
+            Some(Data::Float(v)) => *v,
+            other => panic!("{other:?}"),
+        };
+        let a = get(amount);
+        assert_eq!(a.fract(), 0.0, "whole yuan");
+        assert_eq!(a, get(now) + get(later));
+        shares.push(get(share));
+        total += a as i64;
+        counties += 1;
+    }
+    assert_eq!(counties, 117);
+    assert_eq!(total, 123_456_789);
+    // Policy limits: 0.2 % ≤ share ≤ 3 %.
+    assert!(
+        shares
+            .iter()
+            .all(|s| *s >= 0.002 - 1e-12 && *s <= 0.03 + 1e-12),
+        "{shares:?}"
+    );
+    // The total row's cached SUM is the budget.
+    let total_row = (6..sheet.height())
+        .find(|&r| matches!(sheet.get((r, 1)), Some(Data::String(t)) if t == "合计"))
+        .unwrap();
+    assert_eq!(
+        sheet.get((total_row, amount)),
+        Some(&Data::Float(123_456_789.0))
+    );
+}

@@ -30,6 +30,8 @@ pub struct BookContext<'a> {
     pub request: &'a Request,
     /// Warnings for the Checks sheet.
     pub warnings: &'a [Issue],
+    /// Previous year and the change rows, when `--previous` was given.
+    pub change: Option<&'a (i32, Vec<crate::change::ChangeRow>)>,
     /// Budget (yuan) and its allocation, when `--budget` was given.
     pub transfer: Option<&'a (i64, Vec<crate::transfer::Allocation>)>,
 }
@@ -136,6 +138,9 @@ pub fn build(ctx: &BookContext<'_>) -> std::result::Result<Vec<u8>, XlsxError> {
     physical(wb.add_worksheet().set_name("实物量")?, ctx, &s)?;
     value(wb.add_worksheet().set_name("价值量")?, ctx, &s)?;
     lines(wb.add_worksheet().set_name("明细")?, ctx, &s)?;
+    if let Some(change) = ctx.change {
+        change_sheet(wb.add_worksheet().set_name("变化")?, ctx, change, &s)?;
+    }
     if let Some(transfer) = ctx.transfer {
         transfer_sheet(wb.add_worksheet().set_name("转移支付")?, ctx, transfer, &s)?;
     }
@@ -695,6 +700,80 @@ fn charts(
         ws.set_column_width(c, 16)?;
     }
     Ok(())
+}
+
+/// 变化: GEP and each indicator against the previous year, at current and constant prices.
+fn change_sheet(
+    ws: &mut Worksheet,
+    ctx: &BookContext<'_>,
+    (year0, rows): &(i32, Vec<crate::change::ChangeRow>),
+    s: &Styles,
+) -> std::result::Result<(), XlsxError> {
+    let acc = ctx.accounts;
+    let (t0, t1, b) = (*year0, acc.year, ctx.coef.manifest.price_base_year);
+    ws.write_string_with_format(
+        0,
+        0,
+        format!("GEP 变化：{t1} 年与 {t0} 年（现价与 {b} 年不变价，万元）"),
+        &s.title,
+    )?;
+    ws.write_string_with_format(
+        1,
+        0,
+        "现价 = 不变价 × 当年价格指数/基年价格指数（deflators.csv，各指标价格线见 manifest.toml [price_lines]）；变化 = 数量影响 + 价格影响。公式见 docs/methodology.md#change-against-a-previous-year。",
+        &s.note,
+    )?;
+    let mut headers: Vec<String> = labels();
+    headers.extend([
+        format!("GEP {t0}\n现价"),
+        format!("GEP {t1}\n现价"),
+        "增长率\n现价".into(),
+        format!("GEP {t0}\n{b}年价"),
+        format!("GEP {t1}\n{b}年价"),
+        "增长率\n不变价".into(),
+        "数量影响".into(),
+        "价格影响".into(),
+    ]);
+    for ind in &acc.indicators {
+        headers.push(format!("{}\n{t0} 不变价", ind.label_zh));
+        headers.push(format!("{}\n{t1} 不变价", ind.label_zh));
+        headers.push(format!("{}\n增长率", ind.label_zh));
+    }
+    header_row(ws, FIRST_ROW - 1, &headers, 2, s)?;
+    let pct = Format::new().set_num_format("0.00%");
+    for ((r, row), change) in (FIRST_ROW..).zip(&acc.rows).zip(rows) {
+        write_row_labels(ws, r, row, s)?;
+        let f = money_format(row, s);
+        let g = &change.gep;
+        let n = r + 1;
+        for (c, v) in [
+            (4u16, g.v0_current),
+            (5, g.v1_current),
+            (7, g.v0_constant),
+            (8, g.v1_constant),
+            (10, g.quantity_effect),
+            (11, g.price_effect),
+        ] {
+            ws.write_number_with_format(r, c, v / WAN, f)?;
+        }
+        if let Some(v) = g.growth_current() {
+            formula(ws, r, 6, &format!("=F{n}/E{n}-1"), v, &pct)?;
+        }
+        if let Some(v) = g.growth_constant() {
+            formula(ws, r, 9, &format!("=I{n}/H{n}-1"), v, &pct)?;
+        }
+        for (k, c) in change.indicators.iter().enumerate() {
+            let col = 12 + 3 * k as u16;
+            ws.write_number_with_format(r, col, c.v0_constant / WAN, f)?;
+            ws.write_number_with_format(r, col + 1, c.v1_constant / WAN, f)?;
+            if let Some(v) = c.growth_constant() {
+                let (a, bb) = (col_letter(col), col_letter(col + 1));
+                formula(ws, r, col + 2, &format!("={bb}{n}/{a}{n}-1"), v, &pct)?;
+            }
+        }
+    }
+    widths(ws, &headers)?;
+    print_setup(ws, &format!("GEP 变化 {t0}–{t1}"), FIRST_ROW - 1)
 }
 
 /// 转移支付: each county's indicators, score, share and amount; totals are SUM formulas equal

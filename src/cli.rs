@@ -123,6 +123,10 @@ pub struct RunArgs {
     /// coefficient set's transfer_policy.toml, on the 转移支付 sheet.
     #[arg(long, value_name = "AMOUNT", value_parser = crate::transfer::parse_budget)]
     pub budget: Option<i64>,
+    /// A previous year's workbook, or a book written by gep: adds the 变化 (change) sheet at
+    /// current and constant prices.
+    #[arg(long, value_name = "BOOK_OR_WORKBOOK")]
+    pub previous: Option<PathBuf>,
     /// Inputs and coefficients.
     #[command(flatten)]
     pub input: InputArgs,

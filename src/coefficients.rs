@@ -18,6 +18,7 @@ pub const FILES: &[&str] = &[
     "forest_types.csv",
     "prices.toml",
     "transfer_policy.toml",
+    "deflators.csv",
 ];
 
 /// The default Shanxi set, embedded so that `gep run` works from any folder.
@@ -49,6 +50,10 @@ pub const EMBEDDED_SHANXI: &[(&str, &str)] = &[
     (
         "transfer_policy.toml",
         include_str!("../coefficients/shanxi/transfer_policy.toml"),
+    ),
+    (
+        "deflators.csv",
+        include_str!("../coefficients/shanxi/deflators.csv"),
     ),
 ];
 
@@ -106,6 +111,9 @@ pub struct Manifest {
     pub authors: Vec<String>,
     /// Method switches.
     pub switches: Switches,
+    /// Deflator series (deflators.csv) per indicator key, for constant-price change.
+    #[serde(default)]
+    pub price_lines: BTreeMap<String, String>,
     /// Land classes prefilled per county in the blank template (`gep template`); empty = all
     /// second-level classes and first-level classes without children.
     #[serde(default)]
@@ -231,6 +239,22 @@ pub struct ForestType {
     pub status: String,
 }
 
+/// One year of a price-index series (previous year = 100).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Deflator {
+    /// Series name (`cpi_national`).
+    pub series: String,
+    /// Year.
+    pub year: i32,
+    /// Index with the previous year = 100.
+    pub index_prev_year_100: f64,
+    /// Citation.
+    pub source: String,
+    /// Evidence grade.
+    pub status: String,
+}
+
 /// A unit price.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -275,6 +299,8 @@ pub struct Coefficients {
     pub forest_types: Vec<ForestType>,
     /// Unit prices by key.
     pub prices: BTreeMap<String, Price>,
+    /// Price indices by series and year.
+    pub deflators: Vec<Deflator>,
     /// Transfer-payment allocation rule.
     pub transfer_policy: Option<crate::transfer::Policy>,
     /// SHA-256 of the whole set (manifest and files, in order).
@@ -498,6 +524,7 @@ impl Coefficients {
         let rates = load_rates(&texts["service_rates.csv"], &land_classes, &mut issues);
         let forest_types = load_forest_types(&texts["forest_types.csv"], &mut issues);
         let prices = load_prices(&texts["prices.toml"], &mut issues);
+        let deflators = load_deflators(&texts["deflators.csv"], &mut issues);
         let transfer_policy = match crate::transfer::Policy::parse(&texts["transfer_policy.toml"]) {
             Ok(p) => Some(p),
             Err(Error::Invalid { issues: found }) => {
@@ -520,6 +547,7 @@ impl Coefficients {
             rates,
             forest_types,
             prices,
+            deflators,
             transfer_policy,
             set_sha256: sha256_hex(&set_hasher_input),
             modified_files,
@@ -852,6 +880,36 @@ fn load_forest_types(text: &str, issues: &mut Issues) -> Vec<ForestType> {
             );
         }
         out.push(t);
+    }
+    out
+}
+
+fn load_deflators(text: &str, issues: &mut Issues) -> Vec<Deflator> {
+    const FILE: &str = "deflators.csv";
+    let rows: Vec<(u64, Deflator)> = parse_csv(
+        text,
+        FILE,
+        &["series", "year", "index_prev_year_100", "source", "status"],
+        issues,
+    );
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::new();
+    for (line, d) in rows {
+        let at = format!("{FILE}:{line}");
+        if !(50.0..=200.0).contains(&d.index_prev_year_100) {
+            issues.error(
+                &at,
+                format!(
+                    "index {} out of range [50, 200] (previous year = 100)",
+                    d.index_prev_year_100
+                ),
+            );
+        }
+        if !seen.insert((d.series.clone(), d.year)) {
+            issues.error(&at, format!("{} {} listed twice", d.series, d.year));
+        }
+        check_status(&d.status, &at, issues);
+        out.push(d);
     }
     out
 }

@@ -7,6 +7,7 @@
 
 pub mod account;
 pub mod book;
+pub mod change;
 pub mod cli;
 pub mod coefficients;
 pub mod error;
@@ -223,9 +224,16 @@ pub fn run(
     out: Option<PathBuf>,
     csv_dir: Option<PathBuf>,
     budget_cny: Option<i64>,
+    previous: Option<PathBuf>,
 ) -> Result<RunReport> {
     if let Some(out) = &out {
         refuse_overwriting_inputs(out, request)?;
+        if let Some(p) = previous.as_ref().filter(|p| same_file(out, p) || out == *p) {
+            return Err(Error::Usage(format!(
+                "refusing to write the book over the previous year's {}",
+                p.display()
+            )));
+        }
     }
     let (coef, inputs) = prepare(request)?;
     let accounts = account::compute(&inputs, &coef)?;
@@ -233,6 +241,21 @@ pub fn run(
     refuse_overwriting_inputs(&book, request)?;
     let mut warnings = inputs.warnings.all().to_vec();
     warnings.extend(accounts.warnings.all().iter().cloned());
+    let change = match &previous {
+        Some(path) => {
+            let values = previous_values(path, request)?;
+            if values.year >= inputs.year {
+                return Err(Error::Usage(format!(
+                    "--previous {} is for {}, not before {}",
+                    path.display(),
+                    values.year,
+                    inputs.year
+                )));
+            }
+            Some((values.year, change::compare(&accounts, &values, &coef)?))
+        }
+        None => None,
+    };
     let transfer = match budget_cny {
         Some(budget) => {
             let Some(policy) = &coef.transfer_policy else {
@@ -255,6 +278,7 @@ pub fn run(
             request,
             warnings: &warnings,
             transfer: transfer.as_ref(),
+            change: change.as_ref(),
         },
     )?;
     let csv = match csv_dir {
@@ -278,6 +302,26 @@ pub fn explain(request: &Request, county: &str, indicator: &str) -> Result<Strin
     let (coef, inputs) = prepare(request)?;
     let accounts = account::compute(&inputs, &coef)?;
     explain::explain(&accounts, &coef, county, indicator)
+}
+
+/// Engine values of a previous year: from a book written by `gep run`, or by accounting a
+/// previous year's workbook with the same coefficient set.
+fn previous_values(path: &Path, request: &Request) -> Result<change::YearValues> {
+    let source = Source::open(path, &request.limits)?;
+    if let Some(values) = change::values_from_book(&source) {
+        return Ok(values);
+    }
+    let previous = Request {
+        data: vec![path.to_path_buf()],
+        scope: Scope {
+            year: None,
+            only: request.scope.only.clone(),
+        },
+        ..request.clone()
+    };
+    let (coef, inputs) = prepare(&previous)?;
+    let accounts = account::compute(&inputs, &coef)?;
+    Ok(change::YearValues::from_accounts(&accounts))
 }
 
 fn same_file(a: &Path, b: &Path) -> bool {

@@ -45,7 +45,7 @@ fn main() -> ExitCode {
     let result: Result<(), Error> = match cli.command {
         Command::Run(args) => {
             let req = request(args.data, args.input);
-            gep::run(&req, args.out, args.csv, args.budget).map(|report| {
+            gep::run(&req, args.out, args.csv, args.budget, args.previous).map(|report| {
                 print_warnings(&report.warnings);
                 if let Some(p) = report.accounts.province() {
                     println!(

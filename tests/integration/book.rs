@@ -178,3 +178,88 @@ fn transfer_allocation_sums_to_the_budget_to_the_yuan() {
         Some(&Data::Float(123_456_789.0))
     );
 }
+
+/// The demo relabelled as the year before (same quantities, same reported values).
+fn previous_year_workbook(path: &std::path::Path) {
+    let mut b = Book::demo();
+    for (name, grid) in b.sheets.iter_mut() {
+        if let Some(Data::String(title)) = grid.first().and_then(|r| r.first()).cloned() {
+            let year = if name.contains("上年") {
+                "2019年"
+            } else {
+                "2020年"
+            };
+            grid[0][0] = Data::String(
+                title
+                    .replacen("2021年", year, 1)
+                    .replacen("2020年", year, 1),
+            );
+        }
+    }
+    b.save(path);
+}
+
+#[test]
+fn change_against_the_previous_year_splits_quantity_and_price() {
+    let dir = workdir("change");
+    previous_year_workbook(&dir.join("2020.xlsx"));
+    let out = gep(
+        &dir,
+        &["run", "--previous", "2020.xlsx", "--out", "book.xlsx"],
+    );
+    assert!(out.status.success(), "{}", text(&out).1);
+    // The previous year's own book works as --previous too, with the same result.
+    let prev_book = gep(
+        &dir,
+        &["run", "--data", "2020.xlsx", "--out", "book-2020.xlsx"],
+    );
+    assert!(prev_book.status.success(), "{}", text(&prev_book).1);
+    let out2 = gep(
+        &dir,
+        &["run", "--previous", "book-2020.xlsx", "--out", "book2.xlsx"],
+    );
+    assert!(out2.status.success(), "{}", text(&out2).1);
+    let read = |name: &str| {
+        let mut wb: Xlsx<_> = open_workbook(dir.join(name)).unwrap();
+        wb.worksheet_range("变化").unwrap()
+    };
+    let (a, b) = (read("book.xlsx"), read("book2.xlsx"));
+    let header: Vec<String> = (0..a.width())
+        .map(|c| a.get((2, c)).map(|d| d.to_string()).unwrap_or_default())
+        .collect();
+    let col = |h: &str| {
+        header
+            .iter()
+            .position(|x| x == h)
+            .unwrap_or_else(|| panic!("{h} not in {header:?}"))
+    };
+    let province = (3..a.height())
+        .find(|&r| matches!(a.get((r, 0)), Some(Data::String(c)) if c == "140000"))
+        .unwrap();
+    let num = |s: &calamine::Range<Data>, c: usize| match s.get((province, c)) {
+        Some(Data::Float(v)) => *v,
+        other => panic!("{other:?}"),
+    };
+    // Same quantities: water conservation does not change at constant prices.
+    assert!(num(&a, col("水源涵养\n增长率")).abs() < 1e-12);
+    // Reported product values equal in both years: at 2021 prices 2020 was worth 1.009 times more.
+    assert!((num(&a, col("农业产品\n增长率")) - (1.0 / 1.009 - 1.0)).abs() < 1e-9);
+    // Current-price change = quantity effect + price effect.
+    let d = num(&a, col("GEP 2021\n现价")) - num(&a, col("GEP 2020\n现价"));
+    assert!(close(
+        d,
+        num(&a, col("数量影响")) + num(&a, col("价格影响")),
+        1e-9
+    ));
+    // From the previous book: the same numbers.
+    for c in 4..a.width() {
+        if let (Some(Data::Float(x)), Some(Data::Float(y))) =
+            (a.get((province, c)), b.get((province, c)))
+        {
+            assert!(
+                close(*x, *y, 1e-9) || (x - y).abs() < 1e-9,
+                "column {c}: {x} vs {y}"
+            );
+        }
+    }
+}

@@ -1,0 +1,324 @@
+//! Stage 4c, change: this year's accounts against a previous year's, at current and constant
+//! prices (deflator series per price line from `deflators.csv`, base year from the manifest),
+//! with growth rates and the split of the change into a quantity and a price effect.
+//!
+//! Price convention: the set's unit prices stand for the price base year b, so an account value
+//! of a priced indicator is at constant (b) prices, V_const = Q × P_b, and at current prices of
+//! year t, V_cur = V_const × D(t)/D(b). Product values are reported at current prices, so
+//! V_const = V_cur × D(b)/D(t). Then ΔV_cur = quantity effect + price effect with
+//! quantity effect = (V1_const − V0_const) × D(t0)/D(b) and price effect = V1_const × (D(t1) − D(t0))/D(b).
+
+use std::collections::BTreeMap;
+
+use crate::account::{Accounts, Level};
+use crate::coefficients::Coefficients;
+use crate::error::{Issues, Result};
+
+/// Per-indicator values of one unit in one year (yuan), as the engine computes them.
+#[derive(Debug, Clone, Default)]
+pub struct YearValues {
+    /// Accounting year.
+    pub year: i32,
+    /// code → indicator key → engine value (yuan).
+    pub values: BTreeMap<String, BTreeMap<String, f64>>,
+}
+
+impl YearValues {
+    /// The values of `accounts`, every level.
+    pub fn from_accounts(accounts: &Accounts) -> Self {
+        let mut values = BTreeMap::new();
+        for row in &accounts.rows {
+            let map: BTreeMap<String, f64> = accounts
+                .indicators
+                .iter()
+                .zip(&row.values_cny)
+                .map(|(i, v)| (i.key.to_string(), *v))
+                .collect();
+            values.insert(row.code.clone(), map);
+        }
+        YearValues {
+            year: accounts.year,
+            values,
+        }
+    }
+}
+
+/// Reads the engine values of an account book written by `gep run` (价值量 sheet, 说明 year);
+/// `None` when `source` is not such a book.
+pub fn values_from_book(source: &crate::read::Source) -> Option<YearValues> {
+    use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
+    let mut wb: Xlsx<_> =
+        open_workbook_from_rs(std::io::Cursor::new(source.bytes.as_slice())).ok()?;
+    let names = wb.sheet_names();
+    if !names.iter().any(|n| n == "价值量") || !names.iter().any(|n| n == "说明") {
+        return None;
+    }
+    let about = wb.worksheet_range("说明").ok()?;
+    let year = about.rows().find_map(|r| {
+        let label = r.first()?.to_string();
+        if !label.starts_with("核算年份") {
+            return None;
+        }
+        r.get(1)?.to_string().trim().parse::<i32>().ok()
+    })?;
+    let sheet = wb.worksheet_range("价值量").ok()?;
+    let header = 2usize;
+    let mut columns = Vec::new();
+    for c in 4..sheet.width() {
+        let text = sheet
+            .get((header, c))
+            .map(|d| d.to_string())
+            .unwrap_or_default();
+        let label = text.split('\n').nth(1).unwrap_or_default().to_string();
+        if let Some(ind) = crate::account::INDICATORS
+            .iter()
+            .find(|i| i.label_zh == label)
+        {
+            columns.push((c, ind.key));
+        }
+    }
+    let mut values = BTreeMap::new();
+    for r in header + 1..sheet.height() {
+        let Some(Data::String(code)) = sheet.get((r, 0)) else {
+            continue;
+        };
+        let map: BTreeMap<String, f64> = columns
+            .iter()
+            .filter_map(|(c, key)| match sheet.get((r, *c)) {
+                Some(Data::Float(v)) => Some(((*key).to_string(), v * 1e4)),
+                _ => None,
+            })
+            .collect();
+        values.insert(code.clone(), map);
+    }
+    Some(YearValues { year, values })
+}
+
+/// Change of one indicator (or GEP) for one unit.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Change {
+    /// Previous year, current prices.
+    pub v0_current: f64,
+    /// This year, current prices.
+    pub v1_current: f64,
+    /// Previous year, constant (base-year) prices.
+    pub v0_constant: f64,
+    /// This year, constant prices.
+    pub v1_constant: f64,
+    /// Part of the current-price change due to quantities.
+    pub quantity_effect: f64,
+    /// Part due to prices.
+    pub price_effect: f64,
+}
+
+impl Change {
+    /// Growth at current prices (`None` when the previous value is 0).
+    pub fn growth_current(&self) -> Option<f64> {
+        (self.v0_current != 0.0).then(|| self.v1_current / self.v0_current - 1.0)
+    }
+
+    /// Growth at constant prices.
+    pub fn growth_constant(&self) -> Option<f64> {
+        (self.v0_constant != 0.0).then(|| self.v1_constant / self.v0_constant - 1.0)
+    }
+
+    fn add(&mut self, o: &Change) {
+        self.v0_current += o.v0_current;
+        self.v1_current += o.v1_current;
+        self.v0_constant += o.v0_constant;
+        self.v1_constant += o.v1_constant;
+        self.quantity_effect += o.quantity_effect;
+        self.price_effect += o.price_effect;
+    }
+}
+
+/// One row of the 变化 sheet.
+#[derive(Debug, Clone)]
+pub struct ChangeRow {
+    /// Code.
+    pub code: String,
+    /// Name.
+    pub name: String,
+    /// Level.
+    pub level: Level,
+    /// Per indicator, in accounts order.
+    pub indicators: Vec<Change>,
+    /// GEP.
+    pub gep: Change,
+}
+
+/// Chained price level of `series` in `year` relative to `base` (D(year)/D(base)).
+///
+/// # Errors
+/// [`crate::Error::Invalid`] when a year between the two is missing from deflators.csv.
+pub fn relative_level(coef: &Coefficients, series: &str, year: i32, base: i32) -> Result<f64> {
+    let mut issues = Issues::new();
+    let index = |y: i32| {
+        coef.deflators
+            .iter()
+            .find(|d| d.series == series && d.year == y)
+            .map(|d| d.index_prev_year_100 / 100.0)
+    };
+    let mut level = 1.0;
+    let (from, to, invert) = if year >= base {
+        (base, year, false)
+    } else {
+        (year, base, true)
+    };
+    for y in from + 1..=to {
+        match index(y) {
+            Some(i) => level *= i,
+            None => issues.error(
+                "deflators.csv",
+                format!("series {series} has no index for {y} (needed between {from} and {to})"),
+            ),
+        }
+    }
+    issues.into_result()?;
+    Ok(if invert { 1.0 / level } else { level })
+}
+
+/// Compares this year's accounts with `previous`.
+///
+/// # Errors
+/// [`crate::Error::Invalid`] when a price line or deflator year is missing.
+pub fn compare(
+    current: &Accounts,
+    previous: &YearValues,
+    coef: &Coefficients,
+) -> Result<Vec<ChangeRow>> {
+    let base = coef.manifest.price_base_year;
+    let (t0, t1) = (previous.year, current.year);
+    let mut factors = Vec::new();
+    let mut issues = Issues::new();
+    for ind in &current.indicators {
+        let Some(series) = coef.manifest.price_lines.get(ind.key) else {
+            issues.error(
+                "manifest.toml",
+                format!("[price_lines] has no series for {}", ind.key),
+            );
+            continue;
+        };
+        let d0 = relative_level(coef, series, t0, base)?;
+        let d1 = relative_level(coef, series, t1, base)?;
+        let reported_at_current = ind.quantity_unit.is_none();
+        factors.push((d0, d1, reported_at_current));
+    }
+    issues.into_result()?;
+    let mut rows = Vec::new();
+    for row in &current.rows {
+        let before = previous.values.get(&row.code);
+        let mut changes = Vec::new();
+        let mut gep = Change::default();
+        for (k, ind) in current.indicators.iter().enumerate() {
+            let (d0, d1, at_current) = factors[k];
+            let e0 = before.and_then(|m| m.get(ind.key)).copied().unwrap_or(0.0);
+            let e1 = row.values_cny[k];
+            let (v0c, v1c, v0k, v1k) = if at_current {
+                (e0, e1, e0 / d0, e1 / d1)
+            } else {
+                (e0 * d0, e1 * d1, e0, e1)
+            };
+            let c = Change {
+                v0_current: v0c,
+                v1_current: v1c,
+                v0_constant: v0k,
+                v1_constant: v1k,
+                quantity_effect: (v1k - v0k) * d0,
+                price_effect: v1k * (d1 - d0),
+            };
+            gep.add(&c);
+            changes.push(c);
+        }
+        rows.push(ChangeRow {
+            code: row.code.clone(),
+            name: row.name.clone(),
+            level: row.level,
+            indicators: changes,
+            gep,
+        });
+    }
+    Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::account::{compute, testing::inputs};
+
+    #[test]
+    fn two_counties_two_years_at_constant_prices() {
+        let mut coef = Coefficients::load(None, false).unwrap();
+        coef.manifest.price_base_year = 2021;
+        let current = compute(&inputs(), &coef).unwrap();
+        // Previous year (2020): 140105 water supply was 1,000,000 元 at base prices, agriculture 2.5e8 元 reported.
+        let mut previous = YearValues {
+            year: 2020,
+            values: BTreeMap::new(),
+        };
+        previous.values.insert(
+            "140105".into(),
+            [
+                ("water_supply".to_string(), 1_000_000.0),
+                ("agriculture_products".to_string(), 2.5e8),
+            ]
+            .into_iter()
+            .collect(),
+        );
+        let rows = compare(&current, &previous, &coef).unwrap();
+        let c105 = rows.iter().find(|r| r.code == "140105").unwrap();
+        let k = |key: &str| {
+            current
+                .indicators
+                .iter()
+                .position(|i| i.key == key)
+                .unwrap()
+        };
+        // CPI 2021 = 100.9 (2020 = 100): D(2020)/D(2021) = 1/1.009.
+        let d0 = 1.0 / 1.009;
+        // Water: constant values are the engine values; current 2020 = 1e6 × d0.
+        let w = c105.indicators[k("water_supply")];
+        let v1 = current
+            .rows
+            .iter()
+            .find(|r| r.code == "140105")
+            .unwrap()
+            .values_cny[k("water_supply")];
+        assert!((w.v0_constant - 1_000_000.0).abs() < 1e-6);
+        assert!((w.v0_current - 1_000_000.0 * d0).abs() < 1e-6);
+        assert!((w.growth_constant().unwrap() - (v1 / 1_000_000.0 - 1.0)).abs() < 1e-12);
+        // Agriculture: 3e8 reported in 2021, 2.5e8 in 2020; at 2021 prices 2020 = 2.5e8 × 1.009.
+        let a = c105.indicators[k("agriculture_products")];
+        assert!((a.v0_constant - 2.5e8 * 1.009).abs() < 1e-3);
+        assert!((a.growth_constant().unwrap() - (3.0e8 / (2.5e8 * 1.009) - 1.0)).abs() < 1e-12);
+        assert!((a.growth_current().unwrap() - 0.2).abs() < 1e-12);
+        // Quantity + price effects add up to the current-price change.
+        for c in c105.indicators.iter().chain([&c105.gep]) {
+            assert!(
+                (c.quantity_effect + c.price_effect - (c.v1_current - c.v0_current)).abs() < 1e-6
+            );
+        }
+        // 140106 had nothing the year before: growth undefined, not infinite.
+        let c106 = rows.iter().find(|r| r.code == "140106").unwrap();
+        assert_eq!(c106.gep.growth_constant(), None);
+    }
+
+    #[test]
+    fn chained_levels_cover_several_years_and_report_gaps() {
+        let coef = Coefficients::load(None, false).unwrap();
+        let l = relative_level(&coef, "cpi_national", 2023, 2021).unwrap();
+        assert!((l - 1.02 * 1.002).abs() < 1e-12);
+        assert!(
+            (relative_level(&coef, "cpi_national", 2019, 2021).unwrap() - 1.0 / (1.025 * 1.009))
+                .abs()
+                < 1e-12
+        );
+        let err = relative_level(&coef, "cpi_national", 2030, 2021)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("series cpi_national has no index for 2025"),
+            "{err}"
+        );
+    }
+}

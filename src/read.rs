@@ -400,37 +400,25 @@ fn bounded_range<RS: std::io::Read + std::io::Seek>(
         }
         Ok(Range::from_sparse(cells))
     }
+    // xlsx and xlsb readers have the same shape but different types.
+    macro_rules! streamed {
+        ($workbook:expr) => {{
+            let mut reader = $workbook
+                .worksheet_cells_reader(name)
+                .map_err(|e| format!("cannot read sheet: {e}"))?;
+            let next = || {
+                reader.next_cell().map(|cell| {
+                    cell.map(|c| {
+                        calamine::Cell::new(c.get_position(), Data::from(c.get_value().clone()))
+                    })
+                })
+            };
+            collect(next, limits)?
+        }};
+    }
     let range = match book {
-        Sheets::Xlsx(x) => {
-            let mut reader = x
-                .worksheet_cells_reader(name)
-                .map_err(|e| format!("cannot read sheet: {e}"))?;
-            collect(
-                || {
-                    reader.next_cell().map(|o| {
-                        o.map(|c| {
-                            calamine::Cell::new(c.get_position(), Data::from(c.get_value().clone()))
-                        })
-                    })
-                },
-                limits,
-            )?
-        }
-        Sheets::Xlsb(x) => {
-            let mut reader = x
-                .worksheet_cells_reader(name)
-                .map_err(|e| format!("cannot read sheet: {e}"))?;
-            collect(
-                || {
-                    reader.next_cell().map(|o| {
-                        o.map(|c| {
-                            calamine::Cell::new(c.get_position(), Data::from(c.get_value().clone()))
-                        })
-                    })
-                },
-                limits,
-            )?
-        }
+        Sheets::Xlsx(x) => streamed!(x),
+        Sheets::Xlsb(x) => streamed!(x),
         other => other
             .worksheet_range(name)
             .map_err(|e| format!("cannot read sheet: {e}"))?,

@@ -32,11 +32,90 @@ pub struct BookContext<'a> {
     pub warnings: &'a [Issue],
     /// Previous year and the change rows, when `--previous` was given.
     pub change: Option<&'a (i32, Vec<crate::change::ChangeRow>)>,
+    /// Language of labels and sheet names.
+    pub lang: Lang,
     /// Budget (yuan) and its allocation, when `--budget` was given.
     pub transfer: Option<&'a (i64, Vec<crate::transfer::Allocation>)>,
 }
 
+/// Language of the book's labels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Lang {
+    /// Chinese labels (default).
+    #[default]
+    Zh,
+    /// English labels.
+    En,
+}
+
+/// Sheet names in the book's language (formulas refer to them).
+struct Names {
+    about: &'static str,
+    summary: &'static str,
+    charts: &'static str,
+    physical: &'static str,
+    value: &'static str,
+    lines: &'static str,
+    change: &'static str,
+    transfer: &'static str,
+    coefficients: &'static str,
+    checks: &'static str,
+}
+
+fn names(en: bool) -> Names {
+    if en {
+        Names {
+            about: "About",
+            summary: "Summary",
+            charts: "Charts",
+            physical: "Physical",
+            value: "Value",
+            lines: "Lines",
+            change: "Change",
+            transfer: "Transfer",
+            coefficients: "Coefficients",
+            checks: "Checks",
+        }
+    } else {
+        Names {
+            about: "说明",
+            summary: "汇总",
+            charts: "图表",
+            physical: "实物量",
+            value: "价值量",
+            lines: "明细",
+            change: "变化",
+            transfer: "转移支付",
+            coefficients: "系数",
+            checks: "校验",
+        }
+    }
+}
+
+/// `zh` or `en` by the book's language.
+fn tr<'a>(en: bool, zh: &'a str, english: &'a str) -> &'a str {
+    if en { english } else { zh }
+}
+
+fn ind_label(ind: &crate::account::Indicator, en: bool) -> &'static str {
+    if en { ind.label_en } else { ind.label_zh }
+}
+
+fn cat_label(c: Category, en: bool) -> &'static str {
+    if en {
+        match c {
+            Category::Provisioning => "Provisioning",
+            Category::Regulating => "Regulating",
+            Category::Cultural => "Cultural",
+        }
+    } else {
+        c.label_zh()
+    }
+}
+
 struct Styles {
+    en: bool,
+    names: Names,
     title: Format,
     header: Format,
     label: Format,
@@ -51,10 +130,13 @@ struct Styles {
 }
 
 impl Styles {
-    fn new() -> Self {
+    fn new(lang: Lang) -> Self {
         let fill = Color::RGB(0xDDEBF7);
         let subtotal = Color::RGB(0xF2F2F2);
+        let en = lang == Lang::En;
         Styles {
+            en,
+            names: names(en),
             title: Format::new().set_bold().set_font_size(14),
             header: Format::new()
                 .set_bold()
@@ -101,7 +183,8 @@ pub fn write(path: &Path, ctx: &BookContext<'_>) -> Result<()> {
 /// # Errors
 /// rust_xlsxwriter's errors.
 pub fn build(ctx: &BookContext<'_>) -> std::result::Result<Vec<u8>, XlsxError> {
-    let s = Styles::new();
+    let s = Styles::new(ctx.lang);
+    let n = names(s.en);
     let mut wb = Workbook::new();
     let mut props = DocProperties::new()
         .set_title(format!(
@@ -132,20 +215,20 @@ pub fn build(ctx: &BookContext<'_>) -> std::result::Result<Vec<u8>, XlsxError> {
         )?);
     }
     wb.set_properties(&props);
-    about(wb.add_worksheet().set_name("说明")?, ctx, &s)?;
-    summary(wb.add_worksheet().set_name("汇总")?, ctx, &s)?;
-    charts(wb.add_worksheet().set_name("图表")?, ctx, &s)?;
-    physical(wb.add_worksheet().set_name("实物量")?, ctx, &s)?;
-    value(wb.add_worksheet().set_name("价值量")?, ctx, &s)?;
-    lines(wb.add_worksheet().set_name("明细")?, ctx, &s)?;
+    about(wb.add_worksheet().set_name(n.about)?, ctx, &s)?;
+    summary(wb.add_worksheet().set_name(n.summary)?, ctx, &s)?;
+    charts(wb.add_worksheet().set_name(n.charts)?, ctx, &s)?;
+    physical(wb.add_worksheet().set_name(n.physical)?, ctx, &s)?;
+    value(wb.add_worksheet().set_name(n.value)?, ctx, &s)?;
+    lines(wb.add_worksheet().set_name(n.lines)?, ctx, &s)?;
     if let Some(change) = ctx.change {
-        change_sheet(wb.add_worksheet().set_name("变化")?, ctx, change, &s)?;
+        change_sheet(wb.add_worksheet().set_name(n.change)?, ctx, change, &s)?;
     }
     if let Some(transfer) = ctx.transfer {
-        transfer_sheet(wb.add_worksheet().set_name("转移支付")?, ctx, transfer, &s)?;
+        transfer_sheet(wb.add_worksheet().set_name(n.transfer)?, ctx, transfer, &s)?;
     }
-    coefficients(wb.add_worksheet().set_name("系数")?, ctx, &s)?;
-    checks(wb.add_worksheet().set_name("校验")?, ctx, &s)?;
+    coefficients(wb.add_worksheet().set_name(n.coefficients)?, ctx, &s)?;
+    checks(wb.add_worksheet().set_name(n.checks)?, ctx, &s)?;
     wb.save_to_buffer()
 }
 
@@ -219,7 +302,14 @@ fn print_setup(
     Ok(())
 }
 
-fn level_label(level: Level) -> &'static str {
+fn level_label(level: Level, en: bool) -> &'static str {
+    if en {
+        return match level {
+            Level::County => "County",
+            Level::Prefecture => "Prefecture subtotal",
+            Level::Province => "Province total",
+        };
+    }
     match level {
         Level::County => "县(市、区)",
         Level::Prefecture => "市小计",
@@ -343,6 +433,7 @@ fn about(
     ws.set_column_width(1, 70)?;
     ws.set_column_width(2, 66)?;
     ws.set_column_width(3, 12)?;
+    print_setup(ws, "说明", 0)?;
     Ok(())
 }
 
@@ -368,15 +459,17 @@ fn write_row_labels(
     ws.write_string_with_format(r, 0, &row.code, f)?;
     ws.write_string_with_format(r, 1, &row.name, f)?;
     ws.write_string_with_format(r, 2, &row.prefecture, f)?;
-    ws.write_string_with_format(r, 3, level_label(row.level), f)?;
+    ws.write_string_with_format(r, 3, level_label(row.level, s.en), f)?;
     Ok(())
 }
 
-fn labels() -> Vec<String> {
-    ["区划代码", "名称", "所属市", "级别"]
-        .iter()
-        .map(|x| (*x).to_string())
-        .collect()
+fn labels(en: bool) -> Vec<String> {
+    let l: [&str; 4] = if en {
+        ["Code", "Name", "Prefecture", "Level"]
+    } else {
+        ["区划代码", "名称", "所属市", "级别"]
+    };
+    l.iter().map(|x| (*x).to_string()).collect()
 }
 
 /// First data row (0-based) of the account sheets; the rows of 汇总, 实物量 and 价值量 line up.
@@ -416,7 +509,7 @@ fn format_result(v: f64) -> String {
 }
 
 /// Rows of the account sheets: the formula of a subtotal or total cell in column `c`.
-fn total_formula(acc: &Accounts, row_index: usize, c: u16) -> Option<String> {
+fn total_formula(acc: &Accounts, row_index: usize, c: u16, en: bool) -> Option<String> {
     let row = &acc.rows[row_index];
     let letter = col_letter(c);
     let excel = |i: usize| FIRST_ROW + i as u32 + 1;
@@ -438,7 +531,7 @@ fn total_formula(acc: &Accounts, row_index: usize, c: u16) -> Option<String> {
             Some(format!(
                 "=SUMIF($D${}:$D${last},\"{}\",{letter}{}:{letter}{last})",
                 excel(0),
-                level_label(Level::Prefecture),
+                level_label(Level::Prefecture, en),
                 excel(0)
             ))
         }
@@ -451,10 +544,23 @@ fn summary(
     s: &Styles,
 ) -> std::result::Result<(), XlsxError> {
     let acc = ctx.accounts;
-    ws.write_string_with_format(0, 0, format!("{}年 GEP 汇总（万元）", acc.year), &s.title)?;
-    let mut headers = labels();
+    ws.write_string_with_format(
+        0,
+        0,
+        if s.en {
+            format!("GEP summary {} (10k yuan)", acc.year)
+        } else {
+            format!("{}年 GEP 汇总（万元）", acc.year)
+        },
+        &s.title,
+    )?;
+    let mut headers = labels(s.en);
     for c in Category::ALL {
-        headers.push(format!("{}\n(万元)", c.label_zh()));
+        headers.push(format!(
+            "{}\n({})",
+            cat_label(c, s.en),
+            tr(s.en, "万元", "10k yuan")
+        ));
     }
     headers.extend(
         [
@@ -487,7 +593,7 @@ fn summary(
                 .iter()
                 .enumerate()
                 .filter(|(_, ind)| ind.category == *category)
-                .map(|(j, _)| cell("价值量", r, 4 + j as u16))
+                .map(|(j, _)| cell(s.names.value, r, 4 + j as u16))
                 .collect();
             let v = row.category_cny[k] / WAN;
             if cells.is_empty() {
@@ -569,7 +675,7 @@ fn charts(
     s: &Styles,
 ) -> std::result::Result<(), XlsxError> {
     let acc = ctx.accounts;
-    const SHEET: &str = "图表";
+    let sheet = s.names.charts;
     ws.write_string_with_format(
         0,
         0,
@@ -587,7 +693,7 @@ fn charts(
     headers.extend(
         Category::ALL
             .iter()
-            .map(|c| format!("{}(万元)", c.label_zh())),
+            .map(|c| format!("{}({})", cat_label(*c, s.en), tr(s.en, "万元", "10k yuan"))),
     );
     for (c, h) in headers.iter().enumerate() {
         ws.write_string_with_format(2, c as u16, h, &s.header)?;
@@ -604,7 +710,7 @@ fn charts(
                 ws,
                 r,
                 1 + k,
-                &format!("={}", cell("汇总", sr, 4 + k)),
+                &format!("={}", cell(s.names.summary, sr, 4 + k)),
                 p.category_cny[k as usize] / WAN,
                 &s.money,
             )?;
@@ -615,11 +721,15 @@ fn charts(
     for k in 0..3u16 {
         chart
             .add_series()
-            .set_name((SHEET, 2, 1 + k))
-            .set_categories((SHEET, 3, 0, last, 0))
-            .set_values((SHEET, 3, 1 + k, last, 1 + k));
+            .set_name((sheet, 2, 1 + k))
+            .set_categories((sheet, 3, 0, last, 0))
+            .set_values((sheet, 3, 1 + k, last, 1 + k));
     }
-    chart.title().set_name("各市 GEP 构成（万元）");
+    chart.title().set_name(tr(
+        s.en,
+        "各市 GEP 构成（万元）",
+        "GEP by prefecture and category (10k yuan)",
+    ));
     chart.set_width(720).set_height(420);
     ws.insert_chart(2, 5, &chart)?;
 
@@ -638,7 +748,7 @@ fn charts(
                 ws,
                 r,
                 1,
-                &format!("={}", cell("汇总", sr, 7)),
+                &format!("={}", cell(s.names.summary, sr, 7)),
                 c.gep_cny / WAN,
                 &s.money,
             )?;
@@ -649,9 +759,13 @@ fn charts(
     chart
         .add_series()
         .set_name("GEP")
-        .set_categories((SHEET, top_at + 1, 0, top_last, 0))
-        .set_values((SHEET, top_at + 1, 1, top_last, 1));
-    chart.title().set_name("GEP 前 20 位的县（万元）");
+        .set_categories((sheet, top_at + 1, 0, top_last, 0))
+        .set_values((sheet, top_at + 1, 1, top_last, 1));
+    chart.title().set_name(tr(
+        s.en,
+        "GEP 前 20 位的县（万元）",
+        "Top 20 counties by GEP (10k yuan)",
+    ));
     chart.set_width(720).set_height(480);
     ws.insert_chart(top_at, 5, &chart)?;
 
@@ -669,7 +783,7 @@ fn charts(
                 ws,
                 r,
                 1,
-                &format!("={}", cell("汇总", sr, 8)),
+                &format!("={}", cell(s.names.summary, sr, 8)),
                 c.gdp_cny / WAN,
                 &s.money,
             )?;
@@ -677,7 +791,7 @@ fn charts(
                 ws,
                 r,
                 2,
-                &format!("={}", cell("汇总", sr, 7)),
+                &format!("={}", cell(s.names.summary, sr, 7)),
                 c.gep_cny / WAN,
                 &s.money,
             )?;
@@ -688,9 +802,13 @@ fn charts(
     chart
         .add_series()
         .set_name("县(市、区)")
-        .set_categories((SHEET, xy_at + 1, 1, xy_last, 1))
-        .set_values((SHEET, xy_at + 1, 2, xy_last, 2));
-    chart.title().set_name("各县 GEP 与 GDP（万元）");
+        .set_categories((sheet, xy_at + 1, 1, xy_last, 1))
+        .set_values((sheet, xy_at + 1, 2, xy_last, 2));
+    chart.title().set_name(tr(
+        s.en,
+        "各县 GEP 与 GDP（万元）",
+        "GEP and GDP by county (10k yuan)",
+    ));
     chart.x_axis().set_name("GDP（万元）");
     chart.y_axis().set_name("GEP（万元）");
     chart.set_width(720).set_height(480);
@@ -723,7 +841,7 @@ fn change_sheet(
         "现价 = 不变价 × 当年价格指数/基年价格指数（deflators.csv，各指标价格线见 manifest.toml [price_lines]）；变化 = 数量影响 + 价格影响。公式见 docs/methodology.md#change-against-a-previous-year。",
         &s.note,
     )?;
-    let mut headers: Vec<String> = labels();
+    let mut headers: Vec<String> = labels(s.en);
     headers.extend([
         format!("GEP {t0}\n现价"),
         format!("GEP {t1}\n现价"),
@@ -735,9 +853,9 @@ fn change_sheet(
         "价格影响".into(),
     ]);
     for ind in &acc.indicators {
-        headers.push(format!("{}\n{t0} 不变价", ind.label_zh));
-        headers.push(format!("{}\n{t1} 不变价", ind.label_zh));
-        headers.push(format!("{}\n增长率", ind.label_zh));
+        headers.push(format!("{}\n{t0} 不变价", ind_label(ind, s.en)));
+        headers.push(format!("{}\n{t1} 不变价", ind_label(ind, s.en)));
+        headers.push(format!("{}\n增长率", ind_label(ind, s.en)));
     }
     header_row(ws, FIRST_ROW - 1, &headers, 2, s)?;
     let pct = Format::new().set_num_format("0.00%");
@@ -894,17 +1012,34 @@ fn account_sheet(
 ) -> std::result::Result<(), XlsxError> {
     let acc = ctx.accounts;
     let title = if money {
-        format!("{}年 GEP 价值量账户（万元）", acc.year)
+        if s.en {
+            format!("GEP value account {} (10k yuan)", acc.year)
+        } else {
+            format!("{}年 GEP 价值量账户（万元）", acc.year)
+        }
     } else {
-        format!("{}年 GEP 实物量账户", acc.year)
+        if s.en {
+            format!("GEP physical account {}", acc.year)
+        } else {
+            format!("{}年 GEP 实物量账户", acc.year)
+        }
     };
     ws.write_string_with_format(0, 0, &title, &s.title)?;
-    let mut headers = labels();
+    let mut headers = labels(s.en);
     for ind in &acc.indicators {
         headers.push(match (money, ind.quantity_unit) {
-            (true, _) => format!("{}\n{}\n(万元)", ind.category.label_zh(), ind.label_zh),
-            (false, Some(u)) => format!("{}\n({u})", ind.label_zh),
-            (false, None) => format!("{}\n(按产值计，无实物量)", ind.label_zh),
+            (true, _) => format!(
+                "{}\n{}\n({})",
+                cat_label(ind.category, s.en),
+                ind_label(ind, s.en),
+                tr(s.en, "万元", "10k yuan")
+            ),
+            (false, Some(u)) => format!("{}\n({u})", ind_label(ind, s.en)),
+            (false, None) => format!(
+                "{}\n({})",
+                ind_label(ind, s.en),
+                tr(s.en, "按产值计，无实物量", "valued at output, no quantity")
+            ),
         });
     }
     if money {
@@ -931,11 +1066,12 @@ fn account_sheet(
                 ws.write_string(r, c, "—")?;
                 continue;
             };
-            let text = total_formula(acc, i, c).unwrap_or_else(|| {
+            let text = total_formula(acc, i, c, s.en).unwrap_or_else(|| {
                 format!(
-                    "=SUMIFS('明细'!${sum_col}$4:${sum_col}${last},'明细'!$A$4:$A${last},$A{n},'明细'!$B$4:$B${last},\"{label}\"){div}",
+                    "=SUMIFS('{lines}'!${sum_col}$4:${sum_col}${last},'{lines}'!$A$4:$A${last},$A{n},'{lines}'!$B$4:$B${last},\"{label}\"){div}",
+                    lines = s.names.lines,
                     n = r + 1,
-                    label = ind.label_zh,
+                    label = ind_label(ind, s.en),
                     div = if scale == 1.0 { String::new() } else { format!("/{scale}") }
                 )
             });
@@ -990,10 +1126,14 @@ fn lines(
     ws.write_string_with_format(
         0,
         0,
-        "核算明细：每个价值量的输入单元格、系数、公式与结果",
+        tr(
+            s.en,
+            "核算明细：每个价值量的输入单元格、系数、公式与结果",
+            "Valuation lines: input cell, coefficient, formula and result of every value",
+        ),
         &s.title,
     )?;
-    let headers: Vec<String> = [
+    let zh = [
         "区划代码",
         "指标",
         "组成",
@@ -1009,10 +1149,28 @@ fn lines(
         "价格键 (prices.toml)",
         "价格 (元/单位)",
         "价值 (元)",
-    ]
-    .iter()
-    .map(|x| (*x).to_string())
-    .collect();
+    ];
+    let en = [
+        "Code",
+        "Indicator",
+        "Component",
+        "Input cell",
+        "Input",
+        "Input unit",
+        "Coefficient (file: key = value [grade])",
+        "Coefficient",
+        "Coefficient unit",
+        "Method / formula",
+        "Quantity",
+        "Quantity unit",
+        "Price key (prices.toml)",
+        "Price (yuan/unit)",
+        "Value (yuan)",
+    ];
+    let headers: Vec<String> = (if s.en { en } else { zh })
+        .iter()
+        .map(|x| (*x).to_string())
+        .collect();
     header_row(ws, FIRST_ROW - 1, &headers, 3, s)?;
     let err = |e: polars::prelude::PolarsError| XlsxError::ParameterError(e.to_string());
     let text = |name: &str| -> std::result::Result<Vec<String>, XlsxError> {
@@ -1063,7 +1221,8 @@ fn lines(
         ws.write_string(
             r,
             1,
-            crate::account::indicator(&indicator[i]).map_or(indicator[i].as_str(), |x| x.label_zh),
+            crate::account::indicator(&indicator[i])
+                .map_or(indicator[i].as_str(), |x| ind_label(x, s.en)),
         )?;
         ws.write_string(r, 2, &component[i])?;
         ws.write_string(r, 3, &source[i])?;
@@ -1092,7 +1251,12 @@ fn lines(
         let v = value[i].unwrap_or_default();
         match (prices.get(&price_key[i]), price[i]) {
             (Some(row), Some(p)) => {
-                let price_cell = format!("='系数'!${}${}", col_letter(USED_PRICE_COL), row + 1);
+                let price_cell = format!(
+                    "='{}'!${}${}",
+                    s.names.coefficients,
+                    col_letter(USED_PRICE_COL),
+                    row + 1
+                );
                 formula(ws, r, 13, &price_cell, p, &s.quantity)?;
                 formula(ws, r, 14, &format!("=K{n}*N{n}"), v, &s.quantity)?;
             }

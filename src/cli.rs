@@ -127,6 +127,9 @@ pub struct RunArgs {
     /// current and constant prices.
     #[arg(long, value_name = "BOOK_OR_WORKBOOK")]
     pub previous: Option<PathBuf>,
+    /// Language of the book's sheet names and labels.
+    #[arg(long, value_enum, default_value_t = crate::book::Lang::Zh)]
+    pub lang: crate::book::Lang,
     /// Inputs and coefficients.
     #[command(flatten)]
     pub input: InputArgs,

@@ -214,18 +214,34 @@ pub fn check(request: &Request) -> Result<Vec<Issue>> {
     Ok(inputs.warnings.all().to_vec())
 }
 
+/// What a run writes and adds, beyond the accounts.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// The book (default `gep-accounts-<year>.xlsx`).
+    pub out: Option<PathBuf>,
+    /// Folder for the CSV tables.
+    pub csv: Option<PathBuf>,
+    /// Transfer budget, whole yuan.
+    pub budget_cny: Option<i64>,
+    /// Previous year's workbook or book, for the change sheet.
+    pub previous: Option<PathBuf>,
+    /// Language of the book.
+    pub lang: book::Lang,
+}
+
 /// `gep run`: the whole pass, writing the book (and CSV) only when everything succeeded.
 ///
 /// # Errors
 /// [`Error::Usage`] when the output would overwrite an input; otherwise as [`prepare`],
 /// [`account::compute`] and [`book::write`].
-pub fn run(
-    request: &Request,
-    out: Option<PathBuf>,
-    csv_dir: Option<PathBuf>,
-    budget_cny: Option<i64>,
-    previous: Option<PathBuf>,
-) -> Result<RunReport> {
+pub fn run(request: &Request, options: &RunOptions) -> Result<RunReport> {
+    let RunOptions {
+        out,
+        csv: csv_dir,
+        budget_cny,
+        previous,
+        lang,
+    } = options.clone();
     if let Some(out) = &out {
         refuse_overwriting_inputs(out, request)?;
         if let Some(p) = previous.as_ref().filter(|p| same_file(out, p) || out == *p) {
@@ -279,6 +295,7 @@ pub fn run(
             warnings: &warnings,
             transfer: transfer.as_ref(),
             change: change.as_ref(),
+            lang,
         },
     )?;
     let csv = match csv_dir {

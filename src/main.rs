@@ -45,7 +45,17 @@ fn main() -> ExitCode {
     let result: Result<(), Error> = match cli.command {
         Command::Run(args) => {
             let req = request(args.data, args.input);
-            gep::run(&req, args.out, args.csv, args.budget, args.previous).map(|report| {
+            gep::run(
+                &req,
+                &gep::RunOptions {
+                    out: args.out,
+                    csv: args.csv,
+                    budget_cny: args.budget,
+                    previous: args.previous,
+                    lang: args.lang,
+                },
+            )
+            .map(|report| {
                 print_warnings(&report.warnings);
                 if let Some(p) = report.accounts.province() {
                     println!(

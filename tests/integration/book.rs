@@ -263,3 +263,47 @@ fn change_against_the_previous_year_splits_quantity_and_price() {
         }
     }
 }
+
+#[test]
+fn an_english_book_has_english_sheets_and_the_same_values() {
+    let dir = workdir("lang_en");
+    for (lang, name) in [("zh", "zh.xlsx"), ("en", "en.xlsx")] {
+        let out = gep(&dir, &["run", "--lang", lang, "--out", name]);
+        assert!(out.status.success(), "{}", text(&out).1);
+    }
+    let mut en: Xlsx<_> = open_workbook(dir.join("en.xlsx")).unwrap();
+    let mut zh: Xlsx<_> = open_workbook(dir.join("zh.xlsx")).unwrap();
+    assert_eq!(
+        en.sheet_names(),
+        [
+            "About",
+            "Summary",
+            "Charts",
+            "Physical",
+            "Value",
+            "Lines",
+            "Coefficients",
+            "Checks"
+        ]
+    );
+    let (a, b) = (
+        en.worksheet_range("Value").unwrap(),
+        zh.worksheet_range("价值量").unwrap(),
+    );
+    assert_eq!(
+        a.get((2, 4)).map(|d| d.to_string()),
+        Some("Provisioning\nAgricultural products\n(10k yuan)".to_string())
+    );
+    let numbers = |r: &calamine::Range<Data>| {
+        r.used_cells()
+            .filter_map(|(_, _, d)| {
+                if let Data::Float(v) = d {
+                    Some(*v)
+                } else {
+                    None
+                }
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(numbers(&a), numbers(&b));
+}

@@ -34,6 +34,8 @@ pub struct BookContext<'a> {
     pub change: Option<&'a (i32, Vec<crate::change::ChangeRow>)>,
     /// Language of labels and sheet names.
     pub lang: Lang,
+    /// The equivalent-factor account (separate from GEP).
+    pub esv: Option<&'a crate::esv::Esv>,
     /// Budget (yuan) and its allocation, when `--budget` was given.
     pub transfer: Option<&'a (i64, Vec<crate::transfer::Allocation>)>,
 }
@@ -58,6 +60,7 @@ struct Names {
     lines: &'static str,
     change: &'static str,
     transfer: &'static str,
+    esv: &'static str,
     coefficients: &'static str,
     checks: &'static str,
 }
@@ -73,6 +76,7 @@ fn names(en: bool) -> Names {
             lines: "Lines",
             change: "Change",
             transfer: "Transfer",
+            esv: "ESV",
             coefficients: "Coefficients",
             checks: "Checks",
         }
@@ -86,6 +90,7 @@ fn names(en: bool) -> Names {
             lines: "明细",
             change: "变化",
             transfer: "转移支付",
+            esv: "当量因子法",
             coefficients: "系数",
             checks: "校验",
         }
@@ -223,6 +228,9 @@ pub fn build(ctx: &BookContext<'_>) -> std::result::Result<Vec<u8>, XlsxError> {
     lines(wb.add_worksheet().set_name(n.lines)?, ctx, &s)?;
     if let Some(change) = ctx.change {
         change_sheet(wb.add_worksheet().set_name(n.change)?, ctx, change, &s)?;
+    }
+    if let Some(esv) = ctx.esv {
+        esv_sheet(wb.add_worksheet().set_name(n.esv)?, ctx, esv, &s)?;
     }
     if let Some(transfer) = ctx.transfer {
         transfer_sheet(wb.add_worksheet().set_name(n.transfer)?, ctx, transfer, &s)?;
@@ -818,6 +826,92 @@ fn charts(
         ws.set_column_width(c, 16)?;
     }
     Ok(())
+}
+
+/// 当量因子法: the equivalent-factor account per county and service — a separate account,
+/// never added to GEP.
+fn esv_sheet(
+    ws: &mut Worksheet,
+    ctx: &BookContext<'_>,
+    esv: &crate::esv::Esv,
+    s: &Styles,
+) -> std::result::Result<(), XlsxError> {
+    let acc = ctx.accounts;
+    let Some(settings) = &ctx.coef.esv else {
+        return Ok(());
+    };
+    ws.write_string_with_format(
+        0,
+        0,
+        tr(s.en, "当量因子法生态系统服务价值 ESV（万元）— 独立账户，不计入 GEP", "Equivalent-factor ecosystem service value ESV (10k yuan) — a separate account, not part of GEP"),
+        &s.title,
+    )?;
+    ws.write_string_with_format(
+        1,
+        0,
+        format!(
+            "ESV = Σ 面积 × 当量因子 × E_a × 调整系数；E_a = {} 元/hm²（{}年，{}；{}，等级 {}）；NPP 调整 {}、降水调整 {}、土壤调整 {}（{}）；当量表：{}。",
+            settings.standard_equivalent_cny_per_ha,
+            settings.standard_equivalent_year,
+            settings.standard_equivalent_basis,
+            settings.standard_equivalent_source,
+            settings.standard_equivalent_status,
+            settings.npp_factor,
+            settings.precipitation_factor,
+            settings.soil_factor,
+            settings.adjustment_source,
+            settings.table
+        ),
+        &s.note,
+    )?;
+    let mut headers = labels(s.en);
+    for (key, zh, _) in crate::esv::SERVICES {
+        headers.push(format!(
+            "{}\n({})",
+            tr(s.en, zh, key),
+            tr(s.en, "万元", "10k yuan")
+        ));
+    }
+    headers.push(format!("ESV\n({})", tr(s.en, "万元", "10k yuan")));
+    header_row(ws, FIRST_ROW - 1, &headers, 2, s)?;
+    let county_values = |code: &str| esv.counties.get(code).copied().unwrap_or([0.0; 11]);
+    for (i, (r, row)) in (FIRST_ROW..).zip(&acc.rows).enumerate() {
+        write_row_labels(ws, r, row, s)?;
+        let f = money_format(row, s);
+        let members: Vec<&str> = match row.level {
+            Level::County => vec![row.code.as_str()],
+            Level::Prefecture => acc
+                .level(Level::County)
+                .filter(|c| c.prefecture_code == row.code)
+                .map(|c| c.code.as_str())
+                .collect(),
+            Level::Province => acc.level(Level::County).map(|c| c.code.as_str()).collect(),
+        };
+        let mut values = [0.0; 11];
+        for m in members {
+            for (k, v) in county_values(m).iter().enumerate() {
+                values[k] += v;
+            }
+        }
+        for (k, v) in values.iter().enumerate() {
+            let c = 4 + k as u16;
+            match total_formula(acc, i, c, s.en) {
+                Some(text) => formula(ws, r, c, &text, v / WAN, f)?,
+                None => ws.write_number_with_format(r, c, v / WAN, f).map(|_| ())?,
+            }
+        }
+        let c = 4 + values.len() as u16;
+        formula(
+            ws,
+            r,
+            c,
+            &format!("=SUM(E{n}:{}{n})", col_letter(c - 1), n = r + 1),
+            values.iter().sum::<f64>() / WAN,
+            f,
+        )?;
+    }
+    widths(ws, &headers)?;
+    print_setup(ws, "ESV", FIRST_ROW - 1)
 }
 
 /// 变化: GEP and each indicator against the previous year, at current and constant prices.

@@ -19,6 +19,8 @@ pub const FILES: &[&str] = &[
     "prices.toml",
     "transfer_policy.toml",
     "deflators.csv",
+    "equivalent_factors.csv",
+    "esv.toml",
 ];
 
 /// The default Shanxi set, embedded so that `gep run` works from any folder.
@@ -55,6 +57,11 @@ pub const EMBEDDED_SHANXI: &[(&str, &str)] = &[
         "deflators.csv",
         include_str!("../coefficients/shanxi/deflators.csv"),
     ),
+    (
+        "equivalent_factors.csv",
+        include_str!("../coefficients/shanxi/equivalent_factors.csv"),
+    ),
+    ("esv.toml", include_str!("../coefficients/shanxi/esv.toml")),
 ];
 
 /// Evidence grade of a coefficient (methodology.md legend).
@@ -172,6 +179,9 @@ pub struct LandClass {
     /// Other names of the class in workbooks (e.g. English), separated by `;`.
     #[serde(default)]
     pub aliases: String,
+    /// Row of equivalent_factors.csv for the ESV account; empty = none.
+    #[serde(default)]
+    pub xie_type: String,
 }
 
 impl LandClass {
@@ -299,6 +309,10 @@ pub struct Coefficients {
     pub forest_types: Vec<ForestType>,
     /// Unit prices by key.
     pub prices: BTreeMap<String, Price>,
+    /// Equivalent factors (ESV account).
+    pub equivalent_factors: Vec<crate::esv::FactorRow>,
+    /// ESV settings (standard equivalent, adjustment factors).
+    pub esv: Option<crate::esv::Settings>,
     /// Price indices by series and year.
     pub deflators: Vec<Deflator>,
     /// Transfer-payment allocation rule.
@@ -525,6 +539,45 @@ impl Coefficients {
         let forest_types = load_forest_types(&texts["forest_types.csv"], &mut issues);
         let prices = load_prices(&texts["prices.toml"], &mut issues);
         let deflators = load_deflators(&texts["deflators.csv"], &mut issues);
+        let equivalent_factors: Vec<crate::esv::FactorRow> = parse_csv(
+            &texts["equivalent_factors.csv"],
+            "equivalent_factors.csv",
+            crate::esv::FACTOR_COLUMNS,
+            &mut issues,
+        )
+        .into_iter()
+        .map(|(line, row): (u64, crate::esv::FactorRow)| {
+            check_status(
+                &row.status,
+                &format!("equivalent_factors.csv:{line}"),
+                &mut issues,
+            );
+            row
+        })
+        .collect();
+        for lc in &land_classes {
+            if !lc.xie_type.is_empty()
+                && !equivalent_factors.iter().any(|f| f.xie_type == lc.xie_type)
+            {
+                issues.error(
+                    "land_classes.csv",
+                    format!(
+                        "xie_type \"{}\" of {} is not a row of equivalent_factors.csv",
+                        lc.xie_type, lc.land_class
+                    ),
+                );
+            }
+        }
+        let esv = match toml::from_str::<crate::esv::Settings>(&texts["esv.toml"]) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                issues.error(
+                    toml_location("esv.toml", &texts["esv.toml"], &e),
+                    e.message().to_string(),
+                );
+                None
+            }
+        };
         let transfer_policy = match crate::transfer::Policy::parse(&texts["transfer_policy.toml"]) {
             Ok(p) => Some(p),
             Err(Error::Invalid { issues: found }) => {
@@ -548,6 +601,8 @@ impl Coefficients {
             forest_types,
             prices,
             deflators,
+            equivalent_factors,
+            esv,
             transfer_policy,
             set_sha256: sha256_hex(&set_hasher_input),
             modified_files,
@@ -679,6 +734,7 @@ fn load_land_classes(text: &str, issues: &mut Issues) -> Vec<LandClass> {
             "valuation_class",
             "note",
             "aliases",
+            "xie_type",
         ],
         issues,
     );
@@ -1040,6 +1096,7 @@ mod tests {
             valuation_class: "forest".into(),
             note: String::new(),
             aliases: String::new(),
+            xie_type: String::new(),
         }];
         let text = "valuation_class,indicator,rate,unit,year,scope,source,status\n\
                     forest,water_conservation,63.75,mm/yr,2017,TH,x,D\n\
@@ -1060,6 +1117,7 @@ mod tests {
             valuation_class: "grassland".into(),
             note: String::new(),
             aliases: String::new(),
+            xie_type: String::new(),
         }];
         let text = "valuation_class,indicator,rate,unit,year,scope,source,status\n\
                     grassland,water_conservation,10,acre-feet,2017,N,x,V\n";

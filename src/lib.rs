@@ -11,6 +11,7 @@ pub mod change;
 pub mod cli;
 pub mod coefficients;
 pub mod error;
+pub mod esv;
 pub mod explain;
 pub mod export;
 pub mod read;
@@ -272,6 +273,7 @@ pub fn run(request: &Request, options: &RunOptions) -> Result<RunReport> {
         }
         None => None,
     };
+    let esv = esv::compute(&inputs, &coef)?;
     let transfer = match budget_cny {
         Some(budget) => {
             let Some(policy) = &coef.transfer_policy else {
@@ -296,6 +298,7 @@ pub fn run(request: &Request, options: &RunOptions) -> Result<RunReport> {
             transfer: transfer.as_ref(),
             change: change.as_ref(),
             lang,
+            esv: Some(&esv),
         },
     )?;
     let csv = match csv_dir {

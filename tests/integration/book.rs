@@ -21,6 +21,7 @@ fn book_has_every_sheet_and_its_values_equal_the_accounts() {
             "实物量",
             "价值量",
             "明细",
+            "当量因子法",
             "系数",
             "校验"
         ]
@@ -282,6 +283,7 @@ fn an_english_book_has_english_sheets_and_the_same_values() {
             "Physical",
             "Value",
             "Lines",
+            "ESV",
             "Coefficients",
             "Checks"
         ]

@@ -561,6 +561,45 @@ fn main() -> Result<(), XlsxError> {
         .collect();
     write_blocks(ws, 2, &counties, &prefectures, &econ_cells)?;
 
+    // ---- 环境: emissions for GEEP. SYNTHETIC and NOT calibrated: no published Shanxi county or
+    // province emission totals are in shared/reference; totals below are round illustrative numbers.
+    let ws = wb.add_worksheet().set_name("环境")?;
+    let headers = [
+        "区划代码",
+        "县(市、区)",
+        "二氧化硫(吨)",
+        "氮氧化物(吨)",
+        "颗粒物(吨)",
+        "化学需氧量(吨)",
+        "氨氮(吨)",
+        "资源耗减成本(万元)",
+    ];
+    title(
+        ws,
+        "2021年山西省各县(市、区)主要污染物排放（合成演示数据，未校准）",
+        headers.len() as u16,
+    )?;
+    for (k, h) in headers.iter().enumerate() {
+        ws.write_string_with_format(1, k as u16, *h, &head)?;
+    }
+    const EMISSION_TOTALS_T: [f64; 5] = [150_000.0, 350_000.0, 300_000.0, 600_000.0, 30_000.0];
+    let env_cells: Vec<Vec<f64>> = {
+        let weights: Vec<f64> = gdp.iter().map(|g| g * rng.range(0.5, 1.5)).collect();
+        let per_item: Vec<Vec<f64>> = EMISSION_TOTALS_T
+            .iter()
+            .map(|t| share(*t, &weights))
+            .collect();
+        let depletion = share(50.0e4, &weights);
+        (0..counties.len())
+            .map(|i| {
+                let mut row: Vec<f64> = per_item.iter().map(|v| round2(v[i])).collect();
+                row.push(round2(depletion[i]));
+                row
+            })
+            .collect()
+    };
+    write_blocks(ws, 2, &counties, &prefectures, &env_cells)?;
+
     std::fs::create_dir_all("fixtures/demo").ok();
     wb.save("fixtures/demo/shanxi-demo-2021.xlsx")?;
     println!(

@@ -34,6 +34,8 @@ pub struct BookContext<'a> {
     pub change: Option<&'a (i32, Vec<crate::change::ChangeRow>)>,
     /// Language of labels and sheet names.
     pub lang: Lang,
+    /// GEEP terms per county, when the 环境 sheet was given.
+    pub geep: Option<&'a std::collections::BTreeMap<String, crate::account::geep::Terms>>,
     /// The equivalent-factor account (separate from GEP).
     pub esv: Option<&'a crate::esv::Esv>,
     /// Budget (yuan) and its allocation, when `--budget` was given.
@@ -61,6 +63,7 @@ struct Names {
     change: &'static str,
     transfer: &'static str,
     esv: &'static str,
+    geep: &'static str,
     coefficients: &'static str,
     checks: &'static str,
 }
@@ -77,6 +80,7 @@ fn names(en: bool) -> Names {
             change: "Change",
             transfer: "Transfer",
             esv: "ESV",
+            geep: "GEEP",
             coefficients: "Coefficients",
             checks: "Checks",
         }
@@ -91,6 +95,7 @@ fn names(en: bool) -> Names {
             change: "变化",
             transfer: "转移支付",
             esv: "当量因子法",
+            geep: "GEEP",
             coefficients: "系数",
             checks: "校验",
         }
@@ -228,6 +233,9 @@ pub fn build(ctx: &BookContext<'_>) -> std::result::Result<Vec<u8>, XlsxError> {
     lines(wb.add_worksheet().set_name(n.lines)?, ctx, &s)?;
     if let Some(change) = ctx.change {
         change_sheet(wb.add_worksheet().set_name(n.change)?, ctx, change, &s)?;
+    }
+    if let Some(geep) = ctx.geep {
+        geep_sheet(wb.add_worksheet().set_name(n.geep)?, ctx, geep, &s)?;
     }
     if let Some(esv) = ctx.esv {
         esv_sheet(wb.add_worksheet().set_name(n.esv)?, ctx, esv, &s)?;
@@ -584,6 +592,9 @@ fn summary(
         .iter()
         .map(|x| (*x).to_string()),
     );
+    if ctx.geep.is_some() {
+        headers.push("GEEP\n(万元)".into());
+    }
     header_row(ws, FIRST_ROW - 1, &headers, 2, s)?;
     let mut ranked: Vec<(&str, f64)> = acc
         .level(Level::County)
@@ -648,6 +659,30 @@ fn summary(
             .position(|(c, _)| *c == row.code && row.level == Level::County)
         {
             ws.write_number(r, 14, (pos + 1) as f64)?;
+        }
+        if let (Some(geep), Some(settings)) = (ctx.geep, &ctx.coef.geep) {
+            let members: Vec<&str> = match row.level {
+                Level::County => vec![row.code.as_str()],
+                Level::Prefecture => acc
+                    .level(Level::County)
+                    .filter(|c| c.prefecture_code == row.code)
+                    .map(|c| c.code.as_str())
+                    .collect(),
+                Level::Province => acc.level(Level::County).map(|c| c.code.as_str()).collect(),
+            };
+            let v: f64 = members
+                .iter()
+                .filter_map(|m| geep.get(*m))
+                .map(|t| t.geep(settings.deduct_resource_depletion))
+                .sum();
+            formula(
+                ws,
+                r,
+                15,
+                &format!("={}", cell(s.names.geep, r, 9)),
+                v / WAN,
+                f,
+            )?;
         }
         let _ = i;
     }
@@ -826,6 +861,111 @@ fn charts(
         ws.set_column_width(c, 16)?;
     }
     Ok(())
+}
+
+/// GEEP: each term per county — GDP, environmental degradation, ecological damage, resource
+/// depletion (deducted or not, by switch), regulating services — and GEEP as a formula of them.
+fn geep_sheet(
+    ws: &mut Worksheet,
+    ctx: &BookContext<'_>,
+    terms: &std::collections::BTreeMap<String, crate::account::geep::Terms>,
+    s: &Styles,
+) -> std::result::Result<(), XlsxError> {
+    let acc = ctx.accounts;
+    let Some(settings) = &ctx.coef.geep else {
+        return Ok(());
+    };
+    ws.write_string_with_format(
+        0,
+        0,
+        tr(
+            s.en,
+            "经济生态生产总值 GEEP（万元）",
+            "Gross economic-ecological product GEEP (10k yuan)",
+        ),
+        &s.title,
+    )?;
+    let damage_known = terms.values().all(|t| t.damage.is_some());
+    let note = format!(
+        "GEEP = GDP − 环境退化成本 − 生态破坏成本{} + 调节服务价值（方法：{}，geep.toml；见 docs/methodology.md#geep）。{}",
+        if settings.deduct_resource_depletion {
+            " − 资源耗减成本"
+        } else {
+            "（资源耗减成本列出但不扣除：deduct_resource_depletion = false）"
+        },
+        settings.basis,
+        if damage_known {
+            "生态破坏成本 = 林、灌、草、湿地、水域面积较上年减少 × 当量因子法单位面积价值。"
+        } else {
+            "生态破坏成本未计算：需以 --previous 给出上年基础数据表（含土地利用）。"
+        }
+    );
+    ws.write_string_with_format(1, 0, &note, &s.note)?;
+    let mut headers = labels(s.en);
+    for h in [
+        "GDP",
+        "环境退化成本",
+        "生态破坏成本",
+        "资源耗减成本",
+        "调节服务价值",
+        "GEEP",
+    ] {
+        headers.push(format!("{h}\n({})", tr(s.en, "万元", "10k yuan")));
+    }
+    header_row(ws, FIRST_ROW - 1, &headers, 2, s)?;
+    for (i, (r, row)) in (FIRST_ROW..).zip(&acc.rows).enumerate() {
+        write_row_labels(ws, r, row, s)?;
+        let f = money_format(row, s);
+        let members: Vec<&String> = match row.level {
+            Level::County => vec![&row.code],
+            Level::Prefecture => acc
+                .level(Level::County)
+                .filter(|c| c.prefecture_code == row.code)
+                .map(|c| &c.code)
+                .collect(),
+            Level::Province => acc.level(Level::County).map(|c| &c.code).collect(),
+        };
+        let mut sum = crate::account::geep::Terms::default();
+        for m in members {
+            if let Some(t) = terms.get(m.as_str()) {
+                sum.gdp += t.gdp;
+                sum.degradation += t.degradation;
+                sum.damage = t.damage.map(|d| d + sum.damage.unwrap_or(0.0));
+                sum.depletion += t.depletion;
+                sum.regulating += t.regulating;
+            }
+        }
+        let values = [
+            sum.gdp,
+            sum.degradation,
+            sum.damage.unwrap_or(0.0),
+            sum.depletion,
+            sum.regulating,
+        ];
+        for (k, v) in values.iter().enumerate() {
+            let c = 4 + k as u16;
+            match total_formula(acc, i, c, s.en) {
+                Some(text) => formula(ws, r, c, &text, v / WAN, f)?,
+                None => ws.write_number_with_format(r, c, v / WAN, f).map(|_| ())?,
+            }
+        }
+        let n = r + 1;
+        let text = if settings.deduct_resource_depletion {
+            format!("=E{n}-F{n}-G{n}-H{n}+I{n}")
+        } else {
+            format!("=E{n}-F{n}-G{n}+I{n}")
+        };
+        formula(
+            ws,
+            r,
+            9,
+            &text,
+            sum.geep(settings.deduct_resource_depletion) / WAN,
+            f,
+        )?;
+    }
+    widths(ws, &headers)?;
+    print_setup(ws, "GEEP", FIRST_ROW - 1)
 }
 
 /// 当量因子法: the equivalent-factor account per county and service — a separate account,

@@ -21,6 +21,7 @@ pub const FILES: &[&str] = &[
     "deflators.csv",
     "equivalent_factors.csv",
     "esv.toml",
+    "geep.toml",
 ];
 
 /// The default Shanxi set, embedded so that `gep run` works from any folder.
@@ -62,6 +63,10 @@ pub const EMBEDDED_SHANXI: &[(&str, &str)] = &[
         include_str!("../coefficients/shanxi/equivalent_factors.csv"),
     ),
     ("esv.toml", include_str!("../coefficients/shanxi/esv.toml")),
+    (
+        "geep.toml",
+        include_str!("../coefficients/shanxi/geep.toml"),
+    ),
 ];
 
 /// Evidence grade of a coefficient (methodology.md legend).
@@ -313,6 +318,8 @@ pub struct Coefficients {
     pub equivalent_factors: Vec<crate::esv::FactorRow>,
     /// ESV settings (standard equivalent, adjustment factors).
     pub esv: Option<crate::esv::Settings>,
+    /// GEEP settings (unit costs, switches).
+    pub geep: Option<crate::account::geep::Settings>,
     /// Price indices by series and year.
     pub deflators: Vec<Deflator>,
     /// Transfer-payment allocation rule.
@@ -568,6 +575,31 @@ impl Coefficients {
                 );
             }
         }
+        let geep = match toml::from_str::<crate::account::geep::Settings>(&texts["geep.toml"]) {
+            Ok(s) => {
+                for (key, cost) in &s.unit_costs {
+                    if !crate::validate::ENVIRONMENT_ITEMS.contains(&key.as_str()) {
+                        issues.error("geep.toml", format!("unknown unit cost [unit_costs.{key}]"));
+                    }
+                    if unit_key(&cost.unit) != "元/t" || !cost.value.is_finite() || cost.value < 0.0
+                    {
+                        issues.error(
+                            "geep.toml",
+                            format!("[unit_costs.{key}] needs a value ≥ 0 in 元/t"),
+                        );
+                    }
+                    check_status(&cost.status, "geep.toml", &mut issues);
+                }
+                Some(s)
+            }
+            Err(e) => {
+                issues.error(
+                    toml_location("geep.toml", &texts["geep.toml"], &e),
+                    e.message().to_string(),
+                );
+                None
+            }
+        };
         let esv = match toml::from_str::<crate::esv::Settings>(&texts["esv.toml"]) {
             Ok(s) => Some(s),
             Err(e) => {
@@ -603,6 +635,7 @@ impl Coefficients {
             deflators,
             equivalent_factors,
             esv,
+            geep,
             transfer_policy,
             set_sha256: sha256_hex(&set_hasher_input),
             modified_files,

@@ -258,9 +258,11 @@ pub fn run(request: &Request, options: &RunOptions) -> Result<RunReport> {
     refuse_overwriting_inputs(&book, request)?;
     let mut warnings = inputs.warnings.all().to_vec();
     warnings.extend(accounts.warnings.all().iter().cloned());
+    let mut previous_land = None;
     let change = match &previous {
         Some(path) => {
-            let values = previous_values(path, request)?;
+            let (values, land) = previous_values(path, request)?;
+            previous_land = land;
             if values.year >= inputs.year {
                 return Err(Error::Usage(format!(
                     "--previous {} is for {}, not before {}",
@@ -274,6 +276,7 @@ pub fn run(request: &Request, options: &RunOptions) -> Result<RunReport> {
         None => None,
     };
     let esv = esv::compute(&inputs, &coef)?;
+    let geep = account::geep::compute(&accounts, &inputs, previous_land.as_ref(), &coef)?;
     let transfer = match budget_cny {
         Some(budget) => {
             let Some(policy) = &coef.transfer_policy else {
@@ -299,6 +302,7 @@ pub fn run(request: &Request, options: &RunOptions) -> Result<RunReport> {
             change: change.as_ref(),
             lang,
             esv: Some(&esv),
+            geep: geep.as_ref(),
         },
     )?;
     let csv = match csv_dir {
@@ -326,10 +330,13 @@ pub fn explain(request: &Request, county: &str, indicator: &str) -> Result<Strin
 
 /// Engine values of a previous year: from a book written by `gep run`, or by accounting a
 /// previous year's workbook with the same coefficient set.
-fn previous_values(path: &Path, request: &Request) -> Result<change::YearValues> {
+fn previous_values(
+    path: &Path,
+    request: &Request,
+) -> Result<(change::YearValues, Option<polars::prelude::DataFrame>)> {
     let source = Source::open(path, &request.limits)?;
     if let Some(values) = change::values_from_book(&source) {
-        return Ok(values);
+        return Ok((values, None));
     }
     let previous = Request {
         data: vec![path.to_path_buf()],
@@ -341,7 +348,10 @@ fn previous_values(path: &Path, request: &Request) -> Result<change::YearValues>
     };
     let (coef, inputs) = prepare(&previous)?;
     let accounts = account::compute(&inputs, &coef)?;
-    Ok(change::YearValues::from_accounts(&accounts))
+    Ok((
+        change::YearValues::from_accounts(&accounts),
+        Some(inputs.land),
+    ))
 }
 
 fn same_file(a: &Path, b: &Path) -> bool {

@@ -54,6 +54,8 @@ pub enum SheetKind {
     WaterSupply,
     /// 经济社会 / economy and population.
     Economy,
+    /// 环境 / emissions and resource depletion (for GEEP; optional).
+    Environment,
 }
 
 /// One input sheet.
@@ -121,6 +123,20 @@ pub mod col {
     pub const HUSBANDRY_VA_CNY: &str = "husbandry_value_added_cny";
     /// Fishery value added, yuan.
     pub const FISHERY_VA_CNY: &str = "fishery_value_added_cny";
+    /// SO₂ emissions, t.
+    pub const SO2_T: &str = "so2_t";
+    /// NOₓ emissions, t.
+    pub const NOX_T: &str = "nox_t";
+    /// Particulate (颗粒物/烟粉尘) emissions, t.
+    pub const PARTICULATES_T: &str = "particulates_t";
+    /// COD discharge, t.
+    pub const COD_T: &str = "cod_t";
+    /// NH₃-N discharge, t.
+    pub const NH3N_T: &str = "nh3n_t";
+    /// Total phosphorus discharge, t.
+    pub const TP_T: &str = "tp_t";
+    /// Resource depletion cost, yuan.
+    pub const RESOURCE_DEPLETION_CNY: &str = "resource_depletion_cny";
 }
 
 const CODE_ALIASES: &[&str] = &[
@@ -248,6 +264,7 @@ const FOREST_COLUMNS: &[ColumnSpec] = &[
 
 /// Every input sheet the engine reads.
 pub const SHEETS: &[SheetSpec] = &[
+    ENVIRONMENT,
     SheetSpec {
         kind: SheetKind::LandCover,
         label: "土地利用",
@@ -524,6 +541,81 @@ pub const SHEETS: &[SheetSpec] = &[
     },
 ];
 
+const ENVIRONMENT: SheetSpec = SheetSpec {
+    kind: SheetKind::Environment,
+    label: "环境",
+    aliases: &[
+        "环境",
+        "环境统计",
+        "污染物排放",
+        "排放",
+        "environment",
+        "emissions",
+    ],
+    required: false,
+    columns: &[
+        code(),
+        name(),
+        number(
+            col::SO2_T,
+            &["二氧化硫", "二氧化硫排放量", "so2", "sulphurdioxide"],
+            Dimension::Mass,
+            true,
+            Blank::Zero,
+        ),
+        number(
+            col::NOX_T,
+            &["氮氧化物", "氮氧化物排放量", "nox", "nitrogenoxides"],
+            Dimension::Mass,
+            true,
+            Blank::Zero,
+        ),
+        number(
+            col::PARTICULATES_T,
+            &[
+                "颗粒物",
+                "颗粒物排放量",
+                "烟粉尘",
+                "烟(粉)尘",
+                "粉尘",
+                "particulates",
+                "dust",
+            ],
+            Dimension::Mass,
+            true,
+            Blank::Zero,
+        ),
+        number(
+            col::COD_T,
+            &["化学需氧量", "化学需氧量排放量", "cod"],
+            Dimension::Mass,
+            true,
+            Blank::Zero,
+        ),
+        number(
+            col::NH3N_T,
+            &["氨氮", "氨氮排放量", "nh3-n", "nh3n", "ammonianitrogen"],
+            Dimension::Mass,
+            true,
+            Blank::Zero,
+        ),
+        number(
+            col::TP_T,
+            &["总磷", "总磷排放量", "tp", "totalphosphorus"],
+            Dimension::Mass,
+            false,
+            Blank::Zero,
+        ),
+        number(
+            col::RESOURCE_DEPLETION_CNY,
+            &["资源耗减成本", "资源耗减", "resourcedepletion"],
+            Dimension::Money,
+            false,
+            Blank::Zero,
+        ),
+    ],
+};
+
 /// The spec of `kind`.
 pub fn sheet(kind: SheetKind) -> &'static SheetSpec {
     // SHEETS lists every kind exactly once (checked by a unit test).
@@ -675,6 +767,7 @@ mod tests {
             SheetKind::ForestStockPrevious,
             SheetKind::WaterSupply,
             SheetKind::Economy,
+            SheetKind::Environment,
         ] {
             assert_eq!(SHEETS.iter().filter(|s| s.kind == kind).count(), 1);
             assert_eq!(sheet(kind).kind, kind);

@@ -15,6 +15,8 @@ pub enum Dimension {
     Money,
     /// Base: person (人).
     People,
+    /// Base: tonne (吨).
+    Mass,
 }
 
 impl Dimension {
@@ -25,6 +27,7 @@ impl Dimension {
             Dimension::Volume => "m³",
             Dimension::Money => "元",
             Dimension::People => "人",
+            Dimension::Mass => "t",
         }
     }
 
@@ -35,6 +38,7 @@ impl Dimension {
             Dimension::Volume => "体积",
             Dimension::Money => "金额",
             Dimension::People => "人数",
+            Dimension::Mass => "质量",
         }
     }
 }
@@ -88,6 +92,9 @@ const UNITS: &[(&[&str], Dimension, f64, &str)] = &[
     (&["万元", "万cny"], Dimension::Money, 1e4, "万元"),
     (&["亿元", "亿cny"], Dimension::Money, 1e8, "亿元"),
     (&["人", "persons", "person"], Dimension::People, 1.0, "人"),
+    (&["t", "吨", "tonne", "tonnes"], Dimension::Mass, 1.0, "t"),
+    (&["kg", "千克", "公斤"], Dimension::Mass, 1e-3, "kg"),
+    (&["万吨", "万t"], Dimension::Mass, 1e4, "万吨"),
     (&["万人"], Dimension::People, 1e4, "万人"),
 ];
 

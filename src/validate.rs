@@ -70,6 +70,8 @@ pub struct Inputs {
     pub water_use: DataFrame,
     /// county_code, item, amount, source_ref (population in persons, money in yuan).
     pub economy: DataFrame,
+    /// county_code, item, amount, source_ref (emissions in t, depletion in yuan); `None` without a 环境 sheet.
+    pub environment: Option<DataFrame>,
     /// The files read.
     pub files: Vec<InputFile>,
     /// Warnings and notes for the Checks sheet.
@@ -111,6 +113,17 @@ const WATER_SOURCES: &[&str] = &[
     col::SUPPLY_SURFACE_M3,
     col::SUPPLY_GROUND_M3,
     col::SUPPLY_OTHER_M3,
+];
+
+/// Environment columns carried into the GEEP account.
+pub const ENVIRONMENT_ITEMS: &[&str] = &[
+    col::SO2_T,
+    col::NOX_T,
+    col::PARTICULATES_T,
+    col::COD_T,
+    col::NH3N_T,
+    col::TP_T,
+    col::RESOURCE_DEPLETION_CNY,
 ];
 
 /// Economy columns carried into valuation.
@@ -202,6 +215,7 @@ pub fn inputs(
         SheetKind::ForestStock,
         SheetKind::WaterSupply,
         SheetKind::Economy,
+        SheetKind::Environment,
     ] {
         check_coverage(&by_kind(kind), kind, &counties, scope, &mut issues);
     }
@@ -248,6 +262,9 @@ pub fn inputs(
     };
     let water_use = water_frame(&by_kind(SheetKind::WaterSupply), scope, &mut issues);
     let economy = economy_frame(&by_kind(SheetKind::Economy), coef, scope, &mut issues);
+    let environment_tables = by_kind(SheetKind::Environment);
+    let environment = (!environment_tables.is_empty())
+        .then(|| long_frame(&environment_tables, ENVIRONMENT_ITEMS, scope));
     let warnings = issues.into_result()?;
     Ok(Inputs {
         year: year.unwrap_or_default(),
@@ -260,6 +277,7 @@ pub fn inputs(
         },
         water_use: water_use?,
         economy: economy?,
+        environment: environment.transpose()?,
         files,
         warnings,
     })
@@ -837,7 +855,6 @@ fn economy_frame(
             col::FISHERY_OUTPUT_CNY,
         ]
     };
-    let (mut codes, mut items, mut amounts, mut refs) = (vec![], vec![], vec![], vec![]);
     for table in tables {
         for key in needed {
             if table.column(key).is_none() {
@@ -850,6 +867,14 @@ fn economy_frame(
                 );
             }
         }
+    }
+    long_frame(tables, ECONOMY_ITEMS, scope)
+}
+
+/// The numeric columns `items` of county rows as a long frame: county_code, item, amount, source_ref.
+fn long_frame(tables: &[&SheetTable], items: &[&str], scope: &Scope) -> Result<DataFrame> {
+    let (mut codes, mut names, mut amounts, mut refs) = (vec![], vec![], vec![], vec![]);
+    for table in tables {
         for record in &table.rows {
             let Some(code) = record.code.clone() else {
                 continue;
@@ -857,7 +882,7 @@ fn economy_frame(
             if !scope.covers(&code) {
                 continue;
             }
-            for item in ECONOMY_ITEMS {
+            for item in items {
                 let Some(i) = table.column(item) else {
                     continue;
                 };
@@ -865,7 +890,7 @@ fn economy_frame(
                     continue;
                 };
                 codes.push(code.clone());
-                items.push(item.to_string());
+                names.push(item.to_string());
                 amounts.push(*v);
                 refs.push(table.at(record.row, table.columns[i].col));
             }
@@ -873,7 +898,7 @@ fn economy_frame(
     }
     Ok(DataFrame::new_infer_height(vec![
         Column::new(col::CODE.into(), codes),
-        Column::new("item".into(), items),
+        Column::new("item".into(), names),
         Column::new("amount".into(), amounts),
         Column::new("source_ref".into(), refs),
     ])?)

@@ -3,6 +3,7 @@
 //! quantity, price, value); `gep` rolls them up to counties, prefectures and the province.
 
 pub mod carbon;
+pub mod geep;
 pub mod gep;
 pub mod products;
 pub mod water_conservation;
@@ -431,6 +432,15 @@ pub(crate) mod testing {
             forest_previous: Some((2020, previous)),
             water_use: water,
             economy,
+            environment: Some(
+                df!(
+                    "county_code" => ["140105", "140105", "140105"],
+                    "item" => ["so2_t", "cod_t", "resource_depletion_cny"],
+                    "amount" => [100.0, 50.0, 2.0e6],
+                    "source_ref" => ["t [环境!C5]", "t [环境!F5]", "t [环境!I5]"],
+                )
+                .unwrap(),
+            ),
             files: vec![InputFile {
                 name: "t".into(),
                 path: "t".into(),

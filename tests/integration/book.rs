@@ -21,6 +21,7 @@ fn book_has_every_sheet_and_its_values_equal_the_accounts() {
             "实物量",
             "价值量",
             "明细",
+            "GEEP",
             "当量因子法",
             "系数",
             "校验"
@@ -283,6 +284,7 @@ fn an_english_book_has_english_sheets_and_the_same_values() {
             "Physical",
             "Value",
             "Lines",
+            "GEEP",
             "ESV",
             "Coefficients",
             "Checks"
@@ -308,4 +310,56 @@ fn an_english_book_has_english_sheets_and_the_same_values() {
             .collect::<Vec<_>>()
     };
     assert_eq!(numbers(&a), numbers(&b));
+}
+
+#[test]
+fn geep_is_gdp_minus_costs_plus_regulating_services() {
+    let dir = workdir("geep");
+    previous_year_workbook(&dir.join("2020.xlsx"));
+    // 2020 had 10 % more 乔木林地 in 140105: an ecological damage in 2021.
+    let mut prev = Book::open(&dir.join("2020.xlsx"));
+    let r = prev.row_of("土地利用", "140105");
+    let Data::Float(forest) = prev.sheet("土地利用")[r][6].clone() else {
+        panic!()
+    };
+    let Data::Float(other) = prev.sheet("土地利用")[r][16].clone() else {
+        panic!()
+    };
+    prev.set("土地利用", r, 6, Data::Float(forest * 1.1));
+    prev.set("土地利用", r, 16, Data::Float(other - forest * 0.1));
+    prev.save(&dir.join("2020.xlsx"));
+    let out = gep(
+        &dir,
+        &["run", "--previous", "2020.xlsx", "--out", "book.xlsx"],
+    );
+    assert!(out.status.success(), "{}", text(&out).1);
+    let mut wb: Xlsx<_> = open_workbook(dir.join("book.xlsx")).unwrap();
+    let sheet = wb.worksheet_range("GEEP").unwrap();
+    let mut damaged = 0;
+    for r in 3..sheet.height() {
+        let Some(Data::String(code)) = sheet.get((r, 0)) else {
+            continue;
+        };
+        let v = |c: usize| match sheet.get((r, c)) {
+            Some(Data::Float(x)) => *x,
+            other => panic!("{code} col {c}: {other:?}"),
+        };
+        let (gdp, degradation, damage, regulating, geep) = (v(4), v(5), v(6), v(8), v(9));
+        assert!(
+            close(geep, gdp - degradation - damage + regulating, 1e-9)
+                || (geep - (gdp - degradation - damage + regulating)).abs() < 1e-6,
+            "{code}"
+        );
+        assert!(degradation > 0.0, "{code} has emissions");
+        if damage > 0.0 {
+            damaged += 1;
+            assert!(
+                code == "140105" || code == "140100" || code == "140000",
+                "{code}"
+            );
+        }
+    }
+    assert_eq!(damaged, 3, "140105, 太原市 and the province");
+    let summary = wb.worksheet_range("汇总").unwrap();
+    assert!(matches!(summary.get((2, 15)), Some(Data::String(h)) if h.starts_with("GEEP")));
 }

@@ -505,7 +505,7 @@ invalid_workbook!(
 invalid_workbook!(
     a_workbook_without_any_year_is_refused,
     |b| {
-        for name in ["土地利用", "森林资源", "供水", "经济社会"] {
+        for name in ["土地利用", "森林资源", "供水", "经济社会", "环境"] {
             b.set(name, 0, 0, s("山西省各县(市、区)统计表"));
         }
     },

@@ -1,0 +1,261 @@
+//! Stage 4e, GEEP (经济生态生产总值, CAEP): GDP − environmental degradation − ecological damage
+//! [− resource depletion] + regulating-service value, each term per county with its inputs
+//! (methodology §5). Needs the 环境 sheet; ecological damage needs the previous year's land cover.
+
+use std::collections::BTreeMap;
+
+use polars::prelude::*;
+use serde::Deserialize;
+
+use super::{Accounts, Category, Level};
+use crate::coefficients::Coefficients;
+use crate::error::{Issues, Result};
+use crate::validate::Inputs;
+
+/// geep.toml.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Valuation basis of degradation, in words.
+    pub basis: String,
+    /// Whether resource depletion is deducted (sources disagree).
+    pub deduct_resource_depletion: bool,
+    /// Valuation classes whose area loss is ecological damage.
+    pub damage_classes: Vec<String>,
+    /// Unit cost per emission item (key = environment column key).
+    pub unit_costs: BTreeMap<String, UnitCost>,
+}
+
+/// A unit cost of a pollutant.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct UnitCost {
+    pub value: f64,
+    pub unit: String,
+    pub year: i32,
+    pub source: String,
+    pub status: String,
+}
+
+/// The GEEP terms of one county (yuan).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Terms {
+    /// GDP.
+    pub gdp: f64,
+    /// Environmental degradation cost.
+    pub degradation: f64,
+    /// Ecological damage cost (`None` when the previous land cover is unknown).
+    pub damage: Option<f64>,
+    /// Resource depletion cost as reported (deducted only when the switch says so).
+    pub depletion: f64,
+    /// Regulating-service value.
+    pub regulating: f64,
+}
+
+impl Terms {
+    /// GEEP = GDP − degradation − damage − [depletion] + regulating.
+    pub fn geep(&self, deduct_depletion: bool) -> f64 {
+        self.gdp
+            - self.degradation
+            - self.damage.unwrap_or(0.0)
+            - if deduct_depletion {
+                self.depletion
+            } else {
+                0.0
+            }
+            + self.regulating
+    }
+}
+
+/// GEEP terms per county, or `None` when the workbook has no 环境 sheet.
+///
+/// # Errors
+/// [`crate::Error::Invalid`] when an emission has no unit cost; polars failures.
+pub fn compute(
+    accounts: &Accounts,
+    inputs: &Inputs,
+    previous_land: Option<&DataFrame>,
+    coef: &Coefficients,
+) -> Result<Option<BTreeMap<String, Terms>>> {
+    let (Some(environment), Some(settings)) = (&inputs.environment, &coef.geep) else {
+        return Ok(None);
+    };
+    let costs = DataFrame::new_infer_height(vec![
+        Column::new(
+            "item".into(),
+            settings.unit_costs.keys().cloned().collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "unit_cost".into(),
+            settings
+                .unit_costs
+                .values()
+                .map(|c| c.value)
+                .collect::<Vec<_>>(),
+        ),
+    ])?;
+    let emissions = environment
+        .clone()
+        .lazy()
+        .filter(col("item").neq(lit(crate::schema::col::RESOURCE_DEPLETION_CNY)))
+        .left_join(costs.lazy(), col("item"), col("item"))
+        .collect()?;
+    if emissions.column("unit_cost")?.null_count() > 0 {
+        let mut issues = Issues::new();
+        let items = emissions.column("item")?.str()?.clone();
+        let costs = emissions.column("unit_cost")?.f64()?.clone();
+        for (i, c) in items.iter().zip(costs.iter()) {
+            if c.is_none() {
+                issues.error(
+                    "geep.toml",
+                    format!("no [unit_costs.{}]", i.unwrap_or_default()),
+                );
+            }
+        }
+        issues.into_result()?;
+    }
+    let degradation = sum_by_county(
+        emissions
+            .lazy()
+            .with_column((col("amount") * col("unit_cost")).alias("value")),
+    )?;
+    let depletion = sum_by_county(
+        environment
+            .clone()
+            .lazy()
+            .filter(col("item").eq(lit(crate::schema::col::RESOURCE_DEPLETION_CNY)))
+            .with_column(col("amount").alias("value")),
+    )?;
+    let damage = match previous_land {
+        Some(prev) => Some(damage_by_county(&inputs.land, prev, coef, settings)?),
+        None => None,
+    };
+    let regulating = Category::ALL
+        .iter()
+        .position(|c| *c == Category::Regulating)
+        .unwrap_or(1);
+    Ok(Some(
+        accounts
+            .level(Level::County)
+            .map(|row| {
+                let terms = Terms {
+                    gdp: row.gdp_cny,
+                    degradation: degradation.get(&row.code).copied().unwrap_or(0.0),
+                    damage: damage
+                        .as_ref()
+                        .map(|d| d.get(&row.code).copied().unwrap_or(0.0)),
+                    depletion: depletion.get(&row.code).copied().unwrap_or(0.0),
+                    regulating: row.category_cny[regulating],
+                };
+                (row.code.clone(), terms)
+            })
+            .collect(),
+    ))
+}
+
+fn sum_by_county(lf: LazyFrame) -> Result<BTreeMap<String, f64>> {
+    let df = lf
+        .group_by([col("county_code")])
+        .agg([col("value").sum()])
+        .collect()?;
+    let codes = df.column("county_code")?.str()?.clone();
+    let values = df.column("value")?.f64()?.clone();
+    Ok(codes
+        .iter()
+        .zip(values.iter())
+        .map(|(c, v)| (c.unwrap_or_default().to_string(), v.unwrap_or(0.0)))
+        .collect())
+}
+
+/// Σ over land classes of the damage classes: max(0, A_prev − A_now) × the class's ESV per hectare.
+fn damage_by_county(
+    now: &DataFrame,
+    previous: &DataFrame,
+    coef: &Coefficients,
+    settings: &Settings,
+) -> Result<BTreeMap<String, f64>> {
+    let per_ha = |class: &str| -> f64 {
+        let (Some(lc), Some(esv)) = (coef.land_class(class), &coef.esv) else {
+            return 0.0;
+        };
+        if !settings.damage_classes.contains(&lc.valuation_class) {
+            return 0.0;
+        }
+        coef.equivalent_factors
+            .iter()
+            .find(|r| r.xie_type == lc.xie_type)
+            .map_or(0.0, |r| crate::esv::value_per_ha(r, esv).iter().sum())
+    };
+    let areas = |df: &DataFrame| -> Result<BTreeMap<(String, String), f64>> {
+        let codes = df.column("county_code")?.str()?.clone();
+        let classes = df.column("land_class")?.str()?.clone();
+        let areas = df.column("area_ha")?.f64()?.clone();
+        let mut out = BTreeMap::new();
+        for ((c, k), a) in codes.iter().zip(classes.iter()).zip(areas.iter()) {
+            *out.entry((
+                c.unwrap_or_default().to_string(),
+                k.unwrap_or_default().to_string(),
+            ))
+            .or_insert(0.0) += a.unwrap_or(0.0);
+        }
+        Ok(out)
+    };
+    let (a1, a0) = (areas(now)?, areas(previous)?);
+    let mut out = BTreeMap::new();
+    for ((code, class), before) in &a0 {
+        let after = a1
+            .get(&(code.clone(), class.clone()))
+            .copied()
+            .unwrap_or(0.0);
+        let loss = (before - after).max(0.0);
+        *out.entry(code.clone()).or_insert(0.0) += loss * per_ha(class);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::account::{compute as compute_accounts, testing::inputs};
+
+    #[test]
+    fn geep_terms_add_up_on_a_hand_computed_case() {
+        let coef = Coefficients::load(None, false).unwrap();
+        let inp = inputs();
+        let acc = compute_accounts(&inp, &coef).unwrap();
+        // Previous year: 140105 had 120 ha 乔木林地 (now 100): 20 ha lost.
+        let previous = df!(
+            "county_code" => ["140105", "140105"],
+            "land_class" => ["乔木林地", "天然牧草地"],
+            "area_ha" => [120.0, 50.0],
+            "source_ref" => ["p", "q"],
+        )
+        .unwrap();
+        let terms = compute(&acc, &inp, Some(&previous), &coef)
+            .unwrap()
+            .unwrap();
+        let t = &terms["140105"];
+        // Degradation: 100 t SO₂ × 1200 + 50 t COD × 700 = 155,000 元.
+        assert!((t.degradation - 155_000.0).abs() < 1e-6);
+        // Damage: 20 ha × ESV per ha of 针阔混交 (Σ 23.09 equivalents × 1412.6 with NPP/precipitation adjustments).
+        let esv = coef.esv.as_ref().unwrap();
+        let row = coef
+            .equivalent_factors
+            .iter()
+            .find(|r| r.xie_type == "针阔混交")
+            .unwrap();
+        let per_ha: f64 = crate::esv::value_per_ha(row, esv).iter().sum();
+        assert!((t.damage.unwrap() - 20.0 * per_ha).abs() < 1e-6);
+        assert_eq!(t.depletion, 2.0e6);
+        let row = acc.rows.iter().find(|r| r.code == "140105").unwrap();
+        assert!(
+            (t.geep(false) - (row.gdp_cny - 155_000.0 - 20.0 * per_ha + row.category_cny[1])).abs()
+                < 1e-6
+        );
+        assert!((t.geep(true) - t.geep(false) + 2.0e6).abs() < 1e-6);
+        // Without the previous land cover the damage is unknown, not 0.
+        let no_prev = compute(&acc, &inp, None, &coef).unwrap().unwrap();
+        assert_eq!(no_prev["140105"].damage, None);
+    }
+}

@@ -191,7 +191,8 @@ mod tests {
     #[test]
     fn unknown_units_are_not_guessed() {
         assert!(parse("英亩").is_none());
-        assert!(parse("吨").is_none());
+        assert!(parse("斤").is_none());
+        assert_eq!(parse("万吨").unwrap().to_base, 1e4);
         assert!(parse("").is_none());
     }
 }

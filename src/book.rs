@@ -15,9 +15,6 @@ use crate::coefficients::Coefficients;
 use crate::error::{Error, Issue, Result, Severity};
 use crate::validate::Inputs;
 
-/// Yuan per 万元: money is shown in 万元.
-const WAN: f64 = 1e4;
-
 /// Everything the book shows.
 pub struct BookContext<'a> {
     /// The accounts.
@@ -34,12 +31,24 @@ pub struct BookContext<'a> {
     pub change: Option<&'a (i32, Vec<crate::change::ChangeRow>)>,
     /// Language of labels and sheet names.
     pub lang: Lang,
+    /// Money unit of value cells.
+    pub money: Money,
     /// GEEP terms per county, when the 环境 sheet was given.
     pub geep: Option<&'a std::collections::BTreeMap<String, crate::account::geep::Terms>>,
     /// The equivalent-factor account (separate from GEP).
     pub esv: Option<&'a crate::esv::Esv>,
     /// Budget (yuan) and its allocation, when `--budget` was given.
     pub transfer: Option<&'a (i64, Vec<crate::transfer::Allocation>)>,
+}
+
+/// Money unit of the book's value cells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Money {
+    /// 万元 (10k yuan), the default.
+    #[default]
+    Wan,
+    /// 元 (yuan).
+    Yuan,
 }
 
 /// Language of the book's labels.
@@ -125,6 +134,8 @@ fn cat_label(c: Category, en: bool) -> &'static str {
 
 struct Styles {
     en: bool,
+    /// Yuan per displayed money unit: 1e4 for 万元 (default), 1 for 元.
+    wan: f64,
     names: Names,
     title: Format,
     header: Format,
@@ -140,12 +151,13 @@ struct Styles {
 }
 
 impl Styles {
-    fn new(lang: Lang) -> Self {
+    fn new(lang: Lang, money: Money) -> Self {
         let fill = Color::RGB(0xDDEBF7);
         let subtotal = Color::RGB(0xF2F2F2);
         let en = lang == Lang::En;
         Styles {
             en,
+            wan: if money == Money::Yuan { 1.0 } else { 1e4 },
             names: names(en),
             title: Format::new().set_bold().set_font_size(14),
             header: Format::new()
@@ -193,7 +205,7 @@ pub fn write(path: &Path, ctx: &BookContext<'_>) -> Result<()> {
 /// # Errors
 /// rust_xlsxwriter's errors.
 pub fn build(ctx: &BookContext<'_>) -> std::result::Result<Vec<u8>, XlsxError> {
-    let s = Styles::new(ctx.lang);
+    let s = Styles::new(ctx.lang, ctx.money);
     let n = names(s.en);
     let mut wb = Workbook::new();
     let mut props = DocProperties::new()
@@ -285,6 +297,15 @@ fn today() -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 
+/// A label in the book's money unit: 万元 → 元 (10k yuan → yuan) when values are in yuan.
+fn money_text(text: &str, s: &Styles) -> String {
+    if s.wan == 1.0 {
+        text.replace("万元", "元").replace("10k yuan", "yuan")
+    } else {
+        text.to_string()
+    }
+}
+
 /// Writes a header row and freezes the panes below it and right of `frozen_cols`.
 fn header_row(
     ws: &mut Worksheet,
@@ -294,7 +315,7 @@ fn header_row(
     s: &Styles,
 ) -> std::result::Result<(), XlsxError> {
     for (c, h) in headers.iter().enumerate() {
-        ws.write_string_with_format(row, c as u16, h, &s.header)?;
+        ws.write_string_with_format(row, c as u16, money_text(h, s), &s.header)?;
     }
     ws.set_row_height(row, 45)?;
     ws.set_freeze_panes(row + 1, frozen_cols)?;
@@ -342,9 +363,12 @@ fn about(
     ws.write_string_with_format(
         0,
         0,
-        format!(
-            "{}{}年 生态产品总值(GEP)核算账户",
-            m.province, ctx.accounts.year
+        money_text(
+            &format!(
+                "{}{}年 生态产品总值(GEP)核算账户",
+                m.province, ctx.accounts.year
+            ),
+            s,
         ),
         &s.title,
     )?;
@@ -563,11 +587,14 @@ fn summary(
     ws.write_string_with_format(
         0,
         0,
-        if s.en {
-            format!("GEP summary {} (10k yuan)", acc.year)
-        } else {
-            format!("{}年 GEP 汇总（万元）", acc.year)
-        },
+        money_text(
+            &if s.en {
+                format!("GEP summary {} (10k yuan)", acc.year)
+            } else {
+                format!("{}年 GEP 汇总（万元）", acc.year)
+            },
+            s,
+        ),
         &s.title,
     )?;
     let mut headers = labels(s.en);
@@ -614,15 +641,22 @@ fn summary(
                 .filter(|(_, ind)| ind.category == *category)
                 .map(|(j, _)| cell(s.names.value, r, 4 + j as u16))
                 .collect();
-            let v = row.category_cny[k] / WAN;
+            let v = row.category_cny[k] / s.wan;
             if cells.is_empty() {
                 ws.write_number_with_format(r, 4 + k as u16, v, f)?;
             } else {
                 formula(ws, r, 4 + k as u16, &format!("={}", cells.join("+")), v, f)?;
             }
         }
-        formula(ws, r, 7, &format!("=SUM(E{n}:G{n})"), row.gep_cny / WAN, f)?;
-        ws.write_number_with_format(r, 8, row.gdp_cny / WAN, f)?;
+        formula(
+            ws,
+            r,
+            7,
+            &format!("=SUM(E{n}:G{n})"),
+            row.gep_cny / s.wan,
+            f,
+        )?;
+        ws.write_number_with_format(r, 8, row.gdp_cny / s.wan, f)?;
         if row.gdp_cny > 0.0 {
             formula(
                 ws,
@@ -636,14 +670,21 @@ fn summary(
         match row.area_km2.filter(|a| *a > 0.0) {
             Some(a) => {
                 ws.write_number_with_format(r, 10, a, f)?;
-                formula(ws, r, 11, &format!("=H{n}/K{n}"), row.gep_cny / WAN / a, f)?;
+                formula(
+                    ws,
+                    r,
+                    11,
+                    &format!("=H{n}/K{n}"),
+                    row.gep_cny / s.wan / a,
+                    f,
+                )?;
             }
             None => {
                 ws.write_string(r, 10, "—")?;
                 ws.write_string(r, 11, "—")?;
             }
         }
-        ws.write_number_with_format(r, 12, row.population / WAN, f)?;
+        ws.write_number_with_format(r, 12, row.population / s.wan, f)?;
         if row.population > 0.0 {
             formula(
                 ws,
@@ -680,7 +721,7 @@ fn summary(
                 r,
                 15,
                 &format!("={}", cell(s.names.geep, r, 9)),
-                v / WAN,
+                v / s.wan,
                 f,
             )?;
         }
@@ -722,7 +763,7 @@ fn charts(
     ws.write_string_with_format(
         0,
         0,
-        format!("{}年 GEP 图表（数据引用「汇总」表）", acc.year),
+        money_text(&format!("{}年 GEP 图表（数据引用「汇总」表）", acc.year), s),
         &s.title,
     )?;
     let summary_row = |code: &str| {
@@ -754,7 +795,7 @@ fn charts(
                 r,
                 1 + k,
                 &format!("={}", cell(s.names.summary, sr, 4 + k)),
-                p.category_cny[k as usize] / WAN,
+                p.category_cny[k as usize] / s.wan,
                 &s.money,
             )?;
         }
@@ -792,7 +833,7 @@ fn charts(
                 r,
                 1,
                 &format!("={}", cell(s.names.summary, sr, 7)),
-                c.gep_cny / WAN,
+                c.gep_cny / s.wan,
                 &s.money,
             )?;
         }
@@ -827,7 +868,7 @@ fn charts(
                 r,
                 1,
                 &format!("={}", cell(s.names.summary, sr, 8)),
-                c.gdp_cny / WAN,
+                c.gdp_cny / s.wan,
                 &s.money,
             )?;
             formula(
@@ -835,7 +876,7 @@ fn charts(
                 r,
                 2,
                 &format!("={}", cell(s.names.summary, sr, 7)),
-                c.gep_cny / WAN,
+                c.gep_cny / s.wan,
                 &s.money,
             )?;
         }
@@ -878,10 +919,13 @@ fn geep_sheet(
     ws.write_string_with_format(
         0,
         0,
-        tr(
-            s.en,
-            "经济生态生产总值 GEEP（万元）",
-            "Gross economic-ecological product GEEP (10k yuan)",
+        money_text(
+            tr(
+                s.en,
+                "经济生态生产总值 GEEP（万元）",
+                "Gross economic-ecological product GEEP (10k yuan)",
+            ),
+            s,
         ),
         &s.title,
     )?;
@@ -945,8 +989,10 @@ fn geep_sheet(
         for (k, v) in values.iter().enumerate() {
             let c = 4 + k as u16;
             match total_formula(acc, i, c, s.en) {
-                Some(text) => formula(ws, r, c, &text, v / WAN, f)?,
-                None => ws.write_number_with_format(r, c, v / WAN, f).map(|_| ())?,
+                Some(text) => formula(ws, r, c, &text, v / s.wan, f)?,
+                None => ws
+                    .write_number_with_format(r, c, v / s.wan, f)
+                    .map(|_| ())?,
             }
         }
         let n = r + 1;
@@ -960,7 +1006,7 @@ fn geep_sheet(
             r,
             9,
             &text,
-            sum.geep(settings.deduct_resource_depletion) / WAN,
+            sum.geep(settings.deduct_resource_depletion) / s.wan,
             f,
         )?;
     }
@@ -980,12 +1026,7 @@ fn esv_sheet(
     let Some(settings) = &ctx.coef.esv else {
         return Ok(());
     };
-    ws.write_string_with_format(
-        0,
-        0,
-        tr(s.en, "当量因子法生态系统服务价值 ESV（万元）— 独立账户，不计入 GEP", "Equivalent-factor ecosystem service value ESV (10k yuan) — a separate account, not part of GEP"),
-        &s.title,
-    )?;
+    ws.write_string_with_format(0, 0, money_text(tr(s.en, "当量因子法生态系统服务价值 ESV（万元）— 独立账户，不计入 GEP", "Equivalent-factor ecosystem service value ESV (10k yuan) — a separate account, not part of GEP"), s), &s.title)?;
     ws.write_string_with_format(
         1,
         0,
@@ -1036,8 +1077,10 @@ fn esv_sheet(
         for (k, v) in values.iter().enumerate() {
             let c = 4 + k as u16;
             match total_formula(acc, i, c, s.en) {
-                Some(text) => formula(ws, r, c, &text, v / WAN, f)?,
-                None => ws.write_number_with_format(r, c, v / WAN, f).map(|_| ())?,
+                Some(text) => formula(ws, r, c, &text, v / s.wan, f)?,
+                None => ws
+                    .write_number_with_format(r, c, v / s.wan, f)
+                    .map(|_| ())?,
             }
         }
         let c = 4 + values.len() as u16;
@@ -1046,7 +1089,7 @@ fn esv_sheet(
             r,
             c,
             &format!("=SUM(E{n}:{}{n})", col_letter(c - 1), n = r + 1),
-            values.iter().sum::<f64>() / WAN,
+            values.iter().sum::<f64>() / s.wan,
             f,
         )?;
     }
@@ -1066,7 +1109,10 @@ fn change_sheet(
     ws.write_string_with_format(
         0,
         0,
-        format!("GEP 变化：{t1} 年与 {t0} 年（现价与 {b} 年不变价，万元）"),
+        money_text(
+            &format!("GEP 变化：{t1} 年与 {t0} 年（现价与 {b} 年不变价，万元）"),
+            s,
+        ),
         &s.title,
     )?;
     ws.write_string_with_format(
@@ -1106,7 +1152,7 @@ fn change_sheet(
             (10, g.quantity_effect),
             (11, g.price_effect),
         ] {
-            ws.write_number_with_format(r, c, v / WAN, f)?;
+            ws.write_number_with_format(r, c, v / s.wan, f)?;
         }
         if let Some(v) = g.growth_current() {
             formula(ws, r, 6, &format!("=F{n}/E{n}-1"), v, &pct)?;
@@ -1116,8 +1162,8 @@ fn change_sheet(
         }
         for (k, c) in change.indicators.iter().enumerate() {
             let col = 12 + 3 * k as u16;
-            ws.write_number_with_format(r, col, c.v0_constant / WAN, f)?;
-            ws.write_number_with_format(r, col + 1, c.v1_constant / WAN, f)?;
+            ws.write_number_with_format(r, col, c.v0_constant / s.wan, f)?;
+            ws.write_number_with_format(r, col + 1, c.v1_constant / s.wan, f)?;
             if let Some(v) = c.growth_constant() {
                 let (a, bb) = (col_letter(col), col_letter(col + 1));
                 formula(ws, r, col + 2, &format!("={bb}{n}/{a}{n}-1"), v, &pct)?;
@@ -1142,7 +1188,10 @@ fn transfer_sheet(
     ws.write_string_with_format(
         0,
         0,
-        format!("{}年 生态转移支付分配：{}", ctx.accounts.year, policy.title),
+        money_text(
+            &format!("{}年 生态转移支付分配：{}", ctx.accounts.year, policy.title),
+            s,
+        ),
         &s.title,
     )?;
     let lines = [
@@ -1258,7 +1307,7 @@ fn account_sheet(
             format!("{}年 GEP 实物量账户", acc.year)
         }
     };
-    ws.write_string_with_format(0, 0, &title, &s.title)?;
+    ws.write_string_with_format(0, 0, money_text(&title, s), &s.title)?;
     let mut headers = labels(s.en);
     for ind in &acc.indicators {
         headers.push(match (money, ind.quantity_unit) {
@@ -1281,7 +1330,7 @@ fn account_sheet(
     }
     header_row(ws, FIRST_ROW - 1, &headers, 2, s)?;
     let last = lines_last_row(ctx);
-    let (sum_col, scale) = if money { ("O", WAN) } else { ("K", 1.0) };
+    let (sum_col, scale) = if money { ("O", s.wan) } else { ("K", 1.0) };
     for (i, (r, row)) in (FIRST_ROW..).zip(&acc.rows).enumerate() {
         write_row_labels(ws, r, row, s)?;
         let f = match (money, row.level) {
@@ -1292,7 +1341,7 @@ fn account_sheet(
         for (k, ind) in acc.indicators.iter().enumerate() {
             let c = 4 + k as u16;
             let v = if money {
-                Some(row.values_cny[k] / WAN)
+                Some(row.values_cny[k] / s.wan)
             } else {
                 row.quantities[k]
             };
@@ -1314,7 +1363,7 @@ fn account_sheet(
         if money {
             let c = 4 + acc.indicators.len() as u16;
             let text = format!("=SUM(E{n}:{}{n})", col_letter(c - 1), n = r + 1);
-            formula(ws, r, c, &text, row.gep_cny / WAN, f)?;
+            formula(ws, r, c, &text, row.gep_cny / s.wan, f)?;
         }
     }
     widths(ws, &headers)?;
@@ -1360,10 +1409,13 @@ fn lines(
     ws.write_string_with_format(
         0,
         0,
-        tr(
-            s.en,
-            "核算明细：每个价值量的输入单元格、系数、公式与结果",
-            "Valuation lines: input cell, coefficient, formula and result of every value",
+        money_text(
+            tr(
+                s.en,
+                "核算明细：每个价值量的输入单元格、系数、公式与结果",
+                "Valuation lines: input cell, coefficient, formula and result of every value",
+            ),
+            s,
         ),
         &s.title,
     )?;
@@ -1515,11 +1567,14 @@ fn coefficients(
     ws.write_string_with_format(
         0,
         0,
-        format!(
-            "本次使用的系数：{} {}（{}）",
-            c.manifest.name,
-            c.manifest.version,
-            c.origin()
+        money_text(
+            &format!(
+                "本次使用的系数：{} {}（{}）",
+                c.manifest.name,
+                c.manifest.version,
+                c.origin()
+            ),
+            s,
         ),
         &s.title,
     )?;
@@ -1663,7 +1718,7 @@ fn checks(
     ctx: &BookContext<'_>,
     s: &Styles,
 ) -> std::result::Result<(), XlsxError> {
-    ws.write_string_with_format(0, 0, "校验 Checks", &s.title)?;
+    ws.write_string_with_format(0, 0, money_text("校验 Checks", s), &s.title)?;
     let mut r = 2;
     ws.write_string_with_format(r, 0, "恒等式（每次运行检查，相对误差 ≤ 1e-9）", &s.label)?;
     r += 1;

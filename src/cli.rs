@@ -130,6 +130,9 @@ pub struct RunArgs {
     /// Language of the book's sheet names and labels.
     #[arg(long, value_enum, default_value_t = crate::book::Lang::Zh)]
     pub lang: crate::book::Lang,
+    /// Money unit of the book's value cells: wan (万元, default) or yuan (元).
+    #[arg(long, value_enum, default_value_t = crate::book::Money::Wan)]
+    pub money: crate::book::Money,
     /// Inputs and coefficients.
     #[command(flatten)]
     pub input: InputArgs,

@@ -228,6 +228,8 @@ pub struct RunOptions {
     pub previous: Option<PathBuf>,
     /// Language of the book.
     pub lang: book::Lang,
+    /// Money unit of the book's value cells.
+    pub money: book::Money,
 }
 
 /// `gep run`: the whole pass, writing the book (and CSV) only when everything succeeded.
@@ -242,6 +244,7 @@ pub fn run(request: &Request, options: &RunOptions) -> Result<RunReport> {
         budget_cny,
         previous,
         lang,
+        money,
     } = options.clone();
     if let Some(out) = &out {
         refuse_overwriting_inputs(out, request)?;
@@ -301,6 +304,7 @@ pub fn run(request: &Request, options: &RunOptions) -> Result<RunReport> {
             transfer: transfer.as_ref(),
             change: change.as_ref(),
             lang,
+            money,
             esv: Some(&esv),
             geep: geep.as_ref(),
         },

@@ -53,6 +53,7 @@ fn main() -> ExitCode {
                     budget_cny: args.budget,
                     previous: args.previous,
                     lang: args.lang,
+                    money: args.money,
                 },
             )
             .map(|report| {

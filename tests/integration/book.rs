@@ -363,3 +363,23 @@ fn geep_is_gdp_minus_costs_plus_regulating_services() {
     let summary = wb.worksheet_range("汇总").unwrap();
     assert!(matches!(summary.get((2, 15)), Some(Data::String(h)) if h.starts_with("GEEP")));
 }
+
+#[test]
+fn money_can_be_shown_in_yuan() {
+    let dir = workdir("money_yuan");
+    for (money, name) in [("wan", "wan.xlsx"), ("yuan", "yuan.xlsx")] {
+        let out = gep(&dir, &["run", "--money", money, "--out", name]);
+        assert!(out.status.success(), "{}", text(&out).1);
+    }
+    let read = |name: &str| {
+        let mut wb: Xlsx<_> = open_workbook(dir.join(name)).unwrap();
+        wb.worksheet_range("价值量").unwrap()
+    };
+    let (wan, yuan) = (read("wan.xlsx"), read("yuan.xlsx"));
+    let header = yuan.get((2, 4)).map(|d| d.to_string()).unwrap_or_default();
+    assert!(header.ends_with("(元)"), "{header}");
+    let (Some(Data::Float(a)), Some(Data::Float(b))) = (wan.get((3, 4)), yuan.get((3, 4))) else {
+        panic!()
+    };
+    assert!(close(a * 1e4, *b, 1e-12), "{a} 万元 vs {b} 元");
+}

@@ -63,7 +63,7 @@ pub struct AccountRow {
     pub gdp_cny: f64,
     /// Resident population, persons.
     pub population: f64,
-    /// Land area (km²) from regions.csv, when every county of the row has one.
+    /// Land area (km²): regions.csv where published, else the land-cover total.
     pub area_km2: Option<f64>,
 }
 
@@ -180,6 +180,8 @@ pub fn roll_up(
     let prefecture = sums_by(&with_prefecture, &["prefecture_code", "indicator"])?;
     let gdp = economy_by_county(inputs, col::GDP_CNY)?;
     let population = economy_by_county(inputs, col::POPULATION)?;
+    // Land area: the published area of regions.csv, else the county's land-cover total.
+    let land_ha = inputs.land_area_by_county()?;
 
     let make_row = |level: Level,
                     code: &str,
@@ -206,7 +208,11 @@ pub fn roll_up(
         }
         let area: Option<f64> = members
             .iter()
-            .map(|m| coef.region(m).and_then(|r| r.area_km2))
+            .map(|m| {
+                coef.region(m)
+                    .and_then(|r| r.area_km2)
+                    .or_else(|| land_ha.get(*m).map(|ha| ha / 100.0))
+            })
             .sum::<Option<f64>>();
         AccountRow {
             level,

@@ -766,41 +766,24 @@ fn charts(
         money_text(&format!("{}年 GEP 图表（数据引用「汇总」表）", acc.year), s),
         &s.title,
     )?;
-    let summary_row = |code: &str| {
-        acc.rows
-            .iter()
-            .position(|r| r.code == code)
-            .map(|i| FIRST_ROW + i as u32)
-    };
-    // Table 1: prefectures × categories.
-    let mut headers = vec!["市".to_string()];
+    let wan = tr(s.en, "万元", "10k yuan");
+    // Table 1: prefectures × categories (summary columns E:G).
+    let mut headers = vec![tr(s.en, "市", "Prefecture").to_string()];
     headers.extend(
         Category::ALL
             .iter()
-            .map(|c| format!("{}({})", cat_label(*c, s.en), tr(s.en, "万元", "10k yuan"))),
+            .map(|c| format!("{}({wan})", cat_label(*c, s.en))),
     );
-    for (c, h) in headers.iter().enumerate() {
-        ws.write_string_with_format(2, c as u16, h, &s.header)?;
-    }
     let prefectures: Vec<&AccountRow> = acc.level(Level::Prefecture).collect();
-    for (i, p) in prefectures.iter().enumerate() {
-        let r = 3 + i as u32;
-        ws.write_string(r, 0, &p.name)?;
-        let Some(sr) = summary_row(&p.code) else {
-            continue;
-        };
-        for k in 0..3u16 {
-            formula(
-                ws,
-                r,
-                1 + k,
-                &format!("={}", cell(s.names.summary, sr, 4 + k)),
-                p.category_cny[k as usize] / s.wan,
-                &s.money,
-            )?;
-        }
-    }
-    let last = 2 + prefectures.len() as u32;
+    let columns: Vec<LinkedColumn> = (0..3u16)
+        .map(|k| {
+            (
+                4 + k,
+                Box::new(move |r: &AccountRow| r.category_cny[k as usize]) as RowValue,
+            )
+        })
+        .collect();
+    let last = linked_table(ws, s, acc, 2, &headers, &prefectures, &columns)?;
     let mut chart = Chart::new(ChartType::BarStacked);
     for k in 0..3u16 {
         chart
@@ -809,92 +792,86 @@ fn charts(
             .set_categories((sheet, 3, 0, last, 0))
             .set_values((sheet, 3, 1 + k, last, 1 + k));
     }
-    chart.title().set_name(tr(
-        s.en,
-        "各市 GEP 构成（万元）",
-        "GEP by prefecture and category (10k yuan)",
+    chart.title().set_name(&*money_text(
+        tr(
+            s.en,
+            "各市 GEP 构成（万元）",
+            "GEP by prefecture and category (10k yuan)",
+        ),
+        s,
     ));
     chart.set_width(720).set_height(420);
     ws.insert_chart(2, 5, &chart)?;
 
-    // Table 2: top 20 counties by GEP.
+    // Table 2: top 20 counties by GEP (summary column H).
     let top_at = last + 3;
-    ws.write_string_with_format(top_at, 0, "县(市、区)", &s.header)?;
-    ws.write_string_with_format(top_at, 1, "GEP(万元)", &s.header)?;
     let mut counties: Vec<&AccountRow> = acc.level(Level::County).collect();
     counties.sort_by(|a, b| b.gep_cny.total_cmp(&a.gep_cny));
-    let top: Vec<&&AccountRow> = counties.iter().take(20).collect();
-    for (i, c) in top.iter().enumerate() {
-        let r = top_at + 1 + i as u32;
-        ws.write_string(r, 0, &c.name)?;
-        if let Some(sr) = summary_row(&c.code) {
-            formula(
-                ws,
-                r,
-                1,
-                &format!("={}", cell(s.names.summary, sr, 7)),
-                c.gep_cny / s.wan,
-                &s.money,
-            )?;
-        }
-    }
-    let top_last = top_at + top.len() as u32;
+    counties.truncate(20);
+    let county = tr(s.en, "县(市、区)", "County").to_string();
+    let gep_column: Vec<LinkedColumn> = vec![(7, Box::new(|r: &AccountRow| r.gep_cny))];
+    let top_last = linked_table(
+        ws,
+        s,
+        acc,
+        top_at,
+        &[county.clone(), format!("GEP({wan})")],
+        &counties,
+        &gep_column,
+    )?;
     let mut chart = Chart::new(ChartType::Bar);
     chart
         .add_series()
         .set_name("GEP")
         .set_categories((sheet, top_at + 1, 0, top_last, 0))
         .set_values((sheet, top_at + 1, 1, top_last, 1));
-    chart.title().set_name(tr(
-        s.en,
-        "GEP 前 20 位的县（万元）",
-        "Top 20 counties by GEP (10k yuan)",
+    chart.title().set_name(&*money_text(
+        tr(
+            s.en,
+            "GEP 前 20 位的县（万元）",
+            "Top 20 counties by GEP (10k yuan)",
+        ),
+        s,
     ));
     chart.set_width(720).set_height(480);
     ws.insert_chart(top_at, 5, &chart)?;
 
-    // Table 3: every county's GDP and GEP.
+    // Table 3: every county's GDP and GEP (summary columns I and H).
     let xy_at = top_last + 3;
-    for (c, h) in ["县(市、区)", "GDP(万元)", "GEP(万元)"].iter().enumerate() {
-        ws.write_string_with_format(xy_at, c as u16, *h, &s.header)?;
-    }
     let all: Vec<&AccountRow> = acc.level(Level::County).collect();
-    for (i, c) in all.iter().enumerate() {
-        let r = xy_at + 1 + i as u32;
-        ws.write_string(r, 0, &c.name)?;
-        if let Some(sr) = summary_row(&c.code) {
-            formula(
-                ws,
-                r,
-                1,
-                &format!("={}", cell(s.names.summary, sr, 8)),
-                c.gdp_cny / s.wan,
-                &s.money,
-            )?;
-            formula(
-                ws,
-                r,
-                2,
-                &format!("={}", cell(s.names.summary, sr, 7)),
-                c.gep_cny / s.wan,
-                &s.money,
-            )?;
-        }
-    }
-    let xy_last = xy_at + all.len() as u32;
+    let xy_columns: Vec<LinkedColumn> = vec![
+        (8, Box::new(|r: &AccountRow| r.gdp_cny)),
+        (7, Box::new(|r: &AccountRow| r.gep_cny)),
+    ];
+    let xy_last = linked_table(
+        ws,
+        s,
+        acc,
+        xy_at,
+        &[county, format!("GDP({wan})"), format!("GEP({wan})")],
+        &all,
+        &xy_columns,
+    )?;
     let mut chart = Chart::new(ChartType::Scatter);
     chart
         .add_series()
-        .set_name("县(市、区)")
+        .set_name(tr(s.en, "县(市、区)", "County"))
         .set_categories((sheet, xy_at + 1, 1, xy_last, 1))
         .set_values((sheet, xy_at + 1, 2, xy_last, 2));
-    chart.title().set_name(tr(
-        s.en,
-        "各县 GEP 与 GDP（万元）",
-        "GEP and GDP by county (10k yuan)",
+    chart.title().set_name(&*money_text(
+        tr(
+            s.en,
+            "各县 GEP 与 GDP（万元）",
+            "GEP and GDP by county (10k yuan)",
+        ),
+        s,
     ));
-    chart.x_axis().set_name("GDP（万元）");
-    chart.y_axis().set_name("GEP（万元）");
+    chart
+        .x_axis()
+        .set_name(&*money_text(&format!("GDP（{wan}）"), s));
+    chart
+        .y_axis()
+        .set_name(&*money_text(&format!("GEP（{wan}）"), s));
     chart.set_width(720).set_height(480);
     ws.insert_chart(xy_at, 5, &chart)?;
     ws.set_column_width(0, 14)?;
@@ -1278,6 +1255,40 @@ fn transfer_sheet(
         ws.set_column_width(c, 18)?;
     }
     print_setup(ws, "生态转移支付分配", head)
+}
+
+/// A row's value (yuan) for a chart table.
+type RowValue = Box<dyn Fn(&AccountRow) -> f64>;
+/// A chart-table column: the 汇总 column it links to and the row's value for the cache.
+type LinkedColumn = (u16, RowValue);
+
+/// A chart's data table at `at`: a header row, then one row per unit with its name and, per
+/// column, a formula linking the 汇总 cell of that unit (cached with `value(row)`). Returns the
+/// last row written.
+fn linked_table(
+    ws: &mut Worksheet,
+    s: &Styles,
+    acc: &Accounts,
+    at: u32,
+    headers: &[String],
+    rows: &[&AccountRow],
+    columns: &[LinkedColumn],
+) -> std::result::Result<u32, XlsxError> {
+    for (c, h) in headers.iter().enumerate() {
+        ws.write_string_with_format(at, c as u16, money_text(h, s), &s.header)?;
+    }
+    for (r, row) in (at + 1..).zip(rows) {
+        ws.write_string(r, 0, &row.name)?;
+        let Some(index) = acc.rows.iter().position(|x| x.code == row.code) else {
+            continue;
+        };
+        let summary_row = FIRST_ROW + index as u32;
+        for (k, (summary_col, value)) in columns.iter().enumerate() {
+            let link = format!("={}", cell(s.names.summary, summary_row, *summary_col));
+            formula(ws, r, 1 + k as u16, &link, value(row) / s.wan, &s.money)?;
+        }
+    }
+    Ok(at + rows.len() as u32)
 }
 
 /// Last Excel row of the 明细 sheet.

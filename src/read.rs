@@ -287,6 +287,43 @@ impl SheetTable {
 /// two sheets mean the same table is an error. `None` when the file cannot be opened as a
 /// workbook at all (the reason is in `issues`).
 pub fn workbook(source: &Source, limits: &Limits, issues: &mut Issues) -> Option<Vec<SheetTable>> {
+    // A malformed file can make the parser panic (fuzzing found one in calamine's CFB reader):
+    // contain it, report the file as damaged, and keep the problems found so far.
+    let mut found = Issues::new();
+    let outcome = contained(|| workbook_unguarded(source, limits, &mut found));
+    issues.extend(found);
+    match outcome {
+        Ok(tables) => tables,
+        Err(message) => {
+            issues.error(
+                &source.name,
+                format!("damaged workbook: the reader failed on it ({message}); open it in Excel or LibreOffice and save it again"),
+            );
+            None
+        }
+    }
+}
+
+/// Runs `f`, turning a panic into an error message (the panic hook is silenced meanwhile).
+fn contained<T>(f: impl FnOnce() -> T) -> std::result::Result<T, String> {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    std::panic::set_hook(previous);
+    result.map_err(|payload| {
+        payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "internal parser error".into())
+    })
+}
+
+fn workbook_unguarded(
+    source: &Source,
+    limits: &Limits,
+    issues: &mut Issues,
+) -> Option<Vec<SheetTable>> {
     let format = match sniff(&source.bytes, limits) {
         Ok(f) => f,
         Err(message) => {

@@ -870,3 +870,26 @@ fn a_small_subtotal_gap_is_a_warning_and_the_run_succeeds() {
         text(&out).1
     );
 }
+
+/// Regression (fuzzing, 2026-11-29): a malformed .xls made calamine's CFB reader panic
+/// ("slice index starts at 5824 but ends at 2816"); it must be a located error, not a crash.
+#[test]
+fn regression_fuzz_xls_cfb_slice_panic_is_a_damaged_workbook() {
+    let dir = workdir("fuzz_cfb_panic");
+    std::fs::copy(
+        root().join("fuzz/regressions/xls-cfb-slice-panic.bin"),
+        dir.join("broken.xls"),
+    )
+    .unwrap();
+    let out = gep(&dir, &["check", "broken.xls"]);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("broken.xls: damaged workbook: the reader failed on it"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("panicked"),
+        "no panic message leaks: {stderr}"
+    );
+}

@@ -134,6 +134,7 @@ pub fn sniff(bytes: &[u8], limits: &Limits) -> std::result::Result<Format, Strin
         if bytes.windows(marker.len()).any(|w| w == marker.as_slice()) {
             return Err("password-protected (encrypted) workbook: remove the password in Excel (File → Info → Protect Workbook) and save again".into());
         }
+        check_cfb(bytes)?;
         return Ok(Format::Xls);
     }
     if !bytes.starts_with(b"PK\x03\x04") {
@@ -173,6 +174,115 @@ pub fn sniff(bytes: &[u8], limits: &Limits) -> std::result::Result<Format, Strin
     } else {
         Err("a zip file that is not a workbook".into())
     }
+}
+
+/// Checks the sector tables of a CFB (.xls) container before calamine reads it: every FAT and
+/// mini-FAT chain must end without looping. A cyclic chain makes a reader that follows it append
+/// forever (fuzzing found a 5 KB .xls that asked for 2.8 GB this way).
+fn check_cfb(bytes: &[u8]) -> std::result::Result<(), String> {
+    const END: u32 = 0xFFFF_FFFE;
+    let damaged = |what: &str| format!("damaged workbook (.xls container: {what})");
+    let u16_at = |o: usize| {
+        bytes
+            .get(o..o + 2)
+            .map(|b| u16::from_le_bytes([b[0], b[1]]))
+    };
+    let u32_at = |o: usize| {
+        bytes
+            .get(o..o + 4)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    };
+    let shift = u16_at(30).ok_or_else(|| damaged("short header"))?;
+    if !(7..=12).contains(&shift) {
+        return Err(damaged("bad sector size"));
+    }
+    let sector = 1usize << shift;
+    let sectors = bytes.len().saturating_sub(sector) / sector + 1;
+    let sector_bytes = |id: u32| -> Option<&[u8]> {
+        let start = (id as usize).checked_add(1)?.checked_mul(sector)?;
+        bytes.get(start..start.checked_add(sector)?)
+    };
+    // DIFAT: 109 entries in the header, then a chain of DIFAT sectors (bounded by the file).
+    let mut fat_sectors: Vec<u32> = (0..109)
+        .filter_map(|i| u32_at(76 + 4 * i))
+        .filter(|id| *id < 0xFFFF_FFFA)
+        .collect();
+    let mut difat = u32_at(68).unwrap_or(END);
+    let mut hops = 0;
+    while difat < 0xFFFF_FFFA {
+        hops += 1;
+        if hops > sectors {
+            return Err(damaged("looping DIFAT chain"));
+        }
+        let Some(s) = sector_bytes(difat) else {
+            return Err(damaged("DIFAT beyond the end"));
+        };
+        let entries: Vec<u32> = s
+            .chunks_exact(4)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect();
+        let (last, rest) = entries
+            .split_last()
+            .ok_or_else(|| damaged("empty DIFAT sector"))?;
+        fat_sectors.extend(rest.iter().filter(|id| **id < 0xFFFF_FFFA));
+        difat = *last;
+    }
+    let table = |ids: &[u32]| -> Vec<u32> {
+        ids.iter()
+            .filter_map(|id| sector_bytes(*id))
+            .flat_map(|s| {
+                s.chunks_exact(4)
+                    .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            })
+            .collect()
+    };
+    let fat = table(&fat_sectors);
+    // A chain graph has at most one successor per node: colour it to find any cycle.
+    let acyclic = |next: &[u32]| -> bool {
+        let mut state = vec![0u8; next.len()]; // 0 unseen, 1 on the current path, 2 known to end
+        for start in 0..next.len() {
+            let mut path = Vec::new();
+            let mut id = start;
+            let cyclic = loop {
+                if id >= next.len() {
+                    break false;
+                }
+                match state[id] {
+                    1 => break true,
+                    2 => break false,
+                    _ => {}
+                }
+                state[id] = 1;
+                path.push(id);
+                let n = next[id];
+                if n >= 0xFFFF_FFFA {
+                    break false;
+                }
+                id = n as usize;
+            };
+            if cyclic {
+                return false;
+            }
+            for p in path {
+                state[p] = 2;
+            }
+        }
+        true
+    };
+    if !acyclic(&fat) {
+        return Err(damaged("looping sector chain"));
+    }
+    // Mini FAT: its sectors follow a FAT chain (acyclic now), bounded by the file.
+    let mut mini_ids = Vec::new();
+    let mut id = u32_at(60).unwrap_or(END);
+    while (id as usize) < fat.len() && mini_ids.len() <= sectors {
+        mini_ids.push(id);
+        id = fat[id as usize];
+    }
+    if !acyclic(&table(&mini_ids)) {
+        return Err(damaged("looping mini-sector chain"));
+    }
+    Ok(())
 }
 
 /// A number, a text or nothing, as read from one cell of a recognised column.
@@ -1200,9 +1310,11 @@ mod tests {
                 .unwrap_err()
                 .contains("not a workbook")
         );
-        assert_eq!(
-            sniff(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1, 0], &l).unwrap(),
-            Format::Xls
+        // A bare CFB signature has no valid header.
+        assert!(
+            sniff(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1, 0], &l)
+                .unwrap_err()
+                .contains(".xls container")
         );
     }
 }

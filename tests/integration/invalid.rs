@@ -893,3 +893,22 @@ fn regression_fuzz_xls_cfb_slice_panic_is_a_damaged_workbook() {
         "no panic message leaks: {stderr}"
     );
 }
+
+/// Regression (fuzzing, 2026-11-29): a 5 KB .xls whose sector chain loops made calamine append
+/// until it asked for 2.8 GB; the container check refuses it first.
+#[test]
+fn regression_fuzz_xls_cyclic_sector_chain_is_refused_without_allocating() {
+    let dir = workdir("fuzz_cfb_cycle");
+    std::fs::copy(
+        root().join("fuzz/regressions/xls-cfb-cyclic-chain-oom.bin"),
+        dir.join("loop.xls"),
+    )
+    .unwrap();
+    let out = gep(&dir, &["check", "loop.xls"]);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("loop.xls: damaged workbook (.xls container: looping sector chain)"),
+        "{stderr}"
+    );
+}

@@ -134,7 +134,7 @@ pub fn sniff(bytes: &[u8], limits: &Limits) -> std::result::Result<Format, Strin
         if bytes.windows(marker.len()).any(|w| w == marker.as_slice()) {
             return Err("password-protected (encrypted) workbook: remove the password in Excel (File → Info → Protect Workbook) and save again".into());
         }
-        check_cfb(bytes)?;
+        check_cfb(bytes, limits)?;
         return Ok(Format::Xls);
     }
     if !bytes.starts_with(b"PK\x03\x04") {
@@ -179,7 +179,7 @@ pub fn sniff(bytes: &[u8], limits: &Limits) -> std::result::Result<Format, Strin
 /// Checks the sector tables of a CFB (.xls) container before calamine reads it: every FAT and
 /// mini-FAT chain must end without looping. A cyclic chain makes a reader that follows it append
 /// forever (fuzzing found a 5 KB .xls that asked for 2.8 GB this way).
-fn check_cfb(bytes: &[u8]) -> std::result::Result<(), String> {
+fn check_cfb(bytes: &[u8], limits: &Limits) -> std::result::Result<(), String> {
     const END: u32 = 0xFFFF_FFFE;
     let damaged = |what: &str| format!("damaged workbook (.xls container: {what})");
     let u16_at = |o: usize| {
@@ -279,8 +279,94 @@ fn check_cfb(bytes: &[u8]) -> std::result::Result<(), String> {
         mini_ids.push(id);
         id = fat[id as usize];
     }
-    if !acyclic(&table(&mini_ids)) {
+    let mini_fat = table(&mini_ids);
+    if !acyclic(&mini_fat) {
         return Err(damaged("looping mini-sector chain"));
+    }
+    // The Workbook stream: its DIMENSIONS records claim each sheet's extent, and a reader
+    // reserves rows × columns cells from the claim (fuzzing: 297 TB asked for). Refuse claims
+    // over the cell limit before any reader sees them.
+    let chain = |start: u32, next: &[u32]| -> Vec<u32> {
+        let mut ids = Vec::new();
+        let mut id = start;
+        while (id as usize) < next.len() && ids.len() <= next.len() {
+            ids.push(id);
+            id = next[id as usize];
+        }
+        ids
+    };
+    let directory: Vec<u8> = chain(u32_at(48).unwrap_or(END), &fat)
+        .iter()
+        .filter_map(|id| sector_bytes(*id))
+        .flatten()
+        .copied()
+        .collect();
+    let entry = |d: &[u8]| -> (String, u32, u64) {
+        let name_len = usize::from(u16::from_le_bytes([d[64], d[65]])).min(64);
+        let name: String = String::from_utf16_lossy(
+            &d[..name_len.saturating_sub(2)]
+                .chunks_exact(2)
+                .map(|b| u16::from_le_bytes([b[0], b[1]]))
+                .collect::<Vec<_>>(),
+        );
+        let start = u32::from_le_bytes([d[116], d[117], d[118], d[119]]);
+        let size = u64::from(u32::from_le_bytes([d[120], d[121], d[122], d[123]]));
+        (name, start, size)
+    };
+    let entries: Vec<(String, u32, u64)> = directory.chunks_exact(128).map(entry).collect();
+    let Some((_, start, size)) = entries
+        .iter()
+        .find(|(n, _, _)| n == "Workbook" || n == "Book")
+        .cloned()
+    else {
+        return Ok(()); // calamine reports a missing workbook stream itself
+    };
+    let stream: Vec<u8> = if size >= 4096 {
+        chain(start, &fat)
+            .iter()
+            .filter_map(|id| sector_bytes(*id))
+            .flatten()
+            .copied()
+            .collect()
+    } else {
+        let mini = 1usize << u16_at(32).unwrap_or(6).min(12);
+        let root_start = entries.first().map_or(END, |e| e.1);
+        let container: Vec<u8> = chain(root_start, &fat)
+            .iter()
+            .filter_map(|id| sector_bytes(*id))
+            .flatten()
+            .copied()
+            .collect();
+        chain(start, &mini_fat)
+            .iter()
+            .filter_map(|id| container.get(*id as usize * mini..(*id as usize + 1) * mini))
+            .flatten()
+            .copied()
+            .collect()
+    };
+    let stream = &stream[..stream
+        .len()
+        .min(usize::try_from(size).unwrap_or(usize::MAX))];
+    let mut at = 0usize;
+    while at + 4 <= stream.len() {
+        let kind = u16::from_le_bytes([stream[at], stream[at + 1]]);
+        let len = usize::from(u16::from_le_bytes([stream[at + 2], stream[at + 3]]));
+        let data = stream.get(at + 4..at + 4 + len).unwrap_or(&[]);
+        if kind == 0x0200 && data.len() >= 12 {
+            let r0 = u32::from_le_bytes([data[0], data[1], data[2], data[3]]);
+            let r1 = u32::from_le_bytes([data[4], data[5], data[6], data[7]]);
+            let c0 = u16::from_le_bytes([data[8], data[9]]);
+            let c1 = u16::from_le_bytes([data[10], data[11]]);
+            let cells =
+                (u64::from(r1.saturating_sub(r0)) + 1) * (u64::from(c1.saturating_sub(c0)) + 1);
+            if cells > limits.sheet_cells as u64 {
+                return Err(format!(
+                    "a sheet claims {cells} cells (more than {}); limit with --max-cells",
+                    limits.sheet_cells
+                ));
+            }
+        }
+        at += 4 + len;
     }
     Ok(())
 }

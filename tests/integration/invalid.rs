@@ -912,3 +912,19 @@ fn regression_fuzz_xls_cyclic_sector_chain_is_refused_without_allocating() {
         "{stderr}"
     );
 }
+
+/// Regression (fuzzing, 2026-11-29): an .xls whose DIMENSIONS record claims an enormous sheet
+/// made calamine reserve 297 TB and abort; the claim is refused before calamine reads it.
+#[test]
+fn regression_fuzz_xls_huge_claimed_dimensions_are_refused() {
+    let dir = workdir("fuzz_xls_dims");
+    std::fs::copy(
+        root().join("fuzz/regressions/xls-huge-dimensions-oom.bin"),
+        dir.join("huge.xls"),
+    )
+    .unwrap();
+    let out = gep(&dir, &["check", "huge.xls"]);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("huge.xls: a sheet claims"), "{stderr}");
+}

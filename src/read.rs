@@ -347,11 +347,40 @@ fn check_cfb(bytes: &[u8], limits: &Limits) -> std::result::Result<(), String> {
     let stream = &stream[..stream
         .len()
         .min(usize::try_from(size).unwrap_or(usize::MAX))];
+    // Cell records (row and column in their first four bytes): a reader builds each sheet's grid
+    // over the extent of its cells, so two cells far apart ask for a huge grid.
+    const CELL_RECORDS: &[u16] = &[
+        0x0006, 0x00BD, 0x00BE, 0x00D6, 0x00FD, 0x0201, 0x0203, 0x0204, 0x0205, 0x027E,
+    ];
+    let mut extent: Option<(u32, u32, u32, u32)> = None;
+    let span = |e: Option<(u32, u32, u32, u32)>| {
+        e.map_or(0, |(r0, r1, c0, c1)| {
+            (u64::from(r1 - r0) + 1) * (u64::from(c1 - c0) + 1)
+        })
+    };
     let mut at = 0usize;
     while at + 4 <= stream.len() {
         let kind = u16::from_le_bytes([stream[at], stream[at + 1]]);
         let len = usize::from(u16::from_le_bytes([stream[at + 2], stream[at + 3]]));
         let data = stream.get(at + 4..at + 4 + len).unwrap_or(&[]);
+        if kind == 0x0809 {
+            extent = None; // BOF: a new substream (sheet)
+        }
+        if CELL_RECORDS.contains(&kind) && data.len() >= 4 {
+            let row = u32::from(u16::from_le_bytes([data[0], data[1]]));
+            let col = u32::from(u16::from_le_bytes([data[2], data[3]]));
+            extent = Some(match extent {
+                None => (row, row, col, col),
+                Some((r0, r1, c0, c1)) => (r0.min(row), r1.max(row), c0.min(col), c1.max(col)),
+            });
+            if span(extent) > limits.sheet_cells as u64 {
+                return Err(format!(
+                    "a sheet's cells span {} cells (more than {}); limit with --max-cells",
+                    span(extent),
+                    limits.sheet_cells
+                ));
+            }
+        }
         if kind == 0x0200 && data.len() >= 12 {
             let r0 = u32::from_le_bytes([data[0], data[1], data[2], data[3]]);
             let r1 = u32::from_le_bytes([data[4], data[5], data[6], data[7]]);

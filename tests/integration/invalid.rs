@@ -928,3 +928,20 @@ fn regression_fuzz_xls_huge_claimed_dimensions_are_refused() {
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("huge.xls: a sheet claims"), "{stderr}");
 }
+
+/// Regression (fuzzing, 2026-11-29): an .xls with two cells far apart made calamine allocate a
+/// grid spanning them and abort; the cell extent is checked against --max-cells first.
+#[test]
+fn regression_fuzz_xls_far_apart_cells_are_refused() {
+    let dir = workdir("fuzz_xls_extent");
+    std::fs::copy(
+        root().join("fuzz/regressions/xls-far-apart-cells-oom.bin"),
+        dir.join("far.xls"),
+    )
+    .unwrap();
+    let out = gep(&dir, &["check", "--max-cells", "100000", "far.xls"]);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("far.xls:"), "{stderr}");
+    assert!(!stderr.contains("memory allocation"), "{stderr}");
+}

@@ -179,7 +179,7 @@ impl Styles {
                 .set_num_format("#,##0.00")
                 .set_bold()
                 .set_background_color(subtotal),
-            ratio: Format::new().set_num_format("0.00"),
+            ratio: Format::new().set_num_format("0.000"),
             bold: Format::new().set_bold().set_background_color(subtotal),
             note: Format::new()
                 .set_italic()

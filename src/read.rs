@@ -168,11 +168,180 @@ pub fn sniff(bytes: &[u8], limits: &Limits) -> std::result::Result<Format, Strin
     if names.iter().any(|n| n == "xl/workbook.bin") {
         Ok(Format::Xlsb)
     } else if names.iter().any(|n| n == "xl/workbook.xml") {
+        for name in names
+            .iter()
+            .filter(|n| n.to_ascii_lowercase().ends_with("sharedstrings.xml"))
+        {
+            check_xlsx_shared_strings(&mut zip, name)?;
+        }
         Ok(Format::Xlsx)
     } else if names.iter().any(|n| n == "content.xml") {
+        check_ods_content(&mut zip, limits)?;
         Ok(Format::Ods)
     } else {
         Err("a zip file that is not a workbook".into())
+    }
+}
+
+/// Checks the string count an xlsx shared-strings part declares: calamine reserves that many
+/// strings up front, so `uniqueCount="4000000000"` in a 3 KB part aborts on a 96 GB allocation.
+/// Every string takes at least five bytes (`<si/>`), which bounds an honest count.
+fn check_xlsx_shared_strings(
+    zip: &mut zip::ZipArchive<Cursor<&[u8]>>,
+    name: &str,
+) -> std::result::Result<(), String> {
+    use quick_xml::events::Event;
+    let entry = zip
+        .by_name(name)
+        .map_err(|e| format!("damaged workbook (zip: {e})"))?;
+    let size = entry.size();
+    let mut xml = quick_xml::Reader::from_reader(std::io::BufReader::new(entry));
+    let mut buf = Vec::new();
+    loop {
+        buf.clear();
+        match xml.read_event_into(&mut buf) {
+            Ok(Event::Start(e) | Event::Empty(e)) if e.local_name().as_ref() == "sst" => {
+                let Ok(Some(count)) = e.try_get_attribute("uniqueCount") else {
+                    return Ok(());
+                };
+                let digits = count.value.trim().to_string();
+                let Ok(count) = digits.trim_start_matches('+').parse::<u128>() else {
+                    return Ok(()); // calamine ignores a count it cannot read
+                };
+                if count > u128::from(size / 5) {
+                    return Err(format!(
+                        "damaged workbook ({name} declares {count} shared strings in {size} bytes)"
+                    ));
+                }
+                return Ok(());
+            }
+            Ok(Event::Eof) | Err(_) => return Ok(()), // calamine reports these itself
+            Ok(_) => {}
+        }
+    }
+}
+
+/// Checks what calamine will expand an .ods sheet to before it does: repeated rows and columns
+/// (`table:number-rows-repeated="1000000"`) turn a 700-byte file into 10⁸ cells (3 GB). Bounds
+/// each table's stored cells and its expanded extent by `--max-cells`.
+fn check_ods_content(
+    zip: &mut zip::ZipArchive<Cursor<&[u8]>>,
+    limits: &Limits,
+) -> std::result::Result<(), String> {
+    use quick_xml::events::Event;
+    const MAX_COLUMNS: u64 = 16_384; // calamine caps each row at this many columns
+    let entry = zip
+        .by_name("content.xml")
+        .map_err(|e| format!("damaged workbook (zip: {e})"))?;
+    let mut xml = quick_xml::Reader::from_reader(std::io::BufReader::new(entry));
+    let limit = limits.sheet_cells as u64;
+    let repeats = |e: &quick_xml::events::BytesStart<'_>, key: &str| -> u64 {
+        e.try_get_attribute(key)
+            .ok()
+            .flatten()
+            .and_then(|a| a.value.trim().parse::<u64>().ok())
+            .unwrap_or(1)
+    };
+    let has_value = |e: &quick_xml::events::BytesStart<'_>| {
+        e.attributes().flatten().any(|a| {
+            matches!(
+                a.key.as_ref(),
+                "office:value"
+                    | "office:string-value"
+                    | "office:date-value"
+                    | "office:time-value"
+                    | "office:boolean-value"
+                    | "table:formula"
+            )
+        })
+    };
+    // Per table: cells stored (each distinct row once) and the expanded extent, counted from the
+    // first row with content to the last (trailing empty rows are never expanded).
+    let mut stored = 0u64;
+    let mut rows_span = 0u64; // rows up to and including the last row with content
+    let mut rows_pending = 0u64; // empty rows after the last row with content
+    let mut width = 0u64;
+    let mut row_repeats = 0u64;
+    let mut row_cells = 0u64; // columns up to the last non-empty cell of the current row
+    let mut row_pending = 0u64; // empty columns after it
+    let mut cell_open: Option<u64> = None; // repeats of a cell whose content is being read
+    let mut buf = Vec::new();
+    let check = |stored: u64, span: u64| -> std::result::Result<(), String> {
+        let cells = stored.max(span);
+        if cells > limit {
+            return Err(format!(
+                "a sheet's repeated rows and columns expand to {cells} cells (more than {limit}); limit with --max-cells"
+            ));
+        }
+        Ok(())
+    };
+    loop {
+        buf.clear();
+        let event = match xml.read_event_into(&mut buf) {
+            Ok(Event::Eof) | Err(_) => return Ok(()), // calamine reports malformed XML itself
+            Ok(event) => event,
+        };
+        let is_start = matches!(event, Event::Start(_));
+        match event {
+            Event::Start(e) if e.name().as_ref() == "table:table" => {
+                (stored, rows_span, rows_pending, width) = (0, 0, 0, 0);
+            }
+            Event::Start(e) if e.name().as_ref() == "table:table-row" => {
+                row_repeats = repeats(&e, "table:number-rows-repeated");
+                (row_cells, row_pending) = (0, 0);
+            }
+            Event::Empty(e) if e.name().as_ref() == "table:table-row" => {
+                rows_pending =
+                    rows_pending.saturating_add(repeats(&e, "table:number-rows-repeated"));
+            }
+            Event::Start(e) | Event::Empty(e)
+                if matches!(
+                    e.name().as_ref(),
+                    "table:table-cell" | "table:covered-table-cell"
+                ) =>
+            {
+                let n = repeats(&e, "table:number-columns-repeated");
+                if has_value(&e) {
+                    row_cells = (row_cells + row_pending).saturating_add(n).min(MAX_COLUMNS);
+                    row_pending = 0;
+                } else if is_start {
+                    cell_open = Some(n); // content (text:p) decides
+                    continue;
+                } else {
+                    row_pending = row_pending.saturating_add(n);
+                }
+            }
+            Event::Start(e) if cell_open.is_some() && e.name().as_ref() == "text:p" => {
+                if let Some(n) = cell_open.take() {
+                    row_cells = (row_cells + row_pending).saturating_add(n).min(MAX_COLUMNS);
+                    row_pending = 0;
+                }
+            }
+            Event::End(e)
+                if matches!(
+                    e.name().as_ref(),
+                    "table:table-cell" | "table:covered-table-cell"
+                ) =>
+            {
+                if let Some(n) = cell_open.take() {
+                    row_pending = row_pending.saturating_add(n);
+                }
+            }
+            Event::End(e) if e.name().as_ref() == "table:table-row" => {
+                if row_cells > 0 {
+                    stored = stored.saturating_add(row_cells);
+                    width = width.max(row_cells);
+                    rows_span = rows_span
+                        .saturating_add(rows_pending)
+                        .saturating_add(row_repeats);
+                    rows_pending = 0;
+                } else {
+                    rows_pending = rows_pending.saturating_add(row_repeats);
+                }
+                check(stored, rows_span.saturating_mul(width))?;
+            }
+            _ => {}
+        }
     }
 }
 
@@ -199,8 +368,10 @@ fn check_cfb(bytes: &[u8], limits: &Limits) -> std::result::Result<(), String> {
     let sector = 1usize << shift;
     let sectors = bytes.len().saturating_sub(sector) / sector + 1;
     let sector_bytes = |id: u32| -> Option<&[u8]> {
+        // A short last sector is read as far as the file goes, as calamine does.
         let start = (id as usize).checked_add(1)?.checked_mul(sector)?;
-        bytes.get(start..start.checked_add(sector)?)
+        let end = start.checked_add(sector)?.min(bytes.len());
+        bytes.get(start..end).filter(|s| !s.is_empty())
     };
     // DIFAT: 109 entries in the header, then a chain of DIFAT sectors (bounded by the file).
     let mut fat_sectors: Vec<u32> = (0..109)
@@ -301,24 +472,33 @@ fn check_cfb(bytes: &[u8], limits: &Limits) -> std::result::Result<(), String> {
         .flatten()
         .copied()
         .collect();
+    // Names as calamine decodes them: the 64-byte field up to its first NUL, matched without
+    // regard to ASCII case, "Workbook" before "Book".
     let entry = |d: &[u8]| -> (String, u32, u64) {
-        let name_len = usize::from(u16::from_le_bytes([d[64], d[65]])).min(64);
-        let name: String = String::from_utf16_lossy(
-            &d[..name_len.saturating_sub(2)]
-                .chunks_exact(2)
-                .map(|b| u16::from_le_bytes([b[0], b[1]]))
-                .collect::<Vec<_>>(),
-        );
+        let units: Vec<u16> = d[..64]
+            .chunks_exact(2)
+            .map(|b| u16::from_le_bytes([b[0], b[1]]))
+            .take_while(|u| *u != 0)
+            .collect();
+        let name = String::from_utf16_lossy(&units);
         let start = u32::from_le_bytes([d[116], d[117], d[118], d[119]]);
-        let size = u64::from(u32::from_le_bytes([d[120], d[121], d[122], d[123]]));
+        let size = if shift == 12 {
+            u64::from_le_bytes([
+                d[120], d[121], d[122], d[123], d[124], d[125], d[126], d[127],
+            ])
+        } else {
+            u64::from(u32::from_le_bytes([d[120], d[121], d[122], d[123]]))
+        };
         (name, start, size)
     };
     let entries: Vec<(String, u32, u64)> = directory.chunks_exact(128).map(entry).collect();
-    let Some((_, start, size)) = entries
-        .iter()
-        .find(|(n, _, _)| n == "Workbook" || n == "Book")
-        .cloned()
-    else {
+    let named = |wanted: &str| {
+        entries
+            .iter()
+            .find(|(n, _, _)| n.eq_ignore_ascii_case(wanted))
+            .cloned()
+    };
+    let Some((_, start, size)) = named("Workbook").or_else(|| named("Book")) else {
         return Ok(()); // calamine reports a missing workbook stream itself
     };
     let stream: Vec<u8> = if size >= 4096 {
@@ -347,57 +527,121 @@ fn check_cfb(bytes: &[u8], limits: &Limits) -> std::result::Result<(), String> {
     let stream = &stream[..stream
         .len()
         .min(usize::try_from(size).unwrap_or(usize::MAX))];
-    // Cell records (row and column in their first four bytes): a reader builds each sheet's grid
-    // over the extent of its cells, so two cells far apart ask for a huge grid.
-    const CELL_RECORDS: &[u16] = &[
-        0x0006, 0x00BD, 0x00BE, 0x00D6, 0x00FD, 0x0201, 0x0203, 0x0204, 0x0205, 0x027E,
-    ];
-    let mut extent: Option<(u32, u32, u32, u32)> = None;
-    let span = |e: Option<(u32, u32, u32, u32)>| {
-        e.map_or(0, |(r0, r1, c0, c1)| {
-            (u64::from(r1 - r0) + 1) * (u64::from(c1 - c0) + 1)
-        })
-    };
+    // calamine reads the globals from the stream's start and each sheet from the offset its
+    // BoundSheet8 record gives; scan every place it will read from, the way it reads it.
+    let mut starts = vec![0usize];
     let mut at = 0usize;
     while at + 4 <= stream.len() {
         let kind = u16::from_le_bytes([stream[at], stream[at + 1]]);
         let len = usize::from(u16::from_le_bytes([stream[at + 2], stream[at + 3]]));
-        let data = stream.get(at + 4..at + 4 + len).unwrap_or(&[]);
-        if kind == 0x0809 {
-            extent = None; // BOF: a new substream (sheet)
-        }
-        if CELL_RECORDS.contains(&kind) && data.len() >= 4 {
-            let row = u32::from(u16::from_le_bytes([data[0], data[1]]));
-            let col = u32::from(u16::from_le_bytes([data[2], data[3]]));
-            extent = Some(match extent {
-                None => (row, row, col, col),
-                Some((r0, r1, c0, c1)) => (r0.min(row), r1.max(row), c0.min(col), c1.max(col)),
-            });
-            if span(extent) > limits.sheet_cells as u64 {
-                return Err(format!(
-                    "a sheet's cells span {} cells (more than {}); limit with --max-cells",
-                    span(extent),
-                    limits.sheet_cells
-                ));
-            }
-        }
-        if kind == 0x0200 && data.len() >= 12 {
-            let r0 = u32::from_le_bytes([data[0], data[1], data[2], data[3]]);
-            let r1 = u32::from_le_bytes([data[4], data[5], data[6], data[7]]);
-            let c0 = u16::from_le_bytes([data[8], data[9]]);
-            let c1 = u16::from_le_bytes([data[10], data[11]]);
-            let cells =
-                (u64::from(r1.saturating_sub(r0)) + 1) * (u64::from(c1.saturating_sub(c0)) + 1);
-            if cells > limits.sheet_cells as u64 {
-                return Err(format!(
-                    "a sheet claims {cells} cells (more than {}); limit with --max-cells",
-                    limits.sheet_cells
-                ));
-            }
+        if kind == 0x0085 && at + 8 <= stream.len() {
+            let pos = u32::from_le_bytes([
+                stream[at + 4],
+                stream[at + 5],
+                stream[at + 6],
+                stream[at + 7],
+            ]);
+            starts.push(pos as usize);
         }
         at += 4 + len;
     }
+    starts.sort_unstable();
+    starts.dedup();
+    for pos in starts {
+        if let Some(sheet) = stream.get(pos..) {
+            check_xls_sheet_records(sheet, limits)?;
+        }
+    }
     Ok(())
+}
+
+/// Checks one sheet's records the way calamine's .xls reader walks them: a DIMENSIONS record
+/// makes it reserve rows × columns cells (computed with its wrapping arithmetic, so a first row
+/// past the last asks for ~4 × 10⁹ rows), and the cells' extent sizes the grid it builds.
+fn check_xls_sheet_records(stream: &[u8], limits: &Limits) -> std::result::Result<(), String> {
+    // Records with a row and column in their first four bytes (MulRk/MulBlank end in a column).
+    const CELL_RECORDS: &[u16] = &[
+        0x0006, 0x00BD, 0x00BE, 0x00D6, 0x00FD, 0x0201, 0x0203, 0x0204, 0x0205, 0x027E,
+    ];
+    let limit = limits.sheet_cells as u64;
+    let mut extent: Option<(u32, u32, u32, u32)> = None;
+    let mut seen_bof = false;
+    let mut depth = 0usize;
+    let mut at = 0usize;
+    while at + 4 <= stream.len() {
+        let kind = u16::from_le_bytes([stream[at], stream[at + 1]]);
+        let len = usize::from(u16::from_le_bytes([stream[at + 2], stream[at + 3]]));
+        let Some(data) = stream.get(at + 4..at + 4 + len) else {
+            break; // calamine stops with "end of stream"
+        };
+        at += 4 + len;
+        if depth > 0 {
+            match kind {
+                0x0809 => depth += 1,
+                0x000A => depth -= 1,
+                _ => {}
+            }
+            continue;
+        }
+        match kind {
+            0x0809 if seen_bof => depth += 1,
+            0x0809 => seen_bof = true,
+            0x000A => break,
+            0x0200 => {
+                let cells = xls_dimensions_reservation(data);
+                if cells > limit {
+                    return Err(format!(
+                        "a sheet claims {cells} cells (more than {limit}); limit with --max-cells"
+                    ));
+                }
+            }
+            _ if CELL_RECORDS.contains(&kind) && data.len() >= 4 => {
+                let row = u32::from(u16::from_le_bytes([data[0], data[1]]));
+                let col = u32::from(u16::from_le_bytes([data[2], data[3]]));
+                let last_col = if matches!(kind, 0x00BD | 0x00BE) && data.len() >= 6 {
+                    u32::from(u16::from_le_bytes([data[len - 2], data[len - 1]])).max(col)
+                } else {
+                    col
+                };
+                let (r0, r1, c0, c1) = extent.unwrap_or((row, row, col, last_col));
+                extent = Some((r0.min(row), r1.max(row), c0.min(col), c1.max(last_col)));
+                if let Some((r0, r1, c0, c1)) = extent {
+                    let span = (u64::from(r1 - r0) + 1) * (u64::from(c1 - c0) + 1);
+                    if span > limit {
+                        return Err(format!(
+                            "a sheet's cells span {span} cells (more than {limit}); \
+                             limit with --max-cells"
+                        ));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// The number of cells calamine 0.38 reserves for a DIMENSIONS record (`parse_dimensions`, then
+/// `(end - start + 1)` per axis in wrapping `u32` arithmetic, multiplied saturating).
+fn xls_dimensions_reservation(data: &[u8]) -> u64 {
+    let u16_at = |o: usize| u32::from(u16::from_le_bytes([data[o], data[o + 1]]));
+    let u32_at = |o: usize| u32::from_le_bytes([data[o], data[o + 1], data[o + 2], data[o + 3]]);
+    let (rf, rl, mut cf, cl) = match data.len() {
+        10 => (u16_at(0), u16_at(2), u16_at(4), u16_at(6)),
+        14 | 16 => (u32_at(0), u32_at(4), u16_at(8), u16_at(10)),
+        _ => return 0, // calamine refuses the record
+    };
+    if 0xFF < cf || cl < cf {
+        cf = 0;
+    }
+    let (start, end) = if 1 <= rl && 1 <= cl {
+        ((rf, cf), (rl - 1, cl - 1))
+    } else {
+        ((rf, cf), (rf, cf))
+    };
+    let rows = u64::from(end.0.wrapping_sub(start.0).wrapping_add(1));
+    let cols = u64::from(end.1.wrapping_sub(start.1).wrapping_add(1));
+    rows.saturating_mul(cols)
 }
 
 /// A number, a text or nothing, as read from one cell of a recognised column.
@@ -1323,6 +1567,36 @@ fn is_code_header(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn dimensions(rf: u32, rl: u32, cf: u16, cl: u16) -> Vec<u8> {
+        let mut d = Vec::new();
+        d.extend(rf.to_le_bytes());
+        d.extend(rl.to_le_bytes());
+        d.extend(cf.to_le_bytes());
+        d.extend(cl.to_le_bytes());
+        d.extend([0, 0]);
+        d
+    }
+
+    #[test]
+    fn xls_dimensions_reservation_mirrors_calamine_arithmetic() {
+        // Rows 0..10 (last is exclusive), columns 0..4: 40 cells.
+        assert_eq!(xls_dimensions_reservation(&dimensions(0, 10, 0, 4)), 40);
+        // Empty sheet (last row 0): one cell.
+        assert_eq!(xls_dimensions_reservation(&dimensions(0, 0, 0, 0)), 1);
+        // First row past the last: calamine's u32 arithmetic wraps to ~4.3e9 rows.
+        assert_eq!(
+            xls_dimensions_reservation(&dimensions(6, 5, 0, 1)),
+            u64::from(u32::MAX)
+        );
+        // A first column over 0xFF is read as 0.
+        assert_eq!(xls_dimensions_reservation(&dimensions(0, 1, 300, 3)), 3);
+        // BIFF5 10-byte form with 16-bit rows.
+        let biff5 = [0, 0, 20, 0, 0, 0, 2, 0, 0, 0];
+        assert_eq!(xls_dimensions_reservation(&biff5), 40);
+        // Other lengths are refused by calamine: nothing reserved.
+        assert_eq!(xls_dimensions_reservation(&[0; 12]), 0);
+    }
 
     #[test]
     fn numbers_stored_as_text_are_read() {

@@ -945,3 +945,106 @@ fn regression_fuzz_xls_far_apart_cells_are_refused() {
     assert!(stderr.contains("far.xls:"), "{stderr}");
     assert!(!stderr.contains("memory allocation"), "{stderr}");
 }
+
+/// Regression (fuzzing, 2026-11-29): a DIMENSIONS record whose first row lies past its last made
+/// calamine's wrapping arithmetic reserve 671 million cells (26.8 GB); the pre-check now mirrors
+/// that arithmetic and refuses the claim.
+#[test]
+fn regression_fuzz_xls_inverted_dimensions_are_refused() {
+    let dir = workdir("fuzz_xls_dims_inverted");
+    std::fs::copy(
+        root().join("fuzz/regressions/xls-inverted-dimensions-oom.bin"),
+        dir.join("inverted.xls"),
+    )
+    .unwrap();
+    let out = gep(&dir, &["check", "inverted.xls"]);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("inverted.xls: a sheet claims 671089124 cells"),
+        "{stderr}"
+    );
+}
+
+/// Writes a zip with the given (name, content) parts, stored uncompressed.
+fn write_zip(path: &std::path::Path, parts: &[(&str, &str)]) {
+    use std::io::Write;
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
+    let options =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    for (name, content) in parts {
+        zip.start_file(*name, options).unwrap();
+        zip.write_all(content.as_bytes()).unwrap();
+    }
+    zip.finish().unwrap();
+}
+
+fn ods_with_row(row: &str) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2"><office:body><office:spreadsheet><table:table table:name="土地利用">{row}<table:table-row table:number-rows-repeated="1048000"><table:table-cell table:number-columns-repeated="1024"/></table:table-row></table:table></office:spreadsheet></office:body></office:document-content>"#
+    )
+}
+
+/// Regression: a 700-byte .ods whose one row is repeated a million times, with a value repeated
+/// 16,000 columns, made calamine expand it to 10⁸ cells (3 GB). Refused by --max-cells; trailing
+/// empty rows repeated a million times (as LibreOffice writes them) are not counted.
+#[test]
+fn regression_ods_repeated_rows_and_columns_are_bounded_by_max_cells() {
+    let dir = workdir("ods_repeat_bomb");
+    let bomb = r#"<table:table-row table:number-rows-repeated="6000"><table:table-cell office:value-type="float" office:value="1" table:number-columns-repeated="16000"><text:p>1</text:p></table:table-cell></table:table-row>"#;
+    let honest = r#"<table:table-row><table:table-cell office:value-type="string"><text:p>县</text:p></table:table-cell><table:table-cell table:number-columns-repeated="3"/><table:table-cell office:value-type="float" office:value="1"><text:p>1</text:p></table:table-cell></table:table-row>"#;
+    for (file, row) in [("bomb.ods", bomb), ("honest.ods", honest)] {
+        write_zip(
+            &dir.join(file),
+            &[
+                ("mimetype", "application/vnd.oasis.opendocument.spreadsheet"),
+                ("content.xml", &ods_with_row(row)),
+            ],
+        );
+    }
+    let out = gep(&dir, &["check", "bomb.ods"]);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("bomb.ods: a sheet's repeated rows and columns expand to 96000000 cells (more than 5000000); limit with --max-cells"),
+        "{stderr}"
+    );
+    let out = gep(&dir, &["check", "honest.ods"]);
+    let (_, stderr) = text(&out);
+    assert!(!stderr.contains("expand to"), "{stderr}");
+    assert!(stderr.contains("honest.ods"), "{stderr}");
+}
+
+/// Regression: an xlsx whose shared-strings part declares four billion strings made calamine
+/// reserve 96 GB and abort; the count is checked against the part's size first.
+#[test]
+fn regression_xlsx_shared_string_count_is_checked_against_its_part() {
+    let dir = workdir("xlsx_sst_count");
+    write_zip(
+        &dir.join("sst.xlsx"),
+        &[
+            (
+                "[Content_Types].xml",
+                r#"<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>"#,
+            ),
+            (
+                "xl/workbook.xml",
+                r#"<?xml version="1.0"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"/>"#,
+            ),
+            (
+                "xl/sharedStrings.xml",
+                r#"<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" uniqueCount="4000000000"><si><t>县</t></si></sst>"#,
+            ),
+        ],
+    );
+    let out = gep(&dir, &["check", "sst.xlsx"]);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(
+            "sst.xlsx: damaged workbook (xl/sharedStrings.xml declares 4000000000 shared strings in"
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("memory allocation"), "{stderr}");
+}

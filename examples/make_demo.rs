@@ -65,6 +65,23 @@ const PREFECTURE_GDP_YI: &[(&str, f64)] = &[
     ("141000", 1909.5),
     ("141100", 2071.4),
 ];
+/// 2020 tourism by prefecture: visitors (万人次) and revenue (亿元), shanxi-coefficients.md §5
+/// (V-low; sums to the provincial 33253.5万 / 2919.7亿). Used as the demo's calibration target.
+const PREFECTURE_TOURISM_2020: &[(&str, f64, f64)] = &[
+    ("140100", 3594.04, 354.61),
+    ("140200", 3328.90, 290.79),
+    ("140300", 1363.47, 120.65),
+    ("140400", 3290.74, 271.22),
+    ("140500", 3264.91, 289.26),
+    ("140600", 2038.70, 138.61),
+    ("140700", 4473.13, 407.74),
+    ("140800", 2634.46, 231.79),
+    ("140900", 3226.81, 281.00),
+    ("141000", 3399.56, 301.20),
+    ("141100", 2638.8, 232.84),
+];
+/// Provincial soil retention, t/yr (RUSLE-SX, shanxi-coefficients.md §1.3).
+const SOIL_RETENTION_T: f64 = 6.52e9;
 /// 2020 census resident population by prefecture (shanxi-facts.md §7).
 const PREFECTURE_POPULATION: &[(&str, f64)] = &[
     ("140100", 5_304_061.0),
@@ -508,6 +525,8 @@ fn main() -> Result<(), XlsxError> {
         "林业增加值(万元)",
         "牧业增加值(万元)",
         "渔业增加值(万元)",
+        "旅游总收入(亿元)",
+        "接待游客(万人次)",
     ];
     title(
         ws,
@@ -539,6 +558,26 @@ fn main() -> Result<(), XlsxError> {
             .map(|f| f * rng.range(0.7, 1.3) + 1.0)
             .collect::<Vec<_>>(),
     );
+    // Tourism: 2020 prefecture totals split by GDP × a random weight (own generator, so that the
+    // other sheets' draws are unchanged).
+    let mut tourism_rng = Rng(SEED ^ 0x5EED_0001);
+    let mut tourism = vec![(0.0, 0.0); counties.len()];
+    for (pcode, visits, revenue) in PREFECTURE_TOURISM_2020 {
+        let idx: Vec<usize> = (0..counties.len())
+            .filter(|i| &counties[*i].prefecture_code == pcode)
+            .collect();
+        let weights: Vec<f64> = idx
+            .iter()
+            .map(|i| gdp[*i] * tourism_rng.range(0.3, 1.7))
+            .collect();
+        for ((i, v), r) in idx
+            .iter()
+            .zip(share(*visits, &weights))
+            .zip(share(*revenue, &weights))
+        {
+            tourism[*i] = (v, r);
+        }
+    }
     let econ_cells: Vec<Vec<f64>> = (0..counties.len())
         .map(|i| {
             let mut row = vec![round2(pop[i] / 1e4), round2(gdp[i])];
@@ -556,6 +595,8 @@ fn main() -> Result<(), XlsxError> {
                 .collect();
             row.extend(products.iter().map(|p| round2(p * GROSS_TO_VA)));
             row.extend(products.iter().map(|p| round2(*p)));
+            row.push(round2(tourism[i].1));
+            row.push(round2(tourism[i].0));
             row
         })
         .collect();
@@ -599,6 +640,42 @@ fn main() -> Result<(), XlsxError> {
             .collect()
     };
     write_blocks(ws, 2, &counties, &prefectures, &env_cells)?;
+
+    // ---- 实物量: county soil retention as a RUSLE model would give it. SYNTHETIC: the provincial
+    // total 6.52 × 10⁹ t (RUSLE-SX) split by county area × a random weight.
+    let ws = wb.add_worksheet().set_name("实物量")?;
+    let headers = ["区划代码", "县(市、区)", "指标", "实物量", "单位", "来源"];
+    title(
+        ws,
+        "2021年山西省各县(市、区)模型实物量（合成演示数据）",
+        headers.len() as u16,
+    )?;
+    for (k, h) in headers.iter().enumerate() {
+        ws.write_string_with_format(1, k as u16, *h, &head)?;
+    }
+    let mut soil_rng = Rng(SEED ^ 0x5EED_0002);
+    let soil = share(
+        SOIL_RETENTION_T / 1e4,
+        &counties
+            .iter()
+            .map(|c| c.area_km2 * soil_rng.range(0.3, 1.7))
+            .collect::<Vec<_>>(),
+    );
+    for (k, (c, t)) in counties.iter().zip(&soil).enumerate() {
+        let r = 2 + k as u32;
+        ws.write_string(r, 0, &c.code)?;
+        ws.write_string(r, 1, &c.name)?;
+        ws.write_string(r, 2, "土壤保持")?;
+        ws.write_number(r, 3, round2(*t))?;
+        ws.write_string(r, 4, "万吨")?;
+        ws.write_string(r, 5, "合成演示：按 RUSLE-SX 全省 6.52×10⁹ t 校准")?;
+    }
+    ws.write_string(
+        2 + counties.len() as u32,
+        0,
+        "注：本表为合成演示数据（synthetic），非模型结果、非官方统计。",
+    )?;
+    ws.set_freeze_panes(2, 2)?;
 
     std::fs::create_dir_all("fixtures/demo").ok();
     wb.save("fixtures/demo/shanxi-demo-2021.xlsx")?;

@@ -78,6 +78,8 @@ fn english(leaf: &str) -> &'static str {
         "生态" => "Ecology",
         "常住人口" => "Population",
         "地区生产总值" => "GDP",
+        "旅游总收入" => "Tourism revenue",
+        "接待游客" => "Tourist visits",
         "农业总产值" => "Agriculture output",
         "林业总产值" => "Forestry output",
         "牧业总产值" => "Husbandry output",
@@ -236,6 +238,7 @@ fn read_demo() -> Vec<Table> {
             let (leaf, unit) = header.split_once('(').unwrap();
             let unit: &'static str = match unit.trim_end_matches(')') {
                 "万人" => "万人",
+                "万人次" => "万人次",
                 "亿元" => "亿元",
                 _ => "万元",
             };
@@ -264,11 +267,11 @@ fn read_demo() -> Vec<Table> {
 
 fn factor(unit: &str) -> f64 {
     match unit {
-        "公顷" | "ha" | "m³" | "m3" | "人" | "persons" | "元" | "yuan" => 1.0,
+        "公顷" | "ha" | "m³" | "m3" | "人" | "人次" | "persons" | "元" | "yuan" => 1.0,
         "万亩" => 1e4 / 15.0,
         "亩" => 1.0 / 15.0,
         "km²" => 100.0,
-        "万m³" | "万人" | "万元" => 1e4,
+        "万m³" | "万人" | "万人次" | "万元" => 1e4,
         "亿m³" | "亿元" => 1e8,
         other => panic!("unit {other}"),
     }
@@ -620,7 +623,38 @@ fn save(
     Ok(())
 }
 
+/// Copies the demo's 环境 and 实物量 sheets, values only, into `supplementary/`: the layouts
+/// carry the five core tables; these two come as a second `--data` file, as a bureau receives
+/// emissions and model results from other offices.
+fn write_supplementary() -> Result<(), XlsxError> {
+    let mut demo: Xlsx<_> = open_workbook(DEMO).expect("run from the repository root");
+    let mut wb = Workbook::new();
+    for sheet in ["环境", "实物量"] {
+        let range = demo.worksheet_range(sheet).unwrap();
+        let ws = wb.add_worksheet().set_name(sheet)?;
+        for (r, row) in range.rows().enumerate() {
+            for (c, cell) in row.iter().enumerate() {
+                match cell {
+                    Data::Float(f) => {
+                        ws.write_number(r as u32, c as u16, *f)?;
+                    }
+                    Data::Int(i) => {
+                        ws.write_number(r as u32, c as u16, *i as f64)?;
+                    }
+                    Data::Empty => {}
+                    other => {
+                        ws.write_string(r as u32, c as u16, text(other))?;
+                    }
+                }
+            }
+        }
+    }
+    std::fs::create_dir_all(format!("{OUT}/supplementary")).unwrap();
+    wb.save(format!("{OUT}/supplementary/environment-physical.xlsx"))
+}
+
 fn main() -> Result<(), XlsxError> {
+    write_supplementary()?;
     let tables = read_demo();
     let regions = std::fs::read_to_string("coefficients/shanxi/regions.csv").unwrap();
     let mut prefectures: Vec<(String, String)> = Vec::new();
@@ -664,6 +698,7 @@ fn main() -> Result<(), XlsxError> {
                 ("forest" | "forest_prev", "蓄积量" | "年生长量") => Some("万m³"),
                 ("water", _) => Some("亿m³"),
                 ("economy", "常住人口") => Some("人"),
+                ("economy", "接待游客") => Some("人次"),
                 ("economy", "地区生产总值") => Some("万元"),
                 ("economy", _) => Some("元"),
                 _ => None,
@@ -731,7 +766,7 @@ fn main() -> Result<(), XlsxError> {
                 ("land", _) | ("forest" | "forest_prev", "面积") => Some("ha"),
                 ("forest" | "forest_prev", _) => Some("m3"),
                 ("water", _) => Some("m3"),
-                ("economy", "常住人口") => Some("persons"),
+                ("economy", "常住人口" | "接待游客") => Some("persons"),
                 ("economy", _) => Some("yuan"),
                 _ => None,
             },

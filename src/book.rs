@@ -1008,8 +1008,8 @@ fn esv_sheet(
         1,
         0,
         format!(
-            "ESV = Σ 面积 × 当量因子 × E_a × 调整系数；E_a = {} 元/hm²（{}年，{}；{}，等级 {}）；NPP 调整 {}、降水调整 {}、土壤调整 {}（{}）；当量表：{}。",
-            settings.standard_equivalent_cny_per_ha,
+            "ESV = Σ 面积 × 当量因子 × E_a × 调整系数；{}（{}年，{}；{}，等级 {}）；NPP 调整 {}、降水调整 {}、土壤调整 {}（{}）；当量表：{}。",
+            settings.equivalent_derivation(),
             settings.standard_equivalent_year,
             settings.standard_equivalent_basis,
             settings.standard_equivalent_source,
@@ -1555,6 +1555,11 @@ fn lines(
                     row + 1
                 );
                 formula(ws, r, 13, &price_cell, p, &s.quantity)?;
+                formula(ws, r, 14, &format!("=K{n}*N{n}"), v, &s.quantity)?;
+            }
+            (None, Some(p)) => {
+                // A price that is not a prices.toml entry: a per-hectare value of service_rates.csv.
+                ws.write_number_with_format(r, 13, p, &s.quantity)?;
                 formula(ws, r, 14, &format!("=K{n}*N{n}"), v, &s.quantity)?;
             }
             _ => formula(ws, r, 14, &format!("=E{n}"), v, &s.quantity)?,

@@ -83,6 +83,37 @@ pub const REQUIRED_PRICES: &[(&str, &[&str])] = &[
     ("oxygen", &["元/to2", "元/t"]),
 ];
 
+/// Price keys an indicator uses when the set values it (units accepted).
+pub const OPTIONAL_PRICES: &[(&str, &[&str])] = &[
+    ("soil_dredging", &["元/m3"]),
+    ("soil_nitrogen", &["元/t"]),
+    ("soil_phosphorus", &["元/t"]),
+    ("sand_control", &["元/m2"]),
+    ("so2_treatment", &["元/t"]),
+    ("nox_treatment", &["元/t"]),
+    ("dust_treatment", &["元/t"]),
+    ("cod_treatment", &["元/t"]),
+    ("nh3n_treatment", &["元/t"]),
+    ("tp_treatment", &["元/t"]),
+    ("electricity", &["元/kwh"]),
+    ("hydropower", &["元/kwh"]),
+    ("travel_cost", &["元/人次"]),
+];
+
+/// Physical and valuation parameters (prices.toml `[parameters.*]`) and their accepted units
+/// with the factor to the engine's value (fractions for `%`).
+pub const PARAMETERS: &[(&str, &[(&str, f64)])] = &[
+    ("sediment_ratio", &[("1", 1.0), ("%", 0.01)]),
+    ("soil_bulk_density", &[("t/m3", 1.0)]),
+    ("soil_n_content", &[("1", 1.0), ("%", 0.01)]),
+    ("soil_p_content", &[("1", 1.0), ("%", 0.01)]),
+    ("sand_bulk_density", &[("t/m3", 1.0)]),
+    ("sand_cover_depth", &[("m", 1.0)]),
+    ("ac_efficiency", &[("1", 1.0)]),
+    ("latent_heat", &[("j/g", 1.0)]),
+    ("humidifier_energy", &[("kwh/m3", 1.0)]),
+];
+
 /// Rate-based indicators and the units their per-hectare rates may be written in,
 /// with the factor to the engine's unit (m³/ha/yr; t C/ha/yr).
 pub const RATE_UNITS: &[(&str, &[(&str, f64)])] = &[
@@ -98,7 +129,62 @@ pub const RATE_UNITS: &[(&str, &[(&str, f64)])] = &[
             ("tco2/ha/yr", 12.0 / 44.0),
         ],
     ),
+    ("runoff_coefficient", &[("1", 1.0)]),
+    ("soil_retention", &[("t/ha/yr", 1.0), ("t/km2/yr", 0.01)]),
+    ("sand_fixation", &[("t/ha/yr", 1.0), ("t/km2/yr", 0.01)]),
+    (
+        "flood_regulation",
+        &[("m3/ha/yr", 1.0), ("mm/yr", 10.0), ("m/yr", 10_000.0)],
+    ),
+    (
+        "air_purification.so2",
+        &[("kg/ha/yr", 1e-3), ("t/ha/yr", 1.0)],
+    ),
+    (
+        "air_purification.nox",
+        &[("kg/ha/yr", 1e-3), ("t/ha/yr", 1.0)],
+    ),
+    (
+        "air_purification.dust",
+        &[("kg/ha/yr", 1e-3), ("t/ha/yr", 1.0)],
+    ),
+    (
+        "water_purification.cod",
+        &[("kg/ha/yr", 1e-3), ("t/ha/yr", 1.0)],
+    ),
+    (
+        "water_purification.nh3n",
+        &[("kg/ha/yr", 1e-3), ("t/ha/yr", 1.0)],
+    ),
+    (
+        "water_purification.tp",
+        &[("kg/ha/yr", 1e-3), ("t/ha/yr", 1.0)],
+    ),
+    ("climate_regulation.vegetation", &[("kwh/ha/yr", 1.0)]),
+    (
+        "climate_regulation.water_surface",
+        &[("mm/yr", 10.0), ("m3/ha/yr", 1.0)],
+    ),
+    ("pest_control", &[("元/ha/yr", 1.0)]),
+    ("biodiversity", &[("元/ha/yr", 1.0)]),
 ];
+
+/// Rate indicators every valuation class must have; the others are optional, but a set that
+/// gives one for any class must give it for all.
+pub const REQUIRED_RATES: &[&str] = &["water_conservation", "carbon_sequestration"];
+
+/// Upper bound of a plausible rate, per hectare and year, in the engine's unit.
+fn rate_max(indicator: &str) -> f64 {
+    match indicator {
+        "water_conservation" => 20_000.0,
+        "flood_regulation" | "climate_regulation.water_surface" => 50_000.0,
+        "runoff_coefficient" => 1.0,
+        "soil_retention" | "sand_fixation" => 5_000.0,
+        "climate_regulation.vegetation" => 1e8,
+        "pest_control" | "biodiversity" => 1e6,
+        _ => 50.0,
+    }
+}
 
 /// Identity, versions and switches of a coefficient set.
 #[derive(Debug, Clone, Deserialize)]
@@ -142,6 +228,25 @@ pub struct Switches {
     pub provisioning_basis: String,
     /// Whether oxygen release is a GEP line.
     pub include_oxygen: bool,
+    /// Air and water purification: `capacity` (area × rate) or `emissions` (capacity capped at
+    /// the county's emissions from the 环境 sheet, as Garzê 2010 did). Methodology §9.6.
+    #[serde(default = "default_purification_cap")]
+    pub purification_cap: String,
+    /// Climate regulation: divide the water-surface evaporation energy by the air-conditioner
+    /// efficiency as the vegetation term is (some guides), or not (Garzê 2010). Methodology §9.12.
+    #[serde(default)]
+    pub water_surface_divided_by_ac_efficiency: bool,
+    /// Recreation: `revenue` (tourism revenue) or `travel_cost` (visits × cost per visit).
+    #[serde(default = "default_recreation_basis")]
+    pub recreation_basis: String,
+}
+
+fn default_purification_cap() -> String {
+    "capacity".into()
+}
+
+fn default_recreation_basis() -> String {
+    "revenue".into()
 }
 
 /// A county-level unit of the province.
@@ -295,6 +400,8 @@ pub struct Price {
 #[serde(deny_unknown_fields)]
 struct PricesFile {
     prices: BTreeMap<String, Price>,
+    #[serde(default)]
+    parameters: BTreeMap<String, Price>,
 }
 
 /// A loaded, validated coefficient set.
@@ -312,8 +419,10 @@ pub struct Coefficients {
     pub rates: Vec<Rate>,
     /// Forest-type parameters.
     pub forest_types: Vec<ForestType>,
-    /// Unit prices by key.
+    /// Unit prices by key (with the derived per-tonne prices of soil retention and sand fixation).
     pub prices: BTreeMap<String, Price>,
+    /// Physical and valuation parameters by key (prices.toml `[parameters.*]`).
+    pub parameters: BTreeMap<String, Price>,
     /// Equivalent factors (ESV account).
     pub equivalent_factors: Vec<crate::esv::FactorRow>,
     /// ESV settings (standard equivalent, adjustment factors).
@@ -530,6 +639,28 @@ impl Coefficients {
                     );
                 }
             }
+            for (name, value, allowed) in [
+                (
+                    "purification_cap",
+                    &m.switches.purification_cap,
+                    &["capacity", "emissions"],
+                ),
+                (
+                    "recreation_basis",
+                    &m.switches.recreation_basis,
+                    &["revenue", "travel_cost"],
+                ),
+            ] {
+                if !allowed.contains(&value.as_str()) {
+                    issues.error(
+                        "manifest.toml",
+                        format!(
+                            "switches.{name} must be \"{}\" or \"{}\", found \"{value}\"",
+                            allowed[0], allowed[1]
+                        ),
+                    );
+                }
+            }
             if !["gross_output", "value_added"].contains(&m.switches.provisioning_basis.as_str()) {
                 issues.error(
                     "manifest.toml",
@@ -544,7 +675,7 @@ impl Coefficients {
         let land_classes = load_land_classes(&texts["land_classes.csv"], &mut issues);
         let rates = load_rates(&texts["service_rates.csv"], &land_classes, &mut issues);
         let forest_types = load_forest_types(&texts["forest_types.csv"], &mut issues);
-        let prices = load_prices(&texts["prices.toml"], &mut issues);
+        let (prices, parameters) = load_prices(&texts["prices.toml"], &mut issues);
         let deflators = load_deflators(&texts["deflators.csv"], &mut issues);
         let equivalent_factors: Vec<crate::esv::FactorRow> = parse_csv(
             &texts["equivalent_factors.csv"],
@@ -601,7 +732,12 @@ impl Coefficients {
             }
         };
         let esv = match toml::from_str::<crate::esv::Settings>(&texts["esv.toml"]) {
-            Ok(s) => Some(s),
+            Ok(mut s) => {
+                if let Err(message) = s.resolve() {
+                    issues.error("esv.toml", message);
+                }
+                Some(s)
+            }
             Err(e) => {
                 issues.error(
                     toml_location("esv.toml", &texts["esv.toml"], &e),
@@ -632,6 +768,7 @@ impl Coefficients {
             rates,
             forest_types,
             prices,
+            parameters,
             deflators,
             equivalent_factors,
             esv,
@@ -852,11 +989,7 @@ fn load_rates(text: &str, classes: &[LandClass], issues: &mut Issues) -> Vec<Rat
                 ),
             ),
         }
-        let max = if r.indicator == "water_conservation" {
-            20_000.0
-        } else {
-            50.0
-        };
+        let max = rate_max(&r.indicator);
         if !(0.0..=max).contains(&r.rate_base) {
             issues.error(
                 &at,
@@ -887,7 +1020,11 @@ fn load_rates(text: &str, classes: &[LandClass], issues: &mut Issues) -> Vec<Rat
         }
         out.push(r);
     }
+    let given: BTreeSet<String> = seen.iter().map(|(_, i)| i.clone()).collect();
     for (indicator, _) in RATE_UNITS {
+        if !REQUIRED_RATES.contains(indicator) && !given.contains(*indicator) {
+            continue; // not valued by this set
+        }
         for class in &valuation_classes {
             if !seen.contains(&((*class).to_string(), (*indicator).to_string())) {
                 issues.error(
@@ -1003,13 +1140,16 @@ fn load_deflators(text: &str, issues: &mut Issues) -> Vec<Deflator> {
     out
 }
 
-fn load_prices(text: &str, issues: &mut Issues) -> BTreeMap<String, Price> {
+/// Prices and parameters of prices.toml, with the derived per-tonne prices added.
+type PricesAndParameters = (BTreeMap<String, Price>, BTreeMap<String, Price>);
+
+fn load_prices(text: &str, issues: &mut Issues) -> PricesAndParameters {
     const FILE: &str = "prices.toml";
     let parsed: PricesFile = match toml::from_str(text) {
         Ok(p) => p,
         Err(e) => {
             issues.error(toml_location(FILE, text, &e), e.message().to_string());
-            return BTreeMap::new();
+            return (BTreeMap::new(), BTreeMap::new());
         }
     };
     let line_of = |key: &str| {
@@ -1020,13 +1160,18 @@ fn load_prices(text: &str, issues: &mut Issues) -> BTreeMap<String, Price> {
     };
     for (key, price) in &parsed.prices {
         let at = line_of(key);
-        match REQUIRED_PRICES.iter().find(|(k, _)| k == key) {
+        match REQUIRED_PRICES
+            .iter()
+            .chain(OPTIONAL_PRICES)
+            .find(|(k, _)| k == key)
+        {
             None => issues.error(
                 &at,
                 format!(
                     "unknown price key \"{key}\" (known: {})",
                     REQUIRED_PRICES
                         .iter()
+                        .chain(OPTIONAL_PRICES)
                         .map(|p| p.0)
                         .collect::<Vec<_>>()
                         .join(", ")
@@ -1058,7 +1203,123 @@ fn load_prices(text: &str, issues: &mut Issues) -> BTreeMap<String, Price> {
             issues.error(FILE, format!("missing price [prices.{key}]"));
         }
     }
-    parsed.prices
+    let mut parameters = BTreeMap::new();
+    for (key, p) in &parsed.parameters {
+        let header = format!("[parameters.{key}]");
+        let at = text
+            .lines()
+            .position(|l| l.trim() == header)
+            .map_or(FILE.to_string(), |i| format!("{FILE}:{}", i + 1));
+        let Some((_, units)) = PARAMETERS.iter().find(|(k, _)| k == key) else {
+            issues.error(
+                &at,
+                format!(
+                    "unknown parameter \"{key}\" (known: {})",
+                    PARAMETERS
+                        .iter()
+                        .map(|p| p.0)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            );
+            continue;
+        };
+        let Some((_, factor)) = units.iter().find(|(u, _)| *u == unit_key(&p.unit)) else {
+            issues.error(
+                &at,
+                format!(
+                    "unit \"{}\" not accepted for {key} (use {})",
+                    p.unit,
+                    units.iter().map(|u| u.0).collect::<Vec<_>>().join(" or ")
+                ),
+            );
+            continue;
+        };
+        if !(p.value > 0.0 && p.value < 1e6) {
+            issues.error(&at, format!("value {} out of range (0, 1e6)", p.value));
+        }
+        if p.source.trim().is_empty() {
+            issues.error(&at, "source is empty");
+        }
+        check_status(&p.status, &at, issues);
+        let mut p = p.clone();
+        p.value *= factor;
+        parameters.insert(key.clone(), p);
+    }
+    let mut prices = parsed.prices;
+    derive_prices(&mut prices, &parameters);
+    (prices, parameters)
+}
+
+/// The per-tonne prices of soil retention and sand fixation, derived from their parts
+/// (methodology §2.3, §2.4): soil = λ/ρ × c_dredging + C_N × P_N + C_P × P_P (元/t soil);
+/// sand = P_sand-control / (ρ_s × h) (元/t sand). Added as prices with status D and the
+/// arithmetic as source, so that the book links them like any price.
+fn derive_prices(prices: &mut BTreeMap<String, Price>, parameters: &BTreeMap<String, Price>) {
+    let worst = |parts: &[&Price]| {
+        parts
+            .iter()
+            .map(|p| p.status.as_str())
+            .max_by_key(|s| STATUSES.iter().position(|x| x == s))
+            .unwrap_or("D")
+            .to_string()
+    };
+    let year = |parts: &[&Price]| parts.iter().map(|p| p.year).max().unwrap_or_default();
+    if let (Some(c), Some(l), Some(rho)) = (
+        prices.get("soil_dredging"),
+        parameters.get("sediment_ratio"),
+        parameters.get("soil_bulk_density"),
+    ) {
+        let mut value = l.value / rho.value * c.value;
+        let mut text = format!(
+            "derived: sediment_ratio {} / soil_bulk_density {} t/m³ × soil_dredging {} 元/m³",
+            l.value, rho.value, c.value
+        );
+        let mut parts = vec![c, l, rho];
+        for (content, price, label) in [
+            ("soil_n_content", "soil_nitrogen", "N"),
+            ("soil_p_content", "soil_phosphorus", "P"),
+        ] {
+            if let (Some(k), Some(p)) = (parameters.get(content), prices.get(price)) {
+                value += k.value * p.value;
+                text.push_str(&format!(
+                    " + {content} {} × {price} {} 元/t ({label})",
+                    k.value, p.value
+                ));
+                parts.push(k);
+                parts.push(p);
+            }
+        }
+        let derived = Price {
+            value,
+            unit: "元/t".into(),
+            year: year(&parts),
+            scope: "derived".into(),
+            source: text,
+            status: worst(&parts),
+            note: "price per tonne of soil retained (prices.toml and its [parameters])".into(),
+        };
+        prices.insert("soil_retention".into(), derived);
+    }
+    if let (Some(c), Some(rho), Some(h)) = (
+        prices.get("sand_control"),
+        parameters.get("sand_bulk_density"),
+        parameters.get("sand_cover_depth"),
+    ) {
+        let derived = Price {
+            value: c.value / (rho.value * h.value),
+            unit: "元/t".into(),
+            year: year(&[c, rho, h]),
+            scope: "derived".into(),
+            source: format!(
+                "derived: sand_control {} 元/m² / (sand_bulk_density {} t/m³ × sand_cover_depth {} m)",
+                c.value, rho.value, h.value
+            ),
+            status: worst(&[c, rho, h]),
+            note: "price per tonne of sand fixed (prices.toml and its [parameters])".into(),
+        };
+        prices.insert("sand_fixation".into(), derived);
+    }
 }
 
 /// Records the current SHA-256 of every file in `dir/manifest.toml` (an edit made on purpose).

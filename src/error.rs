@@ -149,6 +149,15 @@ pub enum Error {
 }
 
 impl Error {
+    /// One located problem as an [`Error::Invalid`].
+    pub fn invalid(location: impl Into<String>, message: impl Into<String>) -> Self {
+        let mut issues = Issues::new();
+        issues.error(location, message);
+        Error::Invalid {
+            issues: issues.all().to_vec(),
+        }
+    }
+
     /// Exit code of the command line (design §7): 1 invalid input, 2 usage, 3 I/O or internal.
     pub fn exit_code(&self) -> i32 {
         match self {

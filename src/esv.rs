@@ -103,7 +103,23 @@ impl FactorRow {
 #[allow(missing_docs)]
 pub struct Settings {
     pub table: String,
+    /// E_a, 元/hm²: as given, or computed on loading from the grain figures (see
+    /// [`Settings::resolve`]).
+    #[serde(default)]
     pub standard_equivalent_cny_per_ha: f64,
+    /// `given` (default), `grain_output` (E_a = 1/7 × yield × price, Xie 2008 convention) or
+    /// `grain_net_profit` (E_a = grain net profit per hm², Xie 2015 convention).
+    #[serde(default = "default_method")]
+    pub standard_equivalent_method: String,
+    /// Grain yield, kg/hm² (for `grain_output`).
+    #[serde(default)]
+    pub grain_yield_kg_per_ha: Option<f64>,
+    /// Grain price, 元/kg (for `grain_output`).
+    #[serde(default)]
+    pub grain_price_cny_per_kg: Option<f64>,
+    /// Grain net profit, 元/hm² (for `grain_net_profit`).
+    #[serde(default)]
+    pub grain_net_profit_cny_per_ha: Option<f64>,
     pub standard_equivalent_year: i32,
     pub standard_equivalent_basis: String,
     pub standard_equivalent_source: String,
@@ -114,7 +130,77 @@ pub struct Settings {
     pub adjustment_source: String,
 }
 
+fn default_method() -> String {
+    "given".into()
+}
+
 impl Settings {
+    /// Computes E_a when the method asks for it and checks it: `grain_output` →
+    /// yield × price / 7; `grain_net_profit` → the net profit; `given` → the value as written.
+    /// A value written next to a computed one must agree within 0.05 元/hm² (the rounding of a
+    /// published figure).
+    ///
+    /// # Errors
+    /// A message when an input is missing, not positive, or disagrees with a written value.
+    pub fn resolve(&mut self) -> std::result::Result<(), String> {
+        let computed = match self.standard_equivalent_method.as_str() {
+            "given" => None,
+            "grain_output" => match (self.grain_yield_kg_per_ha, self.grain_price_cny_per_kg) {
+                (Some(y), Some(p)) if y > 0.0 && p > 0.0 => Some(y * p / 7.0),
+                _ => {
+                    return Err("standard_equivalent_method = \"grain_output\" needs grain_yield_kg_per_ha and grain_price_cny_per_kg (> 0)".into());
+                }
+            },
+            "grain_net_profit" => match self.grain_net_profit_cny_per_ha {
+                Some(n) if n > 0.0 => Some(n),
+                _ => {
+                    return Err("standard_equivalent_method = \"grain_net_profit\" needs grain_net_profit_cny_per_ha (> 0)".into());
+                }
+            },
+            other => {
+                return Err(format!(
+                    "standard_equivalent_method must be \"given\", \"grain_output\" or \"grain_net_profit\", found \"{other}\""
+                ));
+            }
+        };
+        match computed {
+            Some(c) if self.standard_equivalent_cny_per_ha > 0.0
+                && (c - self.standard_equivalent_cny_per_ha).abs() > 0.05 =>
+            {
+                Err(format!(
+                    "standard_equivalent_cny_per_ha {} disagrees with the {} computed from the grain figures ({c:.2})",
+                    self.standard_equivalent_cny_per_ha, self.standard_equivalent_method
+                ))
+            }
+            Some(c) => {
+                self.standard_equivalent_cny_per_ha = c;
+                Ok(())
+            }
+            None if self.standard_equivalent_cny_per_ha > 0.0 => Ok(()),
+            None => Err("standard_equivalent_cny_per_ha must be > 0 (or computed: standard_equivalent_method)".into()),
+        }
+    }
+
+    /// How E_a was obtained, for the book.
+    pub fn equivalent_derivation(&self) -> String {
+        match self.standard_equivalent_method.as_str() {
+            "grain_output" => format!(
+                "E_a = 1/7 × {} kg/hm² × {} 元/kg = {:.2} 元/hm²",
+                self.grain_yield_kg_per_ha.unwrap_or_default(),
+                self.grain_price_cny_per_kg.unwrap_or_default(),
+                self.standard_equivalent_cny_per_ha
+            ),
+            "grain_net_profit" => format!(
+                "E_a = grain net profit {:.2} 元/hm²",
+                self.standard_equivalent_cny_per_ha
+            ),
+            _ => format!(
+                "E_a = {} 元/hm² (given)",
+                self.standard_equivalent_cny_per_ha
+            ),
+        }
+    }
+
     fn factor(&self, a: Adjustment) -> f64 {
         match a {
             Adjustment::Npp => self.npp_factor,
@@ -227,6 +313,10 @@ mod tests {
             standard_equivalent_basis: "net profit".into(),
             standard_equivalent_source: "Xie 2015".into(),
             standard_equivalent_status: "V2".into(),
+            standard_equivalent_method: "given".into(),
+            grain_yield_kg_per_ha: None,
+            grain_price_cny_per_kg: None,
+            grain_net_profit_cny_per_ha: None,
             npp_factor: 1.0,
             precipitation_factor: 1.0,
             soil_factor: 1.0,
@@ -318,5 +408,74 @@ mod tests {
             "water supply uses the precipitation factor"
         );
         assert!((half.counties["140105"][0] - before.counties["140105"][0] * 0.5).abs() < 1e-9);
+    }
+
+    /// The Xie 2008 table shipped in coefficients/tables/, read as a set's equivalent_factors.csv.
+    fn xie2008() -> Vec<FactorRow> {
+        let text = include_str!("../coefficients/tables/xie2008_equivalent_factors.csv");
+        let body: String = text
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .collect::<Vec<_>>()
+            .join("\n");
+        csv::Reader::from_reader(body.as_bytes())
+            .deserialize()
+            .collect::<std::result::Result<Vec<FactorRow>, _>>()
+            .unwrap()
+    }
+
+    #[test]
+    fn a_computed_equivalent_reproduces_the_published_dezhou_table_with_xie_2008() {
+        // 魏慧 et al. 2017 (Dezhou): 10701.16 kg/hm² × 2.61 元/kg / 7 = 3990.00 元/hm².
+        let mut s = Settings {
+            standard_equivalent_cny_per_ha: 0.0,
+            standard_equivalent_method: "grain_output".into(),
+            grain_yield_kg_per_ha: Some(10_701.16),
+            grain_price_cny_per_kg: Some(2.61),
+            ..national()
+        };
+        s.resolve().unwrap();
+        assert!((s.standard_equivalent_cny_per_ha - 3990.0).abs() < 0.005);
+        assert!(
+            s.equivalent_derivation()
+                .starts_with("E_a = 1/7 × 10701.16 kg/hm² × 2.61 元/kg")
+        );
+        let rows = xie2008();
+        assert_eq!(rows.len(), 6);
+        let forest = value_per_ha(rows.iter().find(|r| r.xie_type == "森林").unwrap(), &s);
+        // Published: gas regulation 4.32 × 3990.00 = 17236.80; Σ 28.12 × 3990.00 = 112198.80.
+        assert!((forest[3] - 17_236.80).abs() < 0.02, "{}", forest[3]);
+        assert!((forest.iter().sum::<f64>() - 112_198.80).abs() < 0.2);
+        for (row, sum) in rows.iter().zip([28.12, 11.67, 7.90, 54.77, 45.35, 1.39]) {
+            assert!(
+                (row.factors().iter().sum::<f64>() - sum).abs() < 1e-9,
+                "{} Σ",
+                row.xie_type
+            );
+        }
+    }
+
+    #[test]
+    fn a_written_equivalent_must_agree_with_the_computed_one() {
+        let mut s = Settings {
+            standard_equivalent_cny_per_ha: 3500.0,
+            standard_equivalent_method: "grain_output".into(),
+            grain_yield_kg_per_ha: Some(10_701.16),
+            grain_price_cny_per_kg: Some(2.61),
+            ..national()
+        };
+        assert!(s.resolve().unwrap_err().contains("disagrees"));
+        let mut s = Settings {
+            standard_equivalent_method: "grain_net_profit".into(),
+            ..national()
+        };
+        assert!(
+            s.resolve()
+                .unwrap_err()
+                .contains("grain_net_profit_cny_per_ha")
+        );
+        s.grain_net_profit_cny_per_ha = Some(3406.5);
+        s.resolve().unwrap();
+        assert_eq!(s.standard_equivalent_cny_per_ha, 3406.5);
     }
 }

@@ -1324,7 +1324,9 @@ fn sheet(
             continue;
         }
         let mut unit = None;
-        if let ColumnKind::Number(dim) = kind {
+        if let ColumnKind::Number(dim) = kind
+            && dim != units::Dimension::Free
+        {
             let row_unit = units_row
                 .map(|r| grid.text(r, c))
                 .filter(|t| !t.is_empty() && !t.starts_with("单位"));

@@ -56,6 +56,11 @@ pub enum SheetKind {
     Economy,
     /// 环境 / emissions and resource depletion (for GEEP; optional).
     Environment,
+    /// 气象 / precipitation and evapotranspiration (water-balance water conservation; optional).
+    Climate,
+    /// 实物量 / physical quantities modelled elsewhere (RUSLE, RWEQ, …) that override the
+    /// rate-based estimate for a county and indicator (optional).
+    Physical,
 }
 
 /// One input sheet.
@@ -137,6 +142,24 @@ pub mod col {
     pub const TP_T: &str = "tp_t";
     /// Resource depletion cost, yuan.
     pub const RESOURCE_DEPLETION_CNY: &str = "resource_depletion_cny";
+    /// Hydropower generation, kWh.
+    pub const HYDROPOWER_KWH: &str = "hydropower_kwh";
+    /// Tourism revenue, yuan.
+    pub const TOURISM_REVENUE_CNY: &str = "tourism_revenue_cny";
+    /// Tourist visits, person-trips (人次).
+    pub const TOURIST_VISITS: &str = "tourist_visits";
+    /// Annual precipitation, mm.
+    pub const PRECIPITATION_MM: &str = "precipitation_mm";
+    /// Annual evapotranspiration, mm.
+    pub const EVAPOTRANSPIRATION_MM: &str = "evapotranspiration_mm";
+    /// Indicator key or label (实物量 sheet).
+    pub const INDICATOR: &str = "indicator";
+    /// Physical quantity in the row's own unit (实物量 sheet).
+    pub const QUANTITY: &str = "quantity";
+    /// Unit of the row (实物量 sheet).
+    pub const UNIT: &str = "unit";
+    /// Where the quantity comes from (实物量 sheet).
+    pub const SOURCE: &str = "source";
 }
 
 const CODE_ALIASES: &[&str] = &[
@@ -263,8 +286,88 @@ const FOREST_COLUMNS: &[ColumnSpec] = &[
 ];
 
 /// Every input sheet the engine reads.
+const CLIMATE: SheetSpec = SheetSpec {
+    kind: SheetKind::Climate,
+    label: "气象",
+    aliases: &["气象", "气候", "降水蒸散", "水量平衡", "climate", "weather"],
+    required: false,
+    columns: &[
+        code(),
+        name(),
+        number(
+            col::PRECIPITATION_MM,
+            &["降水量", "年降水量", "降水", "precipitation"],
+            Dimension::Depth,
+            true,
+            Blank::Error,
+        ),
+        number(
+            col::EVAPOTRANSPIRATION_MM,
+            &[
+                "蒸散量",
+                "蒸散发",
+                "实际蒸散发",
+                "实际蒸散量",
+                "年蒸散量",
+                "evapotranspiration",
+                "et",
+            ],
+            Dimension::Depth,
+            true,
+            Blank::Error,
+        ),
+    ],
+};
+
+const PHYSICAL: SheetSpec = SheetSpec {
+    kind: SheetKind::Physical,
+    label: "实物量",
+    aliases: &[
+        "实物量",
+        "实物量核算",
+        "模型实物量",
+        "physical",
+        "physicalquantities",
+    ],
+    required: false,
+    columns: &[
+        code(),
+        name(),
+        ColumnSpec {
+            key: col::INDICATOR,
+            aliases: &["指标", "核算指标", "服务", "indicator"],
+            kind: ColumnKind::Text,
+            required: true,
+            blank: Blank::Error,
+        },
+        number(
+            col::QUANTITY,
+            &["实物量", "数量", "quantity"],
+            Dimension::Free,
+            true,
+            Blank::Error,
+        ),
+        ColumnSpec {
+            key: col::UNIT,
+            aliases: &["单位", "计量单位", "unit"],
+            kind: ColumnKind::Text,
+            required: true,
+            blank: Blank::Error,
+        },
+        ColumnSpec {
+            key: col::SOURCE,
+            aliases: &["来源", "数据来源", "模型", "source"],
+            kind: ColumnKind::Text,
+            required: true,
+            blank: Blank::Error,
+        },
+    ],
+};
+
 pub const SHEETS: &[SheetSpec] = &[
     ENVIRONMENT,
+    CLIMATE,
+    PHYSICAL,
     SheetSpec {
         kind: SheetKind::LandCover,
         label: "土地利用",
@@ -537,6 +640,34 @@ pub const SHEETS: &[SheetSpec] = &[
                 false,
                 Blank::Zero,
             ),
+            number(
+                col::HYDROPOWER_KWH,
+                &["水电发电量", "水力发电量", "水电", "hydropower"],
+                Dimension::Energy,
+                false,
+                Blank::Zero,
+            ),
+            number(
+                col::TOURISM_REVENUE_CNY,
+                &["旅游总收入", "旅游收入", "旅游总花费", "tourismrevenue"],
+                Dimension::Money,
+                false,
+                Blank::Zero,
+            ),
+            number(
+                col::TOURIST_VISITS,
+                &[
+                    "接待游客",
+                    "接待游客人次",
+                    "游客人次",
+                    "旅游人次",
+                    "接待旅游人次",
+                    "touristvisits",
+                ],
+                Dimension::People,
+                false,
+                Blank::Zero,
+            ),
         ],
     },
 ];
@@ -768,6 +899,8 @@ mod tests {
             SheetKind::WaterSupply,
             SheetKind::Economy,
             SheetKind::Environment,
+            SheetKind::Climate,
+            SheetKind::Physical,
         ] {
             assert_eq!(SHEETS.iter().filter(|s| s.kind == kind).count(), 1);
             assert_eq!(sheet(kind).kind, kind);

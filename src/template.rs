@@ -149,7 +149,10 @@ pub fn build(year: i32, coef: &Coefficients) -> std::result::Result<Vec<u8>, Xls
         "6. 森林资源：每县每个优势树种组一行（树种组从下拉列表选择），填面积、蓄积量和年生长量；如有上年蓄积，填入“森林资源(上年)”表，用于按蓄积变化计算固碳。".into(),
         "7. 供水表中供水量（按水源）合计须等于用水量（按用途）合计，误差不超过 0.5%。".into(),
         "8. 可在表下方加“注：”开头的说明行；可加 合计/小计/市 小计行，程序只核对、不累加。".into(),
-        "9. 填好后运行：gep check 本文件.xlsx（检查全部问题并给出单元格位置），再运行 gep run --data 本文件.xlsx。".into(),
+        "9. 经济社会表的旅游总收入、接待游客、水电发电量为可选项（休闲旅游、生态能源）；环境表为可选表（GEEP 与空气/水质净化上限），整表不填则不计算 GEEP、不设上限。".into(),
+        "10. 实物量表（可选）：已有模型结果（RUSLE 土壤保持、RWEQ 防风固沙、水库调蓄量等）时每县每指标填一行，单位写在本行“单位”列，程序以此替代按面积系数的估算，并在核算明细中注明来源。".into(),
+        "11. 用水量平衡法计算水源涵养时，另加“气象”表（区划代码、县、降水量(mm)、蒸散量(mm)，每县一行）；系数集须给出各地类径流系数。".into(),
+        "12. 填好后运行：gep check 本文件.xlsx（检查全部问题并给出单元格位置），再运行 gep run --data 本文件.xlsx。".into(),
     ];
     for (i, line) in lines.iter().enumerate() {
         ws.write_string_with_format(i as u32, 0, line, if i == 0 { &s.title } else { &s.locked })?;
@@ -223,7 +226,7 @@ pub fn build(year: i32, coef: &Coefficients) -> std::result::Result<Vec<u8>, Xls
     }
 
     // 供水 and 经济社会 (wide form, one row per county)
-    let wide: [(&str, String, &[&str]); 2] = [
+    let wide: [(&str, String, &[&str]); 3] = [
         (
             "供水",
             format!("{year}年{province}各县(市、区)供水量与用水量"),
@@ -255,6 +258,24 @@ pub fn build(year: i32, coef: &Coefficients) -> std::result::Result<Vec<u8>, Xls
                 "林业增加值(万元)",
                 "牧业增加值(万元)",
                 "渔业增加值(万元)",
+                "旅游总收入(万元)",
+                "接待游客(万人次)",
+                "水电发电量(万kWh)",
+            ],
+        ),
+        (
+            "环境",
+            format!("{year}年{province}各县(市、区)主要污染物排放（可选：GEEP 与净化能力上限）"),
+            &[
+                "区划代码",
+                "县(市、区)",
+                "二氧化硫(吨)",
+                "氮氧化物(吨)",
+                "颗粒物(吨)",
+                "化学需氧量(吨)",
+                "氨氮(吨)",
+                "资源耗减成本(万元)",
+                "总磷(吨)",
             ],
         ),
     ];
@@ -274,5 +295,27 @@ pub fn build(year: i32, coef: &Coefficients) -> std::result::Result<Vec<u8>, Xls
         non_negative(ws, first, last, 2, headers.len() as u16 - 1)?;
         protect(ws, headers.len() as u16, &s)?;
     }
+
+    // 实物量 (long form, optional): model results that replace the rate-based estimate.
+    let ws = wb.add_worksheet().set_name("实物量")?;
+    ws.write_string_with_format(
+        0,
+        0,
+        format!("{year}年{province}各县(市、区)模型实物量（可选：RUSLE、RWEQ、InVEST 等结果，每县每指标一行）"),
+        &s.title,
+    )?;
+    let headers = ["区划代码", "县(市、区)", "指标", "实物量", "单位", "来源"];
+    for (c, h) in headers.iter().enumerate() {
+        ws.write_string_with_format(1, c as u16, *h, &s.header)?;
+        ws.set_column_width(c as u16, if c == 5 { 40 } else { 14 })?;
+    }
+    ws.set_freeze_panes(2, 2)?;
+    for r in 2..2 + SPARE_ROWS {
+        for c in 0..headers.len() as u16 {
+            ws.write_blank(r, c, if c == 3 { &s.number } else { &s.open })?;
+        }
+    }
+    non_negative(ws, 2, 1 + SPARE_ROWS, 3, 3)?;
+    protect(ws, headers.len() as u16, &s)?;
     wb.save_to_buffer()
 }

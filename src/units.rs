@@ -17,6 +17,12 @@ pub enum Dimension {
     People,
     /// Base: tonne (吨).
     Mass,
+    /// Base: kilowatt-hour (千瓦时, 度).
+    Energy,
+    /// Base: millimetre of water depth (precipitation, evapotranspiration).
+    Depth,
+    /// No fixed unit: each row names its own in a unit column (the 实物量 sheet).
+    Free,
 }
 
 impl Dimension {
@@ -28,6 +34,9 @@ impl Dimension {
             Dimension::Money => "元",
             Dimension::People => "人",
             Dimension::Mass => "t",
+            Dimension::Energy => "kWh",
+            Dimension::Depth => "mm",
+            Dimension::Free => "",
         }
     }
 
@@ -39,6 +48,9 @@ impl Dimension {
             Dimension::Money => "金额",
             Dimension::People => "人数",
             Dimension::Mass => "质量",
+            Dimension::Energy => "电量",
+            Dimension::Depth => "水深",
+            Dimension::Free => "任意",
         }
     }
 }
@@ -96,6 +108,28 @@ const UNITS: &[(&[&str], Dimension, f64, &str)] = &[
     (&["kg", "千克", "公斤"], Dimension::Mass, 1e-3, "kg"),
     (&["万吨", "万t"], Dimension::Mass, 1e4, "万吨"),
     (&["万人"], Dimension::People, 1e4, "万人"),
+    (&["人次"], Dimension::People, 1.0, "人次"),
+    (&["万人次"], Dimension::People, 1e4, "万人次"),
+    (
+        &["kwh", "千瓦时", "度", "千瓦小时"],
+        Dimension::Energy,
+        1.0,
+        "kWh",
+    ),
+    (
+        &["万kwh", "万千瓦时", "万度"],
+        Dimension::Energy,
+        1e4,
+        "万kWh",
+    ),
+    (
+        &["亿kwh", "亿千瓦时", "亿度"],
+        Dimension::Energy,
+        1e8,
+        "亿kWh",
+    ),
+    (&["mm", "毫米"], Dimension::Depth, 1.0, "mm"),
+    (&["亿吨", "亿t"], Dimension::Mass, 1e8, "亿吨"),
 ];
 
 /// Normalises a unit as written (`万m³`, `（万亩）`, `单位:公顷`, `hm²`) for lookup.

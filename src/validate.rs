@@ -72,6 +72,12 @@ pub struct Inputs {
     pub economy: DataFrame,
     /// county_code, item, amount, source_ref (emissions in t, depletion in yuan); `None` without a 环境 sheet.
     pub environment: Option<DataFrame>,
+    /// county_code, item (precipitation_mm, evapotranspiration_mm), amount, source_ref; `None`
+    /// without a 气象 sheet.
+    pub climate: Option<DataFrame>,
+    /// county_code, indicator (as written), quantity, unit (as written), source (as written),
+    /// source_ref; `None` without a 实物量 sheet. Resolved against indicators by the account stage.
+    pub physical: Option<DataFrame>,
     /// The files read.
     pub files: Vec<InputFile>,
     /// Warnings and notes for the Checks sheet.
@@ -126,6 +132,9 @@ pub const ENVIRONMENT_ITEMS: &[&str] = &[
     col::RESOURCE_DEPLETION_CNY,
 ];
 
+/// Climate columns carried into water-balance water conservation.
+pub const CLIMATE_ITEMS: &[&str] = &[col::PRECIPITATION_MM, col::EVAPOTRANSPIRATION_MM];
+
 /// Economy columns carried into valuation.
 pub const ECONOMY_ITEMS: &[&str] = &[
     col::POPULATION,
@@ -138,6 +147,9 @@ pub const ECONOMY_ITEMS: &[&str] = &[
     col::FORESTRY_VA_CNY,
     col::HUSBANDRY_VA_CNY,
     col::FISHERY_VA_CNY,
+    col::HYDROPOWER_KWH,
+    col::TOURISM_REVENUE_CNY,
+    col::TOURIST_VISITS,
 ];
 
 /// Checks every sheet read and builds [`Inputs`].
@@ -216,6 +228,7 @@ pub fn inputs(
         SheetKind::WaterSupply,
         SheetKind::Economy,
         SheetKind::Environment,
+        SheetKind::Climate,
     ] {
         check_coverage(&by_kind(kind), kind, &counties, scope, &mut issues);
     }
@@ -263,8 +276,30 @@ pub fn inputs(
     let water_use = water_frame(&by_kind(SheetKind::WaterSupply), scope, &mut issues);
     let economy = economy_frame(&by_kind(SheetKind::Economy), coef, scope, &mut issues);
     let environment_tables = by_kind(SheetKind::Environment);
-    let environment = (!environment_tables.is_empty())
-        .then(|| long_frame(&environment_tables, ENVIRONMENT_ITEMS, scope));
+    let environment = match (!environment_tables.is_empty())
+        .then(|| long_frame(&environment_tables, ENVIRONMENT_ITEMS, scope))
+    {
+        // A 环境 sheet left blank (as in the template) is no 环境 sheet: zero emissions everywhere
+        // would cap purification at 0 and compute a GEEP without degradation.
+        Some(Ok(df)) if all_zero(&df) => {
+            issues.warning(
+                environment_tables
+                    .iter()
+                    .map(|t| t.sheet_location())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                "the 环境 sheet is empty (no emissions reported): ignored — no GEEP, purification not capped",
+            );
+            None
+        }
+        other => other,
+    };
+    let climate_tables = by_kind(SheetKind::Climate);
+    let climate =
+        (!climate_tables.is_empty()).then(|| long_frame(&climate_tables, CLIMATE_ITEMS, scope));
+    let physical_tables = by_kind(SheetKind::Physical);
+    let physical =
+        (!physical_tables.is_empty()).then(|| physical_frame(&physical_tables, scope, &mut issues));
     let warnings = issues.into_result()?;
     Ok(Inputs {
         year: year.unwrap_or_default(),
@@ -278,6 +313,8 @@ pub fn inputs(
         water_use: water_use?,
         economy: economy?,
         environment: environment.transpose()?,
+        climate: climate.transpose()?,
+        physical: physical.transpose()?,
         files,
         warnings,
     })
@@ -379,7 +416,7 @@ fn check_signs(table: &SheetTable, issues: &mut Issues) {
 /// The key that must be unique per sheet kind: the county, or county and type/class in long tables.
 fn row_key(table: &SheetTable, record: &Record) -> Option<String> {
     let code = record.code.clone()?;
-    let second = [col::FOREST_TYPE, col::LAND_CLASS]
+    let second = [col::FOREST_TYPE, col::LAND_CLASS, col::INDICATOR]
         .iter()
         .find_map(|k| table.column(k).and_then(|i| record.text(i)))
         .map(|t| normalise_header(t).0);
@@ -869,6 +906,71 @@ fn economy_frame(
         }
     }
     long_frame(tables, ECONOMY_ITEMS, scope)
+}
+
+/// Whether every amount of a long frame is 0 (blank cells read as 0).
+fn all_zero(df: &DataFrame) -> bool {
+    df.column("amount")
+        .ok()
+        .and_then(|c| {
+            c.f64()
+                .ok()
+                .map(|a| a.iter().all(|v| v.unwrap_or(0.0) == 0.0))
+        })
+        .unwrap_or(false)
+}
+
+/// The 实物量 rows: one per county and indicator, with the unit and source as written. A county
+/// and indicator given twice is an error naming both cells.
+fn physical_frame(tables: &[&SheetTable], scope: &Scope, issues: &mut Issues) -> Result<DataFrame> {
+    let (mut codes, mut indicators, mut quantities, mut units_, mut sources, mut refs) =
+        (vec![], vec![], vec![], vec![], vec![], vec![]);
+    let mut seen: BTreeMap<(String, String), String> = BTreeMap::new();
+    for table in tables {
+        let (Some(ind), Some(qty), Some(unit), Some(source)) = (
+            table.column(col::INDICATOR),
+            table.column(col::QUANTITY),
+            table.column(col::UNIT),
+            table.column(col::SOURCE),
+        ) else {
+            continue; // missing columns are reported by the reader
+        };
+        for record in &table.rows {
+            let Some(code) = record.code.clone() else {
+                continue;
+            };
+            if !scope.covers(&code) {
+                continue;
+            }
+            let Some(Value::Number(q)) = record.values.get(qty) else {
+                continue;
+            };
+            let indicator = record.text(ind).unwrap_or_default().trim().to_string();
+            let at = table.at(record.row, table.columns[qty].col);
+            if let Some(first) = seen.get(&(code.clone(), indicator.clone())) {
+                issues.error(
+                    &at,
+                    format!("{code} {indicator} given twice in 实物量 (first at {first})"),
+                );
+                continue;
+            }
+            seen.insert((code.clone(), indicator.clone()), at.clone());
+            codes.push(code);
+            indicators.push(indicator);
+            quantities.push(*q);
+            units_.push(record.text(unit).unwrap_or_default().trim().to_string());
+            sources.push(record.text(source).unwrap_or_default().trim().to_string());
+            refs.push(at);
+        }
+    }
+    Ok(DataFrame::new_infer_height(vec![
+        Column::new(col::CODE.into(), codes),
+        Column::new("indicator".into(), indicators),
+        Column::new("quantity".into(), quantities),
+        Column::new("unit".into(), units_),
+        Column::new("source".into(), sources),
+        Column::new("source_ref".into(), refs),
+    ])?)
 }
 
 /// The numeric columns `items` of county rows as a long frame: county_code, item, amount, source_ref.

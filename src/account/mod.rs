@@ -5,7 +5,10 @@
 pub mod carbon;
 pub mod geep;
 pub mod gep;
+pub mod hydropower_recreation;
+pub mod overrides;
 pub mod products;
+pub mod rated;
 pub mod water_conservation;
 pub mod water_supply;
 
@@ -115,12 +118,60 @@ pub const INDICATORS: &[Indicator] = &[
         doc: "docs/methodology.md#water-supply",
     },
     Indicator {
+        key: "hydropower",
+        label_zh: "生态能源(水电)",
+        label_en: "Hydropower",
+        category: Category::Provisioning,
+        quantity_unit: Some("kWh"),
+        doc: "docs/methodology.md#hydropower",
+    },
+    Indicator {
         key: "water_conservation",
         label_zh: "水源涵养",
         label_en: "Water conservation",
         category: Category::Regulating,
         quantity_unit: Some("m³"),
         doc: "docs/methodology.md#water-conservation",
+    },
+    Indicator {
+        key: "soil_retention",
+        label_zh: "土壤保持",
+        label_en: "Soil retention",
+        category: Category::Regulating,
+        quantity_unit: Some("t"),
+        doc: "docs/methodology.md#soil-retention",
+    },
+    Indicator {
+        key: "sand_fixation",
+        label_zh: "防风固沙",
+        label_en: "Windbreak and sand fixation",
+        category: Category::Regulating,
+        quantity_unit: Some("t"),
+        doc: "docs/methodology.md#windbreak-and-sand-fixation",
+    },
+    Indicator {
+        key: "flood_regulation",
+        label_zh: "洪水调蓄",
+        label_en: "Flood regulation",
+        category: Category::Regulating,
+        quantity_unit: Some("m³"),
+        doc: "docs/methodology.md#flood-regulation",
+    },
+    Indicator {
+        key: "air_purification",
+        label_zh: "空气净化",
+        label_en: "Air purification",
+        category: Category::Regulating,
+        quantity_unit: Some("t"),
+        doc: "docs/methodology.md#air-and-water-purification",
+    },
+    Indicator {
+        key: "water_purification",
+        label_zh: "水质净化",
+        label_en: "Water purification",
+        category: Category::Regulating,
+        quantity_unit: Some("t"),
+        doc: "docs/methodology.md#air-and-water-purification",
     },
     Indicator {
         key: "carbon_sequestration",
@@ -137,6 +188,38 @@ pub const INDICATORS: &[Indicator] = &[
         category: Category::Regulating,
         quantity_unit: Some("t O₂"),
         doc: "docs/methodology.md#carbon-sequestration-and-oxygen-release",
+    },
+    Indicator {
+        key: "climate_regulation",
+        label_zh: "气候调节",
+        label_en: "Climate regulation",
+        category: Category::Regulating,
+        quantity_unit: Some("kWh"),
+        doc: "docs/methodology.md#climate-regulation",
+    },
+    Indicator {
+        key: "pest_control",
+        label_zh: "病虫害控制",
+        label_en: "Pest control",
+        category: Category::Regulating,
+        quantity_unit: Some("ha"),
+        doc: "docs/methodology.md#pest-control-and-biodiversity",
+    },
+    Indicator {
+        key: "biodiversity",
+        label_zh: "物种保育(生物多样性)",
+        label_en: "Species conservation (biodiversity)",
+        category: Category::Regulating,
+        quantity_unit: Some("ha"),
+        doc: "docs/methodology.md#pest-control-and-biodiversity",
+    },
+    Indicator {
+        key: "recreation",
+        label_zh: "休闲旅游",
+        label_en: "Recreation and tourism",
+        category: Category::Cultural,
+        quantity_unit: None,
+        doc: "docs/methodology.md#cultural-services",
     },
 ];
 
@@ -250,11 +333,15 @@ pub(crate) fn apply_prices(lines: LazyFrame, coef: &Coefficients) -> Result<Data
 /// [`Error::Internal`] when an accounting identity fails.
 pub fn compute(inputs: &Inputs, coef: &Coefficients) -> Result<Accounts> {
     let mut warnings = Issues::new();
+    let overrides = overrides::Overrides::resolve(inputs)?;
     let parts = [
         products::lines(inputs, coef)?,
         water_supply::lines(inputs, coef)?,
-        water_conservation::lines(inputs, coef)?,
+        hydropower_recreation::hydropower_lines(inputs, coef)?,
+        water_conservation::lines(inputs, coef, &overrides)?,
+        rated::lines(inputs, coef, &overrides, &mut warnings)?,
         carbon::lines(inputs, coef, &mut warnings)?,
+        hydropower_recreation::recreation_lines(inputs, coef)?,
     ];
     let mut lines = parts[0].clone();
     for part in &parts[1..] {
@@ -441,6 +528,8 @@ pub(crate) mod testing {
                 )
                 .unwrap(),
             ),
+            climate: None,
+            physical: None,
             files: vec![InputFile {
                 name: "t".into(),
                 path: "t".into(),
@@ -463,5 +552,60 @@ pub(crate) mod testing {
             .filter(|((c, i), _)| *c == Some(county) && *i == Some(indicator))
             .map(|(_, v)| v.unwrap_or(0.0))
             .sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// GitHub-style anchor of a markdown heading.
+    fn anchor(heading: &str) -> String {
+        heading
+            .trim_start_matches('#')
+            .trim()
+            .to_lowercase()
+            .chars()
+            .filter_map(|c| match c {
+                ' ' => Some('-'),
+                c if c.is_alphanumeric() || c == '-' || c == '_' => Some(c),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_indicator_links_to_a_heading_of_the_methodology() {
+        let doc = include_str!("../../docs/methodology.md");
+        let anchors: Vec<String> = doc
+            .lines()
+            .filter(|l| l.starts_with('#'))
+            .map(anchor)
+            .collect();
+        for ind in INDICATORS {
+            let (file, a) = ind.doc.split_once('#').unwrap();
+            assert_eq!(file, "docs/methodology.md", "{}", ind.key);
+            assert!(
+                anchors.iter().any(|x| x == a),
+                "{}: #{a} not a heading",
+                ind.key
+            );
+        }
+    }
+
+    #[test]
+    fn every_rated_component_has_a_rate_unit_table_entry() {
+        for rated in rated::RATED {
+            assert!(indicator(rated.indicator).is_some(), "{}", rated.indicator);
+            for c in rated.components {
+                assert!(
+                    crate::coefficients::RATE_UNITS
+                        .iter()
+                        .any(|(k, _)| *k == c.rate_key),
+                    "{}",
+                    c.rate_key
+                );
+            }
+        }
     }
 }

@@ -1,36 +1,178 @@
-//! Regulating: water conservation (水源涵养) by per-hectare rates, Q = Σ_class A × q_class,
-//! valued at the reservoir storage cost (shadow project), V = Q × P_reservoir (methodology §2.2).
-//! The water-balance form Q = Σ (P − R − ET)·A comes with the climate sheet.
+//! Regulating: water conservation (水源涵养), valued at the reservoir storage cost (shadow
+//! project), V = Q × P_reservoir (methodology §2.2). Q by water balance,
+//! Q = Σ_class (P − R − ET) × A with R = P × α_class, when the 气象 sheet gives P and ET; else by
+//! per-hectare rates, Q = Σ_class A × q_class. A 实物量 row replaces either for its county.
+
+use std::collections::BTreeMap;
 
 use polars::prelude::*;
 
+use super::overrides::Overrides;
+use super::rated::{Line, Lines};
 use super::{apply_prices, land_with_rates};
 use crate::coefficients::Coefficients;
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::schema::col;
 use crate::validate::Inputs;
 
-/// One line per county and land class.
+/// One line per county and land class (or one override line per county).
 ///
 /// # Errors
-/// [`crate::Error::Invalid`] when a land class has no rate or the reservoir price is missing.
-pub fn lines(inputs: &Inputs, coef: &Coefficients) -> Result<DataFrame> {
-    let lf = land_with_rates(inputs, coef, "water_conservation")?
-        .lazy()
-        .with_columns([
-            lit("water_conservation").alias("indicator"),
-            col("land_class").alias("component"),
-            col("area_ha").alias("input_amount"),
-            lit("公顷").alias("input_unit"),
-            col("rate_ref").alias("coefficient_ref"),
-            col("rate").alias("coefficient"),
-            lit("m³/ha/yr").alias("coefficient_unit"),
-            lit("Q = A × q_class; V = Q × P_reservoir").alias("method"),
-            lit("{input}*{coefficient}").alias("quantity_formula"),
-            (col("area_ha") * col("rate")).alias("quantity"),
-            lit("m³").alias("quantity_unit"),
-            lit("reservoir_storage").alias("price_key"),
-        ]);
-    apply_prices(lf, coef)
+/// [`crate::Error::Invalid`] when a land class has no rate or runoff coefficient, or the
+/// reservoir price is missing.
+pub fn lines(inputs: &Inputs, coef: &Coefficients, overrides: &Overrides) -> Result<DataFrame> {
+    let given = overrides.for_key("water_conservation");
+    let price = coef
+        .price("reservoir_storage")
+        .map(|p| p.value)
+        .ok_or_else(|| Error::invalid("prices.toml", "missing price [prices.reservoir_storage]"))?;
+    let mut extra = Lines::default();
+    for (county, o) in &given {
+        extra.push(Line {
+            county: county.clone(),
+            indicator: "water_conservation",
+            component: "实物量".into(),
+            source_ref: o.source_ref.clone(),
+            input_amount: o.quantity,
+            input_unit: "m³".into(),
+            coefficient_ref: String::new(),
+            coefficient: None,
+            coefficient_unit: String::new(),
+            method: format!("实物量 override ({}); V = Q × P_reservoir", o.source),
+            quantity_formula: "{input}".into(),
+            quantity: o.quantity,
+            quantity_unit: "m³",
+            price_key: "reservoir_storage".into(),
+            price: Some(price),
+            value: o.quantity * price,
+        });
+    }
+    let overridden: Vec<String> = given.keys().cloned().collect();
+    let keep = || {
+        col(col::CODE)
+            .is_in(
+                lit(Series::new("o".into(), overridden.clone())).implode(false),
+                false,
+            )
+            .not()
+    };
+    let mut out = if let Some(climate) = &inputs.climate {
+        water_balance(inputs, coef, climate, price, &given, &mut extra)?;
+        extra.frame()?
+    } else {
+        let lf = land_with_rates(inputs, coef, "water_conservation")?
+            .lazy()
+            .filter(keep())
+            .with_columns([
+                lit("water_conservation").alias("indicator"),
+                col("land_class").alias("component"),
+                col("area_ha").alias("input_amount"),
+                lit("公顷").alias("input_unit"),
+                col("rate_ref").alias("coefficient_ref"),
+                col("rate").alias("coefficient"),
+                lit("m³/ha/yr").alias("coefficient_unit"),
+                lit("Q = A × q_class; V = Q × P_reservoir").alias("method"),
+                lit("{input}*{coefficient}").alias("quantity_formula"),
+                (col("area_ha") * col("rate")).alias("quantity"),
+                lit("m³").alias("quantity_unit"),
+                lit("reservoir_storage").alias("price_key"),
+            ]);
+        let mut df = apply_prices(lf, coef)?;
+        df.vstack_mut(&extra.frame()?)?;
+        df
+    };
+    out.rechunk_mut();
+    Ok(out)
+}
+
+/// A value read from the 气象 sheet and its cell.
+type Reading = (f64, String);
+
+/// Water-balance lines: per class (P − P·α − ET) × 10 m³/ha per mm × A; a class whose balance is
+/// negative conserves nothing (0, said on the line).
+fn water_balance(
+    inputs: &Inputs,
+    coef: &Coefficients,
+    climate: &DataFrame,
+    price: f64,
+    given: &BTreeMap<String, super::overrides::Override>,
+    out: &mut Lines,
+) -> Result<()> {
+    if !coef
+        .rates
+        .iter()
+        .any(|r| r.indicator == "runoff_coefficient")
+    {
+        return Err(Error::invalid(
+            "service_rates.csv",
+            "the 气象 sheet asks for water-balance water conservation, which needs a runoff_coefficient for every valuation class",
+        ));
+    }
+    let mut weather: BTreeMap<String, (Option<Reading>, Option<Reading>)> = BTreeMap::new();
+    let codes = climate.column(col::CODE)?.str()?.clone();
+    let items = climate.column("item")?.str()?.clone();
+    let amounts = climate.column("amount")?.f64()?.clone();
+    let refs = climate.column("source_ref")?.str()?.clone();
+    for i in 0..climate.height() {
+        let entry = weather
+            .entry(codes.get(i).unwrap_or_default().to_string())
+            .or_default();
+        let v = Some((
+            amounts.get(i).unwrap_or_default(),
+            refs.get(i).unwrap_or_default().to_string(),
+        ));
+        match items.get(i) {
+            Some(col::PRECIPITATION_MM) => entry.0 = v,
+            Some(col::EVAPOTRANSPIRATION_MM) => entry.1 = v,
+            _ => {}
+        }
+    }
+    let df = land_with_rates(inputs, coef, "runoff_coefficient")?;
+    let codes = df.column(col::CODE)?.str()?.clone();
+    let classes = df.column(col::LAND_CLASS)?.str()?.clone();
+    let areas = df.column(col::AREA_HA)?.f64()?.clone();
+    let refs = df.column("source_ref")?.str()?.clone();
+    let alphas = df.column("rate")?.f64()?.clone();
+    let alpha_refs = df.column("rate_ref")?.str()?.clone();
+    for i in 0..df.height() {
+        let county = codes.get(i).unwrap_or_default();
+        if given.contains_key(county) {
+            continue;
+        }
+        let Some((Some((p, p_at)), Some((et, et_at)))) = weather.get(county) else {
+            continue; // coverage of the 气象 sheet is checked on reading
+        };
+        let alpha = alphas.get(i).unwrap_or_default();
+        let depth_mm = p - p * alpha - et;
+        let area = areas.get(i).unwrap_or_default();
+        let quantity = depth_mm.max(0.0) * 10.0 * area;
+        out.push(Line {
+            county: county.to_string(),
+            indicator: "water_conservation",
+            component: classes.get(i).unwrap_or_default().to_string(),
+            source_ref: format!("{}; P {p_at}; ET {et_at}", refs.get(i).unwrap_or_default()),
+            input_amount: area,
+            input_unit: "公顷".into(),
+            coefficient_ref: alpha_refs.get(i).unwrap_or_default().to_string(),
+            coefficient: Some(alpha),
+            coefficient_unit: "runoff coefficient α".into(),
+            method: format!(
+                "water balance: Q = (P − P·α − ET) × 10 × A = ({p} − {p}×{alpha} − {et}) mm × 10 m³/ha/mm × A{}; V = Q × P_reservoir",
+                if depth_mm < 0.0 { " (negative balance: 0)" } else { "" }
+            ),
+            quantity_formula: if depth_mm < 0.0 {
+                "0*{input}".into()
+            } else {
+                format!("({p}-{p}*{{coefficient}}-{et})*10*{{input}}")
+            },
+            quantity,
+            quantity_unit: "m³",
+            price_key: "reservoir_storage".into(),
+            price: Some(price),
+            value: quantity * price,
+        });
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -49,7 +191,7 @@ mod tests {
                 .rate_base
         };
         let price = coef.price("reservoir_storage").unwrap().value;
-        let lines = lines(&inputs(), &coef).unwrap();
+        let lines = lines(&inputs(), &coef, &Overrides::default()).unwrap();
         // 140105: 100 ha 乔木林地 (forest) + 50 ha 天然牧草地 (grassland).
         let q = 100.0 * rate("forest") + 50.0 * rate("grassland");
         assert!((total(&lines, "140105", "water_conservation", "quantity") - q).abs() < 1e-9);
@@ -68,12 +210,110 @@ mod tests {
         let mut coef = Coefficients::load(None, false).unwrap();
         coef.rates
             .retain(|r| !(r.valuation_class == "farmland" && r.indicator == "water_conservation"));
-        let err = lines(&inputs(), &coef).unwrap_err().to_string();
+        let err = lines(&inputs(), &coef, &Overrides::default())
+            .unwrap_err()
+            .to_string();
         assert!(
             err.contains(
                 "t [土地利用!E6]: no water_conservation rate for valuation class \"farmland\""
             ),
             "{err}"
         );
+    }
+
+    fn with_climate() -> Inputs {
+        let mut i = inputs();
+        i.climate = Some(
+            df!(
+                "county_code" => ["140105", "140105", "140106", "140106", "140107", "140107"],
+                "item" => ["precipitation_mm", "evapotranspiration_mm", "precipitation_mm", "evapotranspiration_mm", "precipitation_mm", "evapotranspiration_mm"],
+                "amount" => [500.0, 350.0, 400.0, 420.0, 450.0, 300.0],
+                "source_ref" => ["t [气象!C5]", "t [气象!D5]", "t [气象!C6]", "t [气象!D6]", "t [气象!C7]", "t [气象!D7]"],
+            )
+            .unwrap(),
+        );
+        i
+    }
+
+    fn with_runoff(mut coef: Coefficients) -> Coefficients {
+        for (class, alpha) in [
+            ("forest", 0.05),
+            ("shrub", 0.08),
+            ("orchard", 0.1),
+            ("grassland", 0.1),
+            ("farmland", 0.2),
+            ("wetland", 0.0),
+            ("water", 0.0),
+            ("built_up", 0.8),
+            ("bare", 0.3),
+        ] {
+            coef.rates.push(crate::coefficients::Rate {
+                valuation_class: class.into(),
+                indicator: "runoff_coefficient".into(),
+                rate: alpha,
+                unit: "1".into(),
+                year: String::new(),
+                scope: "test".into(),
+                source: "test".into(),
+                status: "U".into(),
+                rate_base: alpha,
+            });
+        }
+        coef
+    }
+
+    #[test]
+    fn water_balance_is_precipitation_minus_runoff_minus_et_times_area() {
+        let coef = with_runoff(Coefficients::load(None, false).unwrap());
+        let price = coef.price("reservoir_storage").unwrap().value;
+        let lines = lines(&with_climate(), &coef, &Overrides::default()).unwrap();
+        // 140105: forest (500 − 25 − 350) mm × 10 × 100 ha + grassland (500 − 50 − 350) × 10 × 50.
+        let q = 125.0 * 10.0 * 100.0 + 100.0 * 10.0 * 50.0;
+        assert!((total(&lines, "140105", "water_conservation", "quantity") - q).abs() < 1e-9);
+        assert!(
+            (total(&lines, "140105", "water_conservation", "value_cny") - q * price).abs() < 1e-6
+        );
+        // 140106: ET exceeds precipitation: nothing conserved (never negative).
+        assert_eq!(
+            total(&lines, "140106", "water_conservation", "quantity"),
+            0.0
+        );
+        // 140107: shrub (450 − 36 − 300) × 10 × 10 ha.
+        assert!(
+            (total(&lines, "140107", "water_conservation", "quantity") - 11_400.0).abs() < 1e-9
+        );
+    }
+
+    #[test]
+    fn water_balance_without_runoff_coefficients_is_an_error() {
+        let coef = Coefficients::load(None, false).unwrap();
+        let err = lines(&with_climate(), &coef, &Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("service_rates.csv: the 气象 sheet asks for water-balance"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn an_override_replaces_the_county_estimate() {
+        let coef = Coefficients::load(None, false).unwrap();
+        let mut o = Overrides::default();
+        o.insert(
+            "water_conservation",
+            "140105",
+            crate::account::overrides::Override {
+                quantity: 1.0e6,
+                source: "InVEST".into(),
+                source_ref: "t [实物量!D3]".into(),
+            },
+        );
+        let lines = lines(&inputs(), &coef, &o).unwrap();
+        assert_eq!(
+            total(&lines, "140105", "water_conservation", "quantity"),
+            1.0e6
+        );
+        assert!((total(&lines, "140107", "water_conservation", "quantity") - 4486.0).abs() < 1e-9);
     }
 }

@@ -67,7 +67,7 @@ fn book_has_every_sheet_and_its_values_equal_the_accounts() {
             checked += 1;
         }
     }
-    assert_eq!(checked, (117 + 11 + 1) * 8);
+    assert_eq!(checked, (117 + 11 + 1) * INDICATOR_COUNT);
 
     let about = wb.worksheet_range("说明").unwrap();
     let about_text: Vec<String> = about
@@ -382,4 +382,70 @@ fn money_can_be_shown_in_yuan() {
         panic!()
     };
     assert!(close(a * 1e4, *b, 1e-12), "{a} 万元 vs {b} 元");
+}
+
+/// The 实物量 sheet replaces the rate estimate and the 明细 line says so with the model source.
+#[test]
+fn physical_overrides_are_marked_in_the_lines_with_their_source() {
+    let dir = workdir("physical_override_lines");
+    let out = gep(&dir, &["run", "--out", "book.xlsx", "--csv", "csv"]);
+    assert!(out.status.success(), "{}", text(&out).1);
+    let (head, rows) = read_csv(&dir.join("csv/lines.csv"));
+    let col = |n: &str| head.iter().position(|h| h == n).unwrap();
+    let soil: Vec<&Vec<String>> = rows
+        .iter()
+        .filter(|r| r[col("indicator")] == "soil_retention")
+        .collect();
+    assert_eq!(soil.len(), 117, "one override line per county");
+    let first = soil
+        .iter()
+        .find(|r| r[col("county_code")] == "140105")
+        .unwrap();
+    assert_eq!(first[col("component")], "实物量");
+    assert!(
+        first[col("source_ref")].contains("[实物量!D3]"),
+        "{first:?}"
+    );
+    assert!(
+        first[col("method")]
+            .contains("实物量 override (合成演示：按 RUSLE-SX 全省 6.52×10⁹ t 校准)"),
+        "{first:?}"
+    );
+    // Province soil retention = the calibrated 6.52e9 t (万吨 converted at the boundary).
+    let total: f64 = soil
+        .iter()
+        .map(|r| r[col("quantity")].parse::<f64>().unwrap())
+        .sum();
+    assert!((total - 6.52e9).abs() / 6.52e9 < 1e-6, "{total}");
+    let mut wb: Xlsx<_> = open_workbook(dir.join("book.xlsx")).unwrap();
+    let detail = wb.worksheet_range("明细").unwrap();
+    assert!(
+        detail.rows().any(|r| r
+            .iter()
+            .any(|c| c.to_string().starts_with("实物量 override"))),
+        "明细 marks overridden lines"
+    );
+}
+
+/// A blank 环境 sheet (as the template gives it) is ignored with a warning, not read as zero
+/// emissions.
+#[test]
+fn an_empty_environment_sheet_is_ignored_with_a_warning() {
+    let dir = workdir("empty_environment");
+    let mut b = Book::demo();
+    for row in b.sheet("环境").iter_mut() {
+        for cell in row.iter_mut().skip(2) {
+            if matches!(cell, Data::Float(_)) {
+                *cell = Data::Empty;
+            }
+        }
+    }
+    b.save(&dir.join("in.xlsx"));
+    let out = gep(&dir, &["check", "in.xlsx"]);
+    let (_, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("the 环境 sheet is empty (no emissions reported): ignored"),
+        "{stderr}"
+    );
 }

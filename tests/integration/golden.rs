@@ -66,7 +66,7 @@ fn province_equals_sum_of_prefectures_equals_sum_of_counties() {
             _ => {}
         }
     }
-    assert_eq!(prefecture_rows.len(), 11 * 8);
+    assert_eq!(prefecture_rows.len(), 11 * INDICATOR_COUNT);
     for (key, v) in &prefecture_rows {
         assert!(close(*v, prefecture_of_counties[key], TOLERANCE), "{key:?}");
     }

@@ -304,7 +304,7 @@ fn bad_toml_and_a_missing_unit_are_located() {
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("prices.toml:"), "{stderr}");
     assert!(
-        stderr.contains("service_rates.csv:6: unit \"\" not accepted for water_conservation"),
+        stderr.contains("service_rates.csv:11: unit \"\" not accepted for water_conservation"),
         "{stderr}"
     );
 }
@@ -505,7 +505,8 @@ invalid_workbook!(
 invalid_workbook!(
     a_workbook_without_any_year_is_refused,
     |b| {
-        for name in ["土地利用", "森林资源", "供水", "经济社会", "环境"] {
+        for name in ["土地利用", "森林资源", "供水", "经济社会", "环境", "实物量"]
+        {
             b.set(name, 0, 0, s("山西省各县(市、区)统计表"));
         }
     },
@@ -755,7 +756,7 @@ fn coefficient_problems_name_file_and_line() {
                 t
             }
         },
-        "service_rates.csv:6: rate 63750 mm/yr out of range",
+        "service_rates.csv:11: rate 63750 mm/yr out of range",
     );
     set_fails_with(
         "coef_missing_price",
@@ -1048,3 +1049,60 @@ fn regression_xlsx_shared_string_count_is_checked_against_its_part() {
     );
     assert!(!stderr.contains("memory allocation"), "{stderr}");
 }
+
+invalid_workbook!(
+    an_unknown_physical_indicator_and_a_wrong_unit_are_named,
+    |b| {
+        let r = b.row_of("实物量", "140105");
+        b.set("实物量", r, 2, s("土壤侵蚀"));
+        let r = b.row_of("实物量", "140106");
+        b.set("实物量", r, 4, s("万m³"));
+    },
+    [
+        "bad.xlsx [实物量!D3]: 实物量: unknown indicator \"土壤侵蚀\"",
+        "bad.xlsx [实物量!D4]: 实物量: unit \"万m³\" does not measure soil_retention",
+    ]
+);
+
+invalid_workbook!(
+    a_physical_row_given_twice_is_refused,
+    |b| {
+        let r = b.row_of("实物量", "140106");
+        b.set("实物量", r, 0, s("140105"));
+        b.set("实物量", r, 1, s("小店区"));
+    },
+    ["bad.xlsx [实物量!D4]: 140105 土壤保持 given twice in 实物量 (first at bad.xlsx [实物量!D3])"]
+);
+
+invalid_workbook!(
+    a_climate_sheet_without_runoff_coefficients_is_an_error,
+    |b| {
+        let mut grid = vec![
+            vec![s("2021年气象")],
+            vec![
+                s("区划代码"),
+                s("县(市、区)"),
+                s("降水量(mm)"),
+                s("蒸散量(mm)"),
+            ],
+        ];
+        let econ = b.sheet("经济社会").clone();
+        for row in econ.iter().skip(2) {
+            if let (Data::String(code), Data::String(name)) = (&row[0], &row[1])
+                && code.len() == 6
+                && !code.ends_with("00")
+            {
+                grid.push(vec![
+                    s(code),
+                    s(name),
+                    Data::Float(480.0),
+                    Data::Float(400.0),
+                ]);
+            }
+        }
+        b.sheets.push(("气象".into(), grid));
+    },
+    [
+        "service_rates.csv: the 气象 sheet asks for water-balance water conservation, which needs a runoff_coefficient for every valuation class"
+    ]
+);

@@ -6,7 +6,9 @@ use crate::util::*;
 fn layout_gives_demo_accounts(files: &[std::path::PathBuf], name: &str) {
     let dir = workdir(&format!("layout_{name}"));
     let mut args = vec!["run".to_string()];
-    for f in files {
+    // The 环境 and 实物量 sheets come as a second file (see fixtures/README.md).
+    let supplementary = root().join("fixtures/layouts/supplementary/environment-physical.xlsx");
+    for f in files.iter().chain([&supplementary]) {
         args.push("--data".into());
         args.push(f.display().to_string());
     }

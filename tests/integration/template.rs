@@ -31,7 +31,9 @@ fn a_filled_template_round_trips() {
             "森林资源",
             "森林资源(上年)",
             "供水",
-            "经济社会"
+            "经济社会",
+            "环境",
+            "实物量"
         ]
     );
     let econ = wb.worksheet_range("经济社会").unwrap();
@@ -103,8 +105,10 @@ fn a_filled_template_round_trips() {
         ("供水", vec![1.0; 7]),
         (
             "经济社会",
-            vec![1.0, 1e4, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0],
+            // …, 旅游总收入 亿元 → 万元, 接待游客 万人次 as is.
+            vec![1.0, 1e4, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1e4, 1.0],
         ),
+        ("环境", vec![1.0; 6]),
     ] {
         let source: HashMap<String, Vec<Data>> = demo
             .sheet(sheet)
@@ -121,6 +125,18 @@ fn a_filled_template_round_trips() {
                     t.set(sheet, r, 2 + k, Data::Float(v * factor));
                 }
             }
+        }
+    }
+    // 实物量: the demo's rows as they are (long form, unit in the row).
+    let physical: Vec<Vec<Data>> = demo
+        .sheet("实物量")
+        .iter()
+        .filter(|r| code_of(r).is_some())
+        .cloned()
+        .collect();
+    for (i, row) in physical.into_iter().enumerate() {
+        for (c, v) in row.into_iter().enumerate() {
+            t.set("实物量", 2 + i, c, v);
         }
     }
     t.save(&dir.join("filled.xlsx"));

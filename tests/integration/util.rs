@@ -220,3 +220,6 @@ pub fn edited_set(dir: &Path, edit: impl Fn(&str, String) -> String) -> PathBuf 
     }
     set
 }
+
+/// Indicators in an account (src/account/mod.rs INDICATORS): one column each per county.
+pub const INDICATOR_COUNT: usize = 18;

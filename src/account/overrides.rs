@@ -1,0 +1,217 @@
+//! Stage 3, value: the 实物量 sheet — physical quantities modelled elsewhere (RUSLE, RWEQ, InVEST)
+//! that replace the rate-based estimate for one county and indicator (or pollutant).
+
+use std::collections::BTreeMap;
+
+use crate::error::{Issues, Result};
+use crate::schema::col;
+use crate::units::{self, Dimension};
+use crate::validate::Inputs;
+
+/// One override, in the indicator's base unit.
+#[derive(Debug, Clone)]
+pub struct Override {
+    /// Quantity in the indicator's unit (t, m³, kWh, ha).
+    pub quantity: f64,
+    /// The model or report it comes from, as written.
+    pub source: String,
+    /// The cell it was read from.
+    pub source_ref: String,
+}
+
+/// Overrides by component key (`soil_retention`, `air_purification.so2`, `water_conservation`)
+/// and county.
+#[derive(Debug, Default)]
+pub struct Overrides {
+    by_key: BTreeMap<String, BTreeMap<String, Override>>,
+}
+
+/// A key an override may name, its unit, and the names it may be written as.
+struct Target {
+    key: &'static str,
+    unit: &'static str,
+    names: Vec<String>,
+}
+
+fn normalise(text: &str) -> String {
+    crate::schema::to_half_width(text)
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+fn targets() -> Vec<Target> {
+    let mut out = vec![Target {
+        key: "water_conservation",
+        unit: "m³",
+        names: vec!["water_conservation".into(), "水源涵养".into()],
+    }];
+    for rated in super::rated::RATED {
+        let ind = super::indicator(rated.indicator);
+        for c in rated.components {
+            let mut names = vec![c.rate_key.to_string()];
+            if let Some(ind) = ind {
+                if rated.components.len() == 1 {
+                    names.push(ind.label_zh.into());
+                    names.push(ind.label_en.into());
+                    names.push(ind.key.into());
+                } else {
+                    names.push(format!("{}{}", ind.label_zh, c.label_zh));
+                    names.push(c.label_zh.into());
+                }
+            }
+            out.push(Target {
+                key: c.rate_key,
+                unit: rated.quantity_unit,
+                names: names.iter().map(|n| normalise(n)).collect(),
+            });
+        }
+    }
+    for t in &mut out {
+        t.names = t.names.iter().map(|n| normalise(n)).collect();
+    }
+    out
+}
+
+fn dimension(unit: &str) -> Option<Dimension> {
+    match unit {
+        "t" => Some(Dimension::Mass),
+        "m³" => Some(Dimension::Volume),
+        "kWh" => Some(Dimension::Energy),
+        "ha" => Some(Dimension::Area),
+        _ => None,
+    }
+}
+
+impl Overrides {
+    /// Resolves the 实物量 rows: names an indicator (or pollutant) and converts the unit.
+    /// Every row that names no known indicator or gives a unit of the wrong kind is reported,
+    /// all in one pass.
+    ///
+    /// # Errors
+    /// [`crate::Error::Invalid`] listing every bad row.
+    pub fn resolve(inputs: &Inputs) -> Result<Self> {
+        let mut out = Overrides::default();
+        let Some(df) = &inputs.physical else {
+            return Ok(out);
+        };
+        let targets = targets();
+        let mut issues = Issues::new();
+        let codes = df.column(col::CODE)?.str()?.clone();
+        let names = df.column("indicator")?.str()?.clone();
+        let quantities = df.column("quantity")?.f64()?.clone();
+        let unit_texts = df.column("unit")?.str()?.clone();
+        let sources = df.column("source")?.str()?.clone();
+        let refs = df.column("source_ref")?.str()?.clone();
+        for i in 0..df.height() {
+            let at = refs.get(i).unwrap_or_default().to_string();
+            let name = names.get(i).unwrap_or_default();
+            let Some(target) = targets.iter().find(|t| t.names.contains(&normalise(name))) else {
+                issues.error(
+                    &at,
+                    format!(
+                        "实物量: unknown indicator \"{name}\" (expected one of {})",
+                        targets.iter().map(|t| t.key).collect::<Vec<_>>().join(", ")
+                    ),
+                );
+                continue;
+            };
+            let unit_text = unit_texts.get(i).unwrap_or_default();
+            let wanted = dimension(target.unit);
+            let factor = match units::parse(unit_text) {
+                Some(u) if Some(u.dimension) == wanted => u.to_base,
+                _ => {
+                    issues.error(
+                        &at,
+                        format!(
+                            "实物量: unit \"{unit_text}\" does not measure {} (expected one of {})",
+                            target.key,
+                            wanted.map_or_else(|| target.unit.to_string(), units::accepted)
+                        ),
+                    );
+                    continue;
+                }
+            };
+            out.by_key
+                .entry(target.key.to_string())
+                .or_default()
+                .insert(
+                    codes.get(i).unwrap_or_default().to_string(),
+                    Override {
+                        quantity: quantities.get(i).unwrap_or_default() * factor,
+                        source: sources.get(i).unwrap_or_default().to_string(),
+                        source_ref: at,
+                    },
+                );
+        }
+        issues.into_result()?;
+        Ok(out)
+    }
+
+    /// Adds one override (tests and callers that build overrides by hand).
+    pub fn insert(&mut self, key: &str, county: &str, o: Override) {
+        self.by_key
+            .entry(key.to_string())
+            .or_default()
+            .insert(county.to_string(), o);
+    }
+
+    /// The overrides of one component key, by county.
+    pub fn for_key(&self, key: &str) -> BTreeMap<String, Override> {
+        self.by_key.get(key).cloned().unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::account::testing::inputs;
+    use polars::prelude::*;
+
+    fn with_rows(rows: &[(&str, &str, f64, &str)]) -> Inputs {
+        let mut i = inputs();
+        i.physical = Some(
+            df!(
+                "county_code" => rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+                "indicator" => rows.iter().map(|r| r.1).collect::<Vec<_>>(),
+                "quantity" => rows.iter().map(|r| r.2).collect::<Vec<_>>(),
+                "unit" => rows.iter().map(|r| r.3).collect::<Vec<_>>(),
+                "source" => rows.iter().map(|_| "RUSLE 2021").collect::<Vec<_>>(),
+                "source_ref" => (0..rows.len()).map(|k| format!("t [实物量!D{}]", k + 3)).collect::<Vec<_>>(),
+            )
+            .unwrap(),
+        );
+        i
+    }
+
+    #[test]
+    fn overrides_are_found_by_label_and_converted_to_the_indicator_unit() {
+        let i = with_rows(&[
+            ("140105", "土壤保持", 2.5, "万吨"),
+            ("140106", "空气净化·二氧化硫", 1200.0, "kg"),
+            ("140107", "水源涵养", 3.0, "亿m³"),
+        ]);
+        let o = Overrides::resolve(&i).unwrap();
+        assert_eq!(o.for_key("soil_retention")["140105"].quantity, 25_000.0);
+        assert!((o.for_key("air_purification.so2")["140106"].quantity - 1.2).abs() < 1e-12);
+        assert_eq!(o.for_key("water_conservation")["140107"].quantity, 3.0e8);
+    }
+
+    #[test]
+    fn unknown_indicators_and_wrong_units_are_all_reported() {
+        let i = with_rows(&[
+            ("140105", "土壤侵蚀", 1.0, "t"),
+            ("140106", "防风固沙", 1.0, "m³"),
+        ]);
+        let err = Overrides::resolve(&i).unwrap_err().to_string();
+        assert!(
+            err.contains("t [实物量!D3]: 实物量: unknown indicator \"土壤侵蚀\""),
+            "{err}"
+        );
+        assert!(
+            err.contains("t [实物量!D4]: 实物量: unit \"m³\" does not measure sand_fixation"),
+            "{err}"
+        );
+    }
+}

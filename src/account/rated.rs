@@ -1,0 +1,706 @@
+//! Regulating: the rate-based services — soil retention, sand fixation, flood regulation, air and
+//! water purification, climate regulation, pest control, biodiversity (methodology §2.3–§2.11).
+//! Q = Σ_class A × rate × conversion (capped at emissions when the set says so), V = Q × P.
+
+use std::collections::BTreeMap;
+
+use polars::prelude::*;
+
+use super::overrides::{Override, Overrides};
+use crate::coefficients::Coefficients;
+use crate::error::{Issues, Result};
+use crate::schema::col;
+use crate::validate::Inputs;
+
+/// How a component is valued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Valuation {
+    /// V = Q × the price `price_key` of prices.toml.
+    Price(&'static str),
+    /// The rate is a value per hectare (元/ha/yr): Q = the area served (ha), V = A × rate.
+    PerHectare,
+}
+
+/// One physical component of a rate-based indicator.
+#[derive(Debug)]
+pub struct Component {
+    /// Key of its rates in service_rates.csv (and of a 实物量 override).
+    pub rate_key: &'static str,
+    /// Label in the book (`二氧化硫`), empty for a one-component indicator.
+    pub label_zh: &'static str,
+    /// Unit of the rate as the engine holds it.
+    pub rate_unit: &'static str,
+    /// How it is valued.
+    pub valuation: Valuation,
+    /// 环境 sheet item that caps it when `purification_cap = "emissions"`.
+    pub cap_item: Option<&'static str>,
+}
+
+/// A rate-based indicator and its components.
+#[derive(Debug)]
+pub struct Rated {
+    /// Indicator key (see [`super::INDICATORS`]).
+    pub indicator: &'static str,
+    /// Unit of the physical quantity.
+    pub quantity_unit: &'static str,
+    /// Formula shown on each line.
+    pub method: &'static str,
+    /// Components.
+    pub components: &'static [Component],
+}
+
+const fn one(rate_key: &'static str, rate_unit: &'static str, valuation: Valuation) -> Component {
+    Component {
+        rate_key,
+        label_zh: "",
+        rate_unit,
+        valuation,
+        cap_item: None,
+    }
+}
+
+const fn pollutant(
+    rate_key: &'static str,
+    label_zh: &'static str,
+    price: &'static str,
+    cap_item: &'static str,
+) -> Component {
+    Component {
+        rate_key,
+        label_zh,
+        rate_unit: "t/ha/yr",
+        valuation: Valuation::Price(price),
+        cap_item: Some(cap_item),
+    }
+}
+
+/// The rate-based indicators of this version.
+pub const RATED: &[Rated] = &[
+    Rated {
+        indicator: "soil_retention",
+        quantity_unit: "t",
+        method: "SC = A × sc_class; V = SC × (λ/ρ × c_dredging + C_N × P_N + C_P × P_P)",
+        components: &[one(
+            "soil_retention",
+            "t/ha/yr",
+            Valuation::Price("soil_retention"),
+        )],
+    },
+    Rated {
+        indicator: "sand_fixation",
+        quantity_unit: "t",
+        method: "Q = A × q_class; V = Q / (ρ_s × h) × P_sand-control",
+        components: &[one(
+            "sand_fixation",
+            "t/ha/yr",
+            Valuation::Price("sand_fixation"),
+        )],
+    },
+    Rated {
+        indicator: "flood_regulation",
+        quantity_unit: "m³",
+        method: "C = A × storage_class (marsh 0.3 m); V = C × P_reservoir",
+        components: &[one(
+            "flood_regulation",
+            "m³/ha/yr",
+            Valuation::Price("reservoir_storage"),
+        )],
+    },
+    Rated {
+        indicator: "air_purification",
+        quantity_unit: "t",
+        method: "Q_j = A × q_class,j [capped at emissions]; V = Σ_j Q_j × c_j",
+        components: &[
+            pollutant(
+                "air_purification.so2",
+                "二氧化硫",
+                "so2_treatment",
+                col::SO2_T,
+            ),
+            pollutant(
+                "air_purification.nox",
+                "氮氧化物",
+                "nox_treatment",
+                col::NOX_T,
+            ),
+            pollutant(
+                "air_purification.dust",
+                "颗粒物(滞尘)",
+                "dust_treatment",
+                col::PARTICULATES_T,
+            ),
+        ],
+    },
+    Rated {
+        indicator: "water_purification",
+        quantity_unit: "t",
+        method: "Q_j = A × q_class,j [capped at discharges]; V = Σ_j Q_j × c_j",
+        components: &[
+            pollutant(
+                "water_purification.cod",
+                "化学需氧量",
+                "cod_treatment",
+                col::COD_T,
+            ),
+            pollutant(
+                "water_purification.nh3n",
+                "氨氮",
+                "nh3n_treatment",
+                col::NH3N_T,
+            ),
+            pollutant("water_purification.tp", "总磷", "tp_treatment", col::TP_T),
+        ],
+    },
+    Rated {
+        indicator: "climate_regulation",
+        quantity_unit: "kWh",
+        method: "E = A × e_class (transpiration, kWh) + A × evaporation × (q/3.6 + γ)[/r] (water surface); V = E × P_electricity",
+        components: &[
+            Component {
+                rate_key: "climate_regulation.vegetation",
+                label_zh: "植被蒸腾",
+                rate_unit: "kWh/ha/yr",
+                valuation: Valuation::Price("electricity"),
+                cap_item: None,
+            },
+            Component {
+                rate_key: "climate_regulation.water_surface",
+                label_zh: "水面蒸发",
+                rate_unit: "m³/ha/yr",
+                valuation: Valuation::Price("electricity"),
+                cap_item: None,
+            },
+        ],
+    },
+    Rated {
+        indicator: "pest_control",
+        quantity_unit: "ha",
+        method: "A = area that controls pests itself; V = A × cost per ha",
+        components: &[one("pest_control", "元/ha/yr", Valuation::PerHectare)],
+    },
+    Rated {
+        indicator: "biodiversity",
+        quantity_unit: "ha",
+        method: "A = habitat area; V = A × value per ha (Shannon-index class)",
+        components: &[one("biodiversity", "元/ha/yr", Valuation::PerHectare)],
+    },
+];
+
+/// The component with `rate_key`, and its indicator.
+pub fn component(rate_key: &str) -> Option<(&'static Rated, &'static Component)> {
+    RATED.iter().find_map(|r| {
+        r.components
+            .iter()
+            .find(|c| c.rate_key == rate_key)
+            .map(|c| (r, c))
+    })
+}
+
+/// kWh of air-conditioning and humidifying per m³ of water evaporated: q/3.6 + γ (q in J/g,
+/// γ in kWh/m³), divided by the air-conditioner efficiency r when the set's switch says so.
+///
+/// # Errors
+/// [`crate::Error::Invalid`] when a parameter is missing from prices.toml.
+pub fn evaporation_kwh_per_m3(coef: &Coefficients) -> Result<(f64, String)> {
+    let param = |key: &str| {
+        coef.parameters.get(key).map(|p| p.value).ok_or_else(|| {
+            crate::Error::invalid(
+                "prices.toml",
+                format!("climate_regulation.water_surface needs [parameters.{key}]"),
+            )
+        })
+    };
+    let q = param("latent_heat")?;
+    let gamma = param("humidifier_energy")?;
+    let mut kwh = q / 3.6 + gamma;
+    let mut text = format!("{q}/3.6 + {gamma}");
+    if coef
+        .manifest
+        .switches
+        .water_surface_divided_by_ac_efficiency
+    {
+        let r = param("ac_efficiency")?;
+        kwh /= r;
+        text = format!("({text}) / {r}");
+    }
+    Ok((kwh, text))
+}
+
+/// Lines of every rate-based component the set gives rates for, or that the 实物量 sheet gives.
+///
+/// # Errors
+/// [`crate::Error::Invalid`] when a price or parameter is missing (named with its file).
+pub fn lines(
+    inputs: &Inputs,
+    coef: &Coefficients,
+    overrides: &Overrides,
+    warnings: &mut Issues,
+) -> Result<DataFrame> {
+    let mut out = Lines::default();
+    let capped = coef.manifest.switches.purification_cap == "emissions";
+    if capped && inputs.environment.is_none() {
+        warnings.warning(
+            "环境",
+            "purification_cap is \"emissions\" but there is no 环境 sheet: air and water purification are capacity (area × rate), uncapped",
+        );
+    }
+    let emissions = emissions_by_county(inputs)?;
+    for rated in RATED {
+        for component in rated.components {
+            let has_rates = coef.rates.iter().any(|r| r.indicator == component.rate_key);
+            let given = overrides.for_key(component.rate_key);
+            if !has_rates && given.is_empty() {
+                continue;
+            }
+            let (price, price_key) = match component.valuation {
+                Valuation::Price(key) => match coef.price(key) {
+                    Some(p) => (Some(p.value), key),
+                    None => {
+                        return Err(crate::Error::invalid(
+                            "prices.toml",
+                            format!(
+                                "{} needs the price [prices.{key}]{}",
+                                component.rate_key,
+                                match key {
+                                    "soil_retention" =>
+                                        " (derived from soil_dredging and [parameters] sediment_ratio, soil_bulk_density)",
+                                    "sand_fixation" =>
+                                        " (derived from sand_control and [parameters] sand_bulk_density, sand_cover_depth)",
+                                    _ => "",
+                                }
+                            ),
+                        ));
+                    }
+                },
+                Valuation::PerHectare => (None, ""),
+            };
+            let (conversion, conversion_text) =
+                if component.rate_key == "climate_regulation.water_surface" {
+                    let (k, t) = evaporation_kwh_per_m3(coef)?;
+                    (k, format!(" (kWh/m³ = {t} = {k})"))
+                } else {
+                    (1.0, String::new())
+                };
+            let mut by_county: BTreeMap<String, Vec<ClassLine>> = BTreeMap::new();
+            if has_rates {
+                let df = super::land_with_rates(inputs, coef, component.rate_key)?;
+                let codes = df.column(col::CODE)?.str()?.clone();
+                let classes = df.column(col::LAND_CLASS)?.str()?.clone();
+                let areas = df.column(col::AREA_HA)?.f64()?.clone();
+                let refs = df.column("source_ref")?.str()?.clone();
+                let rates = df.column("rate")?.f64()?.clone();
+                let rate_refs = df.column("rate_ref")?.str()?.clone();
+                for i in 0..df.height() {
+                    let rate = rates.get(i).unwrap_or_default();
+                    if rate == 0.0 {
+                        continue; // provides none in this set (the rate's source says why)
+                    }
+                    by_county
+                        .entry(codes.get(i).unwrap_or_default().to_string())
+                        .or_default()
+                        .push(ClassLine {
+                            class: classes.get(i).unwrap_or_default().to_string(),
+                            area_ha: areas.get(i).unwrap_or_default(),
+                            source_ref: refs.get(i).unwrap_or_default().to_string(),
+                            rate,
+                            rate_ref: rate_refs.get(i).unwrap_or_default().to_string(),
+                        });
+                }
+            }
+            let label = |class: &str| {
+                if component.label_zh.is_empty() {
+                    class.to_string()
+                } else {
+                    format!("{class} · {}", component.label_zh)
+                }
+            };
+            // Counties with an override get the override only.
+            for (county, o) in &given {
+                by_county.remove(county);
+                out.push_override(rated, county, o, price, price_key, &label);
+            }
+            for (county, classes) in by_county {
+                let capacity: f64 = classes
+                    .iter()
+                    .map(|c| c.area_ha * c.rate * conversion)
+                    .sum();
+                let cap = match (capped, component.cap_item) {
+                    (true, Some(item)) => emissions.get(&(county.clone(), item.to_string())),
+                    _ => None,
+                };
+                let (factor, cap_text) = match cap {
+                    Some((e, at)) if capacity > *e => (
+                        if capacity > 0.0 { e / capacity } else { 0.0 },
+                        format!("; capped at emissions {e} t ({at}): × {e}/{capacity}"),
+                    ),
+                    _ => (1.0, String::new()),
+                };
+                for c in classes {
+                    let quantity = match component.valuation {
+                        Valuation::PerHectare => c.area_ha,
+                        Valuation::Price(_) => c.area_ha * c.rate * conversion * factor,
+                    };
+                    let (line_price, value) = match component.valuation {
+                        Valuation::PerHectare => (Some(c.rate), c.area_ha * c.rate),
+                        Valuation::Price(_) => (price, quantity * price.unwrap_or_default()),
+                    };
+                    let formula = match component.valuation {
+                        Valuation::PerHectare => "{input}".to_string(),
+                        Valuation::Price(_) if factor != 1.0 => {
+                            format!(
+                                "{{input}}*{{coefficient}}{}*{factor}",
+                                conversion_formula(conversion)
+                            )
+                        }
+                        Valuation::Price(_) => {
+                            format!(
+                                "{{input}}*{{coefficient}}{}",
+                                conversion_formula(conversion)
+                            )
+                        }
+                    };
+                    out.push(Line {
+                        county: county.clone(),
+                        indicator: rated.indicator,
+                        component: label(&c.class),
+                        source_ref: c.source_ref,
+                        input_amount: c.area_ha,
+                        input_unit: "公顷".into(),
+                        coefficient_ref: c.rate_ref,
+                        coefficient: Some(c.rate),
+                        coefficient_unit: component.rate_unit.into(),
+                        method: format!("{}{conversion_text}{cap_text}", rated.method),
+                        quantity_formula: formula,
+                        quantity,
+                        quantity_unit: rated.quantity_unit,
+                        price_key: price_key.into(),
+                        price: line_price,
+                        value,
+                    });
+                }
+            }
+        }
+    }
+    out.frame()
+}
+
+fn conversion_formula(conversion: f64) -> String {
+    if conversion == 1.0 {
+        String::new()
+    } else {
+        format!("*{conversion}")
+    }
+}
+
+struct ClassLine {
+    class: String,
+    area_ha: f64,
+    source_ref: String,
+    rate: f64,
+    rate_ref: String,
+}
+
+/// (county, 环境 item) → (tonnes, cell).
+fn emissions_by_county(inputs: &Inputs) -> Result<BTreeMap<(String, String), (f64, String)>> {
+    let mut out = BTreeMap::new();
+    let Some(env) = &inputs.environment else {
+        return Ok(out);
+    };
+    let codes = env.column(col::CODE)?.str()?.clone();
+    let items = env.column("item")?.str()?.clone();
+    let amounts = env.column("amount")?.f64()?.clone();
+    let refs = env.column("source_ref")?.str()?.clone();
+    for i in 0..env.height() {
+        out.insert(
+            (
+                codes.get(i).unwrap_or_default().to_string(),
+                items.get(i).unwrap_or_default().to_string(),
+            ),
+            (
+                amounts.get(i).unwrap_or_default(),
+                refs.get(i).unwrap_or_default().to_string(),
+            ),
+        );
+    }
+    Ok(out)
+}
+
+/// One valuation line before it becomes a frame row.
+pub(crate) struct Line {
+    pub county: String,
+    pub indicator: &'static str,
+    pub component: String,
+    pub source_ref: String,
+    pub input_amount: f64,
+    pub input_unit: String,
+    pub coefficient_ref: String,
+    pub coefficient: Option<f64>,
+    pub coefficient_unit: String,
+    pub method: String,
+    pub quantity_formula: String,
+    pub quantity: f64,
+    pub quantity_unit: &'static str,
+    pub price_key: String,
+    pub price: Option<f64>,
+    pub value: f64,
+}
+
+/// Lines collected row by row, turned into a frame in [`super::LINE_COLUMNS`] order.
+#[derive(Default)]
+pub(crate) struct Lines(Vec<Line>);
+
+impl Lines {
+    pub fn push(&mut self, line: Line) {
+        self.0.push(line);
+    }
+
+    /// A line for a 实物量 override: the quantity as given, valued at the component's price.
+    #[allow(clippy::too_many_arguments)]
+    pub fn push_override(
+        &mut self,
+        rated: &Rated,
+        county: &str,
+        o: &Override,
+        price: Option<f64>,
+        price_key: &str,
+        label: &dyn Fn(&str) -> String,
+    ) {
+        let value = o.quantity * price.unwrap_or_default();
+        self.push(Line {
+            county: county.to_string(),
+            indicator: rated.indicator,
+            component: label("实物量"),
+            source_ref: o.source_ref.clone(),
+            input_amount: o.quantity,
+            input_unit: rated.quantity_unit.into(),
+            coefficient_ref: String::new(),
+            coefficient: None,
+            coefficient_unit: String::new(),
+            method: format!("实物量 override ({}); V = Q × P", o.source),
+            quantity_formula: "{input}".into(),
+            quantity: o.quantity,
+            quantity_unit: rated.quantity_unit,
+            price_key: price_key.into(),
+            price,
+            value,
+        });
+    }
+
+    /// The lines as a frame.
+    ///
+    /// # Errors
+    /// Polars failures only.
+    pub fn frame(self) -> Result<DataFrame> {
+        let l = &self.0;
+        let s = |f: &dyn Fn(&Line) -> String| l.iter().map(f).collect::<Vec<String>>();
+        Ok(DataFrame::new_infer_height(vec![
+            Column::new("county_code".into(), s(&|x| x.county.clone())),
+            Column::new("indicator".into(), s(&|x| x.indicator.to_string())),
+            Column::new("component".into(), s(&|x| x.component.clone())),
+            Column::new("source_ref".into(), s(&|x| x.source_ref.clone())),
+            Column::new(
+                "input_amount".into(),
+                l.iter().map(|x| x.input_amount).collect::<Vec<f64>>(),
+            ),
+            Column::new("input_unit".into(), s(&|x| x.input_unit.clone())),
+            Column::new("coefficient_ref".into(), s(&|x| x.coefficient_ref.clone())),
+            Column::new(
+                "coefficient".into(),
+                l.iter()
+                    .map(|x| x.coefficient)
+                    .collect::<Vec<Option<f64>>>(),
+            ),
+            Column::new(
+                "coefficient_unit".into(),
+                s(&|x| x.coefficient_unit.clone()),
+            ),
+            Column::new("method".into(), s(&|x| x.method.clone())),
+            Column::new(
+                "quantity_formula".into(),
+                s(&|x| x.quantity_formula.clone()),
+            ),
+            Column::new(
+                "quantity".into(),
+                l.iter().map(|x| x.quantity).collect::<Vec<f64>>(),
+            ),
+            Column::new("quantity_unit".into(), s(&|x| x.quantity_unit.to_string())),
+            Column::new("price_key".into(), s(&|x| x.price_key.clone())),
+            Column::new(
+                "price_cny_per_unit".into(),
+                l.iter().map(|x| x.price).collect::<Vec<Option<f64>>>(),
+            ),
+            Column::new(
+                "value_cny".into(),
+                l.iter().map(|x| x.value).collect::<Vec<f64>>(),
+            ),
+        ])?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::account::overrides::Override;
+    use crate::account::testing::{inputs, total};
+    use crate::coefficients::Rate;
+
+    const CLASSES: &[&str] = &[
+        "forest",
+        "shrub",
+        "orchard",
+        "grassland",
+        "farmland",
+        "wetland",
+        "water",
+        "built_up",
+        "bare",
+    ];
+
+    /// The Shanxi set with `indicator` rates replaced: `given` classes at their rate, others 0.
+    fn with_rates(mut coef: Coefficients, indicator: &str, given: &[(&str, f64)]) -> Coefficients {
+        coef.rates.retain(|r| r.indicator != indicator);
+        for class in CLASSES {
+            let rate = given.iter().find(|g| g.0 == *class).map_or(0.0, |g| g.1);
+            coef.rates.push(Rate {
+                valuation_class: (*class).into(),
+                indicator: indicator.into(),
+                rate,
+                unit: "test".into(),
+                year: String::new(),
+                scope: "test".into(),
+                source: "test".into(),
+                status: "U".into(),
+                rate_base: rate,
+            });
+        }
+        coef
+    }
+
+    fn shanxi() -> Coefficients {
+        Coefficients::load(None, false).unwrap()
+    }
+
+    #[test]
+    fn soil_retention_is_valued_at_the_derived_price_per_tonne() {
+        let coef = with_rates(shanxi(), "soil_retention", &[("forest", 100.0)]);
+        // λ/ρ × c_d + C_N × P_N + C_P × P_P with the Shanxi set's Garzê/Huanghua values.
+        let price = 0.24 / 1.17 * 15.58 + 0.0037 * 875.0 + 0.00108 * 2800.0;
+        assert!((coef.price("soil_retention").unwrap().value - price).abs() < 1e-9);
+        let lines = lines(&inputs(), &coef, &Overrides::default(), &mut Issues::new()).unwrap();
+        // 140105: 100 ha 乔木林地 × 100 t/ha = 10,000 t.
+        assert_eq!(
+            total(&lines, "140105", "soil_retention", "quantity"),
+            10_000.0
+        );
+        assert!(
+            (total(&lines, "140105", "soil_retention", "value_cny") - 10_000.0 * price).abs()
+                < 1e-6
+        );
+    }
+
+    #[test]
+    fn sand_fixation_price_is_control_cost_over_density_times_depth() {
+        let coef = with_rates(shanxi(), "sand_fixation", &[("grassland", 2.0)]);
+        let price = 3.75 / (1.28 * 0.1);
+        assert!((coef.price("sand_fixation").unwrap().value - price).abs() < 1e-9);
+        let lines = lines(&inputs(), &coef, &Overrides::default(), &mut Issues::new()).unwrap();
+        // 50 ha 天然牧草地 × 2 t/ha = 100 t → 100 t / (1.28 t/m³ × 0.1 m) = 781.25 m² × 3.75 元/m².
+        assert_eq!(total(&lines, "140105", "sand_fixation", "quantity"), 100.0);
+        assert!((total(&lines, "140105", "sand_fixation", "value_cny") - 2929.6875).abs() < 1e-9);
+    }
+
+    #[test]
+    fn purification_is_capped_at_emissions_when_the_switch_says_so() {
+        let mut coef = with_rates(
+            shanxi(),
+            "air_purification.so2",
+            &[("forest", 2.0), ("grassland", 1.0)],
+        );
+        coef.rates
+            .retain(|r| r.indicator != "air_purification.dust");
+        // Capacity 100 ha × 2 + 50 ha × 1 = 250 t; 140105 emitted 100 t SO₂ (环境!C5).
+        coef.manifest.switches.purification_cap = "capacity".into();
+        let uncapped = lines(&inputs(), &coef, &Overrides::default(), &mut Issues::new()).unwrap();
+        assert_eq!(
+            total(&uncapped, "140105", "air_purification", "quantity"),
+            250.0
+        );
+        coef.manifest.switches.purification_cap = "emissions".into();
+        let capped = lines(&inputs(), &coef, &Overrides::default(), &mut Issues::new()).unwrap();
+        assert!((total(&capped, "140105", "air_purification", "quantity") - 100.0).abs() < 1e-9);
+        assert!(
+            (total(&capped, "140105", "air_purification", "value_cny") - 100.0 * 1200.0).abs()
+                < 1e-6
+        );
+        // 140107 (10 ha 灌木林地, rate 0) and 140106 (no emissions row) are unchanged.
+        assert_eq!(
+            total(&capped, "140107", "air_purification", "quantity"),
+            0.0
+        );
+    }
+
+    #[test]
+    fn pest_control_values_the_area_at_its_cost_per_hectare() {
+        let coef = shanxi();
+        let lines = lines(&inputs(), &coef, &Overrides::default(), &mut Issues::new()).unwrap();
+        // 100 ha forest × 375 + 50 ha grassland × 112.5; the quantity is the area served.
+        assert_eq!(total(&lines, "140105", "pest_control", "quantity"), 150.0);
+        assert_eq!(
+            total(&lines, "140105", "pest_control", "value_cny"),
+            43_125.0
+        );
+        // 10 ha 灌木林地 at the (U-graded) forest cost.
+        assert_eq!(
+            total(&lines, "140107", "pest_control", "value_cny"),
+            3_750.0
+        );
+    }
+
+    #[test]
+    fn water_surface_evaporation_converts_to_kwh_with_the_efficiency_switch() {
+        let mut coef = with_rates(
+            shanxi(),
+            "climate_regulation.water_surface",
+            &[("grassland", 10_000.0)], // 1000 mm/yr held as 10,000 m³/ha/yr
+        );
+        let per_m3 = 2450.0 / 3.6 + 120.0;
+        let lines_a = lines(&inputs(), &coef, &Overrides::default(), &mut Issues::new()).unwrap();
+        let e = 50.0 * 10_000.0 * per_m3;
+        assert!((total(&lines_a, "140105", "climate_regulation", "quantity") - e).abs() < 1e-3);
+        assert!(
+            (total(&lines_a, "140105", "climate_regulation", "value_cny") - e * 0.53).abs() < 1e-3
+        );
+        coef.manifest
+            .switches
+            .water_surface_divided_by_ac_efficiency = true;
+        let lines_b = lines(&inputs(), &coef, &Overrides::default(), &mut Issues::new()).unwrap();
+        assert!(
+            (total(&lines_b, "140105", "climate_regulation", "quantity") - e / 3.0).abs() < 1e-3
+        );
+    }
+
+    #[test]
+    fn an_override_replaces_the_rate_lines_of_its_county_only() {
+        let coef = with_rates(
+            shanxi(),
+            "soil_retention",
+            &[("forest", 100.0), ("shrub", 10.0)],
+        );
+        let mut overrides = Overrides::default();
+        overrides.insert(
+            "soil_retention",
+            "140105",
+            Override {
+                quantity: 55_555.0,
+                source: "RUSLE 2021".into(),
+                source_ref: "t [实物量!D3]".into(),
+            },
+        );
+        let lines = lines(&inputs(), &coef, &overrides, &mut Issues::new()).unwrap();
+        assert_eq!(
+            total(&lines, "140105", "soil_retention", "quantity"),
+            55_555.0
+        );
+        assert_eq!(total(&lines, "140107", "soil_retention", "quantity"), 100.0);
+    }
+}

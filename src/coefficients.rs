@@ -694,16 +694,17 @@ impl Coefficients {
         })
         .collect();
         for lc in &land_classes {
-            if !lc.xie_type.is_empty()
-                && !equivalent_factors.iter().any(|f| f.xie_type == lc.xie_type)
-            {
-                issues.error(
-                    "land_classes.csv",
-                    format!(
-                        "xie_type \"{}\" of {} is not a row of equivalent_factors.csv",
-                        lc.xie_type, lc.land_class
-                    ),
-                );
+            // A class may map to the mean of several types: "阔叶+灌草丛".
+            for part in crate::esv::mapping_parts(&lc.xie_type) {
+                if !equivalent_factors.iter().any(|f| f.xie_type == part) {
+                    issues.error(
+                        "land_classes.csv",
+                        format!(
+                            "xie_type \"{part}\" of {} is not a row of equivalent_factors.csv",
+                            lc.land_class
+                        ),
+                    );
+                }
             }
         }
         let geep = match toml::from_str::<crate::account::geep::Settings>(&texts["geep.toml"]) {

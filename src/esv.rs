@@ -216,6 +216,37 @@ pub fn value_per_ha(row: &FactorRow, s: &Settings) -> [f64; 11] {
     std::array::from_fn(|i| f[i] * s.standard_equivalent_cny_per_ha * s.factor(SERVICES[i].2))
 }
 
+/// The Xie types a crosswalk entry names: one type, or several joined by `+` whose mean is used
+/// (orchards are often valued as the mean of forest and grassland).
+pub fn mapping_parts(xie_type: &str) -> Vec<&str> {
+    xie_type
+        .split('+')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect()
+}
+
+/// Value per hectare (元/hm²) for a crosswalk entry: the type's values, or the mean over the
+/// types of a `+` mapping. `None` when a type is not in the table or the entry is empty.
+pub fn value_per_ha_of_mapping(
+    xie_type: &str,
+    table: &[FactorRow],
+    s: &Settings,
+) -> Option<[f64; 11]> {
+    let parts = mapping_parts(xie_type);
+    if parts.is_empty() {
+        return None;
+    }
+    let mut sum = [0.0; 11];
+    for part in &parts {
+        let row = table.iter().find(|r| r.xie_type == *part)?;
+        for (acc, v) in sum.iter_mut().zip(value_per_ha(row, s)) {
+            *acc += v;
+        }
+    }
+    Some(sum.map(|v| v / parts.len() as f64))
+}
+
 /// ESV per county: code → value per service (元), in [`SERVICES`] order.
 #[derive(Debug, Clone, Default)]
 pub struct Esv {
@@ -254,20 +285,26 @@ pub fn compute(inputs: &Inputs, coef: &Coefficients) -> Result<Esv> {
                 .collect::<Vec<_>>(),
         ),
     ])?;
-    let mut table_cols = vec![Column::new(
-        "xie_type".into(),
-        coef.equivalent_factors
-            .iter()
-            .map(|r| r.xie_type.clone())
-            .collect::<Vec<_>>(),
-    )];
+    // One row per crosswalk entry (a type or a `+` mean of types), valued per hectare.
+    let mut mappings: Vec<String> = coef
+        .land_classes
+        .iter()
+        .map(|c| c.xie_type.clone())
+        .filter(|t| !t.is_empty())
+        .collect();
+    mappings.sort();
+    mappings.dedup();
+    let values: Vec<[f64; 11]> = mappings
+        .iter()
+        .map(|m| {
+            value_per_ha_of_mapping(m, &coef.equivalent_factors, settings).unwrap_or([0.0; 11])
+        })
+        .collect();
+    let mut table_cols = vec![Column::new("xie_type".into(), mappings.clone())];
     for (i, (key, _, _)) in SERVICES.iter().enumerate() {
         table_cols.push(Column::new(
             format!("vc_{key}").into(),
-            coef.equivalent_factors
-                .iter()
-                .map(|r| value_per_ha(r, settings)[i])
-                .collect::<Vec<_>>(),
+            values.iter().map(|v| v[i]).collect::<Vec<_>>(),
         ));
     }
     let table = DataFrame::new_infer_height(table_cols)?;
@@ -477,5 +514,35 @@ mod tests {
         s.grain_net_profit_cny_per_ha = Some(3406.5);
         s.resolve().unwrap();
         assert_eq!(s.standard_equivalent_cny_per_ha, 3406.5);
+    }
+
+    #[test]
+    fn a_class_mapped_to_two_types_takes_their_mean() {
+        let mut coef = Coefficients::load(None, false).unwrap();
+        coef.esv = Some(national());
+        let s = national();
+        let row = |t: &str| {
+            coef.equivalent_factors
+                .iter()
+                .find(|r| r.xie_type == t)
+                .unwrap()
+                .clone()
+        };
+        let (a, b) = (row("阔叶"), row("灌草丛"));
+        let mean: f64 = value_per_ha(&a, &s)
+            .iter()
+            .zip(value_per_ha(&b, &s))
+            .map(|(x, y)| (x + y) / 2.0)
+            .sum();
+        for lc in coef.land_classes.iter_mut() {
+            if lc.land_class == "灌木林地" {
+                lc.xie_type = "阔叶 + 灌草丛".into();
+            }
+        }
+        let esv = compute(&crate::account::testing::inputs(), &coef).unwrap();
+        // 140107: 10 ha 灌木林地.
+        let got: f64 = esv.counties["140107"].iter().sum();
+        assert!((got - 10.0 * mean).abs() < 1e-6, "{got} vs {}", 10.0 * mean);
+        assert_eq!(mapping_parts(" 阔叶+灌草丛 "), ["阔叶", "灌草丛"]);
     }
 }

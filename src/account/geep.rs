@@ -182,10 +182,8 @@ fn damage_by_county(
         if !settings.damage_classes.contains(&lc.valuation_class) {
             return 0.0;
         }
-        coef.equivalent_factors
-            .iter()
-            .find(|r| r.xie_type == lc.xie_type)
-            .map_or(0.0, |r| crate::esv::value_per_ha(r, esv).iter().sum())
+        crate::esv::value_per_ha_of_mapping(&lc.xie_type, &coef.equivalent_factors, esv)
+            .map_or(0.0, |v| v.iter().sum())
     };
     let areas = |df: &DataFrame| -> Result<BTreeMap<(String, String), f64>> {
         let codes = df.column("county_code")?.str()?.clone();

@@ -5,6 +5,7 @@ mod util;
 
 mod book;
 mod cli;
+mod example_set;
 mod golden;
 mod invalid;
 mod layouts;

@@ -130,6 +130,7 @@ pub const RATE_UNITS: &[(&str, &[(&str, f64)])] = &[
         ],
     ),
     ("runoff_coefficient", &[("1", 1.0)]),
+    ("npp_dry_matter", &[("tdm/ha/yr", 1.0), ("gdm/m2/yr", 0.01)]),
     ("soil_retention", &[("t/ha/yr", 1.0), ("t/km2/yr", 0.01)]),
     ("sand_fixation", &[("t/ha/yr", 1.0), ("t/km2/yr", 0.01)]),
     (
@@ -236,6 +237,10 @@ pub struct Switches {
     /// efficiency as the vegetation term is (some guides), or not (Garzê 2010). Methodology §9.12.
     #[serde(default)]
     pub water_surface_divided_by_ac_efficiency: bool,
+    /// Carbon and oxygen: `carbon` (C × 44/12 and × 32/12) or `dry_matter` (1.63 and 1.19 per t of
+    /// dry matter: forest biomass change, `npp_dry_matter` rates elsewhere). Methodology §2.8.
+    #[serde(default = "default_carbon_route")]
+    pub carbon_route: String,
     /// Recreation: `revenue` (tourism revenue) or `travel_cost` (visits × cost per visit).
     #[serde(default = "default_recreation_basis")]
     pub recreation_basis: String,
@@ -243,6 +248,10 @@ pub struct Switches {
 
 fn default_purification_cap() -> String {
     "capacity".into()
+}
+
+fn default_carbon_route() -> String {
+    "carbon".into()
 }
 
 fn default_recreation_basis() -> String {
@@ -649,6 +658,11 @@ impl Coefficients {
                     "recreation_basis",
                     &m.switches.recreation_basis,
                     &["revenue", "travel_cost"],
+                ),
+                (
+                    "carbon_route",
+                    &m.switches.carbon_route,
+                    &["carbon", "dry_matter"],
                 ),
             ] {
                 if !allowed.contains(&value.as_str()) {
@@ -1395,12 +1409,65 @@ mod tests {
         }];
         let text = "valuation_class,indicator,rate,unit,year,scope,source,status\n\
                     forest,water_conservation,63.75,mm/yr,2017,TH,x,D\n\
-                    forest,carbon_sequestration,390.1,g C/m2/yr,2015,SX,y,V\n";
+                    forest,carbon_sequestration,390.1,g C/m2/yr,2015,SX,y,V\n\
+                    forest,flood_regulation,300,mm/yr,2014,N,z,D\n\
+                    forest,air_purification.dust,10110,kg/ha/yr,2005,N,w,V2\n\
+                    forest,soil_retention,41610,t/km2/yr,2019,SX,v,U\n\
+                    forest,npp_dry_matter,820,g DM/m2/yr,2015,SX,u,U\n\
+                    forest,climate_regulation.water_surface,1000,mm/yr,2010,N,t,U\n";
         let mut issues = Issues::new();
         let rates = load_rates(text, &classes, &mut issues);
         assert!(!issues.has_errors(), "{issues:?}");
-        assert!((rates[0].rate_base - 637.5).abs() < 1e-9);
-        assert!((rates[1].rate_base - 3.901).abs() < 1e-9);
+        let base: Vec<f64> = rates.iter().map(|r| r.rate_base).collect();
+        let want = [637.5, 3.901, 3000.0, 10.11, 416.1, 8.2, 10_000.0];
+        for (got, want) in base.iter().zip(want) {
+            assert!((got - want).abs() < 1e-9, "{base:?}");
+        }
+    }
+
+    #[test]
+    fn parameters_convert_percent_and_derive_per_tonne_prices() {
+        let text = r#"
+[prices.soil_dredging]
+value = 10
+unit = "元/m³"
+year = 2010
+scope = "N"
+source = "s"
+status = "V"
+
+[parameters.sediment_ratio]
+value = 24
+unit = "%"
+year = 1999
+scope = "N"
+source = "s"
+status = "V"
+
+[parameters.soil_bulk_density]
+value = 1.2
+unit = "t/m³"
+year = 2011
+scope = "N"
+source = "s"
+status = "V2"
+"#;
+        let mut issues = Issues::new();
+        let (prices, parameters) = load_prices(text, &mut issues);
+        // Only the missing required prices are reported.
+        assert!(
+            issues
+                .all()
+                .iter()
+                .all(|i| i.message.starts_with("missing price"))
+        );
+        assert!((parameters["sediment_ratio"].value - 0.24).abs() < 1e-12);
+        // 0.24 / 1.2 × 10 = 2 元/t soil; no N and P terms without their prices; grade V2, year 2011.
+        let soil = &prices["soil_retention"];
+        assert!((soil.value - 2.0).abs() < 1e-12);
+        assert_eq!((soil.status.as_str(), soil.year), ("V2", 2011));
+        assert!(soil.source.starts_with("derived: sediment_ratio 0.24"));
+        assert!(!prices.contains_key("sand_fixation"));
     }
 
     #[test]

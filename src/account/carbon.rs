@@ -1,7 +1,9 @@
 //! Regulating: carbon sequestration (固碳) and oxygen release (释氧), methodology §2.8 and §4.
 //! Forest: from stock change between two years, else from annual growth, per forest type, with the
 //! continuous BEF B = a·(V/A) + b per hectare or V·BCEF·(1+R); carbon = B × CF.
-//! Other classes: area × per-hectare rate. CO₂ = C × 44/12, O₂ = C × 32/12.
+//! Other classes: area × per-hectare rate. CO₂ = C × 44/12, O₂ = C × 32/12; or, with the set's
+//! `carbon_route = "dry_matter"`, CO₂ = 1.63 × DM and O₂ = 1.19 × DM per t of dry matter (the
+//! forest's biomass change; `npp_dry_matter` rates elsewhere), §2.8 route 1.
 
 use std::collections::BTreeSet;
 
@@ -16,6 +18,10 @@ use crate::validate::Inputs;
 pub const CO2_PER_C: f64 = 44.0 / 12.0;
 /// t O₂ released per t C fixed.
 pub const O2_PER_C: f64 = 32.0 / 12.0;
+/// t CO₂ fixed per t dry matter (264/162, LY/T 1721-2008 rounding).
+pub const CO2_PER_DM: f64 = 1.63;
+/// t O₂ released per t dry matter (192/162, LY/T 1721-2008 rounding).
+pub const O2_PER_DM: f64 = 1.19;
 
 fn forest_types_frame(coef: &Coefficients) -> Result<DataFrame> {
     let t = &coef.forest_types;
@@ -212,6 +218,8 @@ fn forest_carbon(inputs: &Inputs, coef: &Coefficients, warnings: &mut Issues) ->
         col("forest_type").alias("component"),
         lit("").alias("carbon_formula"),
     ]);
+    // Biomass (dry matter) change, for the dry-matter route: ΔB = ΔC / CF.
+    let lf = lf.with_column((col("carbon_t") / col("carbon_fraction")).alias("dry_matter_t"));
     let out = lf.collect()?;
     let carbon = out.column("carbon_t")?.f64()?.clone();
     let refs = out.column("source_ref")?.str()?.clone();
@@ -229,11 +237,35 @@ fn forest_carbon(inputs: &Inputs, coef: &Coefficients, warnings: &mut Issues) ->
     Ok(out.lazy())
 }
 
-/// Non-forest carbon from per-hectare rates, t C per year.
+/// Non-forest carbon from per-hectare rates, t C per year; on the dry-matter route, dry matter
+/// from the `npp_dry_matter` rates (t DM per year).
 fn rate_carbon(inputs: &Inputs, coef: &Coefficients) -> Result<LazyFrame> {
+    if dry_matter_route(coef) {
+        if !coef.rates.iter().any(|r| r.indicator == "npp_dry_matter") {
+            return Err(crate::Error::invalid(
+                "service_rates.csv",
+                "carbon_route = \"dry_matter\" needs npp_dry_matter rates (t DM/ha/yr) for every valuation class",
+            ));
+        }
+        return Ok(land_with_rates(inputs, coef, "npp_dry_matter")?
+            .lazy()
+            .with_columns([
+                (col("area_ha") * col("rate")).alias("dry_matter_t"),
+                (col("area_ha") * col("rate") * lit(CO2_PER_DM / CO2_PER_C)).alias("carbon_t"),
+                col("land_class").alias("component"),
+                col("area_ha").alias("input_amount"),
+                lit("公顷").alias("input_unit"),
+                col("rate_ref").alias("coefficient_ref"),
+                col("rate").alias("coefficient"),
+                lit("t DM/ha/yr").alias("coefficient_unit"),
+                lit("rate: DM = A × npp_class").alias("method"),
+                lit("{input}*{coefficient}").alias("carbon_formula"),
+            ]));
+    }
     Ok(land_with_rates(inputs, coef, "carbon_sequestration")?
         .lazy()
         .with_columns([
+            lit(NULL).cast(DataType::Float64).alias("dry_matter_t"),
             (col("area_ha") * col("rate")).alias("carbon_t"),
             col("land_class").alias("component"),
             col("area_ha").alias("input_amount"),
@@ -244,6 +276,10 @@ fn rate_carbon(inputs: &Inputs, coef: &Coefficients) -> Result<LazyFrame> {
             lit("rate: C = A × c_class").alias("method"),
             lit("{input}*{coefficient}").alias("carbon_formula"),
         ]))
+}
+
+fn dry_matter_route(coef: &Coefficients) -> bool {
+    coef.manifest.switches.carbon_route == "dry_matter"
 }
 
 /// The quantity formula of a carbon line times a stoichiometric factor (empty stays empty).
@@ -272,27 +308,56 @@ pub fn lines(inputs: &Inputs, coef: &Coefficients, warnings: &mut Issues) -> Res
         col("method"),
         col("carbon_formula"),
         col("carbon_t"),
+        col("dry_matter_t"),
     ];
     let forest = forest_carbon(inputs, coef, warnings)?.select(common.clone());
     let other = rate_carbon(inputs, coef)?.select(common);
     let carbon = concat([forest, other], UnionArgs::default())?;
+    let dm = dry_matter_route(coef);
+    // (quantity, method suffix, formula suffix) per route.
+    let (co2_q, co2_m, co2_f) = if dm {
+        (
+            col("dry_matter_t") * lit(CO2_PER_DM),
+            "; dry matter: CO₂ = 1.63 × DM (ΔB = ΔC/CF for forest)",
+            "*1.63",
+        )
+    } else {
+        (
+            col("carbon_t") * lit(CO2_PER_C),
+            "; CO₂ = C × 44/12",
+            "*44/12",
+        )
+    };
+    let (o2_q, o2_m, o2_f) = if dm {
+        (
+            col("dry_matter_t") * lit(O2_PER_DM),
+            "; dry matter: O₂ = 1.19 × DM",
+            "*1.19",
+        )
+    } else {
+        (
+            col("carbon_t") * lit(O2_PER_C),
+            "; O₂ = C × 32/12",
+            "*32/12",
+        )
+    };
     let co2 = carbon.clone().with_columns([
         lit("carbon_sequestration").alias("indicator"),
-        (col("carbon_t") * lit(CO2_PER_C)).alias("quantity"),
+        co2_q.alias("quantity"),
         lit("t CO₂").alias("quantity_unit"),
         lit("carbon").alias("price_key"),
-        concat_str([col("method"), lit("; CO₂ = C × 44/12")], "", true).alias("method"),
-        formula_times(lit("*44/12")),
+        concat_str([col("method"), lit(co2_m)], "", true).alias("method"),
+        formula_times(lit(co2_f)),
     ]);
     let mut out = apply_prices(co2, coef)?;
     if coef.manifest.switches.include_oxygen {
         let o2 = carbon.with_columns([
             lit("oxygen_release").alias("indicator"),
-            (col("carbon_t") * lit(O2_PER_C)).alias("quantity"),
+            o2_q.alias("quantity"),
             lit("t O₂").alias("quantity_unit"),
             lit("oxygen").alias("price_key"),
-            concat_str([col("method"), lit("; O₂ = C × 32/12")], "", true).alias("method"),
-            formula_times(lit("*32/12")),
+            concat_str([col("method"), lit(o2_m)], "", true).alias("method"),
+            formula_times(lit(o2_f)),
         ]);
         out.vstack_mut(&apply_prices(o2, coef)?)?;
     }
@@ -395,5 +460,43 @@ mod tests {
         coef.manifest.switches.include_oxygen = false;
         let lines = lines(&inputs(), &coef, &mut Issues::new()).unwrap();
         assert_eq!(total(&lines, "140105", "oxygen_release", "quantity"), 0.0);
+    }
+
+    #[test]
+    fn the_dry_matter_route_uses_1_63_and_1_19_per_tonne_of_dry_matter() {
+        let mut coef = Coefficients::load(None, false).unwrap();
+        coef.manifest.switches.carbon_route = "dry_matter".into();
+        let err = lines(&inputs(), &coef, &mut Issues::new())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("needs npp_dry_matter rates"), "{err}");
+        let classes: Vec<String> = coef
+            .land_classes
+            .iter()
+            .map(|c| c.valuation_class.clone())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        for class in classes {
+            let rate = if class == "grassland" { 6.0 } else { 0.0 };
+            coef.rates.push(crate::coefficients::Rate {
+                valuation_class: class,
+                indicator: "npp_dry_matter".into(),
+                rate,
+                unit: "t DM/ha/yr".into(),
+                year: String::new(),
+                scope: "test".into(),
+                source: "test".into(),
+                status: "U".into(),
+                rate_base: rate,
+            });
+        }
+        let lines = lines(&inputs(), &coef, &mut Issues::new()).unwrap();
+        // 140105: forest biomass change ΔB = a·ΔV + b·ΔA = 551.171 t DM (ΔC/CF); grassland 50 ha × 6.
+        let dm = (0.7709 * 600.0 + 8.8631 * 10.0) + 50.0 * 6.0;
+        let co2 = total(&lines, "140105", "carbon_sequestration", "quantity");
+        assert!((co2 - 1.63 * dm).abs() < 1e-6, "{co2} vs {}", 1.63 * dm);
+        let o2 = total(&lines, "140105", "oxygen_release", "quantity");
+        assert!((o2 - 1.19 * dm).abs() < 1e-6, "{o2}");
     }
 }

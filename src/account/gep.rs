@@ -324,6 +324,48 @@ pub fn roll_up(
         }
     }
     rows.push(province);
+    // Identity: each county's category = Σ of its lines whose indicator is in that category,
+    // summed straight from the valuation lines (independently of the per-indicator roll-up).
+    let mut from_lines: HashMap<(String, usize), f64> = HashMap::new();
+    {
+        let codes = lines.column("county_code")?.str()?.clone();
+        let inds = lines.column("indicator")?.str()?.clone();
+        let values = lines.column("value_cny")?.f64()?.clone();
+        for i in 0..lines.height() {
+            let Some(ind) = inds.get(i).and_then(super::indicator) else {
+                return Err(Error::Internal(format!(
+                    "a valuation line names no indicator: {:?}",
+                    inds.get(i)
+                )));
+            };
+            if !indicators.iter().any(|x| x.key == ind.key) {
+                continue; // switched off (oxygen)
+            }
+            let slot = Category::ALL
+                .iter()
+                .position(|c| *c == ind.category)
+                .unwrap_or(0);
+            *from_lines
+                .entry((codes.get(i).unwrap_or_default().to_string(), slot))
+                .or_insert(0.0) += values.get(i).unwrap_or(0.0);
+        }
+    }
+    for row in rows.iter().filter(|r| r.level == Level::County) {
+        for (slot, category) in Category::ALL.iter().enumerate() {
+            let want = from_lines
+                .get(&(row.code.clone(), slot))
+                .copied()
+                .unwrap_or(0.0);
+            if !close(want, row.category_cny[slot]) {
+                return Err(Error::Internal(format!(
+                    "{} {}: category {} ≠ Σ its lines {want}",
+                    row.code,
+                    category.key(),
+                    row.category_cny[slot]
+                )));
+            }
+        }
+    }
     for row in &rows {
         let sum: f64 = row.values_cny.iter().sum();
         let by_category: f64 = row.category_cny.iter().sum();

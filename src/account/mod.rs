@@ -464,6 +464,47 @@ pub(crate) fn land_with_rates(
     Ok(df)
 }
 
+/// One land-cover row joined to its per-hectare rate.
+pub(crate) struct ClassRate {
+    /// County code.
+    pub county: String,
+    /// Land class as written.
+    pub class: String,
+    /// Area, ha.
+    pub area_ha: f64,
+    /// The land-cover cell.
+    pub source_ref: String,
+    /// Rate in the engine's unit.
+    pub rate: f64,
+    /// The rate's file, key, value and grade.
+    pub rate_ref: String,
+}
+
+/// [`land_with_rates`] as rows.
+pub(crate) fn class_rates(
+    inputs: &Inputs,
+    coef: &Coefficients,
+    indicator: &str,
+) -> Result<Vec<ClassRate>> {
+    let df = land_with_rates(inputs, coef, indicator)?;
+    let codes = df.column(crate::schema::col::CODE)?.str()?.clone();
+    let classes = df.column(crate::schema::col::LAND_CLASS)?.str()?.clone();
+    let areas = df.column(crate::schema::col::AREA_HA)?.f64()?.clone();
+    let refs = df.column("source_ref")?.str()?.clone();
+    let rates = df.column("rate")?.f64()?.clone();
+    let rate_refs = df.column("rate_ref")?.str()?.clone();
+    Ok((0..df.height())
+        .map(|i| ClassRate {
+            county: codes.get(i).unwrap_or_default().to_string(),
+            class: classes.get(i).unwrap_or_default().to_string(),
+            area_ha: areas.get(i).unwrap_or_default(),
+            source_ref: refs.get(i).unwrap_or_default().to_string(),
+            rate: rates.get(i).unwrap_or_default(),
+            rate_ref: rate_refs.get(i).unwrap_or_default().to_string(),
+        })
+        .collect())
+}
+
 #[cfg(test)]
 pub(crate) mod testing {
     //! A hand-computable 3-county case shared by the indicator tests.

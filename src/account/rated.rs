@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use polars::prelude::*;
 
 use super::overrides::{Override, Overrides};
+use super::{ClassRate, class_rates};
 use crate::coefficients::Coefficients;
 use crate::error::{Issues, Result};
 use crate::schema::col;
@@ -281,30 +282,13 @@ pub fn lines(
                 } else {
                     (1.0, String::new())
                 };
-            let mut by_county: BTreeMap<String, Vec<ClassLine>> = BTreeMap::new();
+            let mut by_county: BTreeMap<String, Vec<ClassRate>> = BTreeMap::new();
             if has_rates {
-                let df = super::land_with_rates(inputs, coef, component.rate_key)?;
-                let codes = df.column(col::CODE)?.str()?.clone();
-                let classes = df.column(col::LAND_CLASS)?.str()?.clone();
-                let areas = df.column(col::AREA_HA)?.f64()?.clone();
-                let refs = df.column("source_ref")?.str()?.clone();
-                let rates = df.column("rate")?.f64()?.clone();
-                let rate_refs = df.column("rate_ref")?.str()?.clone();
-                for i in 0..df.height() {
-                    let rate = rates.get(i).unwrap_or_default();
-                    if rate == 0.0 {
-                        continue; // provides none in this set (the rate's source says why)
+                for row in class_rates(inputs, coef, component.rate_key)? {
+                    if row.rate != 0.0 {
+                        // A rate of 0 provides none in this set (its source says why).
+                        by_county.entry(row.county.clone()).or_default().push(row);
                     }
-                    by_county
-                        .entry(codes.get(i).unwrap_or_default().to_string())
-                        .or_default()
-                        .push(ClassLine {
-                            class: classes.get(i).unwrap_or_default().to_string(),
-                            area_ha: areas.get(i).unwrap_or_default(),
-                            source_ref: refs.get(i).unwrap_or_default().to_string(),
-                            rate,
-                            rate_ref: rate_refs.get(i).unwrap_or_default().to_string(),
-                        });
                 }
             }
             let label = |class: &str| {
@@ -390,14 +374,6 @@ fn conversion_formula(conversion: f64) -> String {
     } else {
         format!("*{conversion}")
     }
-}
-
-struct ClassLine {
-    class: String,
-    area_ha: f64,
-    source_ref: String,
-    rate: f64,
-    rate_ref: String,
 }
 
 /// (county, 环境 item) → (tonnes, cell).

@@ -127,33 +127,26 @@ fn water_balance(
             _ => {}
         }
     }
-    let df = land_with_rates(inputs, coef, "runoff_coefficient")?;
-    let codes = df.column(col::CODE)?.str()?.clone();
-    let classes = df.column(col::LAND_CLASS)?.str()?.clone();
-    let areas = df.column(col::AREA_HA)?.f64()?.clone();
-    let refs = df.column("source_ref")?.str()?.clone();
-    let alphas = df.column("rate")?.f64()?.clone();
-    let alpha_refs = df.column("rate_ref")?.str()?.clone();
-    for i in 0..df.height() {
-        let county = codes.get(i).unwrap_or_default();
+    for row in super::class_rates(inputs, coef, "runoff_coefficient")? {
+        let county = row.county.as_str();
         if given.contains_key(county) {
             continue;
         }
         let Some((Some((p, p_at)), Some((et, et_at)))) = weather.get(county) else {
             continue; // coverage of the 气象 sheet is checked on reading
         };
-        let alpha = alphas.get(i).unwrap_or_default();
+        let alpha = row.rate;
         let depth_mm = p - p * alpha - et;
-        let area = areas.get(i).unwrap_or_default();
+        let area = row.area_ha;
         let quantity = depth_mm.max(0.0) * 10.0 * area;
         out.push(Line {
             county: county.to_string(),
             indicator: "water_conservation",
-            component: classes.get(i).unwrap_or_default().to_string(),
-            source_ref: format!("{}; P {p_at}; ET {et_at}", refs.get(i).unwrap_or_default()),
+            component: row.class.clone(),
+            source_ref: format!("{}; P {p_at}; ET {et_at}", row.source_ref),
             input_amount: area,
             input_unit: "公顷".into(),
-            coefficient_ref: alpha_refs.get(i).unwrap_or_default().to_string(),
+            coefficient_ref: row.rate_ref.clone(),
             coefficient: Some(alpha),
             coefficient_unit: "runoff coefficient α".into(),
             method: format!(

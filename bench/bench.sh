@@ -3,7 +3,7 @@
 #
 #   bench/bench.sh [BASE_REF] [RUNS]     # defaults: HEAD~1, 7 runs per case
 #
-# Builds the working tree and BASE_REF in release (separate target dirs), then runs each case
+# Builds the working tree and BASE_REF in release (one target dir), then runs each case
 # RUNS times, alternating base and current so that machine load hits both alike, and prints
 # the median wall time and peak RSS of each with the ratio current / base. Nothing is asserted:
 # performance is measured here, never in the tests. Needs GNU time (/usr/bin/time).
@@ -20,8 +20,9 @@ cargo build --release --quiet
 cp target/release/gep "$work/gep-current"
 echo "building $base_ref (release) ..." >&2
 git worktree add --detach --quiet "$work/base" "$base_ref"
-(cd "$work/base" && CARGO_TARGET_DIR="$root/target/bench-base" cargo build --release --quiet)
-cp target/bench-base/release/gep "$work/gep-base"
+# Same target dir: the dependencies (polars) are shared, only gep itself is rebuilt.
+(cd "$work/base" && CARGO_TARGET_DIR="$root/target" cargo build --release --quiet)
+cp target/release/gep "$work/gep-base"
 
 demo=fixtures/demo/shanxi-demo-2021.xlsx
 pref=(fixtures/layouts/by-prefecture/*.xlsx)

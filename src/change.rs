@@ -50,10 +50,11 @@ pub fn values_from_book(source: &crate::read::Source) -> Option<YearValues> {
     let mut wb: Xlsx<_> =
         open_workbook_from_rs(std::io::Cursor::new(source.bytes.as_slice())).ok()?;
     let names = wb.sheet_names();
-    if !names.iter().any(|n| n == "价值量") || !names.iter().any(|n| n == "说明") {
-        return None;
-    }
-    let about = wb.worksheet_range("说明").ok()?;
+    // Chinese or English book (`--lang en`).
+    let (about_name, value_name) = [("说明", "价值量"), ("About", "Value")]
+        .into_iter()
+        .find(|(a, v)| names.iter().any(|n| n == a) && names.iter().any(|n| n == v))?;
+    let about = wb.worksheet_range(about_name).ok()?;
     let year = about.rows().find_map(|r| {
         let label = r.first()?.to_string();
         if !label.starts_with("核算年份") {
@@ -61,20 +62,29 @@ pub fn values_from_book(source: &crate::read::Source) -> Option<YearValues> {
         }
         r.get(1)?.to_string().trim().parse::<i32>().ok()
     })?;
-    let sheet = wb.worksheet_range("价值量").ok()?;
+    let sheet = wb.worksheet_range(value_name).ok()?;
     let header = 2usize;
+    // Indicator columns by their label (Chinese or English), each with its money unit (the book
+    // is in 万元 by default, in 元 with `--money yuan`).
     let mut columns = Vec::new();
     for c in 4..sheet.width() {
         let text = sheet
             .get((header, c))
             .map(|d| d.to_string())
             .unwrap_or_default();
-        let label = text.split('\n').nth(1).unwrap_or_default().to_string();
+        let mut parts = text.split('\n');
+        let label = parts.nth(1).unwrap_or_default().to_string();
+        let unit = parts.next().unwrap_or_default();
+        let scale = match unit {
+            "(万元)" | "(10k yuan)" => 1e4,
+            "(元)" | "(yuan)" => 1.0,
+            _ => continue,
+        };
         if let Some(ind) = crate::account::INDICATORS
             .iter()
-            .find(|i| i.label_zh == label)
+            .find(|i| i.label_zh == label || i.label_en == label)
         {
-            columns.push((c, ind.key));
+            columns.push((c, ind.key, scale));
         }
     }
     let mut values = BTreeMap::new();
@@ -84,8 +94,8 @@ pub fn values_from_book(source: &crate::read::Source) -> Option<YearValues> {
         };
         let map: BTreeMap<String, f64> = columns
             .iter()
-            .filter_map(|(c, key)| match sheet.get((r, *c)) {
-                Some(Data::Float(v)) => Some(((*key).to_string(), v * 1e4)),
+            .filter_map(|(c, key, scale)| match sheet.get((r, *c)) {
+                Some(Data::Float(v)) => Some(((*key).to_string(), v * scale)),
                 _ => None,
             })
             .collect();

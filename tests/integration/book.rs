@@ -221,11 +221,39 @@ fn change_against_the_previous_year_splits_quantity_and_price() {
         &["run", "--previous", "book-2020.xlsx", "--out", "book2.xlsx"],
     );
     assert!(out2.status.success(), "{}", text(&out2).1);
+    // So does an English book in 元 (regression: it was not recognised, and 元 were read as 万元).
+    let prev_en = gep(
+        &dir,
+        &[
+            "run",
+            "--data",
+            "2020.xlsx",
+            "--lang",
+            "en",
+            "--money",
+            "yuan",
+            "--out",
+            "book-2020-en.xlsx",
+        ],
+    );
+    assert!(prev_en.status.success(), "{}", text(&prev_en).1);
+    let out3 = gep(
+        &dir,
+        &[
+            "run",
+            "--previous",
+            "book-2020-en.xlsx",
+            "--out",
+            "book3.xlsx",
+        ],
+    );
+    assert!(out3.status.success(), "{}", text(&out3).1);
     let read = |name: &str| {
         let mut wb: Xlsx<_> = open_workbook(dir.join(name)).unwrap();
         wb.worksheet_range("变化").unwrap()
     };
     let (a, b) = (read("book.xlsx"), read("book2.xlsx"));
+    let c = read("book3.xlsx");
     let header: Vec<String> = (0..a.width())
         .map(|c| a.get((2, c)).map(|d| d.to_string()).unwrap_or_default())
         .collect();
@@ -253,14 +281,14 @@ fn change_against_the_previous_year_splits_quantity_and_price() {
         num(&a, col("数量影响")) + num(&a, col("价格影响")),
         1e-9
     ));
-    // From the previous book: the same numbers.
-    for c in 4..a.width() {
+    // From the previous book (Chinese, or English in 元): the same numbers.
+    for (col, other) in (4..a.width()).flat_map(|k| [(k, &b), (k, &c)]) {
         if let (Some(Data::Float(x)), Some(Data::Float(y))) =
-            (a.get((province, c)), b.get((province, c)))
+            (a.get((province, col)), other.get((province, col)))
         {
             assert!(
                 close(*x, *y, 1e-9) || (x - y).abs() < 1e-9,
-                "column {c}: {x} vs {y}"
+                "column {col}: {x} vs {y}"
             );
         }
     }

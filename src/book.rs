@@ -2,11 +2,12 @@
 //! file and renamed. Sheets: 说明 About, 汇总 Summary, 实物量 Physical, 价值量 Value,
 //! 明细 Lines (every valuation line with its input cell and coefficient), 系数 Coefficients, 校验 Checks.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use rust_xlsxwriter::{
-    Chart, ChartType, Color, DocProperties, Format, FormatAlign, FormatBorder, Formula, Workbook,
-    Worksheet, XlsxError,
+    Chart, ChartType, Color, DocProperties, Format, FormatAlign, FormatBorder, Formula, Note,
+    Workbook, Worksheet, XlsxError,
 };
 
 use crate::Request;
@@ -145,6 +146,8 @@ struct Styles {
     money_bold: Format,
     quantity: Format,
     quantity_bold: Format,
+    /// A county quantity given by the 实物量 sheet (a model result), not estimated by rates.
+    quantity_given: Format,
     ratio: Format,
     bold: Format,
     note: Format,
@@ -179,6 +182,9 @@ impl Styles {
                 .set_num_format("#,##0.00")
                 .set_bold()
                 .set_background_color(subtotal),
+            quantity_given: Format::new()
+                .set_num_format("#,##0.00")
+                .set_background_color(Color::RGB(0xFCE4D6)),
             ratio: Format::new().set_num_format("0.000"),
             bold: Format::new().set_bold().set_background_color(subtotal),
             note: Format::new()
@@ -1342,6 +1348,11 @@ fn account_sheet(
     header_row(ws, FIRST_ROW - 1, &headers, 2, s)?;
     let last = lines_last_row(ctx);
     let (sum_col, scale) = if money { ("O", s.wan) } else { ("K", 1.0) };
+    let given = if money {
+        BTreeMap::new()
+    } else {
+        given_quantities(acc)
+    };
     for (i, (r, row)) in (FIRST_ROW..).zip(&acc.rows).enumerate() {
         write_row_labels(ws, r, row, s)?;
         let f = match (money, row.level) {
@@ -1369,7 +1380,22 @@ fn account_sheet(
                     div = if scale == 1.0 { String::new() } else { format!("/{scale}") }
                 )
             });
-            formula(ws, r, c, &text, v, f)?;
+            match given.get(&(row.code.clone(), ind.key)) {
+                Some(sources) if row.level == Level::County => {
+                    formula(ws, r, c, &text, v, &s.quantity_given)?;
+                    let text = format!(
+                        "{}\n{}",
+                        tr(
+                            s.en,
+                            "实物量表给出（模型结果，非按面积系数估算）：",
+                            "Given by the 实物量 sheet (a model result, not a rate estimate):"
+                        ),
+                        sources.join("\n")
+                    );
+                    ws.insert_note(r, c, &Note::new(text).set_author("gep"))?;
+                }
+                _ => formula(ws, r, c, &text, v, f)?,
+            }
         }
         if money {
             let c = 4 + acc.indicators.len() as u16;
@@ -1380,6 +1406,39 @@ fn account_sheet(
     widths(ws, &headers)?;
     let name = if money { "价值量" } else { "实物量" };
     print_setup(ws, &format!("{}年 GEP {name}", acc.year), FIRST_ROW - 1)
+}
+
+/// (county, indicator) → the 实物量 sources ("source (cell)") of the lines that override it.
+fn given_quantities(acc: &Accounts) -> BTreeMap<(String, &'static str), Vec<String>> {
+    let mut out: BTreeMap<(String, &'static str), Vec<String>> = BTreeMap::new();
+    let text = |name: &str| {
+        acc.lines
+            .column(name)
+            .ok()
+            .and_then(|c| c.str().ok().cloned())
+    };
+    let (Some(codes), Some(inds), Some(methods), Some(refs)) = (
+        text("county_code"),
+        text("indicator"),
+        text("method"),
+        text("source_ref"),
+    ) else {
+        return out;
+    };
+    for i in 0..acc.lines.height() {
+        let method = methods.get(i).unwrap_or_default();
+        let Some(rest) = method.strip_prefix("实物量 override (") else {
+            continue;
+        };
+        let Some(ind) = inds.get(i).and_then(crate::account::indicator) else {
+            continue;
+        };
+        let source = rest.split(");").next().unwrap_or(rest);
+        out.entry((codes.get(i).unwrap_or_default().to_string(), ind.key))
+            .or_default()
+            .push(format!("{source} ({})", refs.get(i).unwrap_or_default()));
+    }
+    out
 }
 
 fn physical(

@@ -453,6 +453,19 @@ fn physical_overrides_are_marked_in_the_lines_with_their_source() {
             .any(|c| c.to_string().starts_with("实物量 override"))),
         "明细 marks overridden lines"
     );
+    // The 实物量 account sheet marks each given cell with a note naming the source.
+    let mut zip =
+        zip::ZipArchive::new(std::fs::File::open(dir.join("book.xlsx")).unwrap()).unwrap();
+    let mut notes = String::new();
+    std::io::Read::read_to_string(&mut zip.by_name("xl/comments1.xml").unwrap(), &mut notes)
+        .unwrap();
+    assert_eq!(
+        notes.matches("<comment ").count(),
+        117,
+        "one note per county"
+    );
+    assert!(notes.contains("实物量表给出（模型结果，非按面积系数估算）"));
+    assert!(notes.contains("[实物量!D3]"));
 }
 
 /// A blank 环境 sheet (as the template gives it) is ignored with a warning, not read as zero

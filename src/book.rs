@@ -922,11 +922,17 @@ fn geep_sheet(
         },
         settings.basis,
         if damage_known {
-            "生态破坏成本 = 林、灌、草、湿地、水域面积较上年减少 × 当量因子法单位面积价值。"
+            "生态破坏成本 = 林、灌、草、湿地、水域面积较上年减少 × 当量因子法单位面积价值"
         } else {
-            "生态破坏成本未计算：需以 --previous 给出上年基础数据表（含土地利用）。"
-        }
-    );
+            "生态破坏成本（面积减少部分）未计算：需以 --previous 给出上年基础数据表（含土地利用）"
+        },
+    ) + &match &settings.subsidence_cost {
+        Some(c) if terms.values().any(|t| t.subsidence > 0.0) => format!(
+            "；另含采煤沉陷：新增沉陷面积 × {} {}（{}，{}年，等级 {}）。",
+            c.value, c.unit, c.source, c.year, c.status
+        ),
+        _ => "。".to_string(),
+    };
     ws.write_string_with_format(1, 0, &note, &s.note)?;
     let mut headers = labels(s.en);
     for h in [
@@ -959,13 +965,14 @@ fn geep_sheet(
                 sum.degradation += t.degradation;
                 sum.damage = t.damage.map(|d| d + sum.damage.unwrap_or(0.0));
                 sum.depletion += t.depletion;
+                sum.subsidence += t.subsidence;
                 sum.regulating += t.regulating;
             }
         }
         let values = [
             sum.gdp,
             sum.degradation,
-            sum.damage.unwrap_or(0.0),
+            sum.damage.unwrap_or(0.0) + sum.subsidence,
             sum.depletion,
             sum.regulating,
         ];

@@ -142,6 +142,8 @@ pub mod col {
     pub const TP_T: &str = "tp_t";
     /// Resource depletion cost, yuan.
     pub const RESOURCE_DEPLETION_CNY: &str = "resource_depletion_cny";
+    /// Land newly subsided by coal mining in the year, ha.
+    pub const SUBSIDENCE_AREA_HA: &str = "subsidence_area_ha";
     /// Hydropower generation, kWh.
     pub const HYDROPOWER_KWH: &str = "hydropower_kwh";
     /// Tourism revenue, yuan.
@@ -734,6 +736,21 @@ const ENVIRONMENT: SheetSpec = SheetSpec {
             col::TP_T,
             &["总磷", "总磷排放量", "tp", "totalphosphorus"],
             Dimension::Mass,
+            false,
+            Blank::Zero,
+        ),
+        number(
+            col::SUBSIDENCE_AREA_HA,
+            &[
+                "采煤沉陷面积",
+                "采煤沉陷区面积",
+                "新增采煤沉陷面积",
+                "沉陷面积",
+                "塌陷面积",
+                "subsidencearea",
+                "subsidence",
+            ],
+            Dimension::Area,
             false,
             Blank::Zero,
         ),

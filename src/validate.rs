@@ -130,6 +130,7 @@ pub const ENVIRONMENT_ITEMS: &[&str] = &[
     col::NH3N_T,
     col::TP_T,
     col::RESOURCE_DEPLETION_CNY,
+    col::SUBSIDENCE_AREA_HA,
 ];
 
 /// Climate columns carried into water-balance water conservation.

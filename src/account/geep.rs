@@ -24,6 +24,10 @@ pub struct Settings {
     pub damage_classes: Vec<String>,
     /// Unit cost per emission item (key = environment column key).
     pub unit_costs: BTreeMap<String, UnitCost>,
+    /// Cost per hectare of land newly subsided by mining (元/ha), for the 环境 sheet's
+    /// 采煤沉陷面积; needed only when that column is given.
+    #[serde(default)]
+    pub subsidence_cost: Option<UnitCost>,
 }
 
 /// A unit cost of a pollutant.
@@ -47,6 +51,8 @@ pub struct Terms {
     pub degradation: f64,
     /// Ecological damage cost (`None` when the previous land cover is unknown).
     pub damage: Option<f64>,
+    /// Ecological damage from mining subsidence: newly subsided area × cost per ha.
+    pub subsidence: f64,
     /// Resource depletion cost as reported (deducted only when the switch says so).
     pub depletion: f64,
     /// Regulating-service value.
@@ -59,6 +65,7 @@ impl Terms {
         self.gdp
             - self.degradation
             - self.damage.unwrap_or(0.0)
+            - self.subsidence
             - if deduct_depletion {
                 self.depletion
             } else {
@@ -98,7 +105,11 @@ pub fn compute(
     let emissions = environment
         .clone()
         .lazy()
-        .filter(col("item").neq(lit(crate::schema::col::RESOURCE_DEPLETION_CNY)))
+        .filter(
+            col("item")
+                .neq(lit(crate::schema::col::RESOURCE_DEPLETION_CNY))
+                .and(col("item").neq(lit(crate::schema::col::SUBSIDENCE_AREA_HA))),
+        )
         .left_join(costs.lazy(), col("item"), col("item"))
         .collect()?;
     if emissions.column("unit_cost")?.null_count() > 0 {
@@ -127,6 +138,26 @@ pub fn compute(
             .filter(col("item").eq(lit(crate::schema::col::RESOURCE_DEPLETION_CNY)))
             .with_column(col("amount").alias("value")),
     )?;
+    let subsided = sum_by_county(
+        environment
+            .clone()
+            .lazy()
+            .filter(col("item").eq(lit(crate::schema::col::SUBSIDENCE_AREA_HA)))
+            .with_column(col("amount").alias("value")),
+    )?;
+    let subsidence_cost = match (
+        &settings.subsidence_cost,
+        subsided.values().any(|a| *a > 0.0),
+    ) {
+        (Some(c), _) => c.value,
+        (None, false) => 0.0,
+        (None, true) => {
+            return Err(crate::Error::invalid(
+                "geep.toml",
+                "the 环境 sheet gives 采煤沉陷面积 but geep.toml has no [subsidence_cost] (元/ha, with its source): ecological damage from subsidence cannot be valued",
+            ));
+        }
+    };
     let damage = match previous_land {
         Some(prev) => Some(damage_by_county(&inputs.land, prev, coef, settings)?),
         None => None,
@@ -145,6 +176,7 @@ pub fn compute(
                     damage: damage
                         .as_ref()
                         .map(|d| d.get(&row.code).copied().unwrap_or(0.0)),
+                    subsidence: subsided.get(&row.code).copied().unwrap_or(0.0) * subsidence_cost,
                     depletion: depletion.get(&row.code).copied().unwrap_or(0.0),
                     regulating: row.category_cny[regulating],
                 };
@@ -255,5 +287,46 @@ mod tests {
         // Without the previous land cover the damage is unknown, not 0.
         let no_prev = compute(&acc, &inp, None, &coef).unwrap().unwrap();
         assert_eq!(no_prev["140105"].damage, None);
+    }
+
+    #[test]
+    fn mining_subsidence_is_area_times_cost_and_needs_a_cost() {
+        let mut coef = Coefficients::load(None, false).unwrap();
+        let mut inp = inputs();
+        let extra = df!(
+            "county_code" => ["140105"],
+            "item" => [crate::schema::col::SUBSIDENCE_AREA_HA],
+            "amount" => [5.0],
+            "source_ref" => ["t [环境!J5]"],
+        )
+        .unwrap();
+        inp.environment
+            .as_mut()
+            .unwrap()
+            .vstack_mut(&extra)
+            .unwrap();
+        let acc = compute_accounts(&inp, &coef).unwrap();
+        let err = compute(&acc, &inp, None, &coef).unwrap_err().to_string();
+        assert!(
+            err.contains("geep.toml: the 环境 sheet gives 采煤沉陷面积"),
+            "{err}"
+        );
+        coef.geep.as_mut().unwrap().subsidence_cost = Some(UnitCost {
+            value: 100_000.0,
+            unit: "元/ha".into(),
+            year: 2021,
+            source: "test".into(),
+            status: "U".into(),
+        });
+        let terms = compute(&acc, &inp, None, &coef).unwrap().unwrap();
+        let t = &terms["140105"];
+        assert_eq!(t.subsidence, 500_000.0);
+        // Subsidence is not an emission: degradation is still 100 t SO₂ × 1200 + 50 t COD × 700.
+        assert!((t.degradation - 155_000.0).abs() < 1e-6);
+        let without = Terms {
+            subsidence: 0.0,
+            ..t.clone()
+        };
+        assert!((without.geep(false) - t.geep(false) - 500_000.0).abs() < 1e-6);
     }
 }

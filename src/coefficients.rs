@@ -112,6 +112,7 @@ pub const PARAMETERS: &[(&str, &[(&str, f64)])] = &[
     ("ac_efficiency", &[("1", 1.0)]),
     ("latent_heat", &[("j/g", 1.0)]),
     ("humidifier_energy", &[("kwh/m3", 1.0)]),
+    ("reservoir_flood_share", &[("1", 1.0), ("%", 0.01)]),
 ];
 
 /// Rate-based indicators and the units their per-hectare rates may be written in,

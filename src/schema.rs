@@ -144,6 +144,8 @@ pub mod col {
     pub const RESOURCE_DEPLETION_CNY: &str = "resource_depletion_cny";
     /// Land newly subsided by coal mining in the year, ha.
     pub const SUBSIDENCE_AREA_HA: &str = "subsidence_area_ha";
+    /// Total storage capacity of the county's reservoirs, m³ (flood regulation).
+    pub const RESERVOIR_CAPACITY_M3: &str = "reservoir_capacity_m3";
     /// Hydropower generation, kWh.
     pub const HYDROPOWER_KWH: &str = "hydropower_kwh";
     /// Tourism revenue, yuan.
@@ -531,6 +533,13 @@ pub const SHEETS: &[SheetSpec] = &[
                 ],
                 Dimension::Volume,
                 true,
+                Blank::Zero,
+            ),
+            number(
+                col::RESERVOIR_CAPACITY_M3,
+                &["水库总库容", "水库库容", "总库容", "reservoircapacity"],
+                Dimension::Volume,
+                false,
                 Blank::Zero,
             ),
             number(

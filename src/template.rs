@@ -240,6 +240,7 @@ pub fn build(year: i32, coef: &Coefficients) -> std::result::Result<Vec<u8>, Xls
                 "工业(万m³)",
                 "生活(万m³)",
                 "生态(万m³)",
+                "水库总库容(万m³)",
             ],
         ),
         (

@@ -70,6 +70,9 @@ pub struct Inputs {
     pub water_use: DataFrame,
     /// county_code, item, amount, source_ref (population in persons, money in yuan).
     pub economy: DataFrame,
+    /// county_code, item (`reservoir_capacity_m3`), amount, source_ref: reservoirs' total
+    /// capacity from the 供水 sheet (empty without that column).
+    pub reservoirs: DataFrame,
     /// county_code, item, amount, source_ref (emissions in t, depletion in yuan); `None` without a 环境 sheet.
     pub environment: Option<DataFrame>,
     /// county_code, item (precipitation_mm, evapotranspiration_mm), amount, source_ref; `None`
@@ -275,6 +278,11 @@ pub fn inputs(
         ))
     };
     let water_use = water_frame(&by_kind(SheetKind::WaterSupply), scope, &mut issues);
+    let reservoirs = long_frame(
+        &by_kind(SheetKind::WaterSupply),
+        &[col::RESERVOIR_CAPACITY_M3],
+        scope,
+    );
     let economy = economy_frame(&by_kind(SheetKind::Economy), coef, scope, &mut issues);
     let environment_tables = by_kind(SheetKind::Environment);
     let environment = match (!environment_tables.is_empty())
@@ -313,6 +321,7 @@ pub fn inputs(
         },
         water_use: water_use?,
         economy: economy?,
+        reservoirs: reservoirs?,
         environment: environment.transpose()?,
         climate: climate.transpose()?,
         physical: physical.transpose()?,

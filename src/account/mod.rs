@@ -569,6 +569,13 @@ pub(crate) mod testing {
                 )
                 .unwrap(),
             ),
+            reservoirs: df!(
+                "county_code" => Vec::<String>::new(),
+                "item" => Vec::<String>::new(),
+                "amount" => Vec::<f64>::new(),
+                "source_ref" => Vec::<String>::new(),
+            )
+            .unwrap(),
             climate: None,
             physical: None,
             files: vec![InputFile {

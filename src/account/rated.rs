@@ -365,7 +365,74 @@ pub fn lines(
             }
         }
     }
+    reservoir_lines(inputs, coef, overrides, &mut out)?;
     out.frame()
+}
+
+/// Flood regulation by reservoirs: C_r = share × total capacity (0.35 in the national method,
+/// methodology §2.5), valued at the reservoir storage cost; one line per county that reports a
+/// capacity on the 供水 sheet, unless a 实物量 row gives the county's flood regulation.
+fn reservoir_lines(
+    inputs: &Inputs,
+    coef: &Coefficients,
+    overrides: &Overrides,
+    out: &mut Lines,
+) -> Result<()> {
+    let df = &inputs.reservoirs;
+    let codes = df.column(col::CODE)?.str()?.clone();
+    let amounts = df.column("amount")?.f64()?.clone();
+    let refs = df.column("source_ref")?.str()?.clone();
+    let given = overrides.for_key("flood_regulation");
+    let rows: Vec<(String, f64, String)> = (0..df.height())
+        .map(|i| {
+            (
+                codes.get(i).unwrap_or_default().to_string(),
+                amounts.get(i).unwrap_or_default(),
+                refs.get(i).unwrap_or_default().to_string(),
+            )
+        })
+        .filter(|(c, a, _)| *a > 0.0 && !given.contains_key(c))
+        .collect();
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let Some(share) = coef.parameters.get("reservoir_flood_share") else {
+        return Err(crate::Error::invalid(
+            "prices.toml",
+            "the 供水 sheet gives 水库总库容: flood regulation needs [parameters.reservoir_flood_share] (0.35 in the national method)",
+        ));
+    };
+    let price = coef
+        .price("reservoir_storage")
+        .map(|p| p.value)
+        .ok_or_else(|| {
+            crate::Error::invalid("prices.toml", "missing price [prices.reservoir_storage]")
+        })?;
+    for (county, capacity, at) in rows {
+        let quantity = capacity * share.value;
+        out.push(Line {
+            county,
+            indicator: "flood_regulation",
+            component: "水库".into(),
+            source_ref: at,
+            input_amount: capacity,
+            input_unit: "m³ 总库容".into(),
+            coefficient_ref: format!(
+                "prices.toml [parameters.reservoir_flood_share] = {} [{}] ({})",
+                share.value, share.status, share.source
+            ),
+            coefficient: Some(share.value),
+            coefficient_unit: "1".into(),
+            method: "reservoirs: C_r = share × total capacity; V = C_r × P_reservoir".into(),
+            quantity_formula: "{input}*{coefficient}".into(),
+            quantity,
+            quantity_unit: "m³",
+            price_key: "reservoir_storage".into(),
+            price: Some(price),
+            value: quantity * price,
+        });
+    }
+    Ok(())
 }
 
 fn conversion_formula(conversion: f64) -> String {
@@ -678,5 +745,45 @@ mod tests {
             55_555.0
         );
         assert_eq!(total(&lines, "140107", "soil_retention", "quantity"), 100.0);
+    }
+
+    #[test]
+    fn reservoirs_regulate_floods_with_35_percent_of_their_capacity() {
+        let mut coef = shanxi();
+        let mut i = inputs();
+        i.reservoirs = df!(
+            "county_code" => ["140105", "140106"],
+            "item" => ["reservoir_capacity_m3", "reservoir_capacity_m3"],
+            "amount" => [1.0e7, 2.0e6],
+            "source_ref" => ["t [供水!J5]", "t [供水!J6]"],
+        )
+        .unwrap();
+        // 140106's flood regulation is given by the 实物量 sheet: its reservoir is not added.
+        let mut o = Overrides::default();
+        o.insert(
+            "flood_regulation",
+            "140106",
+            Override {
+                quantity: 123.0,
+                source: "register".into(),
+                source_ref: "t [实物量!D3]".into(),
+            },
+        );
+        let price = coef.price("reservoir_storage").unwrap().value;
+        let lines_ = lines(&i, &coef, &o, &mut Issues::new()).unwrap();
+        assert!((total(&lines_, "140105", "flood_regulation", "quantity") - 3.5e6).abs() < 1e-6);
+        assert!(
+            (total(&lines_, "140105", "flood_regulation", "value_cny") - 3.5e6 * price).abs()
+                < 1e-3
+        );
+        assert_eq!(
+            total(&lines_, "140106", "flood_regulation", "quantity"),
+            123.0
+        );
+        coef.parameters.remove("reservoir_flood_share");
+        let err = lines(&i, &coef, &o, &mut Issues::new())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("reservoir_flood_share"), "{err}");
     }
 }

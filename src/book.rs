@@ -437,6 +437,33 @@ fn about(
             "计入释氧 Oxygen included",
             m.switches.include_oxygen.to_string(),
         ),
+        (
+            "净化量上限 Purification cap",
+            match m.switches.purification_cap.as_str() {
+                "emissions" => "emissions（净化能力以环境表排放量为上限）".to_string(),
+                other => format!("{other}（面积 × 单位面积净化能力，不设上限）"),
+            },
+        ),
+        (
+            "固碳释氧路径 Carbon route",
+            match m.switches.carbon_route.as_str() {
+                "dry_matter" => "dry_matter（CO₂ = 1.63 × 干物质，O₂ = 1.19 × 干物质）".to_string(),
+                other => format!("{other}（CO₂ = C × 44/12，O₂ = C × 32/12）"),
+            },
+        ),
+        (
+            "休闲旅游口径 Recreation basis",
+            match m.switches.recreation_basis.as_str() {
+                "travel_cost" => "travel_cost（游客人次 × 单次旅行费用）".to_string(),
+                other => format!("{other}（旅游总收入）"),
+            },
+        ),
+        (
+            "水面蒸发除以能效比 Water surface ÷ AC efficiency",
+            m.switches
+                .water_surface_divided_by_ac_efficiency
+                .to_string(),
+        ),
         ("引擎版本 Engine", format!("gep {}", crate::VERSION)),
         ("命令 Command", ctx.request.command_line.clone()),
         ("生成日期 Date", today()),
@@ -1640,6 +1667,21 @@ fn lines(
     print_setup(ws, "核算明细", FIRST_ROW - 1)
 }
 
+/// Writes a section label at row `r` and its header row below; returns the first data row.
+fn section(
+    ws: &mut Worksheet,
+    r: u32,
+    label: &str,
+    headers: &[&str],
+    s: &Styles,
+) -> std::result::Result<u32, XlsxError> {
+    ws.write_string_with_format(r, 0, label, &s.label)?;
+    for (k, h) in headers.iter().enumerate() {
+        ws.write_string_with_format(r + 1, k as u16, *h, &s.header)?;
+    }
+    Ok(r + 2)
+}
+
 fn coefficients(
     ws: &mut Worksheet,
     ctx: &BookContext<'_>,
@@ -1699,23 +1741,53 @@ fn coefficients(
         formula(ws, r, USED_PRICE_COL, &text, used, &Format::new())?;
     }
     let mut r = 4 + c.prices.len() as u32 + 1;
-    ws.write_string_with_format(r, 0, "单位面积服务量 service_rates.csv", &s.label)?;
-    r += 1;
-    let headers = [
-        "估价类 Class",
-        "指标 Indicator",
-        "值 Rate",
-        "单位 Unit",
-        "折算值 (m³ 或 t C /ha/yr)",
-        "年份 Year",
-        "范围 Scope",
-        "等级 Status",
-        "来源 Source",
-    ];
-    for (k, h) in headers.iter().enumerate() {
-        ws.write_string_with_format(r, k as u16, *h, &s.header)?;
+    if !c.parameters.is_empty() {
+        r = section(
+            ws,
+            r,
+            "参数 prices.toml [parameters]（派生价格与换算所用）",
+            &[
+                "键 Key",
+                "值（引擎单位）Value",
+                "单位 Unit",
+                "年份 Year",
+                "范围 Scope",
+                "等级 Status",
+                "来源 Source",
+                "备注 Note",
+            ],
+            s,
+        )?;
+        for (key, p) in &c.parameters {
+            ws.write_string(r, 0, key)?;
+            ws.write_number(r, 1, p.value)?;
+            ws.write_string(r, 2, if p.unit == "%" { "1" } else { &p.unit })?;
+            ws.write_number(r, 3, f64::from(p.year))?;
+            ws.write_string(r, 4, &p.scope)?;
+            ws.write_string(r, 5, &p.status)?;
+            ws.write_string(r, 6, &p.source)?;
+            ws.write_string(r, 7, &p.note)?;
+            r += 1;
+        }
+        r += 1;
     }
-    r += 1;
+    r = section(
+        ws,
+        r,
+        "单位面积服务量 service_rates.csv",
+        &[
+            "估价类 Class",
+            "指标 Indicator",
+            "值 Rate",
+            "单位 Unit",
+            "折算值（引擎单位 /ha/yr）",
+            "年份 Year",
+            "范围 Scope",
+            "等级 Status",
+            "来源 Source",
+        ],
+        s,
+    )?;
     for rate in &c.rates {
         ws.write_string(r, 0, &rate.valuation_class)?;
         ws.write_string(r, 1, &rate.indicator)?;
@@ -1728,25 +1800,24 @@ fn coefficients(
         ws.write_string(r, 8, &rate.source)?;
         r += 1;
     }
-    r += 1;
-    ws.write_string_with_format(r, 0, "树种参数 forest_types.csv", &s.label)?;
-    r += 1;
-    let headers = [
-        "树种组 Type",
-        "方法 Method",
-        "a (t/m³)",
-        "b (t/ha)",
-        "BCEF (t/m³)",
-        "R",
-        "CF (t C/t)",
-        "范围 Scope",
-        "等级 Status",
-        "来源 Source",
-    ];
-    for (k, h) in headers.iter().enumerate() {
-        ws.write_string_with_format(r, k as u16, *h, &s.header)?;
-    }
-    r += 1;
+    r = section(
+        ws,
+        r + 1,
+        "树种参数 forest_types.csv",
+        &[
+            "树种组 Type",
+            "方法 Method",
+            "a (t/m³)",
+            "b (t/ha)",
+            "BCEF (t/m³)",
+            "R",
+            "CF (t C/t)",
+            "范围 Scope",
+            "等级 Status",
+            "来源 Source",
+        ],
+        s,
+    )?;
     for t in &c.forest_types {
         ws.write_string(r, 0, &t.forest_type)?;
         ws.write_string(r, 1, &t.method)?;
@@ -1761,28 +1832,27 @@ fn coefficients(
         ws.write_string(r, 9, &t.source)?;
         r += 1;
     }
-    r += 1;
-    ws.write_string_with_format(r, 0, "地类对照 land_classes.csv", &s.label)?;
-    r += 1;
-    for (k, h) in [
-        "地类 Land class",
-        "级别 Level",
-        "上级 Parent",
-        "估价类 Valuation class",
-        "备注 Note",
-    ]
-    .iter()
-    .enumerate()
-    {
-        ws.write_string_with_format(r, k as u16, *h, &s.header)?;
-    }
-    r += 1;
+    r = section(
+        ws,
+        r + 1,
+        "地类对照 land_classes.csv",
+        &[
+            "地类 Land class",
+            "级别 Level",
+            "上级 Parent",
+            "估价类 Valuation class",
+            "备注 Note",
+            "当量类型 Xie type",
+        ],
+        s,
+    )?;
     for lc in &c.land_classes {
         ws.write_string(r, 0, &lc.land_class)?;
         ws.write_number(r, 1, f64::from(lc.level))?;
         ws.write_string(r, 2, &lc.parent)?;
         ws.write_string(r, 3, &lc.valuation_class)?;
         ws.write_string(r, 4, &lc.note)?;
+        ws.write_string(r, 5, &lc.xie_type)?;
         r += 1;
     }
     ws.set_column_width(0, 22)?;

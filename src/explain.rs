@@ -152,7 +152,12 @@ pub fn explain(
         if let (Some(p), Some(price)) = (prices[i], coef.price(&price_keys[i])) {
             let _ = writeln!(
                 out,
-                "     price: prices.toml [{}] = {} {} ({}, {}, status {}; {}) → {p} 元 per {}",
+                "     price: {} [{}] = {} {} ({}, {}, status {}; {}) → {p} 元 per {}",
+                if price.scope == "derived" {
+                    "derived price"
+                } else {
+                    "prices.toml"
+                },
                 price_keys[i],
                 price.value,
                 price.unit,

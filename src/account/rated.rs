@@ -786,4 +786,31 @@ mod tests {
             .to_string();
         assert!(err.contains("reservoir_flood_share"), "{err}");
     }
+
+    #[test]
+    fn water_purification_and_biodiversity_on_the_hand_computed_case() {
+        let mut coef = with_rates(shanxi(), "water_purification.cod", &[("forest", 1.0)]);
+        coef = with_rates(
+            coef,
+            "biodiversity",
+            &[("forest", 5000.0), ("shrub", 3000.0)],
+        );
+        coef.manifest.switches.purification_cap = "emissions".into();
+        let lines = lines(&inputs(), &coef, &Overrides::default(), &mut Issues::new()).unwrap();
+        // COD capacity 100 ha × 1 t = 100 t, capped at the 50 t discharged (环境!F5), × 700 元/t.
+        assert!((total(&lines, "140105", "water_purification", "quantity") - 50.0).abs() < 1e-9);
+        assert!(
+            (total(&lines, "140105", "water_purification", "value_cny") - 35_000.0).abs() < 1e-6
+        );
+        // Biodiversity: 100 ha × 5000 元/ha; 140107: 10 ha 灌木林地 × 3000 元/ha.
+        assert_eq!(
+            total(&lines, "140105", "biodiversity", "value_cny"),
+            500_000.0
+        );
+        assert_eq!(
+            total(&lines, "140107", "biodiversity", "value_cny"),
+            30_000.0
+        );
+        assert_eq!(total(&lines, "140107", "biodiversity", "quantity"), 10.0);
+    }
 }

@@ -113,6 +113,7 @@ pub const PARAMETERS: &[(&str, &[(&str, f64)])] = &[
     ("latent_heat", &[("j/g", 1.0)]),
     ("humidifier_energy", &[("kwh/m3", 1.0)]),
     ("reservoir_flood_share", &[("1", 1.0), ("%", 0.01)]),
+    ("ac_days", &[("d", 1.0), ("d/yr", 1.0)]),
 ];
 
 /// Rate-based indicators and the units their per-hectare rates may be written in,
@@ -162,7 +163,11 @@ pub const RATE_UNITS: &[(&str, &[(&str, f64)])] = &[
         "water_purification.tp",
         &[("kg/ha/yr", 1e-3), ("t/ha/yr", 1.0)],
     ),
-    ("climate_regulation.vegetation", &[("kwh/ha/yr", 1.0)]),
+    // kJ/m²/d (heat of transpiration EPP) is converted with [parameters] ac_days and ac_efficiency.
+    (
+        "climate_regulation.vegetation",
+        &[("kwh/ha/yr", 1.0), ("kj/m2/d", 1.0)],
+    ),
     (
         "climate_regulation.water_surface",
         &[("mm/yr", 10.0), ("m3/ha/yr", 1.0)],
@@ -688,9 +693,10 @@ impl Coefficients {
         }
         let regions = load_regions(&texts["regions.csv"], &mut issues);
         let land_classes = load_land_classes(&texts["land_classes.csv"], &mut issues);
-        let rates = load_rates(&texts["service_rates.csv"], &land_classes, &mut issues);
+        let mut rates = load_rates(&texts["service_rates.csv"], &land_classes, &mut issues);
         let forest_types = load_forest_types(&texts["forest_types.csv"], &mut issues);
         let (prices, parameters) = load_prices(&texts["prices.toml"], &mut issues);
+        transpiration_to_kwh(&mut rates, &parameters, &mut issues);
         let deflators = load_deflators(&texts["deflators.csv"], &mut issues);
         let equivalent_factors: Vec<crate::esv::FactorRow> = parse_csv(
             &texts["equivalent_factors.csv"],
@@ -1156,6 +1162,35 @@ fn load_deflators(text: &str, issues: &mut Issues) -> Vec<Deflator> {
     out
 }
 
+/// Converts transpiration heat rates (EPP, kJ/m²/d) to air-conditioning electricity per hectare
+/// and year: EPP × 10⁴ m²/ha × d / 3600 kJ/kWh / r (methodology §2.9), with d = `ac_days` and
+/// r = `ac_efficiency` from `[parameters]`.
+fn transpiration_to_kwh(
+    rates: &mut [Rate],
+    parameters: &BTreeMap<String, Price>,
+    issues: &mut Issues,
+) {
+    let epp: Vec<&mut Rate> = rates
+        .iter_mut()
+        .filter(|r| {
+            r.indicator == "climate_regulation.vegetation" && unit_key(&r.unit) == "kj/m2/d"
+        })
+        .collect();
+    if epp.is_empty() {
+        return;
+    }
+    let (Some(days), Some(r)) = (parameters.get("ac_days"), parameters.get("ac_efficiency")) else {
+        issues.error(
+            "prices.toml",
+            "climate_regulation.vegetation rates in kJ/m²/d need [parameters.ac_days] and [parameters.ac_efficiency]",
+        );
+        return;
+    };
+    for rate in epp {
+        rate.rate_base = rate.rate * 1e4 * days.value / 3600.0 / r.value;
+    }
+}
+
 /// Prices and parameters of prices.toml, with the derived per-tonne prices added.
 type PricesAndParameters = (BTreeMap<String, Price>, BTreeMap<String, Price>);
 
@@ -1424,6 +1459,42 @@ mod tests {
         for (got, want) in base.iter().zip(want) {
             assert!((got - want).abs() < 1e-9, "{base:?}");
         }
+    }
+
+    #[test]
+    fn transpiration_heat_converts_to_kwh_with_days_and_efficiency() {
+        let mut rates = vec![Rate {
+            valuation_class: "forest".into(),
+            indicator: "climate_regulation.vegetation".into(),
+            rate: 360.0,
+            unit: "kJ/m2/d".into(),
+            year: String::new(),
+            scope: "N".into(),
+            source: "s".into(),
+            status: "U".into(),
+            rate_base: 360.0,
+        }];
+        let param = |v: f64, unit: &str| Price {
+            value: v,
+            unit: unit.into(),
+            year: 2017,
+            scope: "N".into(),
+            source: "s".into(),
+            status: "V".into(),
+            note: String::new(),
+        };
+        let mut issues = Issues::new();
+        transpiration_to_kwh(&mut rates, &BTreeMap::new(), &mut issues);
+        assert!(issues.has_errors());
+        let parameters = BTreeMap::from([
+            ("ac_days".to_string(), param(90.0, "d")),
+            ("ac_efficiency".to_string(), param(3.0, "1")),
+        ]);
+        let mut issues = Issues::new();
+        transpiration_to_kwh(&mut rates, &parameters, &mut issues);
+        assert!(!issues.has_errors());
+        // 360 kJ/m²/d × 10⁴ m²/ha × 90 d / 3600 / 3 = 30,000 kWh/ha/yr.
+        assert!((rates[0].rate_base - 30_000.0).abs() < 1e-9);
     }
 
     #[test]

@@ -326,6 +326,16 @@ pub(crate) fn apply_prices(lines: LazyFrame, coef: &Coefficients) -> Result<Data
     Ok(df)
 }
 
+/// The value of price `key` of the set.
+///
+/// # Errors
+/// [`Error::Invalid`] naming prices.toml when the set has no such price.
+pub(crate) fn required_price(coef: &Coefficients, key: &str) -> Result<f64> {
+    coef.price(key)
+        .map(|p| p.value)
+        .ok_or_else(|| Error::invalid("prices.toml", format!("missing price [prices.{key}]")))
+}
+
 /// Values every indicator and rolls the lines up.
 ///
 /// # Errors

@@ -402,12 +402,7 @@ fn reservoir_lines(
             "the 供水 sheet gives 水库总库容: flood regulation needs [parameters.reservoir_flood_share] (0.35 in the national method)",
         ));
     };
-    let price = coef
-        .price("reservoir_storage")
-        .map(|p| p.value)
-        .ok_or_else(|| {
-            crate::Error::invalid("prices.toml", "missing price [prices.reservoir_storage]")
-        })?;
+    let price = super::required_price(coef, "reservoir_storage")?;
     for (county, capacity, at) in rows {
         let quantity = capacity * share.value;
         out.push(Line {

@@ -22,10 +22,7 @@ use crate::validate::Inputs;
 /// reservoir price is missing.
 pub fn lines(inputs: &Inputs, coef: &Coefficients, overrides: &Overrides) -> Result<DataFrame> {
     let given = overrides.for_key("water_conservation");
-    let price = coef
-        .price("reservoir_storage")
-        .map(|p| p.value)
-        .ok_or_else(|| Error::invalid("prices.toml", "missing price [prices.reservoir_storage]"))?;
+    let price = super::required_price(coef, "reservoir_storage")?;
     let mut extra = Lines::default();
     for (county, o) in &given {
         extra.push(Line {

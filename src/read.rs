@@ -183,6 +183,61 @@ pub fn sniff(bytes: &[u8], limits: &Limits) -> std::result::Result<Format, Strin
     }
 }
 
+/// Attributes of an element as calamine 0.38 scans them (`attrs.rs`, not quick-xml's stricter
+/// parser): a key runs to the next `=` (trailing spaces trimmed), its value is quoted; the first
+/// malformed attribute ends the scan, as it ends calamine's read of the element. The checks below
+/// must see exactly what calamine will allocate from (fuzzing found a tag that quick-xml rejects
+/// and calamine reads).
+fn calamine_attrs(raw: &str) -> Vec<(&str, &str)> {
+    let bytes = raw.as_bytes();
+    let (len, mut pos) = (bytes.len(), 0);
+    let mut out = Vec::new();
+    loop {
+        while pos < len && bytes[pos].is_ascii_whitespace() {
+            pos += 1;
+        }
+        if pos >= len {
+            return out;
+        }
+        let key_start = pos;
+        while pos < len && bytes[pos] != b'=' {
+            pos += 1;
+        }
+        if pos >= len {
+            return out;
+        }
+        let key = raw[key_start..pos].trim_ascii_end();
+        pos += 1;
+        while pos < len && bytes[pos].is_ascii_whitespace() {
+            pos += 1;
+        }
+        let Some(quote) = bytes
+            .get(pos)
+            .copied()
+            .filter(|q| *q == b'"' || *q == b'\'')
+        else {
+            return out;
+        };
+        pos += 1;
+        let value_start = pos;
+        while pos < len && bytes[pos] != quote {
+            pos += 1;
+        }
+        out.push((key, &raw[value_start..pos]));
+        if pos < len {
+            pos += 1;
+        }
+    }
+}
+
+/// The value of attribute `key` as calamine reads it (the first with that exact key).
+fn calamine_attr(e: &quick_xml::events::BytesStart<'_>, key: &str) -> Option<String> {
+    calamine_attrs(e.attributes_raw())
+        .into_iter()
+        .find(|(k, _)| *k == key)
+        .map(|(_, v)| v.to_string())
+}
+
 /// Checks the string count an xlsx shared-strings part declares: calamine reserves that many
 /// strings up front, so `uniqueCount="4000000000"` in a 3 KB part aborts on a 96 GB allocation.
 /// Every string takes at least five bytes (`<si/>`), which bounds an honest count.
@@ -201,10 +256,10 @@ fn check_xlsx_shared_strings(
         buf.clear();
         match xml.read_event_into(&mut buf) {
             Ok(Event::Start(e) | Event::Empty(e)) if e.local_name().as_ref() == "sst" => {
-                let Ok(Some(count)) = e.try_get_attribute("uniqueCount") else {
+                let Some(count) = calamine_attr(&e, "uniqueCount") else {
                     return Ok(());
                 };
-                let digits = count.value.trim().to_string();
+                let digits = count.trim().to_string();
                 let Ok(count) = digits.trim_start_matches('+').parse::<u128>() else {
                     return Ok(()); // calamine ignores a count it cannot read
                 };
@@ -235,17 +290,16 @@ fn check_ods_content(
         .map_err(|e| format!("damaged workbook (zip: {e})"))?;
     let mut xml = quick_xml::Reader::from_reader(std::io::BufReader::new(entry));
     let limit = limits.sheet_cells as u64;
+    // Attributes as calamine reads them (a count it cannot parse fails its read: 1 here).
     let repeats = |e: &quick_xml::events::BytesStart<'_>, key: &str| -> u64 {
-        e.try_get_attribute(key)
-            .ok()
-            .flatten()
-            .and_then(|a| a.value.trim().parse::<u64>().ok())
+        calamine_attr(e, key)
+            .and_then(|v| v.trim().parse::<u64>().ok())
             .unwrap_or(1)
     };
     let has_value = |e: &quick_xml::events::BytesStart<'_>| {
-        e.attributes().flatten().any(|a| {
+        calamine_attrs(e.attributes_raw()).iter().any(|(k, _)| {
             matches!(
-                a.key.as_ref(),
+                *k,
                 "office:value"
                     | "office:string-value"
                     | "office:date-value"
@@ -1598,6 +1652,21 @@ mod tests {
         assert_eq!(xls_dimensions_reservation(&biff5), 40);
         // Other lengths are refused by calamine: nothing reserved.
         assert_eq!(xls_dimensions_reservation(&[0; 12]), 0);
+    }
+
+    #[test]
+    fn attributes_are_scanned_as_calamine_scans_them() {
+        // A value quote that swallows the next tag, then a key with spaces and quotes in it:
+        // quick-xml refuses this, calamine reads uniqueCount.
+        let raw = r#" xml.s="a><sst xml.s=" b/c" count="1" uniqueCount="99" x"#;
+        let attrs = calamine_attrs(raw);
+        assert!(attrs.contains(&("uniqueCount", "99")), "{attrs:?}");
+        // The first malformed attribute (no quote) ends the scan.
+        assert_eq!(calamine_attrs(r#" a=1 b="2""#), Vec::<(&str, &str)>::new());
+        assert_eq!(
+            calamine_attrs(r#" a = '1'  b="2""#),
+            vec![("a", "1"), ("b", "2")]
+        );
     }
 
     #[test]

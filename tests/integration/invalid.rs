@@ -1106,3 +1106,47 @@ invalid_workbook!(
         "service_rates.csv: the 气象 sheet asks for water-balance water conservation, which needs a runoff_coefficient for every valuation class"
     ]
 );
+
+/// Regression (structure-aware fuzzing, 2026-11-29): a shared-strings tag whose attributes
+/// quick-xml rejects but calamine's lenient scan reads (`uniqueCount="11111111111111112"`) made
+/// calamine reserve 2.7 × 10¹⁷ bytes and abort; the check now reads attributes as calamine does.
+#[test]
+fn regression_fuzz_xlsx_shared_string_count_in_a_lenient_attribute_is_refused() {
+    let dir = workdir("fuzz_sst_lenient");
+    let input =
+        std::fs::read(root().join("fuzz/regressions/xlsx-sst-lenient-attribute-oom.bin")).unwrap();
+    let strings = String::from_utf8(input[1..].to_vec()).unwrap(); // after the selector byte
+    write_zip(
+        &dir.join("lenient.xlsx"),
+        &[
+            (
+                "[Content_Types].xml",
+                r#"<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/></Types>"#,
+            ),
+            (
+                "_rels/.rels",
+                r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#,
+            ),
+            (
+                "xl/workbook.xml",
+                r#"<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="土地利用" sheetId="1" r:id="rId1"/></sheets></workbook>"#,
+            ),
+            (
+                "xl/_rels/workbook.xml.rels",
+                r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>"#,
+            ),
+            (
+                "xl/worksheets/sheet1.xml",
+                r#"<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData/></worksheet>"#,
+            ),
+            ("xl/sharedStrings.xml", &strings),
+        ],
+    );
+    let out = gep(&dir, &["check", "lenient.xlsx"]);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("lenient.xlsx: damaged workbook (xl/sharedStrings.xml declares 11111111111111112 shared strings in"),
+        "{stderr}"
+    );
+}

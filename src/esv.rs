@@ -269,22 +269,9 @@ pub fn compute(inputs: &Inputs, coef: &Coefficients) -> Result<Esv> {
         issues.into_result()?;
         return Err(Error::Internal("no ESV settings".into()));
     };
-    let crosswalk = DataFrame::new_infer_height(vec![
-        Column::new(
-            "land_class".into(),
-            coef.land_classes
-                .iter()
-                .map(|c| c.land_class.clone())
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "xie_type".into(),
-            coef.land_classes
-                .iter()
-                .map(|c| c.xie_type.clone())
-                .collect::<Vec<_>>(),
-        ),
-    ])?;
+    let crosswalk = crate::account::crosswalk_frame(coef)?
+        .lazy()
+        .select([col("land_class"), col("xie_type")]);
     // One row per crosswalk entry (a type or a `+` mean of types), valued per hectare.
     let mut mappings: Vec<String> = coef
         .land_classes
@@ -320,7 +307,7 @@ pub fn compute(inputs: &Inputs, coef: &Coefficients) -> Result<Esv> {
         .land
         .clone()
         .lazy()
-        .left_join(crosswalk.lazy(), col("land_class"), col("land_class"))
+        .left_join(crosswalk, col("land_class"), col("land_class"))
         .left_join(table.lazy(), col("xie_type"), col("xie_type"))
         .group_by([col("county_code")])
         .agg(aggs)

@@ -10,26 +10,12 @@ use crate::error::{Error, Result};
 use crate::schema::col;
 use crate::validate::Inputs;
 
-/// The economy rows of `item`: (county, amount, cell).
+/// The economy rows of `item` with a non-zero amount: (county, amount, cell).
 fn items(inputs: &Inputs, item: &str) -> Result<Vec<(String, f64, String)>> {
-    let df = inputs
-        .economy
-        .clone()
-        .lazy()
-        .filter(col("item").eq(lit(item)))
-        .collect()?;
-    let codes = df.column(col::CODE)?.str()?.clone();
-    let amounts = df.column("amount")?.f64()?.clone();
-    let refs = df.column("source_ref")?.str()?.clone();
-    Ok((0..df.height())
-        .map(|i| {
-            (
-                codes.get(i).unwrap_or_default().to_string(),
-                amounts.get(i).unwrap_or_default(),
-                refs.get(i).unwrap_or_default().to_string(),
-            )
-        })
-        .filter(|(_, amount, _)| *amount != 0.0)
+    Ok(super::long_rows(&inputs.economy)?
+        .into_iter()
+        .filter(|r| r.item == item && r.amount != 0.0)
+        .map(|r| (r.county, r.amount, r.source_ref))
         .collect())
 }
 

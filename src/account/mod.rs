@@ -367,23 +367,21 @@ pub fn compute(inputs: &Inputs, coef: &Coefficients) -> Result<Accounts> {
     gep::roll_up(inputs, coef, lines, warnings)
 }
 
-/// The crosswalk as a frame: land_class → valuation_class.
+/// The crosswalk as a frame: land_class → valuation_class, xie_type.
 pub(crate) fn crosswalk_frame(coef: &Coefficients) -> Result<DataFrame> {
+    let column = |name: &str, f: fn(&crate::coefficients::LandClass) -> &String| {
+        Column::new(
+            name.into(),
+            coef.land_classes
+                .iter()
+                .map(|c| f(c).clone())
+                .collect::<Vec<_>>(),
+        )
+    };
     Ok(DataFrame::new_infer_height(vec![
-        Column::new(
-            "land_class".into(),
-            coef.land_classes
-                .iter()
-                .map(|c| c.land_class.clone())
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "valuation_class".into(),
-            coef.land_classes
-                .iter()
-                .map(|c| c.valuation_class.clone())
-                .collect::<Vec<_>>(),
-        ),
+        column("land_class", |c| &c.land_class),
+        column("valuation_class", |c| &c.valuation_class),
+        column("xie_type", |c| &c.xie_type),
     ])?)
 }
 
@@ -472,6 +470,34 @@ pub(crate) fn land_with_rates(
         issues.into_result()?;
     }
     Ok(df)
+}
+
+/// One row of a long input frame (economy, environment, climate, reservoirs).
+pub(crate) struct LongRow {
+    /// County code.
+    pub county: String,
+    /// Column key (`gdp_cny`, `so2_t`, `precipitation_mm` …).
+    pub item: String,
+    /// Amount in the column's base unit.
+    pub amount: f64,
+    /// The cell it was read from.
+    pub source_ref: String,
+}
+
+/// The rows of a long frame (county_code, item, amount, source_ref).
+pub(crate) fn long_rows(df: &DataFrame) -> Result<Vec<LongRow>> {
+    let codes = df.column(crate::schema::col::CODE)?.str()?.clone();
+    let items = df.column("item")?.str()?.clone();
+    let amounts = df.column("amount")?.f64()?.clone();
+    let refs = df.column("source_ref")?.str()?.clone();
+    Ok((0..df.height())
+        .map(|i| LongRow {
+            county: codes.get(i).unwrap_or_default().to_string(),
+            item: items.get(i).unwrap_or_default().to_string(),
+            amount: amounts.get(i).unwrap_or_default(),
+            source_ref: refs.get(i).unwrap_or_default().to_string(),
+        })
+        .collect())
 }
 
 /// One land-cover row joined to its per-hectare rate.

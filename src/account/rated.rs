@@ -301,7 +301,16 @@ pub fn lines(
             // Counties with an override get the override only.
             for (county, o) in &given {
                 by_county.remove(county);
-                out.push_override(rated, county, o, price, price_key, &label);
+                out.push_override(
+                    rated.indicator,
+                    rated.quantity_unit,
+                    label("实物量"),
+                    county,
+                    o,
+                    price,
+                    price_key,
+                    "V = Q × P",
+                );
             }
             for (county, classes) in by_county {
                 let capacity: f64 = classes
@@ -320,29 +329,19 @@ pub fn lines(
                     _ => (1.0, String::new()),
                 };
                 for c in classes {
-                    let quantity = match component.valuation {
-                        Valuation::PerHectare => c.area_ha,
-                        Valuation::Price(_) => c.area_ha * c.rate * conversion * factor,
-                    };
-                    let (line_price, value) = match component.valuation {
-                        Valuation::PerHectare => (Some(c.rate), c.area_ha * c.rate),
-                        Valuation::Price(_) => (price, quantity * price.unwrap_or_default()),
-                    };
-                    let formula = match component.valuation {
-                        Valuation::PerHectare => "{input}".to_string(),
-                        Valuation::Price(_) if factor != 1.0 => {
+                    let (quantity, line_price, formula) = match component.valuation {
+                        Valuation::PerHectare => (c.area_ha, Some(c.rate), "{input}".to_string()),
+                        Valuation::Price(_) => (
+                            c.area_ha * c.rate * conversion * factor,
+                            price,
                             format!(
-                                "{{input}}*{{coefficient}}{}*{factor}",
-                                conversion_formula(conversion)
-                            )
-                        }
-                        Valuation::Price(_) => {
-                            format!(
-                                "{{input}}*{{coefficient}}{}",
-                                conversion_formula(conversion)
-                            )
-                        }
+                                "{{input}}*{{coefficient}}{}{}",
+                                conversion_formula(conversion),
+                                conversion_formula(factor)
+                            ),
+                        ),
                     };
+                    let value = quantity * line_price.unwrap_or_default();
                     out.push(Line {
                         county: county.clone(),
                         indicator: rated.indicator,
@@ -378,20 +377,11 @@ fn reservoir_lines(
     overrides: &Overrides,
     out: &mut Lines,
 ) -> Result<()> {
-    let df = &inputs.reservoirs;
-    let codes = df.column(col::CODE)?.str()?.clone();
-    let amounts = df.column("amount")?.f64()?.clone();
-    let refs = df.column("source_ref")?.str()?.clone();
     let given = overrides.for_key("flood_regulation");
-    let rows: Vec<(String, f64, String)> = (0..df.height())
-        .map(|i| {
-            (
-                codes.get(i).unwrap_or_default().to_string(),
-                amounts.get(i).unwrap_or_default(),
-                refs.get(i).unwrap_or_default().to_string(),
-            )
-        })
-        .filter(|(c, a, _)| *a > 0.0 && !given.contains_key(c))
+    let rows: Vec<(String, f64, String)> = super::long_rows(&inputs.reservoirs)?
+        .into_iter()
+        .filter(|r| r.amount > 0.0 && !given.contains_key(&r.county))
+        .map(|r| (r.county, r.amount, r.source_ref))
         .collect();
     if rows.is_empty() {
         return Ok(());
@@ -430,6 +420,7 @@ fn reservoir_lines(
     Ok(())
 }
 
+/// `*x` for a formula, or nothing when x is 1.
 fn conversion_formula(conversion: f64) -> String {
     if conversion == 1.0 {
         String::new()
@@ -440,27 +431,13 @@ fn conversion_formula(conversion: f64) -> String {
 
 /// (county, 环境 item) → (tonnes, cell).
 fn emissions_by_county(inputs: &Inputs) -> Result<BTreeMap<(String, String), (f64, String)>> {
-    let mut out = BTreeMap::new();
     let Some(env) = &inputs.environment else {
-        return Ok(out);
+        return Ok(BTreeMap::new());
     };
-    let codes = env.column(col::CODE)?.str()?.clone();
-    let items = env.column("item")?.str()?.clone();
-    let amounts = env.column("amount")?.f64()?.clone();
-    let refs = env.column("source_ref")?.str()?.clone();
-    for i in 0..env.height() {
-        out.insert(
-            (
-                codes.get(i).unwrap_or_default().to_string(),
-                items.get(i).unwrap_or_default().to_string(),
-            ),
-            (
-                amounts.get(i).unwrap_or_default(),
-                refs.get(i).unwrap_or_default().to_string(),
-            ),
-        );
-    }
-    Ok(out)
+    Ok(super::long_rows(env)?
+        .into_iter()
+        .map(|r| ((r.county, r.item), (r.amount, r.source_ref)))
+        .collect())
 }
 
 /// One valuation line before it becomes a frame row.
@@ -492,35 +469,37 @@ impl Lines {
         self.0.push(line);
     }
 
-    /// A line for a 实物量 override: the quantity as given, valued at the component's price.
+    /// A line for a 实物量 override: the quantity as given (in `quantity_unit`), valued at
+    /// `price`; `valuation` ends the method text (`V = Q × P`).
     #[allow(clippy::too_many_arguments)]
     pub fn push_override(
         &mut self,
-        rated: &Rated,
+        indicator: &'static str,
+        quantity_unit: &'static str,
+        component: String,
         county: &str,
         o: &Override,
         price: Option<f64>,
         price_key: &str,
-        label: &dyn Fn(&str) -> String,
+        valuation: &str,
     ) {
-        let value = o.quantity * price.unwrap_or_default();
         self.push(Line {
             county: county.to_string(),
-            indicator: rated.indicator,
-            component: label("实物量"),
+            indicator,
+            component,
             source_ref: o.source_ref.clone(),
             input_amount: o.quantity,
-            input_unit: rated.quantity_unit.into(),
+            input_unit: quantity_unit.into(),
             coefficient_ref: String::new(),
             coefficient: None,
             coefficient_unit: String::new(),
-            method: format!("实物量 override ({}); V = Q × P", o.source),
+            method: format!("实物量 override ({}); {valuation}", o.source),
             quantity_formula: "{input}".into(),
             quantity: o.quantity,
-            quantity_unit: rated.quantity_unit,
+            quantity_unit,
             price_key: price_key.into(),
             price,
-            value,
+            value: o.quantity * price.unwrap_or_default(),
         });
     }
 

@@ -25,24 +25,16 @@ pub fn lines(inputs: &Inputs, coef: &Coefficients, overrides: &Overrides) -> Res
     let price = super::required_price(coef, "reservoir_storage")?;
     let mut extra = Lines::default();
     for (county, o) in &given {
-        extra.push(Line {
-            county: county.clone(),
-            indicator: "water_conservation",
-            component: "实物量".into(),
-            source_ref: o.source_ref.clone(),
-            input_amount: o.quantity,
-            input_unit: "m³".into(),
-            coefficient_ref: String::new(),
-            coefficient: None,
-            coefficient_unit: String::new(),
-            method: format!("实物量 override ({}); V = Q × P_reservoir", o.source),
-            quantity_formula: "{input}".into(),
-            quantity: o.quantity,
-            quantity_unit: "m³",
-            price_key: "reservoir_storage".into(),
-            price: Some(price),
-            value: o.quantity * price,
-        });
+        extra.push_override(
+            "water_conservation",
+            "m³",
+            "实物量".into(),
+            county,
+            o,
+            Some(price),
+            "reservoir_storage",
+            "V = Q × P_reservoir",
+        );
     }
     let overridden: Vec<String> = given.keys().cloned().collect();
     let keep = || {
@@ -106,21 +98,12 @@ fn water_balance(
         ));
     }
     let mut weather: BTreeMap<String, (Option<Reading>, Option<Reading>)> = BTreeMap::new();
-    let codes = climate.column(col::CODE)?.str()?.clone();
-    let items = climate.column("item")?.str()?.clone();
-    let amounts = climate.column("amount")?.f64()?.clone();
-    let refs = climate.column("source_ref")?.str()?.clone();
-    for i in 0..climate.height() {
-        let entry = weather
-            .entry(codes.get(i).unwrap_or_default().to_string())
-            .or_default();
-        let v = Some((
-            amounts.get(i).unwrap_or_default(),
-            refs.get(i).unwrap_or_default().to_string(),
-        ));
-        match items.get(i) {
-            Some(col::PRECIPITATION_MM) => entry.0 = v,
-            Some(col::EVAPOTRANSPIRATION_MM) => entry.1 = v,
+    for r in super::long_rows(climate)? {
+        let entry = weather.entry(r.county).or_default();
+        let v = Some((r.amount, r.source_ref));
+        match r.item.as_str() {
+            col::PRECIPITATION_MM => entry.0 = v,
+            col::EVAPOTRANSPIRATION_MM => entry.1 = v,
             _ => {}
         }
     }

@@ -32,6 +32,11 @@ fn demo_accounts_match_the_golden_csv() {
     if std::env::var_os("UPDATE_GOLDEN").is_some() {
         std::fs::create_dir_all(golden.parent().unwrap()).unwrap();
         std::fs::copy(&produced, &golden).unwrap();
+        // Never compare the file with itself: an update must be reviewed, so the run fails.
+        panic!(
+            "UPDATE_GOLDEN: rewrote {}; review `git diff` of it, then run the tests without UPDATE_GOLDEN",
+            golden.display()
+        );
     }
     assert_same_accounts(&produced, &golden, TOLERANCE);
 }

@@ -1,5 +1,6 @@
 //! The book opened and recalculated by LibreOffice (headless) gives the cached values: every
-//! formula's cached result is what a spreadsheet computes. Skipped, and said so, without soffice.
+//! formula's cached result is what a spreadsheet computes. Without soffice the test FAILS (it never
+//! passes unseen); `scripts/test.sh` installs LibreOffice, `GEP_SKIP_RECALC=1` opts out by hand.
 
 use std::path::{Path, PathBuf};
 
@@ -7,7 +8,8 @@ use calamine::{Data, Reader, Xlsx, open_workbook};
 
 use crate::util::*;
 
-/// Converts `book` with LibreOffice, recalculating every formula on load; `None` without soffice.
+/// Converts `book` with LibreOffice, recalculating every formula on load. Panics without soffice
+/// unless `GEP_SKIP_RECALC=1` asks to skip (then `None`, said on stderr).
 fn recalculated(book: &Path, dir: &Path) -> Option<PathBuf> {
     let soffice = ["soffice", "libreoffice"].into_iter().find(|c| {
         std::process::Command::new(c)
@@ -16,10 +18,14 @@ fn recalculated(book: &Path, dir: &Path) -> Option<PathBuf> {
             .is_ok_and(|o| o.status.success())
     });
     let Some(soffice) = soffice else {
-        eprintln!(
-            "SKIPPED: soffice (LibreOffice) not found; install libreoffice-calc-nogui to run the recalculation check"
+        if std::env::var_os("GEP_SKIP_RECALC").is_some_and(|v| v == "1") {
+            eprintln!("SKIPPED on request (GEP_SKIP_RECALC=1): LibreOffice recalculation check");
+            return None;
+        }
+        panic!(
+            "soffice (LibreOffice) not found: the recalculation check cannot run. Run the tests with \
+             scripts/test.sh (installs libreoffice-calc-nogui), or set GEP_SKIP_RECALC=1 to skip it knowingly"
         );
-        return None;
     };
     let profile = dir.join("lo-profile");
     std::fs::create_dir_all(profile.join("user")).unwrap();

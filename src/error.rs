@@ -17,6 +17,45 @@ pub enum Severity {
     Warning,
 }
 
+/// The kind of check that found a problem: how the 校验 sheet groups them. The four audits
+/// (审核) are those statistics bureaus run on every table (docs/checks.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub enum Check {
+    /// Reading: layout, headers, units, numbers, codes (读取).
+    #[default]
+    Reading,
+    /// Logic across sheets: stand ≤ 乔木林地 ≤ 林地, years, shares (逻辑审核).
+    Logic,
+    /// Balance: subtotals, source = use, land cover = area (平衡审核).
+    Balance,
+    /// Ratio: intensities against physical bounds and the run's peers (比例审核).
+    Ratio,
+    /// Trend: against the previous year (趋势审核).
+    Trend,
+    /// The coefficient set (系数).
+    Coefficients,
+}
+
+impl Check {
+    /// Label on the 校验 sheet, Chinese and English.
+    pub fn label(self, english: bool) -> &'static str {
+        match (self, english) {
+            (Check::Reading, false) => "读取",
+            (Check::Logic, false) => "逻辑审核",
+            (Check::Balance, false) => "平衡审核",
+            (Check::Ratio, false) => "比例审核",
+            (Check::Trend, false) => "趋势审核",
+            (Check::Coefficients, false) => "系数",
+            (Check::Reading, true) => "Reading",
+            (Check::Logic, true) => "Logic",
+            (Check::Balance, true) => "Balance",
+            (Check::Ratio, true) => "Ratio",
+            (Check::Trend, true) => "Trend",
+            (Check::Coefficients, true) => "Coefficients",
+        }
+    }
+}
+
 /// One problem found in an input workbook or a coefficient file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Issue {
@@ -26,6 +65,20 @@ pub struct Issue {
     pub location: String,
     /// What was expected and what was found.
     pub message: String,
+    /// The same in Chinese, for the Chinese book's 校验 sheet (the English text otherwise).
+    pub message_zh: Option<String>,
+    /// Which check found it.
+    pub check: Check,
+}
+
+impl Issue {
+    /// The message in the book's language (English when no Chinese text was written).
+    pub fn message_in(&self, english: bool) -> &str {
+        match (&self.message_zh, english) {
+            (Some(zh), false) => zh,
+            _ => &self.message,
+        }
+    }
 }
 
 impl fmt::Display for Issue {
@@ -60,6 +113,8 @@ impl Issues {
             severity: Severity::Error,
             location: location.into(),
             message: message.into(),
+            message_zh: None,
+            check: Check::Reading,
         });
     }
 
@@ -69,7 +124,45 @@ impl Issues {
             severity: Severity::Warning,
             location: location.into(),
             message: message.into(),
+            message_zh: None,
+            check: Check::Reading,
         });
+    }
+
+    /// Records a problem found by an audit `check`, in English and Chinese.
+    pub fn audit(
+        &mut self,
+        check: Check,
+        severity: Severity,
+        location: impl Into<String>,
+        message: impl Into<String>,
+        message_zh: impl Into<String>,
+    ) {
+        self.items.push(Issue {
+            severity,
+            location: location.into(),
+            message: message.into(),
+            message_zh: Some(message_zh.into()),
+            check,
+        });
+    }
+
+    /// Marks every problem recorded from index `from` on as found by `check` (for stages whose
+    /// problems all belong to one kind, such as coefficient loading).
+    pub fn tag_from(&mut self, from: usize, check: Check) {
+        for issue in self.items.iter_mut().skip(from) {
+            issue.check = check;
+        }
+    }
+
+    /// Number of problems recorded so far.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// True when nothing was recorded.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
     }
 
     /// Appends all problems of `other`.

@@ -2,6 +2,7 @@
 //! Format by content (xlsx, xlsb, ods, xls), sheets by alias, headers normalised (two-row
 //! and merged headers, units rows, title and footnote rows), cells parsed and converted to base units.
 
+use std::collections::BTreeSet;
 use std::io::{Cursor, Read as _};
 use std::path::{Path, PathBuf};
 
@@ -908,13 +909,31 @@ fn workbook_unguarded(
             continue;
         }
         seen.push((spec.kind, sheet_name.clone()));
-        let range = match bounded_range(&mut book, &sheet_name, limits) {
+        let mut uncalculated = Vec::new();
+        let range = match bounded_range(&mut book, &sheet_name, limits, &mut uncalculated) {
             Ok(r) => r,
             Err(e) => {
                 issues.error(format!("{} [{}]", source.name, sheet_name), e);
                 continue;
             }
         };
+        if !uncalculated.is_empty() {
+            let cells: Vec<String> = uncalculated
+                .iter()
+                .take(10)
+                .map(|&(r, c)| a1(r, c.min(u32::from(u16::MAX)) as u16))
+                .collect();
+            issues.error(
+                format!("{} [{}]", source.name, sheet_name),
+                format!(
+                    "{} formula cell{} without a calculated value ({}{}): the workbook was written by a program and never calculated, so these cells would be read as empty; open the file in Excel or WPS and save it",
+                    uncalculated.len(),
+                    if uncalculated.len() == 1 { "" } else { "s" },
+                    cells.join(", "),
+                    if uncalculated.len() > 10 { ", …" } else { "" }
+                ),
+            );
+        }
         let merges = match &mut book {
             Sheets::Xlsx(x) => x.merge_cells_by_sheet_name(&sheet_name).unwrap_or_default(),
             Sheets::Xls(x) => x.merge_cells_by_sheet_name(&sheet_name).unwrap_or_default(),
@@ -935,6 +954,7 @@ fn bounded_range<RS: std::io::Read + std::io::Seek>(
     book: &mut Sheets<RS>,
     name: &str,
     limits: &Limits,
+    uncalculated: &mut Vec<(u32, u32)>,
 ) -> std::result::Result<Range<Data>, String> {
     fn collect<E: std::fmt::Display>(
         mut next: impl FnMut() -> std::result::Result<Option<calamine::Cell<Data>>, E>,
@@ -977,7 +997,29 @@ fn bounded_range<RS: std::io::Read + std::io::Seek>(
         }};
     }
     let range = match book {
-        Sheets::Xlsx(x) => streamed!(x),
+        Sheets::Xlsx(x) => {
+            // One pass over value and formula: a formula without a cached value (a workbook
+            // written by a program and never calculated) is read by calamine as an empty cell.
+            let mut reader = x
+                .worksheet_cells_reader(name)
+                .map_err(|e| format!("cannot read sheet: {e}"))?;
+            let next = || {
+                reader.next_cell_with_formula().map(|cell| {
+                    cell.map(|c| {
+                        let value = Data::from(c.value.clone());
+                        if matches!(value, Data::Empty)
+                            && c.formula.as_deref().is_some_and(|f| !f.is_empty())
+                        {
+                            uncalculated.push(c.pos);
+                            // Kept as a marker so that the cell is inside the range.
+                            return calamine::Cell::new(c.pos, Data::Empty);
+                        }
+                        calamine::Cell::new(c.pos, value)
+                    })
+                })
+            };
+            collect(next, limits)?
+        }
         Sheets::Xlsb(x) => streamed!(x),
         other => other
             .worksheet_range(name)
@@ -997,13 +1039,18 @@ fn bounded_range<RS: std::io::Read + std::io::Seek>(
 struct Grid {
     cells: Vec<Vec<Data>>,
     origin: (u32, u32),
+    /// Merged ranges (absolute), and for each grid cell filled from one (not its top-left
+    /// cell) the index of the range: a value copied into data cells must not be counted twice.
+    merges: Vec<Dimensions>,
+    copied: std::collections::HashMap<(usize, usize), usize>,
 }
 
 impl Grid {
     fn new(range: Range<Data>, merges: &[Dimensions]) -> Self {
         let origin = range.start().unwrap_or((0, 0));
         let mut cells: Vec<Vec<Data>> = range.rows().map(|r| r.to_vec()).collect();
-        for m in merges {
+        let mut copied = std::collections::HashMap::new();
+        for (index, m) in merges.iter().enumerate() {
             let top_left = (
                 m.start.0.wrapping_sub(origin.0),
                 m.start.1.wrapping_sub(origin.1),
@@ -1021,11 +1068,31 @@ impl Grid {
                     );
                     if let Some(cell) = cells.get_mut(rr).and_then(|row| row.get_mut(cc)) {
                         *cell = value.clone();
+                        if (r, c) != m.start {
+                            copied.insert((rr, cc), index);
+                        }
                     }
                 }
             }
         }
-        Grid { cells, origin }
+        Grid {
+            cells,
+            origin,
+            merges: merges.to_vec(),
+            copied,
+        }
+    }
+
+    /// `A5:B6` for merged range `index`.
+    fn merge_label(&self, index: usize) -> String {
+        self.merges.get(index).map_or_else(String::new, |m| {
+            let col = |c: u32| c.min(u32::from(u16::MAX)) as u16;
+            format!(
+                "{}:{}",
+                a1(m.start.0, col(m.start.1)),
+                a1(m.end.0, col(m.end.1))
+            )
+        })
     }
 
     fn height(&self) -> usize {
@@ -1108,10 +1175,14 @@ pub fn parse_number(d: &Data) -> CellNumber {
             if t.is_empty() || PLACEHOLDERS.contains(&t) {
                 return CellNumber::NoneReported;
             }
-            let cleaned: String = t
-                .chars()
-                .filter(|c| !matches!(c, ',' | '，' | ' ' | '\u{a0}'))
-                .collect();
+            let spaced: String = t.chars().filter(|c| !matches!(c, ' ' | '\u{a0}')).collect();
+            if !commas_group_thousands(&spaced) {
+                return CellNumber::Bad(format!(
+                    "\"{}\" (a decimal comma? a comma may only separate groups of three digits, as in 1,234.5; write the decimal with a point)",
+                    s.trim()
+                ));
+            }
+            let cleaned: String = spaced.chars().filter(|c| *c != ',').collect();
             match cleaned.parse::<f64>() {
                 Ok(v) if v.is_finite() => CellNumber::Number(v),
                 _ => CellNumber::Bad(format!("\"{}\"", s.trim())),
@@ -1123,6 +1194,26 @@ pub fn parse_number(d: &Data) -> CellNumber {
         }
         Data::Error(e) => CellNumber::Bad(format!("the formula error {e}")),
     }
+}
+
+/// True when every comma of a number written as text separates groups of exactly three digits
+/// before the decimal point (`1,234,567.8`); false for a decimal comma (`12,3`, `5527,04`),
+/// Indian grouping (`7,16,71`) or a European number (`1.610,81`), which would otherwise be read
+/// as a number 10-1000× off. Text without commas is always accepted here.
+fn commas_group_thousands(text: &str) -> bool {
+    if !text.contains(',') {
+        return true;
+    }
+    let unsigned = text.trim_start_matches(['-', '+']);
+    let (integer, fraction) = unsigned.split_once('.').unwrap_or((unsigned, ""));
+    if fraction.contains(',') {
+        return false;
+    }
+    let mut groups = integer.split(',');
+    let first_ok = groups
+        .next()
+        .is_some_and(|g| (1..=3).contains(&g.len()) && g.chars().all(|c| c.is_ascii_digit()));
+    first_ok && groups.all(|g| g.len() == 3 && g.chars().all(|c| c.is_ascii_digit()))
 }
 
 /// Reads a county code: 6 digits, from a number or text; 12-digit statistical codes
@@ -1186,7 +1277,11 @@ fn year_label_value(grid: &Grid, r: usize, c: usize) -> Option<i32> {
         .or_else(|| text.strip_prefix("year"))?;
     let rest = rest.trim_start_matches([':', '：']);
     let candidate = if rest.is_empty() {
-        grid.text(r, c + 1)
+        match grid.get(r, c + 1) {
+            // A date typed into the 年份 cell (2021-12-31) stands for its year.
+            Data::DateTime(d) if d.is_datetime() => d.to_ymd_hms_milli().0.to_string(),
+            _ => grid.text(r, c + 1),
+        }
     } else {
         rest.to_string()
     };
@@ -1260,8 +1355,11 @@ fn sheet(
     };
     // 2. Title rows above the header: year and a sheet-wide unit.
     let mut year = None;
-    let mut sheet_units: Vec<Unit> = Vec::new();
-    let mut scan_meta = |r: usize, year: &mut Option<FoundYear>, units_found: &mut Vec<Unit>| {
+    // Sheet-wide units (单位：公顷 in a title or the units row), with the cell that states them.
+    let mut sheet_units: Vec<(Unit, String)> = Vec::new();
+    let mut scan_meta = |r: usize,
+                         year: &mut Option<FoundYear>,
+                         units_found: &mut Vec<(Unit, String)>| {
         for c in 0..grid.width() {
             let text = grid.text(r, c);
             if text.is_empty() {
@@ -1276,7 +1374,7 @@ fn sheet(
             }
             if let Some(u) = sheet_unit_in_text(&text) {
                 match units::parse(&u) {
-                    Some(unit) => units_found.push(unit),
+                    Some(unit) => units_found.push((unit, at(r, c))),
                     None => issues.error(at(r, c), format!("unknown unit \"{u}\" in \"{text}\"")),
                 }
             }
@@ -1311,9 +1409,10 @@ fn sheet(
             .all(|t| units::parse(t).is_some() || sheet_unit_in_text(t).is_some());
         if normalise_header(&first).0.starts_with("单位") || all_units {
             units_row = Some(r);
-            for t in &non_empty {
-                if let Some(u) = sheet_unit_in_text(t).and_then(|u| units::parse(&u)) {
-                    sheet_units.push(u);
+            for c in 0..grid.width() {
+                let t = grid.text(r, c);
+                if let Some(u) = sheet_unit_in_text(&t).and_then(|u| units::parse(&u)) {
+                    sheet_units.push((u, at(r, c)));
                 }
             }
         } else if sub_header.is_none() {
@@ -1398,9 +1497,26 @@ fn sheet(
                             && units::parse(rw).map(|x| x.label) != Some(u.label) {
                                 issues.error(
                                     at(unit_r, c),
-                                    format!("the header says {h} but the units row says {rw}"),
+                                    format!(
+                                        "the header says {h} but the units row says {rw} ({}): state one unit",
+                                        at(units_row.unwrap_or(header_r), c)
+                                    ),
                                 );
                             }
+                        // A sheet-wide unit of the same dimension that says otherwise: the
+                        // column's numbers cannot be read without guessing which one is meant.
+                        if let Some((other, other_at)) = sheet_units
+                            .iter()
+                            .find(|(s, _)| s.dimension == dim && s.label != u.label)
+                        {
+                            issues.error(
+                                at(unit_r, c),
+                                format!(
+                                    "column \"{name}\" is in {} here, but {other_at} says the sheet is in {}: state one unit",
+                                    u.label, other.label
+                                ),
+                            );
+                        }
                         unit = Some(u);
                     }
                     Some(u) => issues.error(
@@ -1419,8 +1535,8 @@ fn sheet(
                         ),
                     ),
                 },
-                None => match sheet_units.iter().find(|u| u.dimension == dim) {
-                    Some(u) => unit = Some(*u),
+                None => match sheet_units.iter().find(|(u, _)| u.dimension == dim) {
+                    Some((u, _)) => unit = Some(*u),
                     None => issues.error(
                         at(header_r, c),
                         format!(
@@ -1480,6 +1596,7 @@ fn sheet(
     let mut rows = Vec::new();
     let mut subtotals = Vec::new();
     let mut placeholders = 0usize;
+    let mut merged_over_data = BTreeSet::new();
     for r in first_data..grid.height() {
         if grid.row_is_empty(r) {
             continue;
@@ -1536,6 +1653,9 @@ fn sheet(
                     }
                 }
                 ColumnKind::Number(dim) => {
+                    if let Some(&index) = grid.copied.get(&(r, c)) {
+                        merged_over_data.insert(index);
+                    }
                     let blank = spec
                         .columns
                         .iter()
@@ -1600,6 +1720,15 @@ fn sheet(
         } else {
             rows.push(record);
         }
+    }
+    for index in merged_over_data {
+        let range = grid.merge_label(index);
+        issues.error(
+            format!("{file} [{sheet_name}!{range}]"),
+            format!(
+                "merged range {range} spans data cells: its one value would be counted in each of them (for example in two counties' rows); unmerge it and give every cell its own value"
+            ),
+        );
     }
     Some(SheetTable {
         kind: spec.kind,
@@ -1688,6 +1817,31 @@ mod tests {
             CellNumber::Number(1234.0)
         );
         assert_eq!(parse_number(&Data::Int(7)), CellNumber::Number(7.0));
+    }
+
+    #[test]
+    fn decimal_commas_are_refused_not_read_as_thousands() {
+        for bad in [
+            "12,3", "5527,04", "1.610,81", "7,16,71", "1,2345", ",123", "12,", "-3,5",
+        ] {
+            match parse_number(&Data::String(bad.into())) {
+                CellNumber::Bad(m) => assert!(m.contains("decimal comma"), "{bad}: {m}"),
+                other => panic!("{bad} read as {other:?}"),
+            }
+        }
+        for (good, v) in [
+            ("1,234", 1234.0),
+            ("12,345,678.25", 12_345_678.25),
+            ("-1,000", -1000.0),
+            ("999", 999.0),
+            ("1 234,5", f64::NAN),
+        ] {
+            match parse_number(&Data::String(good.into())) {
+                CellNumber::Number(x) => assert_eq!(x, v, "{good}"),
+                CellNumber::Bad(_) if v.is_nan() => {}
+                other => panic!("{good} read as {other:?}"),
+            }
+        }
     }
 
     #[test]

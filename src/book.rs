@@ -236,8 +236,8 @@ pub fn build(ctx: &BookContext<'_>) -> std::result::Result<Vec<u8>, XlsxError> {
     for (i, f) in ctx.inputs.files.iter().enumerate() {
         props = props.set_custom_property(format!("input_{}_sha256", i + 1), f.sha256.as_str());
     }
-    if let Some(epoch) = source_date_epoch() {
-        let (y, m, d) = civil_date(epoch);
+    if let Some(epoch) = crate::clock::source_date_epoch() {
+        let (y, m, d) = crate::clock::civil_date(epoch);
         props = props.set_creation_datetime(&rust_xlsxwriter::ExcelDateTime::from_ymd(
             y as u16, m as u8, d as u8,
         )?);
@@ -264,43 +264,6 @@ pub fn build(ctx: &BookContext<'_>) -> std::result::Result<Vec<u8>, XlsxError> {
     coefficients(wb.add_worksheet().set_name(n.coefficients)?, ctx, &s)?;
     checks(wb.add_worksheet().set_name(n.checks)?, ctx, &s)?;
     wb.save_to_buffer()
-}
-
-fn source_date_epoch() -> Option<i64> {
-    std::env::var("SOURCE_DATE_EPOCH").ok()?.trim().parse().ok()
-}
-
-/// Days since 1970-01-01 → (year, month, day) (Howard Hinnant's civil_from_days).
-fn civil_date(epoch_seconds: i64) -> (i64, i64, i64) {
-    let z = epoch_seconds.div_euclid(86_400) + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
-}
-
-/// The calendar year before today (or before `SOURCE_DATE_EPOCH`).
-pub fn last_year() -> i32 {
-    let secs = source_date_epoch().unwrap_or_else(|| {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs() as i64)
-    });
-    civil_date(secs).0 as i32 - 1
-}
-
-fn today() -> String {
-    let secs = source_date_epoch().unwrap_or_else(|| {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs() as i64)
-    });
-    let (y, m, d) = civil_date(secs);
-    format!("{y:04}-{m:02}-{d:02}")
 }
 
 /// A label in the book's money unit: 万元 → 元 (10k yuan → yuan) when values are in yuan.
@@ -466,7 +429,7 @@ fn about(
         ),
         ("引擎版本 Engine", format!("gep {}", crate::VERSION)),
         ("命令 Command", ctx.request.command_line.clone()),
-        ("生成日期 Date", today()),
+        ("生成日期 Date", crate::clock::today()),
     ];
     for (k, v) in &facts {
         ws.write_string_with_format(r, 0, *k, &s.label)?;
@@ -1917,11 +1880,4 @@ fn checks(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn civil_dates_are_right() {
-        assert_eq!(civil_date(0), (1970, 1, 1));
-        assert_eq!(civil_date(1_700_000_000), (2023, 11, 14));
-        assert_eq!(civil_date(951_782_400), (2000, 2, 29));
-    }
 }

@@ -6,9 +6,11 @@
 //! GEP (gross ecosystem product, 生态产品总值) = provisioning + regulating + cultural services.
 
 pub mod account;
+pub mod audit;
 pub mod book;
 pub mod change;
 pub mod cli;
+pub mod clock;
 pub mod coefficients;
 pub mod error;
 pub mod esv;

@@ -85,7 +85,7 @@ fn main() -> ExitCode {
             gep::explain(&req, &args.county, &args.indicator).map(|text| print!("{text}"))
         }
         Command::Template(args) => {
-            let year = args.year.unwrap_or_else(gep::book::last_year);
+            let year = args.year.unwrap_or_else(gep::clock::last_year);
             gep::coefficients::Coefficients::load(args.coefficients.as_deref(), false).and_then(
                 |c| {
                     if args.out.exists() && args.out.extension().is_none_or(|e| e != "xlsx") {

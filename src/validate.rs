@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use polars::prelude::*;
 
 use crate::coefficients::Coefficients;
-use crate::error::{Issues, Result};
+use crate::error::{Check, Issues, Result, Severity};
 use crate::read::{Record, SheetTable, Source, Value};
 use crate::schema::{SheetKind, col, normalise_header};
 
@@ -309,8 +309,7 @@ pub fn inputs(
     let physical_tables = by_kind(SheetKind::Physical);
     let physical =
         (!physical_tables.is_empty()).then(|| physical_frame(&physical_tables, scope, &mut issues));
-    let warnings = issues.into_result()?;
-    Ok(Inputs {
+    let mut inputs = Inputs {
         year: year.unwrap_or_default(),
         counties,
         land: land?,
@@ -326,8 +325,32 @@ pub fn inputs(
         climate: climate.transpose()?,
         physical: physical.transpose()?,
         files,
-        warnings,
-    })
+        warnings: Issues::new(),
+    };
+    // The audits see the frames as valued; their problems join the others in one list.
+    crate::audit::audit(&inputs, coef, &mut issues)?;
+    inputs.warnings = issues.into_result()?;
+    Ok(inputs)
+}
+
+/// The earliest accounting year accepted (GEP accounting in China starts in the 2000s; an earlier
+/// year is a typing mistake such as 1021 or 1800).
+pub const EARLIEST_YEAR: i32 = 2000;
+
+/// Logic check: an accounting year before [`EARLIEST_YEAR`] or after next year is refused.
+fn check_year_plausible(year: i32, location: &str, what: &str, issues: &mut Issues) {
+    let latest = crate::clock::current_year() + 1;
+    if !(EARLIEST_YEAR..=latest).contains(&year) {
+        issues.audit(
+            Check::Logic,
+            Severity::Error,
+            location,
+            format!(
+                "{what} {year} is not a plausible accounting year (expected {EARLIEST_YEAR}–{latest}: not before {EARLIEST_YEAR}, not after next year)"
+            ),
+            format!("{what}{year} 不是合理的核算年份（应在 {EARLIEST_YEAR}–{latest} 之间：不早于 {EARLIEST_YEAR} 年，不晚于明年）"),
+        );
+    }
 }
 
 fn resolve_year(tables: &[SheetTable], scope: &Scope, issues: &mut Issues) -> Option<i32> {
@@ -336,7 +359,11 @@ fn resolve_year(tables: &[SheetTable], scope: &Scope, issues: &mut Issues) -> Op
         .filter(|t| t.kind != SheetKind::ForestStockPrevious)
         .filter_map(|t| t.year.clone())
         .collect();
+    for f in &found {
+        check_year_plausible(f.year, &f.location, "the year", issues);
+    }
     if let Some(y) = scope.year {
+        check_year_plausible(y, "--year", "--year", issues);
         for f in &found {
             if f.year != y {
                 issues.error(

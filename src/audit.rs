@@ -1,0 +1,925 @@
+//! Stage 2b, audit (数据审核): logic, ratio and trend checks on validated inputs, as statistics
+//! bureaus audit every table; balance checks (subtotals, source = use) run in `validate`.
+//! Every check, threshold and rationale is listed in docs/checks.md.
+
+use std::collections::BTreeMap;
+
+use polars::prelude::*;
+
+use crate::coefficients::Coefficients;
+use crate::error::{Check, Issues, Result, Severity};
+use crate::schema::col;
+use crate::validate::Inputs;
+
+/// Logic: the 森林资源 stand area may exceed the 乔木林地 of the land survey by this share
+/// (two surveys of different dates) before a warning…
+pub const STAND_OVER_TREE_LAND_TOLERANCE: f64 = 0.05;
+/// … and the whole 林地 by this share before an error.
+pub const STAND_OVER_FOREST_LAND_TOLERANCE: f64 = 0.01;
+/// Ratio: a county's intensity is compared with the run's counties when at least this many have one.
+pub const MIN_PEERS: usize = 10;
+/// Ratio: warning when log10(value) lies further from the median than this many robust standard
+/// deviations (1.4826 × MAD)…
+pub const PEER_SPREAD_FACTOR: f64 = 4.0;
+/// … and never closer than this many decades (a factor of 10^0.5 ≈ 3.2).
+pub const PEER_MIN_DECADES: f64 = 0.5;
+/// Trend: stand area or growing stock changing by more than this factor in a year.
+pub const FOREST_TREND_FACTOR: f64 = 1.5;
+/// Trend: any other county value changing by more than this factor from the previous year.
+pub const TREND_FACTOR: f64 = 3.0;
+/// Trend: land classes (and indicators) smaller than this share of the county are not compared.
+pub const TREND_MIN_SHARE: f64 = 0.01;
+
+/// A county quantity: its value (base units) and the first cell it came from.
+#[derive(Debug, Clone)]
+struct Quantity {
+    value: f64,
+    at: String,
+}
+
+type ByCounty = BTreeMap<String, Quantity>;
+
+fn add(map: &mut ByCounty, code: &str, value: f64, at: &str) {
+    let q = map.entry(code.to_string()).or_insert_with(|| Quantity {
+        value: 0.0,
+        at: at.to_string(),
+    });
+    q.value += value;
+}
+
+/// Sums `value` by county over the rows whose `key` column satisfies `keep`.
+fn sum_by_county(
+    df: &DataFrame,
+    key: Option<&str>,
+    keep: impl Fn(&str) -> bool,
+    value: &str,
+) -> Result<ByCounty> {
+    let codes = df.column(col::CODE)?.str()?;
+    let values = df.column(value)?.f64()?;
+    let refs = df.column("source_ref")?.str()?;
+    let keys = match key {
+        Some(k) => Some(df.column(k)?.str()?.clone()),
+        None => None,
+    };
+    let mut out = ByCounty::new();
+    for i in 0..df.height() {
+        let (Some(code), Some(v)) = (codes.get(i), values.get(i)) else {
+            continue;
+        };
+        if let Some(keys) = &keys
+            && !keys.get(i).is_some_and(&keep)
+        {
+            continue;
+        }
+        add(&mut out, code, v, refs.get(i).unwrap_or_default());
+    }
+    Ok(out)
+}
+
+/// The county quantities the audits use.
+#[derive(Clone)]
+struct Facts {
+    name: BTreeMap<String, String>,
+    land_ha: ByCounty,
+    tree_land_ha: ByCounty,
+    forest_land_ha: ByCounty,
+    farmland_ha: ByCounty,
+    stand_ha: ByCounty,
+    stock_m3: ByCounty,
+    growth_m3: ByCounty,
+    water_m3: ByCounty,
+    economy: BTreeMap<&'static str, ByCounty>,
+    so2_t: ByCounty,
+}
+
+impl Facts {
+    fn of(inputs: &Inputs, coef: &Coefficients) -> Result<Self> {
+        let parent_is = |class: &str, first: &str| {
+            class == first
+                || coef
+                    .land_class(class)
+                    .is_some_and(|c| c.parent == first || c.land_class == first)
+        };
+        let economy_items = [
+            col::POPULATION,
+            col::GDP_CNY,
+            col::AGRICULTURE_OUTPUT_CNY,
+            col::AGRICULTURE_VA_CNY,
+            col::TOURISM_REVENUE_CNY,
+            col::TOURIST_VISITS,
+        ];
+        let mut economy = BTreeMap::new();
+        for item in economy_items {
+            economy.insert(
+                item,
+                sum_by_county(&inputs.economy, Some("item"), |i| i == item, "amount")?,
+            );
+        }
+        let so2_t = match &inputs.environment {
+            Some(env) => sum_by_county(env, Some("item"), |i| i == col::SO2_T, "amount")?,
+            None => ByCounty::new(),
+        };
+        Ok(Facts {
+            name: coef
+                .regions
+                .iter()
+                .map(|r| (r.code.clone(), r.name.clone()))
+                .collect(),
+            land_ha: sum_by_county(&inputs.land, None, |_| true, col::AREA_HA)?,
+            tree_land_ha: sum_by_county(
+                &inputs.land,
+                Some(col::LAND_CLASS),
+                |c| c == "乔木林地",
+                col::AREA_HA,
+            )?,
+            forest_land_ha: sum_by_county(
+                &inputs.land,
+                Some(col::LAND_CLASS),
+                |c| parent_is(c, "林地"),
+                col::AREA_HA,
+            )?,
+            farmland_ha: sum_by_county(
+                &inputs.land,
+                Some(col::LAND_CLASS),
+                |c| parent_is(c, "耕地"),
+                col::AREA_HA,
+            )?,
+            stand_ha: sum_by_county(&inputs.forest, None, |_| true, col::AREA_HA)?,
+            stock_m3: sum_by_county(&inputs.forest, None, |_| true, col::STOCK_M3)?,
+            growth_m3: sum_by_county(&inputs.forest, None, |_| true, col::GROWTH_M3)?,
+            water_m3: sum_by_county(&inputs.water_use, None, |_| true, "volume_m3")?,
+            economy,
+            so2_t,
+        })
+    }
+
+    /// An urban district (市辖区): its name ends in 区.
+    fn is_district(&self, code: &str) -> bool {
+        self.name.get(code).is_some_and(|n| n.ends_with('区'))
+    }
+
+    fn county(&self, code: &str) -> String {
+        match self.name.get(code) {
+            Some(n) => format!("{code} {n}"),
+            None => code.to_string(),
+        }
+    }
+}
+
+/// Runs the logic, ratio and within-workbook trend audits, adding located problems to `issues`.
+///
+/// # Errors
+/// Polars failures only (the frames are built by `validate`).
+pub fn audit(inputs: &Inputs, coef: &Coefficients, issues: &mut Issues) -> Result<()> {
+    let facts = Facts::of(inputs, coef)?;
+    logic(&facts, issues);
+    ratios(&facts, issues);
+    if let Some((year, previous)) = &inputs.forest_previous {
+        forest_trend(&facts, inputs.year, *year, previous, issues)?;
+    }
+    Ok(())
+}
+
+/// Logic (逻辑审核): stand area ≤ 乔木林地 ≤ 林地.
+fn logic(f: &Facts, issues: &mut Issues) {
+    for (code, stand) in &f.stand_ha {
+        if let Some(forest) = f.forest_land_ha.get(code)
+            && stand.value > forest.value * (1.0 + STAND_OVER_FOREST_LAND_TOLERANCE)
+        {
+            issues.audit(
+                Check::Logic,
+                Severity::Error,
+                &stand.at,
+                format!(
+                    "{}: forest stand area {:.0} ha (森林资源) exceeds all its 林地 {:.0} ha ({}) by {:.1}% (tolerance {:.0}%): an area in 亩 under a 公顷 header, or a wrong county row?",
+                    f.county(code),
+                    stand.value,
+                    forest.value,
+                    forest.at,
+                    (stand.value / forest.value - 1.0) * 100.0,
+                    STAND_OVER_FOREST_LAND_TOLERANCE * 100.0
+                ),
+                format!(
+                    "{}：森林资源林分面积 {:.0} 公顷超过其全部林地 {:.0} 公顷（{}）{:.1}%（容差 {:.0}%）：是否把亩填在公顷表头下，或串行？",
+                    f.county(code),
+                    stand.value,
+                    forest.value,
+                    forest.at,
+                    (stand.value / forest.value - 1.0) * 100.0,
+                    STAND_OVER_FOREST_LAND_TOLERANCE * 100.0
+                ),
+            );
+        } else if let Some(tree) = f.tree_land_ha.get(code)
+            && stand.value > tree.value * (1.0 + STAND_OVER_TREE_LAND_TOLERANCE)
+        {
+            issues.audit(
+                Check::Logic,
+                Severity::Warning,
+                &stand.at,
+                format!(
+                    "{}: forest stand area {:.0} ha (森林资源) exceeds its 乔木林地 {:.0} ha ({}) by {:.1}% (tolerance {:.0}%)",
+                    f.county(code),
+                    stand.value,
+                    tree.value,
+                    tree.at,
+                    (stand.value / tree.value - 1.0) * 100.0,
+                    STAND_OVER_TREE_LAND_TOLERANCE * 100.0
+                ),
+                format!(
+                    "{}：森林资源林分面积 {:.0} 公顷超过其乔木林地 {:.0} 公顷（{}）{:.1}%（容差 {:.0}%）",
+                    f.county(code),
+                    stand.value,
+                    tree.value,
+                    tree.at,
+                    (stand.value / tree.value - 1.0) * 100.0,
+                    STAND_OVER_TREE_LAND_TOLERANCE * 100.0
+                ),
+            );
+        }
+    }
+}
+
+/// One intensity compared across counties (比例审核).
+struct Ratio {
+    en: &'static str,
+    zh: &'static str,
+    /// Display unit and the factor from base units (numerator base / denominator base).
+    unit: &'static str,
+    display: f64,
+    /// Hard physical upper bound in display units: an error above it.
+    hard_max: f64,
+}
+
+/// The intensities audited: (ratio, numerator, denominator) over the county facts.
+fn ratio_table(f: &Facts) -> Vec<(Ratio, &ByCounty, &ByCounty)> {
+    let e = |k: &str| &f.economy[k];
+    let agriculture = if e(col::AGRICULTURE_OUTPUT_CNY).is_empty() {
+        e(col::AGRICULTURE_VA_CNY)
+    } else {
+        e(col::AGRICULTURE_OUTPUT_CNY)
+    };
+    vec![
+        (
+            Ratio {
+                en: "growing stock per hectare of stand",
+                zh: "单位林分面积蓄积量",
+                unit: "m³/ha",
+                display: 1.0,
+                hard_max: crate::validate::MAX_STOCK_PER_HA,
+            },
+            &f.stock_m3,
+            &f.stand_ha,
+        ),
+        (
+            Ratio {
+                en: "forest stand area as a share of 乔木林地",
+                zh: "林分面积占乔木林地比例",
+                unit: "%",
+                display: 100.0,
+                // Above 100 % is the logic check's (stand ≤ 乔木林地 ≤ 林地).
+                hard_max: f64::INFINITY,
+            },
+            &f.stand_ha,
+            &f.tree_land_ha,
+        ),
+        (
+            Ratio {
+                en: "annual growth as a share of stock",
+                zh: "年生长量占蓄积量比例",
+                unit: "%",
+                display: 100.0,
+                hard_max: 30.0,
+            },
+            &f.growth_m3,
+            &f.stock_m3,
+        ),
+        (
+            Ratio {
+                en: "water use per capita",
+                zh: "人均用水量",
+                unit: "m³/人",
+                display: 1.0,
+                hard_max: 20_000.0,
+            },
+            &f.water_m3,
+            e(col::POPULATION),
+        ),
+        (
+            Ratio {
+                en: "GDP per capita",
+                zh: "人均地区生产总值",
+                unit: "元/人",
+                display: 1.0,
+                hard_max: 5_000_000.0,
+            },
+            e(col::GDP_CNY),
+            e(col::POPULATION),
+        ),
+        (
+            Ratio {
+                en: "population density",
+                zh: "人口密度",
+                unit: "人/km²",
+                display: 100.0,
+                hard_max: 100_000.0,
+            },
+            e(col::POPULATION),
+            &f.land_ha,
+        ),
+        (
+            Ratio {
+                en: "agricultural output per hectare of farmland",
+                zh: "单位耕地农业产值",
+                unit: "元/公顷",
+                display: 1.0,
+                hard_max: 5_000_000.0,
+            },
+            agriculture,
+            &f.farmland_ha,
+        ),
+        (
+            Ratio {
+                en: "tourism revenue per visit",
+                zh: "人均旅游消费（每人次）",
+                unit: "元/人次",
+                display: 1.0,
+                hard_max: 50_000.0,
+            },
+            e(col::TOURISM_REVENUE_CNY),
+            e(col::TOURIST_VISITS),
+        ),
+        (
+            Ratio {
+                en: "SO₂ emissions per unit of GDP",
+                zh: "单位地区生产总值二氧化硫排放",
+                unit: "t/亿元",
+                display: 1e8,
+                hard_max: 5_000.0,
+            },
+            &f.so2_t,
+            e(col::GDP_CNY),
+        ),
+    ]
+}
+
+/// Median of a non-empty slice (sorted in place).
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    if n % 2 == 1 {
+        values[n / 2]
+    } else {
+        (values[n / 2 - 1] + values[n / 2]) / 2.0
+    }
+}
+
+/// A county whose intensity lies outside the robust spread of the run's counties.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outlier {
+    /// Index into the values given.
+    pub index: usize,
+    /// The county's value over the median.
+    pub times_median: f64,
+    /// The median.
+    pub median: f64,
+    /// The accepted range (low, high).
+    pub range: (f64, f64),
+}
+
+/// Counties whose value lies further than max([`PEER_SPREAD_FACTOR`] × 1.4826 × MAD,
+/// [`PEER_MIN_DECADES`]) from the median in log10 space; nothing with fewer than
+/// [`MIN_PEERS`] positive values.
+pub fn outliers(values: &[f64]) -> Vec<Outlier> {
+    let logs: Vec<(usize, f64)> = values
+        .iter()
+        .enumerate()
+        .filter(|(_, v)| **v > 0.0 && v.is_finite())
+        .map(|(i, v)| (i, v.log10()))
+        .collect();
+    if logs.len() < MIN_PEERS {
+        return Vec::new();
+    }
+    let mut l: Vec<f64> = logs.iter().map(|x| x.1).collect();
+    let m = median(&mut l);
+    let mut deviations: Vec<f64> = logs.iter().map(|x| (x.1 - m).abs()).collect();
+    let sigma = 1.4826 * median(&mut deviations);
+    let limit = (PEER_SPREAD_FACTOR * sigma).max(PEER_MIN_DECADES);
+    logs.iter()
+        .filter(|(_, x)| (x - m).abs() > limit)
+        .map(|&(index, x)| Outlier {
+            index,
+            times_median: 10f64.powf(x - m),
+            median: 10f64.powf(m),
+            range: (10f64.powf(m - limit), 10f64.powf(m + limit)),
+        })
+        .collect()
+}
+
+fn fmt(v: f64) -> String {
+    if v.abs() >= 100.0 {
+        format!("{v:.0}")
+    } else if v.abs() >= 1.0 {
+        format!("{v:.2}")
+    } else {
+        format!("{v:.4}")
+    }
+}
+
+/// Ratio (比例审核): hard bounds (errors) and peers (warnings).
+fn ratios(f: &Facts, issues: &mut Issues) {
+    for (ratio, numerator, denominator) in ratio_table(f) {
+        let mut codes = Vec::new();
+        let mut values = Vec::new();
+        for (code, n) in numerator {
+            let Some(d) = denominator.get(code).filter(|d| d.value > 0.0) else {
+                continue;
+            };
+            let value = n.value / d.value * ratio.display;
+            if value > ratio.hard_max {
+                issues.audit(
+                    Check::Ratio,
+                    Severity::Error,
+                    &n.at,
+                    format!(
+                        "{}: {} is {} {}, above the physical limit {} {} ({} ÷ {}): check the units of both cells",
+                        f.county(code),
+                        ratio.en,
+                        fmt(value),
+                        ratio.unit,
+                        fmt(ratio.hard_max),
+                        ratio.unit,
+                        n.at,
+                        d.at
+                    ),
+                    format!(
+                        "{}：{}为 {} {}，超过物理上限 {} {}（{} ÷ {}）：请核对两个单元格的单位",
+                        f.county(code),
+                        ratio.zh,
+                        fmt(value),
+                        ratio.unit,
+                        fmt(ratio.hard_max),
+                        ratio.unit,
+                        n.at,
+                        d.at
+                    ),
+                );
+            }
+            codes.push((code, n, d));
+            values.push(value);
+        }
+        // Peers: urban districts (市辖区, names ending in 区) and counties (县, 县级市, 旗) have
+        // different intensities (density, output per hectare); each is compared with its own
+        // kind when there are enough of them, otherwise with all counties of the run.
+        let mut found = Vec::new();
+        for district in [true, false] {
+            let members: Vec<usize> = (0..codes.len())
+                .filter(|&i| f.is_district(codes[i].0) == district)
+                .collect();
+            let group: Vec<usize> = if members.len() >= MIN_PEERS {
+                members
+            } else {
+                (0..codes.len()).collect()
+            };
+            let group_values: Vec<f64> = group.iter().map(|&i| values[i]).collect();
+            for mut o in outliers(&group_values) {
+                o.index = group[o.index];
+                if f.is_district(codes[o.index].0) == district {
+                    found.push((o, group.len()));
+                }
+            }
+        }
+        found.sort_by_key(|(o, _)| o.index);
+        for (o, peers) in found {
+            let (code, n, d) = codes[o.index];
+            let value = values[o.index];
+            let kind_en = if f.is_district(code) {
+                "districts"
+            } else {
+                "counties"
+            };
+            let kind_zh = if f.is_district(code) {
+                "市辖区"
+            } else {
+                "县（市）"
+            };
+            issues.audit(
+                Check::Ratio,
+                Severity::Warning,
+                &n.at,
+                format!(
+                    "{}: {} is {} {}, {}× the median of the {peers} {kind_en} compared in this run ({} {}; accepted {}–{}): a unit slip in {} or {}?",
+                    f.county(code),
+                    ratio.en,
+                    fmt(value),
+                    ratio.unit,
+                    fmt(o.times_median),
+                    fmt(o.median),
+                    ratio.unit,
+                    fmt(o.range.0),
+                    fmt(o.range.1),
+                    n.at,
+                    d.at
+                ),
+                format!(
+                    "{}：{}为 {} {}，是本次比较的 {peers} 个{kind_zh}中位数（{} {}）的 {} 倍（可接受范围 {}–{}）：{} 或 {} 的单位是否有误？",
+                    f.county(code),
+                    ratio.zh,
+                    fmt(value),
+                    ratio.unit,
+                    fmt(o.median),
+                    ratio.unit,
+                    fmt(o.times_median),
+                    fmt(o.range.0),
+                    fmt(o.range.1),
+                    n.at,
+                    d.at
+                ),
+            );
+        }
+    }
+}
+
+/// Trend (趋势审核) within the workbook: the previous forest-stock sheet against this year's.
+fn forest_trend(
+    f: &Facts,
+    year: i32,
+    previous_year: i32,
+    previous: &DataFrame,
+    issues: &mut Issues,
+) -> Result<()> {
+    let prev_stand = sum_by_county(previous, None, |_| true, col::AREA_HA)?;
+    let prev_stock = sum_by_county(previous, None, |_| true, col::STOCK_M3)?;
+    // A copy of this year's sheet: every county's area and stock equal.
+    let compared = f
+        .stock_m3
+        .iter()
+        .filter(|(c, _)| prev_stock.contains_key(*c))
+        .count();
+    let identical = compared > 0
+        && f.stock_m3.len() == prev_stock.len()
+        && f.stock_m3.iter().all(|(c, q)| {
+            prev_stock.get(c).is_some_and(|p| p.value == q.value)
+                && prev_stand
+                    .get(c)
+                    .zip(f.stand_ha.get(c))
+                    .is_some_and(|(a, b)| a.value == b.value)
+        });
+    if identical {
+        let at = prev_stock
+            .values()
+            .next()
+            .map_or(String::new(), |q| q.at.clone());
+        issues.audit(
+            Check::Trend,
+            Severity::Error,
+            at,
+            format!(
+                "the {previous_year} forest-stock sheet is identical to the {year} one ({compared} counties, every area and stock equal): a copy of this year's sheet? Enter the previous inventory or remove the sheet"
+            ),
+            format!(
+                "{previous_year} 年森林资源表与 {year} 年完全相同（{compared} 个县的面积与蓄积量均相等）：是否复制了本年表？请填写上年清查数据或删除该表"
+            ),
+        );
+        return Ok(());
+    }
+    for (code, now) in &f.stock_m3 {
+        let Some(before) = prev_stock.get(code) else {
+            continue;
+        };
+        let reported_growth = f.growth_m3.get(code).is_some_and(|g| g.value > 0.0);
+        if reported_growth && now.value < before.value {
+            issues.audit(
+                Check::Trend,
+                Severity::Warning,
+                &now.at,
+                format!(
+                    "{}: growing stock fell from {:.0} m³ ({previous_year}, {}) to {:.0} m³ ({year}) while growth is reported: harvest or disturbance, or a wrong year's sheet?",
+                    f.county(code),
+                    before.value,
+                    before.at,
+                    now.value
+                ),
+                format!(
+                    "{}：蓄积量由 {:.0} 立方米（{previous_year} 年，{}）降至 {:.0} 立方米（{year} 年），同时填报了年生长量：是否有采伐或灾害，或年份表填错？",
+                    f.county(code),
+                    before.value,
+                    before.at,
+                    now.value
+                ),
+            );
+        }
+        for (en, zh, a, b) in [
+            ("growing stock", "蓄积量", now, before),
+            (
+                "stand area",
+                "林分面积",
+                match (f.stand_ha.get(code), prev_stand.get(code)) {
+                    (Some(x), Some(_)) => x,
+                    _ => continue,
+                },
+                match prev_stand.get(code) {
+                    Some(x) => x,
+                    None => continue,
+                },
+            ),
+        ] {
+            if let Some(factor) = change_factor(a.value, b.value)
+                && factor > FOREST_TREND_FACTOR
+            {
+                issues.audit(
+                    Check::Trend,
+                    Severity::Warning,
+                    &a.at,
+                    format!(
+                        "{}: {en} {:.0} ({year}) against {:.0} ({previous_year}, {}): a change by a factor of {:.2} in one year (limit {FOREST_TREND_FACTOR})",
+                        f.county(code),
+                        a.value,
+                        b.value,
+                        b.at,
+                        factor
+                    ),
+                    format!(
+                        "{}：{zh} {:.0}（{year} 年）与 {:.0}（{previous_year} 年，{}）相比一年内变化 {:.2} 倍（上限 {FOREST_TREND_FACTOR}）",
+                        f.county(code),
+                        a.value,
+                        b.value,
+                        b.at,
+                        factor
+                    ),
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// max(a, b) / min(a, b) for two positive values.
+fn change_factor(a: f64, b: f64) -> Option<f64> {
+    (a > 0.0 && b > 0.0).then(|| a.max(b) / a.min(b))
+}
+
+/// Trend (趋势审核) against a previous year's workbook (`--previous`): every county quantity of
+/// both years (land classes, forest, water, economy, emissions) changing by more than
+/// [`TREND_FACTOR`]; land classes under [`TREND_MIN_SHARE`] of the county are not compared.
+///
+/// # Errors
+/// Polars failures only.
+pub fn trend_against_inputs(
+    now: &Inputs,
+    before: &Inputs,
+    coef: &Coefficients,
+    issues: &mut Issues,
+) -> Result<()> {
+    let land_now = inputs_by_item(&now.land, col::LAND_CLASS, col::AREA_HA)?;
+    let land_before = inputs_by_item(&before.land, col::LAND_CLASS, col::AREA_HA)?;
+    let total_now = sum_by_county(&now.land, None, |_| true, col::AREA_HA)?;
+    let mut pairs: Vec<(String, ByItem, ByItem, bool)> =
+        vec![("land".into(), land_now, land_before, true)];
+    pairs.push((
+        "economy".into(),
+        inputs_by_item(&now.economy, "item", "amount")?,
+        inputs_by_item(&before.economy, "item", "amount")?,
+        false,
+    ));
+    pairs.push((
+        "water".into(),
+        inputs_by_item(&now.water_use, "sector", "volume_m3")?,
+        inputs_by_item(&before.water_use, "sector", "volume_m3")?,
+        false,
+    ));
+    if let (Some(a), Some(b)) = (&now.environment, &before.environment) {
+        pairs.push((
+            "environment".into(),
+            inputs_by_item(a, "item", "amount")?,
+            inputs_by_item(b, "item", "amount")?,
+            false,
+        ));
+    }
+    let stock_now = sum_by_county(&now.forest, None, |_| true, col::STOCK_M3)?;
+    let stock_before = sum_by_county(&before.forest, None, |_| true, col::STOCK_M3)?;
+    let mut forest_now = ByItem::new();
+    let mut forest_before = ByItem::new();
+    for (c, q) in stock_now {
+        forest_now.insert((c, col::STOCK_M3.to_string()), q);
+    }
+    for (c, q) in stock_before {
+        forest_before.insert((c, col::STOCK_M3.to_string()), q);
+    }
+    pairs.push(("forest".into(), forest_now, forest_before, false));
+    let names: BTreeMap<&str, &str> = coef
+        .regions
+        .iter()
+        .map(|r| (r.code.as_str(), r.name.as_str()))
+        .collect();
+    for (_, a, b, is_land) in pairs {
+        for ((code, item), q) in &a {
+            let Some(p) = b.get(&(code.clone(), item.clone())) else {
+                continue;
+            };
+            if is_land
+                && total_now
+                    .get(code)
+                    .is_some_and(|t| q.value.max(p.value) < t.value * TREND_MIN_SHARE)
+            {
+                continue;
+            }
+            let Some(factor) = change_factor(q.value, p.value) else {
+                continue;
+            };
+            if factor > TREND_FACTOR {
+                let county = format!("{code} {}", names.get(code.as_str()).unwrap_or(&""));
+                issues.audit(
+                    Check::Trend,
+                    Severity::Warning,
+                    &q.at,
+                    format!(
+                        "{county}: {item} is {} in {} and {} in {} ({}): a change by a factor of {:.1} (limit {TREND_FACTOR}); a unit slip in either year?",
+                        fmt(q.value),
+                        now.year,
+                        fmt(p.value),
+                        before.year,
+                        p.at,
+                        factor
+                    ),
+                    format!(
+                        "{county}：{item} {} 年为 {}，{} 年为 {}（{}），变化 {:.1} 倍（上限 {TREND_FACTOR}）：是否某一年单位有误？",
+                        now.year,
+                        fmt(q.value),
+                        before.year,
+                        fmt(p.value),
+                        p.at,
+                        factor
+                    ),
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+type ByItem = BTreeMap<(String, String), Quantity>;
+
+fn inputs_by_item(df: &DataFrame, item: &str, value: &str) -> Result<ByItem> {
+    let codes = df.column(col::CODE)?.str()?;
+    let items = df.column(item)?.str()?;
+    let values = df.column(value)?.f64()?;
+    let refs = df.column("source_ref")?.str()?;
+    let mut out = ByItem::new();
+    for i in 0..df.height() {
+        let (Some(c), Some(k), Some(v)) = (codes.get(i), items.get(i), values.get(i)) else {
+            continue;
+        };
+        let q = out
+            .entry((c.to_string(), k.to_string()))
+            .or_insert_with(|| Quantity {
+                value: 0.0,
+                at: refs.get(i).unwrap_or_default().to_string(),
+            });
+        q.value += v;
+    }
+    Ok(out)
+}
+
+/// Trend (趋势审核) against a previous book (`--previous BOOK`): each county indicator value
+/// changing by more than [`TREND_FACTOR`]; indicators under [`TREND_MIN_SHARE`] of the county's
+/// GEP in both years are not compared.
+pub fn trend_against_values(
+    now: &crate::change::YearValues,
+    before: &crate::change::YearValues,
+    counties: &[String],
+    issues: &mut Issues,
+) {
+    for code in counties {
+        let (Some(a), Some(b)) = (now.values.get(code), before.values.get(code)) else {
+            continue;
+        };
+        let total_a: f64 = a.values().sum();
+        let total_b: f64 = b.values().sum();
+        for (indicator, va) in a {
+            let Some(vb) = b.get(indicator) else { continue };
+            if *va < total_a * TREND_MIN_SHARE && *vb < total_b * TREND_MIN_SHARE {
+                continue;
+            }
+            if let Some(factor) = change_factor(*va, *vb)
+                && factor > TREND_FACTOR
+            {
+                issues.audit(
+                    Check::Trend,
+                    Severity::Warning,
+                    code,
+                    format!(
+                        "{code}: {indicator} is {:.0} 元 in {} and {:.0} 元 in {}: a change by a factor of {factor:.1} (limit {TREND_FACTOR}); a unit slip in either year's inputs?",
+                        va, now.year, vb, before.year
+                    ),
+                    format!(
+                        "{code}：{indicator} {} 年为 {:.0} 元，{} 年为 {:.0} 元，变化 {factor:.1} 倍（上限 {TREND_FACTOR}）：是否某一年输入单位有误？",
+                        now.year, va, before.year, vb
+                    ),
+                );
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tenfold_value_among_peers_is_an_outlier() {
+        let mut values: Vec<f64> = (0..30).map(|i| 100.0 + f64::from(i) * 3.0).collect();
+        assert!(outliers(&values).is_empty());
+        values[7] *= 10.0;
+        let found = outliers(&values);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].index, 7);
+        assert!(found[0].times_median > 5.0);
+    }
+
+    /// The raw county inputs of the ratios, by the unit slip that would change them: one
+    /// column each, except the land-cover row, whose every class cell carries the same unit.
+    fn raw_inputs(f: &mut Facts) -> Vec<(&'static str, &mut ByCounty)> {
+        let mut out: Vec<(&'static str, &mut ByCounty)> = vec![
+            ("stand_ha", &mut f.stand_ha),
+            ("stock_m3", &mut f.stock_m3),
+            ("growth_m3", &mut f.growth_m3),
+            ("water_m3", &mut f.water_m3),
+            ("land row", &mut f.land_ha),
+            ("land row", &mut f.farmland_ha),
+            ("land row", &mut f.tree_land_ha),
+            ("land row", &mut f.forest_land_ha),
+            ("so2_t", &mut f.so2_t),
+        ];
+        for (k, v) in f.economy.iter_mut() {
+            // Value added is not read when gross output is given (the demo's basis).
+            if !v.is_empty() && *k != col::AGRICULTURE_VA_CNY {
+                out.push((k, v));
+            }
+        }
+        out
+    }
+
+    /// Regression: a 10× unit slip (either way) in any one county's value of any input that an
+    /// intensity uses is flagged for that county, on the demo's 117 counties.
+    #[test]
+    fn a_tenfold_slip_in_any_county_is_caught_on_the_demo() {
+        let (coef, inputs) = crate::prepare(&crate::Request::default()).unwrap();
+        let facts = Facts::of(&inputs, &coef).unwrap();
+        let mut clean = Issues::new();
+        ratios(&facts, &mut clean);
+        assert!(clean.is_empty(), "{:?}", clean.all());
+        let mut names = Vec::new();
+        {
+            let mut f = facts.clone();
+            for (name, map) in raw_inputs(&mut f) {
+                if !names.iter().any(|(n, _)| *n == name) {
+                    names.push((name, map.keys().cloned().collect::<Vec<_>>()));
+                }
+            }
+        }
+        let mut missed = Vec::new();
+        let mut tried = 0;
+        for (name, codes) in &names {
+            for code in codes {
+                for factor in [10.0, 0.1] {
+                    let mut f = facts.clone();
+                    for (n, map) in raw_inputs(&mut f) {
+                        if n == *name {
+                            if let Some(q) = map.get_mut(code) {
+                                q.value *= factor;
+                            }
+                        }
+                    }
+                    let mut issues = Issues::new();
+                    ratios(&f, &mut issues);
+                    tried += 1;
+                    if !issues
+                        .all()
+                        .iter()
+                        .any(|i| i.message.starts_with(code.as_str()))
+                    {
+                        missed.push(format!("{name} {code} ×{factor}"));
+                    }
+                }
+            }
+        }
+        assert!(
+            missed.is_empty(),
+            "{} of {tried} slips missed: {missed:?}",
+            missed.len()
+        );
+    }
+
+    #[test]
+    fn too_few_peers_are_not_compared() {
+        let values = [1.0, 1.0, 1.0, 100.0];
+        assert!(outliers(&values).is_empty());
+    }
+
+    #[test]
+    fn change_factor_is_symmetric() {
+        assert_eq!(change_factor(10.0, 100.0), Some(10.0));
+        assert_eq!(change_factor(100.0, 10.0), Some(10.0));
+        assert_eq!(change_factor(0.0, 10.0), None);
+    }
+}

@@ -199,11 +199,19 @@ impl Styles {
 /// # Errors
 /// [`Error::Book`] when rust_xlsxwriter fails; [`Error::Io`] when the file cannot be placed.
 pub fn write(path: &Path, ctx: &BookContext<'_>) -> Result<()> {
+    crate::commit(vec![stage(path, ctx)?])
+}
+
+/// Builds the book and stages it beside `path` for [`crate::commit`].
+///
+/// # Errors
+/// [`Error::Book`] when rust_xlsxwriter fails; [`Error::Io`] when the temporary file cannot be written.
+pub fn stage(path: &Path, ctx: &BookContext<'_>) -> Result<crate::Staged> {
     let bytes = build(ctx).map_err(|source| Error::Book {
         path: path.to_path_buf(),
         source,
     })?;
-    crate::write_atomically(path, |f| std::io::Write::write_all(f, &bytes))
+    crate::stage(path, |f| std::io::Write::write_all(f, &bytes))
 }
 
 /// Builds the book in memory.
@@ -1847,32 +1855,50 @@ fn checks(
         r += 1;
     }
     r += 1;
-    let headers = ["级别 Severity", "位置 Location", "说明 Message"];
+    let headers = if s.en {
+        ["Check", "Severity", "Location", "Message"]
+    } else {
+        ["审核类别", "级别", "位置", "说明"]
+    };
     for (k, h) in headers.iter().enumerate() {
         ws.write_string_with_format(r, k as u16, *h, &s.header)?;
     }
     let header_at = r;
     r += 1;
     if ctx.warnings.is_empty() {
-        ws.write_string(r, 0, "无警告 (no warnings)")?;
-    }
-    for w in ctx.warnings {
         ws.write_string(
             r,
             0,
-            if w.severity == Severity::Warning {
-                "警告 warning"
+            if s.en {
+                "No warnings: every audit passed (docs/checks.md)"
             } else {
-                "错误 error"
+                "无警告：全部审核通过（见 docs/checks.md）"
             },
         )?;
-        ws.write_string(r, 1, &w.location)?;
-        ws.write_string(r, 2, &w.message)?;
+    }
+    // Grouped by kind of check (读取, 逻辑, 平衡, 比例, 趋势, 系数), in the order found within each.
+    let mut sorted: Vec<&Issue> = ctx.warnings.iter().collect();
+    sorted.sort_by_key(|w| w.check);
+    for w in sorted {
+        ws.write_string(r, 0, w.check.label(s.en))?;
+        ws.write_string(
+            r,
+            1,
+            match (w.severity == Severity::Warning, s.en) {
+                (true, false) => "警告",
+                (true, true) => "warning",
+                (false, false) => "错误",
+                (false, true) => "error",
+            },
+        )?;
+        ws.write_string(r, 2, &w.location)?;
+        ws.write_string(r, 3, w.message_in(s.en))?;
         r += 1;
     }
-    ws.set_column_width(0, 14)?;
-    ws.set_column_width(1, 44)?;
-    ws.set_column_width(2, 110)?;
+    ws.set_column_width(0, 12)?;
+    ws.set_column_width(1, 8)?;
+    ws.set_column_width(2, 44)?;
+    ws.set_column_width(3, 110)?;
     ws.set_freeze_panes(header_at + 1, 0)?;
     Ok(())
 }

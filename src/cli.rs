@@ -21,7 +21,7 @@ pub enum Command {
     /// Example: gep run --data 2021.xlsx --coefficients coefficients/shanxi --out accounts-2021.xlsx
     /// Without --data, runs the built-in synthetic Shanxi demo workbook.
     Run(RunArgs),
-    /// Validate workbooks and the coefficient set without computing; list every problem.
+    /// Validate workbooks and the coefficient set exactly as `run` does, writing nothing; list every problem.
     ///
     /// Example: gep check 2021.xlsx
     Check(CheckArgs),
@@ -144,6 +144,10 @@ pub struct CheckArgs {
     /// Workbooks to check (none: check the built-in demo workbook).
     #[arg(value_name = "WORKBOOK")]
     pub data: Vec<PathBuf>,
+    /// A previous year's workbook, or a book written by gep: adds the trend audit (趋势审核),
+    /// as `gep run --previous` does.
+    #[arg(long, value_name = "BOOK_OR_WORKBOOK")]
+    pub previous: Option<PathBuf>,
     /// Inputs and coefficients.
     #[command(flatten)]
     pub input: InputArgs,

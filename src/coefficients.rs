@@ -100,21 +100,124 @@ pub const OPTIONAL_PRICES: &[(&str, &[&str])] = &[
     ("travel_cost", &["元/人次"]),
 ];
 
-/// Physical and valuation parameters (prices.toml `[parameters.*]`) and their accepted units
-/// with the factor to the engine's value (fractions for `%`).
-pub const PARAMETERS: &[(&str, &[(&str, f64)])] = &[
-    ("sediment_ratio", &[("1", 1.0), ("%", 0.01)]),
-    ("soil_bulk_density", &[("t/m3", 1.0)]),
-    ("soil_n_content", &[("1", 1.0), ("%", 0.01)]),
-    ("soil_p_content", &[("1", 1.0), ("%", 0.01)]),
-    ("sand_bulk_density", &[("t/m3", 1.0)]),
-    ("sand_cover_depth", &[("m", 1.0)]),
-    ("ac_efficiency", &[("1", 1.0)]),
-    ("latent_heat", &[("j/g", 1.0)]),
-    ("humidifier_energy", &[("kwh/m3", 1.0)]),
-    ("reservoir_flood_share", &[("1", 1.0), ("%", 0.01)]),
-    ("ac_days", &[("d", 1.0), ("d/yr", 1.0)]),
+/// A physical or valuation parameter (prices.toml `[parameters.*]`): accepted units with the
+/// factor to the engine's value (fractions for `%`), and its plausible range in the engine's
+/// unit. A share (a fraction of 1) written as a percentage (24 for 0.24) is refused with a hint.
+#[derive(Debug, Clone, Copy)]
+pub struct ParameterSpec {
+    /// Key.
+    pub key: &'static str,
+    /// Accepted units and factors.
+    pub units: &'static [(&'static str, f64)],
+    /// Plausible range (inclusive) in the engine's unit.
+    pub range: (f64, f64),
+    /// A fraction of 1 (shares, contents, ratios of parts to a whole).
+    pub share: bool,
+}
+
+const SHARE_UNITS: &[(&str, f64)] = &[("1", 1.0), ("%", 0.01)];
+
+/// The parameters the formulas use.
+pub const PARAMETERS: &[ParameterSpec] = &[
+    ParameterSpec {
+        key: "sediment_ratio",
+        units: SHARE_UNITS,
+        range: (0.0, 1.0),
+        share: true,
+    },
+    ParameterSpec {
+        key: "soil_bulk_density",
+        units: &[("t/m3", 1.0)],
+        range: (0.5, 2.5),
+        share: false,
+    },
+    ParameterSpec {
+        key: "soil_n_content",
+        units: SHARE_UNITS,
+        range: (0.0, 0.2),
+        share: true,
+    },
+    ParameterSpec {
+        key: "soil_p_content",
+        units: SHARE_UNITS,
+        range: (0.0, 0.2),
+        share: true,
+    },
+    ParameterSpec {
+        key: "sand_bulk_density",
+        units: &[("t/m3", 1.0)],
+        range: (0.5, 2.5),
+        share: false,
+    },
+    ParameterSpec {
+        key: "sand_cover_depth",
+        units: &[("m", 1.0)],
+        range: (0.001, 2.0),
+        share: false,
+    },
+    // Air-conditioner energy-efficiency ratio (EER): a ratio of energies, not a share.
+    ParameterSpec {
+        key: "ac_efficiency",
+        units: &[("1", 1.0)],
+        range: (1.0, 10.0),
+        share: false,
+    },
+    ParameterSpec {
+        key: "latent_heat",
+        units: &[("j/g", 1.0)],
+        range: (2000.0, 2600.0),
+        share: false,
+    },
+    ParameterSpec {
+        key: "humidifier_energy",
+        units: &[("kwh/m3", 1.0)],
+        range: (1.0, 1000.0),
+        share: false,
+    },
+    ParameterSpec {
+        key: "reservoir_flood_share",
+        units: SHARE_UNITS,
+        range: (0.0, 1.0),
+        share: true,
+    },
+    ParameterSpec {
+        key: "ac_days",
+        units: &[("d", 1.0), ("d/yr", 1.0)],
+        range: (1.0, 366.0),
+        share: false,
+    },
 ];
+
+/// Plausible range of a price (元 per its accepted units), wide enough for every accepted unit
+/// (元/t C and 元/t CO₂): outside it, a unit or a decimal point is wrong.
+pub fn price_range(key: &str) -> Option<(f64, f64)> {
+    Some(match key {
+        "water_agriculture" | "water_industry" | "water_household" | "water_ecology" => {
+            (0.01, 100.0)
+        }
+        "reservoir_storage" => (0.1, 100.0),
+        "carbon" => (1.0, 10_000.0),
+        "oxygen" => (10.0, 10_000.0),
+        "soil_dredging" => (0.1, 1000.0),
+        "soil_nitrogen" | "soil_phosphorus" => (100.0, 100_000.0),
+        "sand_control" => (0.01, 1000.0),
+        "so2_treatment" | "nox_treatment" | "dust_treatment" | "cod_treatment"
+        | "nh3n_treatment" | "tp_treatment" => (10.0, 100_000.0),
+        "electricity" | "hydropower" => (0.01, 10.0),
+        "travel_cost" => (1.0, 100_000.0),
+        _ => return None,
+    })
+}
+
+/// The message for a share written as a percentage (24 for 0.24), when it looks like one.
+pub fn percentage_hint(value: f64) -> Option<String> {
+    (value > 1.0 && value <= 100.0).then(|| {
+        format!(
+            "a percentage? write {} (a fraction of 1), or give unit = \"%\"",
+            value / 100.0
+        )
+    })
+}
 
 /// Rate-based indicators and the units their per-hectare rates may be written in,
 /// with the factor to the engine's unit (m³/ha/yr; t C/ha/yr).
@@ -180,17 +283,27 @@ pub const RATE_UNITS: &[(&str, &[(&str, f64)])] = &[
 /// gives one for any class must give it for all.
 pub const REQUIRED_RATES: &[&str] = &["water_conservation", "carbon_sequestration"];
 
-/// Upper bound of a plausible rate, per hectare and year, in the engine's unit.
-fn rate_max(indicator: &str) -> f64 {
-    match indicator {
+/// Upper bound of a plausible rate, per hectare and year, in the engine's unit; every
+/// indicator of [`RATE_UNITS`] has one (tested), so no rate is bounded by a silent default.
+pub fn rate_max(indicator: &str) -> Option<f64> {
+    Some(match indicator {
         "water_conservation" => 20_000.0,
         "flood_regulation" | "climate_regulation.water_surface" => 50_000.0,
         "runoff_coefficient" => 1.0,
         "soil_retention" | "sand_fixation" => 5_000.0,
         "climate_regulation.vegetation" => 1e8,
         "pest_control" | "biodiversity" => 1e6,
-        _ => 50.0,
-    }
+        // t C/ha/yr and t dry matter/ha/yr: the most productive forests fix ~15 t C/ha/yr.
+        "carbon_sequestration" | "npp_dry_matter" => 50.0,
+        // t/ha/yr of pollutant retained or dust captured.
+        "air_purification.so2"
+        | "air_purification.nox"
+        | "air_purification.dust"
+        | "water_purification.cod"
+        | "water_purification.nh3n"
+        | "water_purification.tp" => 50.0,
+        _ => return None,
+    })
 }
 
 /// Identity, versions and switches of a coefficient set.
@@ -1011,8 +1124,13 @@ fn load_rates(text: &str, classes: &[LandClass], issues: &mut Issues) -> Vec<Rat
                 ),
             ),
         }
-        let max = rate_max(&r.indicator);
-        if !(0.0..=max).contains(&r.rate_base) {
+        let max = rate_max(&r.indicator).unwrap_or(0.0);
+        if r.indicator == "runoff_coefficient"
+            && unit_key(&r.unit) == "1"
+            && let Some(hint) = percentage_hint(r.rate)
+        {
+            issues.error(&at, format!("runoff coefficient {}: {hint}", r.rate));
+        } else if !(0.0..=max).contains(&r.rate_base) {
             issues.error(
                 &at,
                 format!("rate {} {} out of range [0, {max}] per ha", r.rate, r.unit),
@@ -1241,8 +1359,15 @@ fn load_prices(text: &str, issues: &mut Issues) -> PricesAndParameters {
                 }
             }
         }
-        if !(price.value > 0.0 && price.value < 1e6) {
-            issues.error(&at, format!("value {} out of range (0, 1e6)", price.value));
+        match price_range(key) {
+            Some((lo, hi)) if !(lo..=hi).contains(&price.value) => issues.error(
+                &at,
+                format!(
+                    "value {} {} is outside the plausible range {lo}–{hi} for {key}: check the unit and the decimal point",
+                    price.value, price.unit
+                ),
+            ),
+            _ => {}
         }
         if price.source.trim().is_empty() {
             issues.error(&at, "source is empty");
@@ -1261,33 +1386,52 @@ fn load_prices(text: &str, issues: &mut Issues) -> PricesAndParameters {
             .lines()
             .position(|l| l.trim() == header)
             .map_or(FILE.to_string(), |i| format!("{FILE}:{}", i + 1));
-        let Some((_, units)) = PARAMETERS.iter().find(|(k, _)| k == key) else {
+        let Some(spec) = PARAMETERS.iter().find(|p| p.key == key) else {
             issues.error(
                 &at,
                 format!(
                     "unknown parameter \"{key}\" (known: {})",
                     PARAMETERS
                         .iter()
-                        .map(|p| p.0)
+                        .map(|p| p.key)
                         .collect::<Vec<_>>()
                         .join(", ")
                 ),
             );
             continue;
         };
-        let Some((_, factor)) = units.iter().find(|(u, _)| *u == unit_key(&p.unit)) else {
+        let Some((unit, factor)) = spec.units.iter().find(|(u, _)| *u == unit_key(&p.unit)) else {
             issues.error(
                 &at,
                 format!(
                     "unit \"{}\" not accepted for {key} (use {})",
                     p.unit,
-                    units.iter().map(|u| u.0).collect::<Vec<_>>().join(" or ")
+                    spec.units
+                        .iter()
+                        .map(|u| u.0)
+                        .collect::<Vec<_>>()
+                        .join(" or ")
                 ),
             );
             continue;
         };
-        if !(p.value > 0.0 && p.value < 1e6) {
-            issues.error(&at, format!("value {} out of range (0, 1e6)", p.value));
+        let (lo, hi) = spec.range;
+        let value = p.value * factor;
+        if spec.share
+            && *unit == "1"
+            && let Some(hint) = percentage_hint(p.value)
+        {
+            issues.error(&at, format!("{key} = {}: {hint}", p.value));
+        } else if !(value > 0.0 && (lo..=hi).contains(&value)) {
+            issues.error(
+                &at,
+                format!(
+                    "{key} = {} {} is outside its plausible range {lo}–{hi}{}",
+                    p.value,
+                    p.unit,
+                    if spec.share { " (a fraction of 1)" } else { "" }
+                ),
+            );
         }
         if p.source.trim().is_empty() {
             issues.error(&at, "source is empty");
@@ -1418,6 +1562,59 @@ mod tests {
         assert!(c.price("carbon").is_some());
         assert!(c.land_class("乔木林地").is_some());
         assert!(c.forest_type("油松").is_some());
+    }
+
+    #[test]
+    fn every_rate_indicator_has_a_plausible_range() {
+        for (indicator, _) in RATE_UNITS {
+            assert!(rate_max(indicator).is_some(), "{indicator} has no range");
+        }
+        for (key, _) in REQUIRED_PRICES.iter().chain(OPTIONAL_PRICES) {
+            assert!(price_range(key).is_some(), "price {key} has no range");
+        }
+    }
+
+    /// Regression: a share written as a percentage (24 for 0.24) multiplied soil retention by
+    /// 100 without a word.
+    #[test]
+    fn a_share_written_as_a_percentage_is_refused_with_a_hint() {
+        let text = include_str!("../coefficients/shanxi/prices.toml").replacen(
+            "[parameters.sediment_ratio]\nvalue = 0.24",
+            "[parameters.sediment_ratio]\nvalue = 24",
+            1,
+        );
+        assert!(text.contains("value = 24\n"));
+        let mut issues = Issues::new();
+        load_prices(&text, &mut issues);
+        let found: Vec<String> = issues.all().iter().map(ToString::to_string).collect();
+        assert!(
+            found.iter().any(|m| m.contains("prices.toml:")
+                && m.contains("sediment_ratio = 24: a percentage? write 0.24")),
+            "{found:?}"
+        );
+        // The same value with unit "%" is a fraction of 0.24: accepted.
+        let text = text.replacen("value = 24\nunit = \"1\"", "value = 24\nunit = \"%\"", 1);
+        let mut issues = Issues::new();
+        load_prices(&text, &mut issues);
+        assert!(!issues.has_errors(), "{:?}", issues.all());
+    }
+
+    #[test]
+    fn a_price_outside_its_plausible_range_is_refused() {
+        let text = include_str!("../coefficients/shanxi/prices.toml");
+        let start = text.find("[prices.water_household]").unwrap();
+        let value_at = start + text[start..].find("value = ").unwrap();
+        let line_end = value_at + text[value_at..].find('\n').unwrap();
+        let edited = format!("{}value = 4500{}", &text[..value_at], &text[line_end..]);
+        let mut issues = Issues::new();
+        load_prices(&edited, &mut issues);
+        assert!(
+            issues.all().iter().any(|i| i
+                .message
+                .contains("outside the plausible range 0.01–100 for water_household")),
+            "{:?}",
+            issues.all()
+        );
     }
 
     #[test]

@@ -165,6 +165,11 @@ impl Issues {
         self.items.is_empty()
     }
 
+    /// Appends one problem.
+    pub fn push(&mut self, issue: Issue) {
+        self.items.push(issue);
+    }
+
     /// Appends all problems of `other`.
     pub fn extend(&mut self, other: Issues) {
         self.items.extend(other.items);

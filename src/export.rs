@@ -57,13 +57,14 @@ pub fn tidy(accounts: &Accounts) -> Result<DataFrame> {
     ])?)
 }
 
-fn write_csv(path: &Path, df: &mut DataFrame) -> Result<()> {
+fn stage_csv(path: &Path, df: &mut DataFrame) -> Result<crate::Staged> {
     let mut result = Ok(());
-    crate::write_atomically(path, |f| {
+    let staged = crate::stage(path, |f| {
         result = CsvWriter::new(f).include_header(true).finish(df);
         Ok(())
     })?;
-    result.map_err(|e| Error::io(path, std::io::Error::other(e.to_string())))
+    result.map_err(|e| Error::io(path, std::io::Error::other(e.to_string())))?;
+    Ok(staged)
 }
 
 /// Writes `accounts.csv` and `lines.csv` into `dir` (created if needed); returns the paths.
@@ -71,10 +72,20 @@ fn write_csv(path: &Path, df: &mut DataFrame) -> Result<()> {
 /// # Errors
 /// [`Error::Io`] when the folder or a file cannot be written.
 pub fn write(dir: &Path, accounts: &Accounts) -> Result<Vec<std::path::PathBuf>> {
+    let staged = stage(dir, accounts)?;
+    let paths = staged.iter().map(|s| s.path().to_path_buf()).collect();
+    crate::commit(staged)?;
+    Ok(paths)
+}
+
+/// Stages `accounts.csv` and `lines.csv` in `dir` (created if needed) for [`crate::commit`].
+///
+/// # Errors
+/// [`Error::Io`] when the folder or a file cannot be written.
+pub fn stage(dir: &Path, accounts: &Accounts) -> Result<Vec<crate::Staged>> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    let accounts_path = dir.join("accounts.csv");
-    let lines_path = dir.join("lines.csv");
-    write_csv(&accounts_path, &mut tidy(accounts)?)?;
-    write_csv(&lines_path, &mut accounts.lines.clone())?;
-    Ok(vec![accounts_path, lines_path])
+    Ok(vec![
+        stage_csv(&dir.join("accounts.csv"), &mut tidy(accounts)?)?,
+        stage_csv(&dir.join("lines.csv"), &mut accounts.lines.clone())?,
+    ])
 }

@@ -41,6 +41,41 @@ pub fn write_atomically(
     path: &Path,
     write: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
 ) -> Result<()> {
+    commit(vec![stage(path, write)?])
+}
+
+/// A complete output file waiting beside its target in a temporary file; [`commit`] renames it
+/// into place. Dropped without a commit, the temporary file is removed.
+#[derive(Debug)]
+pub struct Staged {
+    tmp: Option<tempfile::NamedTempFile>,
+    path: PathBuf,
+}
+
+impl Staged {
+    /// The file this will become.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        if let Some(tmp) = &self.tmp {
+            register_temporary(tmp.path(), false);
+        }
+    }
+}
+
+/// Writes the content of `path` into a temporary file in the same folder (with the permissions
+/// of the file it will replace, or 0644) and keeps it for [`commit`].
+///
+/// # Errors
+/// [`Error::Io`] when the temporary file cannot be created or written.
+pub fn stage(
+    path: &Path,
+    write: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
+) -> Result<Staged> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => std::path::PathBuf::from("."),
@@ -50,11 +85,60 @@ pub fn write_atomically(
         .suffix(".tmp")
         .tempfile_in(&dir)
         .map_err(|e| Error::io(&dir, e))?;
-    let tmp_path = tmp.path().to_path_buf();
-    register_temporary(&tmp_path, true);
-    let written = write_and_place(tmp, path, write);
-    register_temporary(&tmp_path, false);
-    written
+    register_temporary(tmp.path(), true);
+    // From here the temporary file is owned by a Staged: dropped on an error, it unregisters.
+    let mut staged = Staged {
+        tmp: Some(tmp),
+        path: path.to_path_buf(),
+    };
+    if let Some(tmp) = staged.tmp.as_mut() {
+        fill(tmp, path, write)?;
+    }
+    Ok(staged)
+}
+
+fn fill(
+    tmp: &mut tempfile::NamedTempFile,
+    path: &Path,
+    write: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
+) -> Result<()> {
+    write(tmp.as_file_mut()).map_err(|e| Error::io(path, e))?;
+    // Test hook (debug builds only): hold the temporary file open so that an interrupt can be tested.
+    #[cfg(debug_assertions)]
+    if let Some(ms) = std::env::var("GEP_TEST_SLOW_WRITE_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        std::thread::sleep(std::time::Duration::from_millis(ms));
+    }
+    tmp.as_file_mut().flush().map_err(|e| Error::io(path, e))?;
+    // tempfile creates 0600; give the result the permissions of the file it replaces, or 0644.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(path).map_or(0o644, |m| m.permissions().mode() & 0o777);
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(mode))
+            .map_err(|e| Error::io(path, e))?;
+    }
+    Ok(())
+}
+
+/// Renames every staged file into place, in order. Called only when every output of a run was
+/// staged, so that a failed run writes nothing.
+///
+/// # Errors
+/// [`Error::Io`] when a rename fails (the files not yet placed are removed).
+pub fn commit(staged: Vec<Staged>) -> Result<()> {
+    for mut file in staged {
+        if let Some(tmp) = file.tmp.take() {
+            let tmp_path = tmp.path().to_path_buf();
+            let placed = tmp.persist(&file.path);
+            register_temporary(&tmp_path, false);
+            placed.map_err(|e| Error::io(&file.path, e.error))?;
+        }
+    }
+    Ok(())
 }
 
 /// Temporary files being written, removed by the interrupt handler.
@@ -82,34 +166,6 @@ pub fn install_interrupt_handler() {
         eprintln!("interrupted: nothing was written");
         std::process::exit(130);
     });
-}
-
-fn write_and_place(
-    mut tmp: tempfile::NamedTempFile,
-    path: &Path,
-    write: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
-) -> Result<()> {
-    write(tmp.as_file_mut()).map_err(|e| Error::io(path, e))?;
-    // Test hook (debug builds only): hold the temporary file open so that an interrupt can be tested.
-    #[cfg(debug_assertions)]
-    if let Some(ms) = std::env::var("GEP_TEST_SLOW_WRITE_MS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-    {
-        std::thread::sleep(std::time::Duration::from_millis(ms));
-    }
-    tmp.as_file_mut().flush().map_err(|e| Error::io(path, e))?;
-    // tempfile creates 0600; give the result the permissions of the file it replaces, or 0644.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        let mode = std::fs::metadata(path).map_or(0o644, |m| m.permissions().mode() & 0o777);
-        tmp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(mode))
-            .map_err(|e| Error::io(path, e))?;
-    }
-    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
-    Ok(())
 }
 
 use std::path::PathBuf;
@@ -176,15 +232,30 @@ pub fn sources(request: &Request) -> Result<Vec<Source>> {
         .collect()
 }
 
-/// Stages 0-2: coefficients, read, validate. Every problem of every workbook is collected first.
+/// Stages 0-2: coefficients, read, validate and audit. Every problem of the coefficient set and
+/// of every workbook is collected first and reported together.
 ///
 /// # Errors
 /// [`Error::Invalid`] listing every problem; [`Error::Io`] for unreadable files.
 pub fn prepare(request: &Request) -> Result<(Coefficients, Inputs)> {
-    let coef = Coefficients::load(request.coefficients.as_deref(), request.strict)?;
-    let sources = sources(request)?;
     let mut issues = Issues::new();
-    issues.extend(coef.warnings.clone());
+    // A broken coefficient set does not hide the workbooks' own problems: they are read anyway.
+    let coef = match Coefficients::load(request.coefficients.as_deref(), request.strict) {
+        Ok(c) => {
+            issues.extend(c.warnings.clone());
+            issues.tag_from(0, error::Check::Coefficients);
+            Some(c)
+        }
+        Err(Error::Invalid { issues: found }) => {
+            for mut issue in found {
+                issue.check = error::Check::Coefficients;
+                issues.push(issue);
+            }
+            None
+        }
+        Err(e) => return Err(e),
+    };
+    let sources = sources(request)?;
     let mut tables = Vec::new();
     let mut unreadable = false;
     for source in &sources {
@@ -193,28 +264,135 @@ pub fn prepare(request: &Request) -> Result<(Coefficients, Inputs)> {
             None => unreadable = true,
         }
     }
+    let Some(coef) = coef else {
+        issues.error(
+            "",
+            "the workbooks were read (problems above) but not checked against the coefficient set (codes, land classes, forest types) until the set's problems are fixed",
+        );
+        return Err(invalid(issues));
+    };
     if unreadable {
         // A file that is not a workbook: report it (and what the others had), check no further.
         issues.error(
             "",
             "nothing was checked beyond the files above that could not be read",
         );
-        return Err(match issues.into_result() {
-            Err(e) => e,
-            Ok(_) => Error::Internal("an unreadable file without an error".into()),
-        });
+        return Err(invalid(issues));
     }
     let inputs = validate::inputs(&sources, tables, &coef, &request.scope, issues)?;
     Ok((coef, inputs))
 }
 
-/// `gep check`: stages 0-2 only; returns the warnings.
+/// The collected problems as an error (they hold at least one error).
+fn invalid(issues: Issues) -> Error {
+    match issues.into_result() {
+        Err(e) => e,
+        Ok(_) => Error::Internal("problems reported without an error".into()),
+    }
+}
+
+/// What a run computes before it writes anything: `gep check` and `gep run` share it, so a
+/// workbook that passes `check` is one that `run` accepts.
+#[derive(Debug)]
+pub struct Evaluation {
+    /// The coefficient set.
+    pub coef: Coefficients,
+    /// The validated inputs.
+    pub inputs: Inputs,
+    /// The GEP accounts.
+    pub accounts: Accounts,
+    /// The equivalent-factor account.
+    pub esv: esv::Esv,
+    /// GEEP terms per county, when the inputs allow them.
+    pub geep: Option<std::collections::BTreeMap<String, account::geep::Terms>>,
+    /// Change against `--previous`: its year and rows.
+    pub change: Option<(i32, Vec<change::ChangeRow>)>,
+    /// Transfer allocation under `--budget`.
+    pub transfer: Option<(i64, Vec<transfer::Allocation>)>,
+    /// Every warning: reading, audits (including the trend against `--previous`), valuation.
+    pub warnings: Vec<Issue>,
+}
+
+/// Stages 0-4 without writing: prepare, value, compare with the previous year (trend audit and
+/// change), ESV, GEEP and the transfer allocation.
 ///
 /// # Errors
-/// As [`prepare`].
-pub fn check(request: &Request) -> Result<Vec<Issue>> {
-    let (_, inputs) = prepare(request)?;
-    Ok(inputs.warnings.all().to_vec())
+/// As [`prepare`] and [`account::compute`]; [`Error::Invalid`] when the trend audit finds an
+/// error; [`Error::Usage`] for a previous year that is not earlier or a budget without policy.
+pub fn evaluate(
+    request: &Request,
+    previous: Option<&Path>,
+    budget_cny: Option<i64>,
+) -> Result<Evaluation> {
+    let (coef, inputs) = prepare(request)?;
+    let accounts = account::compute(&inputs, &coef)?;
+    let mut warnings = inputs.warnings.all().to_vec();
+    warnings.extend(accounts.warnings.all().iter().cloned());
+    let mut previous_land = None;
+    let change = match previous {
+        Some(path) => {
+            let previous = previous_values(path, request)?;
+            if previous.values.year >= inputs.year {
+                return Err(Error::Usage(format!(
+                    "--previous {} is for {}, not before {}",
+                    path.display(),
+                    previous.values.year,
+                    inputs.year
+                )));
+            }
+            let mut trend = Issues::new();
+            match &previous.inputs {
+                Some(before) => audit::trend_against_inputs(&inputs, before, &coef, &mut trend)?,
+                None => audit::trend_against_values(
+                    &change::YearValues::from_accounts(&accounts),
+                    &previous.values,
+                    &inputs.counties,
+                    &mut trend,
+                ),
+            }
+            warnings.extend(trend.into_result()?.all().iter().cloned());
+            previous_land = previous.inputs.map(|i| i.land);
+            Some((
+                previous.values.year,
+                change::compare(&accounts, &previous.values, &coef)?,
+            ))
+        }
+        None => None,
+    };
+    let esv = esv::compute(&inputs, &coef)?;
+    let geep = account::geep::compute(&accounts, &inputs, previous_land.as_ref(), &coef)?;
+    let transfer = match budget_cny {
+        Some(budget) => {
+            let Some(policy) = &coef.transfer_policy else {
+                return Err(Error::Usage(
+                    "the coefficient set has no transfer_policy.toml".into(),
+                ));
+            };
+            let allocation =
+                transfer::allocate(&accounts, &inputs.land_area_by_county()?, policy, budget)?;
+            Some((budget, allocation))
+        }
+        None => None,
+    };
+    Ok(Evaluation {
+        coef,
+        inputs,
+        accounts,
+        esv,
+        geep,
+        change,
+        transfer,
+        warnings,
+    })
+}
+
+/// `gep check`: exactly the validation and valuation of `gep run`, writing nothing; returns
+/// the warnings.
+///
+/// # Errors
+/// As [`evaluate`].
+pub fn check(request: &Request, previous: Option<&Path>) -> Result<Vec<Issue>> {
+    Ok(evaluate(request, previous, None)?.warnings)
 }
 
 /// What a run writes and adds, beyond the accounts.
@@ -234,11 +412,12 @@ pub struct RunOptions {
     pub money: book::Money,
 }
 
-/// `gep run`: the whole pass, writing the book (and CSV) only when everything succeeded.
+/// `gep run`: the whole pass. The book and the CSV files are staged and renamed into place
+/// only when every one of them was written: a failed run writes nothing.
 ///
 /// # Errors
-/// [`Error::Usage`] when the output would overwrite an input; otherwise as [`prepare`],
-/// [`account::compute`] and [`book::write`].
+/// [`Error::Usage`] when the output would overwrite an input; otherwise as [`evaluate`] and
+/// [`book::write`].
 pub fn run(request: &Request, options: &RunOptions) -> Result<RunReport> {
     let RunOptions {
         out,
@@ -257,70 +436,50 @@ pub fn run(request: &Request, options: &RunOptions) -> Result<RunReport> {
             )));
         }
     }
-    let (coef, inputs) = prepare(request)?;
-    let accounts = account::compute(&inputs, &coef)?;
-    let book = out.unwrap_or_else(|| PathBuf::from(format!("gep-accounts-{}.xlsx", inputs.year)));
+    let e = evaluate(request, previous.as_deref(), budget_cny)?;
+    let book = out.unwrap_or_else(|| PathBuf::from(format!("gep-accounts-{}.xlsx", e.inputs.year)));
     refuse_overwriting_inputs(&book, request)?;
-    let mut warnings = inputs.warnings.all().to_vec();
-    warnings.extend(accounts.warnings.all().iter().cloned());
-    let mut previous_land = None;
-    let change = match &previous {
-        Some(path) => {
-            let (values, land) = previous_values(path, request)?;
-            previous_land = land;
-            if values.year >= inputs.year {
-                return Err(Error::Usage(format!(
-                    "--previous {} is for {}, not before {}",
-                    path.display(),
-                    values.year,
-                    inputs.year
-                )));
-            }
-            Some((values.year, change::compare(&accounts, &values, &coef)?))
-        }
-        None => None,
-    };
-    let esv = esv::compute(&inputs, &coef)?;
-    let geep = account::geep::compute(&accounts, &inputs, previous_land.as_ref(), &coef)?;
-    let transfer = match budget_cny {
-        Some(budget) => {
-            let Some(policy) = &coef.transfer_policy else {
-                return Err(Error::Usage(
-                    "the coefficient set has no transfer_policy.toml".into(),
-                ));
-            };
-            let allocation =
-                transfer::allocate(&accounts, &inputs.land_area_by_county()?, policy, budget)?;
-            Some((budget, allocation))
-        }
-        None => None,
-    };
-    book::write(
+    let mut staged = vec![book::stage(
         &book,
         &book::BookContext {
-            accounts: &accounts,
-            inputs: &inputs,
-            coef: &coef,
+            accounts: &e.accounts,
+            inputs: &e.inputs,
+            coef: &e.coef,
             request,
-            warnings: &warnings,
-            transfer: transfer.as_ref(),
-            change: change.as_ref(),
+            warnings: &e.warnings,
+            transfer: e.transfer.as_ref(),
+            change: e.change.as_ref(),
             lang,
             money,
-            esv: Some(&esv),
-            geep: geep.as_ref(),
+            esv: Some(&e.esv),
+            geep: e.geep.as_ref(),
         },
-    )?;
-    let csv = match csv_dir {
-        Some(dir) => export::write(&dir, &accounts)?,
-        None => Vec::new(),
+    )?];
+    let csv = match &csv_dir {
+        Some(dir) => {
+            let created = !dir.exists();
+            let placed = export::stage(dir, &e.accounts).and_then(|files| {
+                let paths: Vec<PathBuf> = files.iter().map(|f| f.path().to_path_buf()).collect();
+                staged.extend(files);
+                commit(staged).map(|()| paths)
+            });
+            if placed.is_err() && created {
+                // The folder made for this run goes too (only when still empty).
+                let _ = std::fs::remove_dir(dir);
+            }
+            placed?
+        }
+        None => {
+            commit(staged)?;
+            Vec::new()
+        }
     };
     Ok(RunReport {
-        year: inputs.year,
+        year: e.inputs.year,
         book,
         csv,
-        warnings,
-        accounts,
+        warnings: e.warnings,
+        accounts: e.accounts,
     })
 }
 
@@ -334,15 +493,21 @@ pub fn explain(request: &Request, county: &str, indicator: &str) -> Result<Strin
     explain::explain(&accounts, &coef, county, indicator)
 }
 
+/// A previous year: its engine values, and its validated inputs when it was a workbook.
+struct Previous {
+    values: change::YearValues,
+    inputs: Option<Inputs>,
+}
+
 /// Engine values of a previous year: from a book written by `gep run`, or by accounting a
-/// previous year's workbook with the same coefficient set.
-fn previous_values(
-    path: &Path,
-    request: &Request,
-) -> Result<(change::YearValues, Option<polars::prelude::DataFrame>)> {
+/// previous year's workbook with the same coefficient set (its inputs kept for the trend audit).
+fn previous_values(path: &Path, request: &Request) -> Result<Previous> {
     let source = Source::open(path, &request.limits)?;
     if let Some(values) = change::values_from_book(&source) {
-        return Ok((values, None));
+        return Ok(Previous {
+            values,
+            inputs: None,
+        });
     }
     let previous = Request {
         data: vec![path.to_path_buf()],
@@ -354,10 +519,10 @@ fn previous_values(
     };
     let (coef, inputs) = prepare(&previous)?;
     let accounts = account::compute(&inputs, &coef)?;
-    Ok((
-        change::YearValues::from_accounts(&accounts),
-        Some(inputs.land),
-    ))
+    Ok(Previous {
+        values: change::YearValues::from_accounts(&accounts),
+        inputs: Some(inputs),
+    })
 }
 
 fn same_file(a: &Path, b: &Path) -> bool {

@@ -75,7 +75,7 @@ fn main() -> ExitCode {
         }
         Command::Check(args) => {
             let req = request(args.data, args.input);
-            gep::check(&req).map(|warnings| {
+            gep::check(&req, args.previous.as_deref()).map(|warnings| {
                 print_warnings(&warnings);
                 println!("ok: no errors ({} warnings)", warnings.len());
             })

@@ -99,7 +99,12 @@ impl Policy {
             if !(0.0..=1.0).contains(&w.weight) {
                 issues.error(
                     FILE,
-                    format!("weight {} of {} is not in [0, 1]", w.weight, w.indicator),
+                    format!(
+                        "weight {} of {} is not in [0, 1]{}",
+                        w.weight,
+                        w.indicator,
+                        hint(w.weight)
+                    ),
                 );
             }
         }
@@ -112,10 +117,26 @@ impl Policy {
             || !(0.0..=1.0).contains(&l.cap_share)
             || l.floor_share > l.cap_share
         {
-            issues.error(FILE, "limits need 0 ≤ floor_share ≤ cap_share ≤ 1");
+            issues.error(
+                FILE,
+                format!(
+                    "limits need 0 ≤ floor_share ≤ cap_share ≤ 1 (floor_share {}{}, cap_share {}{})",
+                    l.floor_share,
+                    hint(l.floor_share),
+                    l.cap_share,
+                    hint(l.cap_share)
+                ),
+            );
         }
         if !(0.0..1.0).contains(&policy.payment.conditional_share) {
-            issues.error(FILE, "payment.conditional_share must be in [0, 1)");
+            issues.error(
+                FILE,
+                format!(
+                    "payment.conditional_share must be in [0, 1), found {}{}",
+                    policy.payment.conditional_share,
+                    hint(policy.payment.conditional_share)
+                ),
+            );
         }
         issues.into_result()?;
         Ok(policy)
@@ -139,6 +160,11 @@ pub struct Allocation {
     pub immediate_cny: i64,
     /// Paid later on the condition.
     pub conditional_cny: i64,
+}
+
+/// `: a percentage? write 0.3 …` for a share that looks like a percentage, else nothing.
+fn hint(value: f64) -> String {
+    crate::coefficients::percentage_hint(value).map_or_else(String::new, |h| format!(": {h}"))
 }
 
 /// Splits `total` whole yuan over `weights` (proportionally) by the largest-remainder method;

@@ -225,7 +225,9 @@ pub fn inputs(
             );
         }
     }
+    let before = issues.len();
     check_subtotals(&tables, coef, &mut issues);
+    issues.tag_from(before, Check::Balance);
     for kind in [
         SheetKind::LandCover,
         SheetKind::ForestStock,
@@ -277,7 +279,9 @@ pub fn inputs(
             forest_frame(&previous_tables, coef, scope, &land_totals, &mut issues),
         ))
     };
+    let before = issues.len();
     let water_use = water_frame(&by_kind(SheetKind::WaterSupply), scope, &mut issues);
+    issues.tag_from(before, Check::Balance);
     let reservoirs = long_frame(
         &by_kind(SheetKind::WaterSupply),
         &[col::RESERVOIR_CAPACITY_M3],

@@ -884,10 +884,10 @@ mod tests {
                 for factor in [10.0, 0.1] {
                     let mut f = facts.clone();
                     for (n, map) in raw_inputs(&mut f) {
-                        if n == *name {
-                            if let Some(q) = map.get_mut(code) {
-                                q.value *= factor;
-                            }
+                        if n == *name
+                            && let Some(q) = map.get_mut(code)
+                        {
+                            q.value *= factor;
                         }
                     }
                     let mut issues = Issues::new();

@@ -1902,8 +1902,3 @@ fn checks(
     ws.set_freeze_panes(header_at + 1, 0)?;
     Ok(())
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-}

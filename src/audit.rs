@@ -502,12 +502,20 @@ fn ratios(f: &Facts, issues: &mut Issues) {
             } else {
                 "县（市）"
             };
+            let (cells_en, cells_zh) = if n.at == d.at {
+                (n.at.clone(), n.at.clone())
+            } else {
+                (
+                    format!("{} or {}", n.at, d.at),
+                    format!("{} 或 {}", n.at, d.at),
+                )
+            };
             issues.audit(
                 Check::Ratio,
                 Severity::Warning,
                 &n.at,
                 format!(
-                    "{}: {} is {} {}, {}× the median of the {peers} {kind_en} compared in this run ({} {}; accepted {}–{}): a unit slip in {} or {}?",
+                    "{}: {} is {} {}, {}× the median of the {peers} {kind_en} compared in this run ({} {}; accepted {}–{}): a unit slip in {cells_en}?",
                     f.county(code),
                     ratio.en,
                     fmt(value),
@@ -517,11 +525,9 @@ fn ratios(f: &Facts, issues: &mut Issues) {
                     ratio.unit,
                     fmt(o.range.0),
                     fmt(o.range.1),
-                    n.at,
-                    d.at
                 ),
                 format!(
-                    "{}：{}为 {} {}，是本次比较的 {peers} 个{kind_zh}中位数（{} {}）的 {} 倍（可接受范围 {}–{}）：{} 或 {} 的单位是否有误？",
+                    "{}：{}为 {} {}，是本次比较的 {peers} 个{kind_zh}中位数（{} {}）的 {} 倍（可接受范围 {}–{}）：{cells_zh} 的单位是否有误？",
                     f.county(code),
                     ratio.zh,
                     fmt(value),
@@ -531,8 +537,6 @@ fn ratios(f: &Facts, issues: &mut Issues) {
                     fmt(o.times_median),
                     fmt(o.range.0),
                     fmt(o.range.1),
-                    n.at,
-                    d.at
                 ),
             );
         }

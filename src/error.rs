@@ -83,9 +83,14 @@ impl Issue {
 
 impl fmt::Display for Issue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let tag = match self.severity {
+        let severity = match self.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
+        };
+        // Audits and coefficient problems say which check found them: `warning [ratio]: …`.
+        let tag = match self.check {
+            Check::Reading => severity.to_string(),
+            other => format!("{severity} [{}]", other.label(true).to_lowercase()),
         };
         if self.location.is_empty() {
             write!(f, "{tag}: {}", self.message)

@@ -1007,9 +1007,12 @@ fn bounded_range<RS: std::io::Read + std::io::Seek>(
                 reader.next_cell_with_formula().map(|cell| {
                     cell.map(|c| {
                         let value = Data::from(c.value.clone());
-                        if matches!(value, Data::Empty)
-                            && c.formula.as_deref().is_some_and(|f| !f.is_empty())
-                        {
+                        let blank = match &value {
+                            Data::Empty => true,
+                            Data::String(s) => s.is_empty(),
+                            _ => false,
+                        };
+                        if blank && c.formula.as_deref().is_some_and(|f| !f.is_empty()) {
                             uncalculated.push(c.pos);
                             // Kept as a marker so that the cell is inside the range.
                             return calamine::Cell::new(c.pos, Data::Empty);
@@ -1817,6 +1820,21 @@ mod tests {
             CellNumber::Number(1234.0)
         );
         assert_eq!(parse_number(&Data::Int(7)), CellNumber::Number(7.0));
+    }
+
+    #[test]
+    fn a_date_in_the_year_cell_gives_its_year() {
+        let date = calamine::ExcelDateTime::new(
+            44256.0, // 2021-03-01
+            calamine::ExcelDateTimeType::DateTime,
+            false,
+        );
+        let range = Range::from_sparse(vec![
+            calamine::Cell::new((0, 0), Data::String("年份".into())),
+            calamine::Cell::new((0, 1), Data::DateTime(date)),
+        ]);
+        let grid = Grid::new(range, &[]);
+        assert_eq!(year_label_value(&grid, 0, 0), Some(2021));
     }
 
     #[test]

@@ -135,7 +135,7 @@ fn coefficients_check_and_rehash_record_an_edit() {
     assert!(
         text(&strict)
             .1
-            .contains("error: prices.toml: modified since version"),
+            .contains("error [coefficients]: prices.toml: modified since version"),
         "{}",
         text(&strict).1
     );

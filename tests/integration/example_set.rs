@@ -175,7 +175,10 @@ fn garze_2010() -> Book {
     }
     sheets.push(("森林资源".to_string(), forest));
     sheets.push(("实物量".to_string(), physical));
-    Book { sheets }
+    Book {
+        sheets,
+        merges: Vec::new(),
+    }
 }
 
 /// Province-level value (元) and quantity per indicator from accounts.csv.

@@ -866,7 +866,7 @@ fn a_small_subtotal_gap_is_a_warning_and_the_run_succeeds() {
     assert!(
         text(&out)
             .1
-            .contains("warning: w.xlsx [经济社会!D4]: subtotal"),
+            .contains("warning [balance]: w.xlsx [经济社会!D4]: subtotal"),
         "{}",
         text(&out).1
     );

@@ -3,6 +3,7 @@
 
 mod util;
 
+mod audit;
 mod book;
 mod cli;
 mod example_set;

@@ -45,6 +45,8 @@ pub fn text(out: &Output) -> (String, String) {
 #[derive(Clone)]
 pub struct Book {
     pub sheets: Vec<(String, Vec<Vec<Data>>)>,
+    /// Merged ranges written by `save`: sheet, first row, first column, last row, last column.
+    pub merges: Vec<(String, u32, u16, u32, u16)>,
 }
 
 impl Book {
@@ -73,7 +75,10 @@ impl Book {
             }
             sheets.push((name, grid));
         }
-        Book { sheets }
+        Book {
+            sheets,
+            merges: Vec::new(),
+        }
     }
 
     /// The cells of sheet `name`.
@@ -154,6 +159,16 @@ impl Book {
                         _ => {}
                     }
                 }
+            }
+        }
+        for (name, r0, c0, r1, c1) in &self.merges {
+            let ws = wb.worksheet_from_name(name).unwrap();
+            ws.merge_range(*r0, *c0, *r1, *c1, "", &rust_xlsxwriter::Format::new())
+                .unwrap();
+            // The merged range keeps the value of its first cell.
+            let grid = &self.sheets.iter().find(|(n, _)| n == name).unwrap().1;
+            if let Some(Data::Float(v)) = grid.get(*r0 as usize).and_then(|r| r.get(*c0 as usize)) {
+                ws.write_number(*r0, *c0, *v).unwrap();
             }
         }
         wb.save(path).unwrap();

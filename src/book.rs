@@ -1093,12 +1093,12 @@ fn change_sheet(
     s: &Styles,
 ) -> std::result::Result<(), XlsxError> {
     let acc = ctx.accounts;
-    let (t0, t1, b) = (*year0, acc.year, ctx.coef.manifest.price_base_year);
+    let (t0, t1) = (*year0, acc.year);
     ws.write_string_with_format(
         0,
         0,
         money_text(
-            &format!("GEP 变化：{t1} 年与 {t0} 年（现价与 {b} 年不变价，万元）"),
+            &format!("GEP 变化：{t1} 年与 {t0} 年（现价与 {t0} 年不变价，万元）"),
             s,
         ),
         &s.title,
@@ -1106,7 +1106,7 @@ fn change_sheet(
     ws.write_string_with_format(
         1,
         0,
-        "现价 = 不变价 × 当年价格指数/基年价格指数（deflators.csv，各指标价格线见 manifest.toml [price_lines]）；变化 = 数量影响 + 价格影响。公式见 docs/methodology.md#change-against-a-previous-year。",
+        format!("现价 = 各年账户的价值量（{t1} 年现价 GEP 即本账簿「汇总」，每次运行核对）。不变价 = 本年数量 × {t0} 年价格：产品产值按价格线指数折算为 {t0} 年价（deflators.csv，manifest.toml [price_lines]）；按系数单价计价的指标两年单价相同（同一系数集），不变价等于现价。数量影响 = {t1} 年不变价 − {t0} 年；价格影响 = {t1} 年现价 − 不变价。见 docs/methodology.md#change-against-a-previous-year。"),
         &s.note,
     )?;
     let mut headers: Vec<String> = labels(s.en);
@@ -1114,8 +1114,8 @@ fn change_sheet(
         format!("GEP {t0}\n现价"),
         format!("GEP {t1}\n现价"),
         "增长率\n现价".into(),
-        format!("GEP {t0}\n{b}年价"),
-        format!("GEP {t1}\n{b}年价"),
+        format!("GEP {t0}\n{t0}年价"),
+        format!("GEP {t1}\n{t0}年价"),
         "增长率\n不变价".into(),
         "数量影响".into(),
         "价格影响".into(),
@@ -1849,6 +1849,7 @@ fn checks(
         "✔ 每行 GEP = Σ 各指标价值量 = 物质产品 + 调节服务 + 文化服务",
         "✔ 每个市小计 = Σ 所辖县（按指标）",
         "✔ 全省合计 = Σ 各市小计 = Σ 全部县（按指标）",
+        "✔ 「变化」各年现价 GEP = 该年账户（本年即「汇总」）",
         "✔ 每个核算键（地类、估价类、树种组、价格键）均找到系数；未匹配即报错，不按 0 计",
     ] {
         ws.write_string(r, 0, line)?;

@@ -1,12 +1,13 @@
-//! Stage 4c, change: this year's accounts against a previous year's, at current and constant
-//! prices (deflator series per price line from `deflators.csv`, base year from the manifest),
-//! with growth rates and the split of the change into a quantity and a price effect.
+//! Stage 4c, change: this year's accounts against a previous year's, at current prices and at
+//! the previous year's prices, with growth rates and the split of the change into a quantity and
+//! a price effect.
 //!
-//! Price convention: the set's unit prices stand for the price base year b, so an account value
-//! of a priced indicator is at constant (b) prices, V_const = Q × P_b, and at current prices of
-//! year t, V_cur = V_const × D(t)/D(b). Product values are reported at current prices, so
-//! V_const = V_cur × D(b)/D(t). Then ΔV_cur = quantity effect + price effect with
-//! quantity effect = (V1_const − V0_const) × D(t0)/D(b) and price effect = V1_const × (D(t1) − D(t0))/D(b).
+//! Current prices of each year are that year's account values, exactly what its 汇总 shows (an
+//! identity checked on every run). Constant prices are the previous year's (base t0): product
+//! values, reported at current prices, are brought to t0 with the price line's deflator,
+//! V1_const = V1 × D(t0)/D(t1); lines valued at the coefficient set's unit prices have the same
+//! price in both years (one set values both), so V1_const = V1. Quantity effect =
+//! V1_const − V0; price effect = V1 − V1_const; they add up to V1 − V0 exactly.
 
 use std::collections::BTreeMap;
 
@@ -197,7 +198,6 @@ pub fn compare(
     previous: &YearValues,
     coef: &Coefficients,
 ) -> Result<Vec<ChangeRow>> {
-    let base = coef.manifest.price_base_year;
     let (t0, t1) = (previous.year, current.year);
     let mut factors = Vec::new();
     let mut issues = Issues::new();
@@ -209,10 +209,10 @@ pub fn compare(
             );
             continue;
         };
-        let d0 = relative_level(coef, series, t0, base)?;
-        let d1 = relative_level(coef, series, t1, base)?;
+        // D(t1)/D(t0): this year's price level relative to the previous year's.
+        let level = relative_level(coef, series, t1, t0)?;
         let reported_at_current = ind.quantity_unit.is_none();
-        factors.push((d0, d1, reported_at_current));
+        factors.push((level, reported_at_current));
     }
     issues.into_result()?;
     let mut rows = Vec::new();
@@ -221,24 +221,36 @@ pub fn compare(
         let mut changes = Vec::new();
         let mut gep = Change::default();
         for (k, ind) in current.indicators.iter().enumerate() {
-            let (d0, d1, at_current) = factors[k];
+            let (level, at_current) = factors[k];
             let e0 = before.and_then(|m| m.get(ind.key)).copied().unwrap_or(0.0);
             let e1 = row.values_cny[k];
-            let (v0c, v1c, v0k, v1k) = if at_current {
-                (e0, e1, e0 / d0, e1 / d1)
-            } else {
-                (e0 * d0, e1 * d1, e0, e1)
-            };
+            // This year's value at the previous year's prices.
+            let v1k = if at_current { e1 / level } else { e1 };
             let c = Change {
-                v0_current: v0c,
-                v1_current: v1c,
-                v0_constant: v0k,
+                v0_current: e0,
+                v1_current: e1,
+                v0_constant: e0,
                 v1_constant: v1k,
-                quantity_effect: (v1k - v0k) * d0,
-                price_effect: v1k * (d1 - d0),
+                quantity_effect: v1k - e0,
+                price_effect: e1 - v1k,
             };
             gep.add(&c);
             changes.push(c);
+        }
+        // Identity: current-price GEP of each year = that year's account (its 汇总).
+        let gep0: f64 = before.map_or(0.0, |m| {
+            current.indicators.iter().filter_map(|i| m.get(i.key)).sum()
+        });
+        for (what, got, want) in [
+            (t1, gep.v1_current, row.gep_cny),
+            (t0, gep.v0_current, gep0),
+        ] {
+            if (got - want).abs() > 1e-9 * want.abs().max(1.0) {
+                return Err(crate::Error::Internal(format!(
+                    "change: current-price GEP {what} of {} is {got}, its account says {want}",
+                    row.code
+                )));
+            }
         }
         rows.push(ChangeRow {
             code: row.code.clone(),
@@ -284,9 +296,7 @@ mod tests {
                 .position(|i| i.key == key)
                 .unwrap()
         };
-        // CPI 2021 = 100.9 (2020 = 100): D(2020)/D(2021) = 1/1.009.
-        let d0 = 1.0 / 1.009;
-        // Water: constant values are the engine values; current 2020 = 1e6 × d0.
+        // Water is valued at the set's unit price in both years: current = constant = the account.
         let w = c105.indicators[k("water_supply")];
         let v1 = current
             .rows
@@ -294,14 +304,21 @@ mod tests {
             .find(|r| r.code == "140105")
             .unwrap()
             .values_cny[k("water_supply")];
-        assert!((w.v0_constant - 1_000_000.0).abs() < 1e-6);
-        assert!((w.v0_current - 1_000_000.0 * d0).abs() < 1e-6);
-        assert!((w.growth_constant().unwrap() - (v1 / 1_000_000.0 - 1.0)).abs() < 1e-12);
-        // Agriculture: 3e8 reported in 2021, 2.5e8 in 2020; at 2021 prices 2020 = 2.5e8 × 1.009.
+        assert_eq!(w.v0_current, 1_000_000.0);
+        assert_eq!(w.v1_current, v1);
+        assert_eq!(w.v1_constant, v1);
+        assert_eq!(w.price_effect, 0.0);
+        // Agriculture: 3e8 reported in 2021, 2.5e8 in 2020; CPI 2021 = 100.9 (2020 = 100), so
+        // 2021 at 2020 prices = 3e8 / 1.009.
         let a = c105.indicators[k("agriculture_products")];
-        assert!((a.v0_constant - 2.5e8 * 1.009).abs() < 1e-3);
-        assert!((a.growth_constant().unwrap() - (3.0e8 / (2.5e8 * 1.009) - 1.0)).abs() < 1e-12);
+        assert_eq!(a.v0_constant, 2.5e8);
+        assert!((a.v1_constant - 3.0e8 / 1.009).abs() < 1e-3);
+        assert!((a.growth_constant().unwrap() - (3.0e8 / 1.009 / 2.5e8 - 1.0)).abs() < 1e-12);
         assert!((a.growth_current().unwrap() - 0.2).abs() < 1e-12);
+        // Current-price GEP equals each year's account.
+        let row105 = current.rows.iter().find(|r| r.code == "140105").unwrap();
+        assert_eq!(c105.gep.v1_current, row105.gep_cny);
+        assert_eq!(c105.gep.v0_current, 1_000_000.0 + 2.5e8);
         // Quantity + price effects add up to the current-price change.
         for c in c105.indicators.iter().chain([&c105.gep]) {
             assert!(

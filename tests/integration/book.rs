@@ -207,13 +207,29 @@ fn change_against_the_previous_year_splits_quantity_and_price() {
     previous_year_workbook(&dir.join("2020.xlsx"));
     let out = gep(
         &dir,
-        &["run", "--previous", "2020.xlsx", "--out", "book.xlsx"],
+        &[
+            "run",
+            "--previous",
+            "2020.xlsx",
+            "--out",
+            "book.xlsx",
+            "--csv",
+            "csv2021",
+        ],
     );
     assert!(out.status.success(), "{}", text(&out).1);
     // The previous year's own book works as --previous too, with the same result.
     let prev_book = gep(
         &dir,
-        &["run", "--data", "2020.xlsx", "--out", "book-2020.xlsx"],
+        &[
+            "run",
+            "--data",
+            "2020.xlsx",
+            "--out",
+            "book-2020.xlsx",
+            "--csv",
+            "csv2020",
+        ],
     );
     assert!(prev_book.status.success(), "{}", text(&prev_book).1);
     let out2 = gep(
@@ -274,6 +290,30 @@ fn change_against_the_previous_year_splits_quantity_and_price() {
     assert!(num(&a, col("水源涵养\n增长率")).abs() < 1e-12);
     // Reported product values equal in both years: at 2021 prices 2020 was worth 1.009 times more.
     assert!((num(&a, col("农业产品\n增长率")) - (1.0 / 1.009 - 1.0)).abs() < 1e-9);
+    // Regression (变化 contradicted 汇总): the current-price GEP of each year is that year's
+    // account, in 万元, as its 汇总 and accounts.csv give it.
+    let province_gep = |csv: &str| {
+        let (h, rows) = read_csv(&dir.join(csv).join("accounts.csv"));
+        let (level, value) = (
+            h.iter().position(|x| x == "level").unwrap(),
+            h.iter().position(|x| x == "value_cny").unwrap(),
+        );
+        rows.iter()
+            .filter(|r| r[level] == "province")
+            .map(|r| r[value].parse::<f64>().unwrap())
+            .sum::<f64>()
+            / 1e4
+    };
+    assert!(close(
+        num(&a, col("GEP 2021\n现价")),
+        province_gep("csv2021"),
+        1e-12
+    ));
+    assert!(close(
+        num(&a, col("GEP 2020\n现价")),
+        province_gep("csv2020"),
+        1e-12
+    ));
     // Current-price change = quantity effect + price effect.
     let d = num(&a, col("GEP 2021\n现价")) - num(&a, col("GEP 2020\n现价"));
     assert!(close(

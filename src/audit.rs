@@ -914,6 +914,50 @@ mod tests {
         );
     }
 
+    /// One of each hard bound: a numerator a million times too large is an error naming the
+    /// intensity, the county and the limit.
+    #[test]
+    fn every_intensity_above_its_physical_bound_is_an_error() {
+        let (coef, inputs) = crate::prepare(&crate::Request::default()).unwrap();
+        let facts = Facts::of(&inputs, &coef).unwrap();
+        let count = ratio_table(&facts).len();
+        let mut bounded = 0;
+        for i in 0..count {
+            let mut f = facts.clone();
+            let (hard, en, numerator, code) = {
+                let table = ratio_table(&f);
+                let (ratio, n, _) = &table[i];
+                let code = n.keys().next().unwrap().clone();
+                (ratio.hard_max, ratio.en, *n as *const ByCounty, code)
+            };
+            if !hard.is_finite() {
+                continue;
+            }
+            for (_, map) in raw_inputs(&mut f) {
+                if std::ptr::eq(map as *const ByCounty, numerator) {
+                    map.get_mut(&code).unwrap().value *= 1e6;
+                }
+            }
+            let mut issues = Issues::new();
+            ratios(&f, &mut issues);
+            assert!(
+                issues.all().iter().any(|x| x.severity == Severity::Error
+                    && x.check == Check::Ratio
+                    && x.message.starts_with(code.as_str())
+                    && x.message.contains(en)
+                    && x.message.contains("above the physical limit")),
+                "{en}: {:?}",
+                issues.all()
+            );
+            bounded += 1;
+        }
+        assert_eq!(
+            bounded,
+            count - 1,
+            "every intensity but the stand share has a hard bound"
+        );
+    }
+
     #[test]
     fn too_few_peers_are_not_compared() {
         let values = [1.0, 1.0, 1.0, 100.0];

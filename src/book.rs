@@ -135,6 +135,8 @@ fn cat_label(c: Category, en: bool) -> &'static str {
 
 struct Styles {
     en: bool,
+    /// The run's `--only` scope (its total row is not the province's).
+    scoped: bool,
     /// Yuan per displayed money unit: 1e4 for 万元 (default), 1 for 元.
     wan: f64,
     names: Names,
@@ -160,6 +162,7 @@ impl Styles {
         let en = lang == Lang::En;
         Styles {
             en,
+            scoped: false,
             wan: if money == Money::Yuan { 1.0 } else { 1e4 },
             names: names(en),
             title: Format::new().set_bold().set_font_size(14),
@@ -219,13 +222,15 @@ pub fn stage(path: &Path, ctx: &BookContext<'_>) -> Result<crate::Staged> {
 /// # Errors
 /// rust_xlsxwriter's errors.
 pub fn build(ctx: &BookContext<'_>) -> std::result::Result<Vec<u8>, XlsxError> {
-    let s = Styles::new(ctx.lang, ctx.money);
+    let mut s = Styles::new(ctx.lang, ctx.money);
+    s.scoped = ctx.accounts.scope.is_some();
     let n = names(s.en);
     let mut wb = Workbook::new();
     let mut props = DocProperties::new()
         .set_title(format!(
             "{} {}年 GEP 核算账户",
-            ctx.coef.manifest.province, ctx.accounts.year
+            region_name(ctx),
+            ctx.accounts.year
         ))
         .set_subject("生态产品总值 (GEP) 核算")
         .set_company("gep")
@@ -316,18 +321,28 @@ fn print_setup(
     Ok(())
 }
 
-fn level_label(level: Level, en: bool) -> &'static str {
+fn level_label(level: Level, en: bool, scoped: bool) -> &'static str {
     if en {
         return match level {
             Level::County => "County",
             Level::Prefecture => "Prefecture subtotal",
+            Level::Province if scoped => "Total (--only)",
             Level::Province => "Province total",
         };
     }
     match level {
         Level::County => "县(市、区)",
         Level::Prefecture => "市小计",
+        Level::Province if scoped => "范围合计",
         Level::Province => "全省合计",
+    }
+}
+
+/// The region a book covers: the province, or the `--only` scope with the flag that made it.
+fn region_name(ctx: &BookContext<'_>) -> String {
+    match &ctx.accounts.scope {
+        None => ctx.coef.manifest.province.clone(),
+        Some(scope) => format!("{scope}（--only {}）", ctx.inputs.scope.only.join(",")),
     }
 }
 
@@ -343,7 +358,8 @@ fn about(
         money_text(
             &format!(
                 "{}{}年 生态产品总值(GEP)核算账户",
-                m.province, ctx.accounts.year
+                region_name(ctx),
+                ctx.accounts.year
             ),
             s,
         ),
@@ -369,11 +385,19 @@ fn about(
         ("核算年份 Year", ctx.accounts.year.to_string()),
         (
             "范围 Region",
-            format!(
-                "{} ({} 个县级单位)",
-                m.province,
-                ctx.accounts.level(Level::County).count()
-            ),
+            match &ctx.accounts.scope {
+                None => format!(
+                    "{} ({} 个县级单位)",
+                    m.province,
+                    ctx.accounts.level(Level::County).count()
+                ),
+                Some(scope) => format!(
+                    "{scope}（{} 的一部分：--only {}；{} 个县级单位；合计行为该范围合计，不是全省）",
+                    m.province,
+                    ctx.inputs.scope.only.join(","),
+                    ctx.accounts.level(Level::County).count()
+                ),
+            },
         ),
         (
             "系数集 Coefficient set",
@@ -503,7 +527,7 @@ fn write_row_labels(
     ws.write_string_with_format(r, 0, &row.code, f)?;
     ws.write_string_with_format(r, 1, &row.name, f)?;
     ws.write_string_with_format(r, 2, &row.prefecture, f)?;
-    ws.write_string_with_format(r, 3, level_label(row.level, s.en), f)?;
+    ws.write_string_with_format(r, 3, level_label(row.level, s.en, s.scoped), f)?;
     Ok(())
 }
 
@@ -575,7 +599,7 @@ fn total_formula(acc: &Accounts, row_index: usize, c: u16, en: bool) -> Option<S
             Some(format!(
                 "=SUMIF($D${}:$D${last},\"{}\",{letter}{}:{letter}{last})",
                 excel(0),
-                level_label(Level::Prefecture, en),
+                level_label(Level::Prefecture, en, false),
                 excel(0)
             ))
         }
@@ -593,9 +617,9 @@ fn summary(
         0,
         money_text(
             &if s.en {
-                format!("GEP summary {} (10k yuan)", acc.year)
+                format!("GEP summary {} {} (10k yuan)", region_name(ctx), acc.year)
             } else {
-                format!("{}年 GEP 汇总（万元）", acc.year)
+                format!("{}{}年 GEP 汇总（万元）", region_name(ctx), acc.year)
             },
             s,
         ),
@@ -741,7 +765,11 @@ fn summary(
         ws.write_string_with_format(note_row + k as u32, 0, *t, &s.note)?;
     }
     widths(ws, &headers)?;
-    print_setup(ws, &format!("{}年 GEP 汇总", acc.year), FIRST_ROW - 1)
+    print_setup(
+        ws,
+        &format!("{}{}年 GEP 汇总", region_name(ctx), acc.year),
+        FIRST_ROW - 1,
+    )
 }
 
 fn widths(ws: &mut Worksheet, headers: &[String]) -> std::result::Result<(), XlsxError> {

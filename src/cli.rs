@@ -133,6 +133,9 @@ pub struct RunArgs {
     /// Money unit of the book's value cells: wan (万元, default) or yuan (元).
     #[arg(long, value_enum, default_value_t = crate::book::Money::Wan)]
     pub money: crate::book::Money,
+    /// Replace the book if it exists (without it, an existing book is never overwritten).
+    #[arg(long)]
+    pub force: bool,
     /// Inputs and coefficients.
     #[command(flatten)]
     pub input: InputArgs,

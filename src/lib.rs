@@ -211,6 +211,10 @@ pub struct RunReport {
     pub warnings: Vec<Issue>,
     /// The accounts.
     pub accounts: Accounts,
+    /// The `--only` entries, normalised (empty for the whole set).
+    pub only: Vec<String>,
+    /// True when the built-in synthetic demo workbook was accounted.
+    pub demo: bool,
 }
 
 /// Reads the requested workbooks (or the demo workbook).
@@ -279,7 +283,8 @@ pub fn prepare(request: &Request) -> Result<(Coefficients, Inputs)> {
         );
         return Err(invalid(issues));
     }
-    let inputs = validate::inputs(&sources, tables, &coef, &request.scope, issues)?;
+    let scope = request.scope.normalised(&coef)?;
+    let inputs = validate::inputs(&sources, tables, &coef, &scope, issues)?;
     Ok((coef, inputs))
 }
 
@@ -410,6 +415,8 @@ pub struct RunOptions {
     pub lang: book::Lang,
     /// Money unit of the book's value cells.
     pub money: book::Money,
+    /// Replace an existing book.
+    pub force: bool,
 }
 
 /// `gep run`: the whole pass. The book and the CSV files are staged and renamed into place
@@ -426,6 +433,7 @@ pub fn run(request: &Request, options: &RunOptions) -> Result<RunReport> {
         previous,
         lang,
         money,
+        force,
     } = options.clone();
     if let Some(out) = &out {
         refuse_overwriting_inputs(out, request)?;
@@ -437,8 +445,24 @@ pub fn run(request: &Request, options: &RunOptions) -> Result<RunReport> {
         }
     }
     let e = evaluate(request, previous.as_deref(), budget_cny)?;
-    let book = out.unwrap_or_else(|| PathBuf::from(format!("gep-accounts-{}.xlsx", e.inputs.year)));
+    // A scoped run never takes the province book's default name.
+    let book = out.unwrap_or_else(|| {
+        let scope = e
+            .inputs
+            .scope
+            .only
+            .iter()
+            .map(|p| format!("-{p}"))
+            .collect::<String>();
+        PathBuf::from(format!("gep-accounts-{}{scope}.xlsx", e.inputs.year))
+    });
     refuse_overwriting_inputs(&book, request)?;
+    if book.exists() && !force {
+        return Err(Error::Usage(format!(
+            "{} exists; give --force to replace it (or another --out)",
+            book.display()
+        )));
+    }
     let mut staged = vec![book::stage(
         &book,
         &book::BookContext {
@@ -480,6 +504,8 @@ pub fn run(request: &Request, options: &RunOptions) -> Result<RunReport> {
         csv,
         warnings: e.warnings,
         accounts: e.accounts,
+        only: e.inputs.scope.only.clone(),
+        demo: request.data.is_empty(),
     })
 }
 

@@ -54,17 +54,28 @@ fn main() -> ExitCode {
                     previous: args.previous,
                     lang: args.lang,
                     money: args.money,
+                    force: args.force,
                 },
             )
             .map(|report| {
                 print_warnings(&report.warnings);
                 if let Some(p) = report.accounts.province() {
+                    let scope = if report.accounts.scope.is_some() {
+                        format!(" (--only {}; not the whole province)", report.only.join(","))
+                    } else {
+                        String::new()
+                    };
                     println!(
-                        "{} {} GEP {:.2} 亿元 ({} counties)",
+                        "{} {}{scope} GEP {:.2} 亿元 ({} counties)",
                         report.year,
                         p.name,
                         p.gep_cny / 1e8,
                         report.accounts.level(gep::account::Level::County).count()
+                    );
+                }
+                if report.demo {
+                    println!(
+                        "(built-in SYNTHETIC demo data, not official statistics; give --data for real workbooks)"
                     );
                 }
                 println!("wrote {}", report.book.display());

@@ -38,6 +38,74 @@ impl Scope {
     pub fn covers(&self, code: &str) -> bool {
         self.only.is_empty() || self.only.iter().any(|p| code.starts_with(p.as_str()))
     }
+
+    /// Checks every `--only` entry against the coefficient set: a province (2 digits), a
+    /// prefecture (4 digits, or its 6-digit code ending in 00) or a county (6 digits) of the
+    /// set. A prefix that is none of these (14010) would silently select an arbitrary group.
+    /// Prefecture codes written with 6 digits are shortened to their 4-digit prefix.
+    ///
+    /// # Errors
+    /// [`crate::Error::Usage`] naming the entries that are not whole codes.
+    pub fn normalised(&self, coef: &Coefficients) -> Result<Scope> {
+        let mut only = Vec::new();
+        let mut bad = Vec::new();
+        for entry in &self.only {
+            let e = entry.trim();
+            let digits = e.chars().all(|c| c.is_ascii_digit());
+            let county = e.len() == 6 && coef.region(e).is_some();
+            let prefecture = |p: &str| {
+                coef.regions
+                    .iter()
+                    .any(|r| r.prefecture_code.starts_with(p))
+            };
+            let accepted = match e.len() {
+                2 => digits && coef.regions.iter().any(|r| r.code.starts_with(e)),
+                4 => digits && prefecture(e),
+                6 => digits && (county || (e.ends_with("00") && prefecture(&e[..4]))),
+                _ => false,
+            };
+            if !accepted {
+                bad.push(e.to_string());
+            } else if e.len() == 6 && !county {
+                only.push(e[..4].to_string());
+            } else {
+                only.push(e.to_string());
+            }
+        }
+        if !bad.is_empty() {
+            return Err(crate::Error::Usage(format!(
+                "--only {}: not a whole province (2 digits), prefecture (4 digits or xxxx00) or county code (6 digits) of {}",
+                bad.join(","),
+                coef.manifest.name
+            )));
+        }
+        Ok(Scope {
+            year: self.year,
+            only,
+        })
+    }
+
+    /// What a scoped run covers, for titles, the total row and the terminal: the prefecture or
+    /// county names (太原市, 小店区、迎泽区); `None` for the whole set.
+    pub fn label(&self, coef: &Coefficients) -> Option<String> {
+        if self.only.is_empty() {
+            return None;
+        }
+        let names: Vec<String> = self
+            .only
+            .iter()
+            .map(|p| match p.len() {
+                6 => coef.region(p).map_or_else(|| p.clone(), |r| r.name.clone()),
+                4 => coef
+                    .regions
+                    .iter()
+                    .find(|r| r.prefecture_code.starts_with(p.as_str()))
+                    .map_or_else(|| p.clone(), |r| r.prefecture.clone()),
+                _ => p.clone(),
+            })
+            .collect();
+        Some(names.join("、"))
+    }
 }
 
 /// An input file as recorded on the About sheet.
@@ -83,6 +151,8 @@ pub struct Inputs {
     pub physical: Option<DataFrame>,
     /// The files read.
     pub files: Vec<InputFile>,
+    /// What the run covers (`--only`, checked and normalised).
+    pub scope: Scope,
     /// Warnings and notes for the Checks sheet.
     pub warnings: Issues,
 }
@@ -329,6 +399,7 @@ pub fn inputs(
         climate: climate.transpose()?,
         physical: physical.transpose()?,
         files,
+        scope: scope.clone(),
         warnings: Issues::new(),
     };
     // The audits see the frames as valued; their problems join the others in one list.

@@ -80,6 +80,9 @@ pub struct Accounts {
     pub rows: Vec<AccountRow>,
     /// Warnings from valuation, for the Checks sheet.
     pub warnings: Issues,
+    /// What a run restricted by `--only` covers (太原市); `None` for the whole set. The total
+    /// row is then the total of that scope, named by it.
+    pub scope: Option<String>,
 }
 
 impl Accounts {
@@ -301,10 +304,14 @@ pub fn roll_up(
             (q, v),
         );
     }
+    let total_name = inputs
+        .scope
+        .label(coef)
+        .unwrap_or_else(|| coef.manifest.province.clone());
     let province = make_row(
         Level::Province,
         &coef.manifest.province_code,
-        &coef.manifest.province,
+        &total_name,
         &coef.manifest.province_code,
         &coef.manifest.province,
         &province_sums,
@@ -382,6 +389,7 @@ pub fn roll_up(
         lines,
         rows,
         warnings,
+        scope: inputs.scope.label(coef),
     })
 }
 

@@ -92,6 +92,57 @@ fn only_restricts_the_run_to_a_prefecture() {
         .collect();
     assert_eq!(counties.len(), 10);
     assert!(counties.iter().all(|c| c.starts_with("1401")));
+    // Regression: the scope was labelled 山西省/全省合计 and took the province book's file name.
+    let stdout = text(&out).0;
+    assert!(
+        stdout.contains("2021 太原市 (--only 1401; not the whole province) GEP"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("wrote gep-accounts-2021-1401.xlsx"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("SYNTHETIC demo data"), "{stdout}");
+    assert!(!dir.join("gep-accounts-2021.xlsx").exists());
+    let book = Book::open(&dir.join("gep-accounts-2021-1401.xlsx"));
+    let summary = &book.sheets.iter().find(|(n, _)| n == "汇总").unwrap().1;
+    assert!(
+        matches!(&summary[0][0], calamine::Data::String(t) if t.starts_with("太原市（--only 1401）2021年 GEP 汇总")),
+        "{:?}",
+        summary[0][0]
+    );
+    let total = summary
+        .iter()
+        .find(|r| matches!(&r[0], calamine::Data::String(c) if c == "140000"))
+        .unwrap();
+    assert_eq!(total[1].to_string(), "太原市");
+    assert_eq!(total[3].to_string(), "范围合计");
+    assert!(
+        summary
+            .iter()
+            .all(|r| r.iter().all(|c| c.to_string() != "全省合计"))
+    );
+    // An existing book is replaced only with --force.
+    let again = gep(&dir, &["run", "--only", "1401"]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(
+        text(&again).1.contains("exists; give --force"),
+        "{}",
+        text(&again).1
+    );
+    assert!(
+        gep(&dir, &["run", "--only", "1401", "--force"])
+            .status
+            .success()
+    );
+    // A prefix that is not a whole code is refused.
+    let partial = gep(&dir, &["run", "--only", "14010"]);
+    assert_eq!(partial.status.code(), Some(2));
+    assert!(
+        text(&partial).1.contains("--only 14010: not a whole"),
+        "{}",
+        text(&partial).1
+    );
 }
 
 #[test]
@@ -153,7 +204,7 @@ fn an_interrupted_run_leaves_no_partial_or_temporary_file() {
     let dir = workdir("interrupt");
     std::fs::write(dir.join("book.xlsx"), b"previous book").unwrap();
     let child = std::process::Command::new(env!("CARGO_BIN_EXE_gep"))
-        .args(["run", "--out", "book.xlsx"])
+        .args(["run", "--out", "book.xlsx", "--force"])
         .current_dir(&dir)
         .env("GEP_TEST_SLOW_WRITE_MS", "20000")
         .stderr(std::process::Stdio::piped())

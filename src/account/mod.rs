@@ -620,6 +620,7 @@ pub(crate) mod testing {
                 sha256: String::new(),
                 bytes: 0,
             }],
+            scope: crate::validate::Scope::default(),
             warnings: Issues::new(),
         }
     }

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use rust_xlsxwriter::{
-    Chart, ChartType, Color, DocProperties, Format, FormatAlign, FormatBorder, Formula, Note,
-    Workbook, Worksheet, XlsxError,
+    Chart, ChartFont, ChartLegendPosition, ChartType, Color, DocProperties, Format, FormatAlign,
+    FormatBorder, Formula, Note, Workbook, Worksheet, XlsxError,
 };
 
 use crate::Request;
@@ -139,6 +139,8 @@ struct Styles {
     scoped: bool,
     /// Yuan per displayed money unit: 1e4 for 万元 (default), 1 for 元.
     wan: f64,
+    /// Width of a money column: values in 元 are four digits longer than in 万元.
+    money_width: f64,
     names: Names,
     title: Format,
     header: Format,
@@ -164,6 +166,7 @@ impl Styles {
             en,
             scoped: false,
             wan: if money == Money::Yuan { 1.0 } else { 1e4 },
+            money_width: if money == Money::Yuan { 22.0 } else { 16.0 },
             names: names(en),
             title: Format::new().set_bold().set_font_size(14),
             header: Format::new()
@@ -307,17 +310,26 @@ fn header_row(
     Ok(())
 }
 
+/// Page setup of a sheet: A4 landscape, fitted to one page wide, the header row repeated on
+/// every page (when there is one table), the sheet name and title in the page header and page
+/// numbers in the footer.
 fn print_setup(
     ws: &mut Worksheet,
     title: &str,
     header_row: u32,
 ) -> std::result::Result<(), XlsxError> {
+    print_setup_plain(ws, title)?;
+    ws.set_repeat_rows(header_row, header_row)?;
+    Ok(())
+}
+
+/// [`print_setup`] without repeated rows (sheets of several tables).
+fn print_setup_plain(ws: &mut Worksheet, title: &str) -> std::result::Result<(), XlsxError> {
     ws.set_landscape();
     ws.set_paper_size(9); // A4
     ws.set_print_fit_to_pages(1, 0);
-    ws.set_repeat_rows(header_row, header_row)?;
-    ws.set_header(format!("&C{title}"));
-    ws.set_footer("&C第 &P 页，共 &N 页");
+    ws.set_header(format!("&L&A&C{}", title.replace('&', "&&")));
+    ws.set_footer("&C&P / &N");
     Ok(())
 }
 
@@ -764,7 +776,7 @@ fn summary(
     for (k, t) in notes.iter().enumerate() {
         ws.write_string_with_format(note_row + k as u32, 0, *t, &s.note)?;
     }
-    widths(ws, &headers)?;
+    widths(ws, &headers, s)?;
     print_setup(
         ws,
         &format!("{}{}年 GEP 汇总", region_name(ctx), acc.year),
@@ -772,19 +784,35 @@ fn summary(
     )
 }
 
-fn widths(ws: &mut Worksheet, headers: &[String]) -> std::result::Result<(), XlsxError> {
+fn widths(
+    ws: &mut Worksheet,
+    headers: &[String],
+    s: &Styles,
+) -> std::result::Result<(), XlsxError> {
     ws.set_column_width(0, 9)?;
     ws.set_column_width(1, 12)?;
     ws.set_column_width(2, 9)?;
-    ws.set_column_width(3, 10)?;
+    ws.set_column_width(3, 16)?;
     for c in 4..headers.len() as u16 {
-        ws.set_column_width(c, 15)?;
+        ws.set_column_width(c, s.money_width)?;
     }
     Ok(())
 }
 
-/// 图表: native charts over small tables that reference the 汇总 sheet — GEP composition by
-/// prefecture (stacked bars), the top 20 counties, and GEP against GDP per county.
+/// Rows of the 图表 sheet's default height (20 px) that a chart of `height_px` covers.
+fn chart_rows(height_px: u32) -> u32 {
+    height_px.div_ceil(20) + 1
+}
+
+/// Where the 图表 sheet's data tables start: right of the printed charts (columns A:L).
+const CHART_TABLE_COL: u16 = 13;
+/// Width of the printed chart column block, px (columns A:L at 64 px).
+const CHART_WIDTH_PX: u32 = 760;
+
+/// 图表: native charts, one per printed page (page breaks between them; print area A:L), each
+/// sized to its data with every category labelled: GEP composition by prefecture, the top 20
+/// counties, the top 30 by GEP per km², every county's category composition (100 % stacked),
+/// GEP against GDP. Their data tables, right of the print area (from column N), link the 汇总 cells.
 fn charts(
     ws: &mut Worksheet,
     ctx: &BookContext<'_>,
@@ -795,11 +823,39 @@ fn charts(
     ws.write_string_with_format(
         0,
         0,
-        money_text(&format!("{}年 GEP 图表（数据引用「汇总」表）", acc.year), s),
+        money_text(
+            &if s.en {
+                format!("GEP charts {} (data linked to the Summary sheet)", acc.year)
+            } else {
+                format!("{}年 GEP 图表（数据引用「汇总」表）", acc.year)
+            },
+            s,
+        ),
         &s.title,
     )?;
-    let wan = tr(s.en, "万元", "10k yuan");
-    // Table 1: prefectures × categories (summary columns E:G).
+    let wan = money_text(tr(s.en, "万元", "10k yuan"), s);
+    let t0 = CHART_TABLE_COL;
+    let axis_format = "#,##0";
+    let mut label_font = ChartFont::new();
+    label_font.set_size(8);
+    let mut at = 2u32; // next chart's top row
+    let mut table_at = 2u32; // next data table's top row
+    let mut breaks = Vec::new();
+    // Places `chart` (height in px) at the next block; a page break before every block but the first.
+    let mut place = |ws: &mut Worksheet,
+                     chart: &mut Chart,
+                     height: u32|
+     -> std::result::Result<(), XlsxError> {
+        chart.set_width(CHART_WIDTH_PX).set_height(height);
+        if at > 2 {
+            breaks.push(at);
+        }
+        ws.insert_chart(at, 0, chart)?;
+        at += chart_rows(height);
+        Ok(())
+    };
+
+    // 1. Prefectures × categories (stacked bars), summary columns E:G.
     let mut headers = vec![tr(s.en, "市", "Prefecture").to_string()];
     headers.extend(
         Category::ALL
@@ -807,22 +863,33 @@ fn charts(
             .map(|c| format!("{}({wan})", cat_label(*c, s.en))),
     );
     let prefectures: Vec<&AccountRow> = acc.level(Level::Prefecture).collect();
-    let columns: Vec<LinkedColumn> = (0..3u16)
-        .map(|k| {
-            (
-                4 + k,
-                Box::new(move |r: &AccountRow| r.category_cny[k as usize]) as RowValue,
-            )
-        })
-        .collect();
-    let last = linked_table(ws, s, acc, 2, &headers, &prefectures, &columns)?;
+    let category_columns = || -> Vec<LinkedColumn> {
+        (0..3u16)
+            .map(|k| {
+                (
+                    4 + k,
+                    Box::new(move |r: &AccountRow| r.category_cny[k as usize]) as RowValue,
+                )
+            })
+            .collect()
+    };
+    let last = linked_table(
+        ws,
+        s,
+        acc,
+        table_at,
+        t0,
+        &headers,
+        &prefectures,
+        &category_columns(),
+    )?;
     let mut chart = Chart::new(ChartType::BarStacked);
     for k in 0..3u16 {
         chart
             .add_series()
-            .set_name((sheet, 2, 1 + k))
-            .set_categories((sheet, 3, 0, last, 0))
-            .set_values((sheet, 3, 1 + k, last, 1 + k));
+            .set_name((sheet, table_at, t0 + 1 + k))
+            .set_categories((sheet, table_at + 1, t0, last, t0))
+            .set_values((sheet, table_at + 1, t0 + 1 + k, last, t0 + 1 + k));
     }
     chart.title().set_name(&*money_text(
         tr(
@@ -832,11 +899,17 @@ fn charts(
         ),
         s,
     ));
-    chart.set_width(720).set_height(420);
-    ws.insert_chart(2, 5, &chart)?;
+    // Bar charts: the vertical category axis is rust_xlsxwriter's y axis, the values run along x.
+    chart
+        .y_axis()
+        .set_label_interval(1)
+        .set_reverse()
+        .set_font(&label_font);
+    chart.x_axis().set_num_format(axis_format).set_name(&*wan);
+    place(ws, &mut chart, 140 + 30 * prefectures.len() as u32)?;
+    table_at = last + 3;
 
-    // Table 2: top 20 counties by GEP (summary column H).
-    let top_at = last + 3;
+    // 2. Top 20 counties by GEP (summary column H).
     let mut counties: Vec<&AccountRow> = acc.level(Level::County).collect();
     counties.sort_by(|a, b| b.gep_cny.total_cmp(&a.gep_cny));
     counties.truncate(20);
@@ -846,7 +919,8 @@ fn charts(
         ws,
         s,
         acc,
-        top_at,
+        table_at,
+        t0,
         &[county.clone(), format!("GEP({wan})")],
         &counties,
         &gep_column,
@@ -855,8 +929,8 @@ fn charts(
     chart
         .add_series()
         .set_name("GEP")
-        .set_categories((sheet, top_at + 1, 0, top_last, 0))
-        .set_values((sheet, top_at + 1, 1, top_last, 1));
+        .set_categories((sheet, table_at + 1, t0, top_last, t0))
+        .set_values((sheet, table_at + 1, t0 + 1, top_last, t0 + 1));
     chart.title().set_name(&*money_text(
         tr(
             s.en,
@@ -865,12 +939,118 @@ fn charts(
         ),
         s,
     ));
-    chart.set_width(720).set_height(480);
-    ws.insert_chart(top_at, 5, &chart)?;
+    // Bar charts: the vertical category axis is rust_xlsxwriter's y axis, the values run along x.
+    chart
+        .y_axis()
+        .set_label_interval(1)
+        .set_reverse()
+        .set_font(&label_font);
+    chart.x_axis().set_num_format(axis_format).set_name(&*wan);
+    chart.legend().set_hidden();
+    place(ws, &mut chart, 120 + 24 * counties.len() as u32)?;
+    table_at = top_last + 3;
 
-    // Table 3: every county's GDP and GEP (summary columns I and H).
-    let xy_at = top_last + 3;
+    // 3. Top 30 counties by GEP per km² (summary column L).
+    let mut dense: Vec<&AccountRow> = acc
+        .level(Level::County)
+        .filter(|r| r.area_km2.is_some_and(|a| a > 0.0))
+        .collect();
+    let per_km2 = |r: &AccountRow| r.gep_cny / r.area_km2.unwrap_or(1.0);
+    dense.sort_by(|a, b| per_km2(b).total_cmp(&per_km2(a)));
+    dense.truncate(30);
+    let per_km2_unit = money_text(tr(s.en, "万元/km²", "10k yuan/km²"), s);
+    let dense_column: Vec<LinkedColumn> = vec![(11, Box::new(per_km2))];
+    let dense_last = linked_table(
+        ws,
+        s,
+        acc,
+        table_at,
+        t0,
+        &[county.clone(), format!("GEP/km²({per_km2_unit})")],
+        &dense,
+        &dense_column,
+    )?;
+    let mut chart = Chart::new(ChartType::Bar);
+    chart
+        .add_series()
+        .set_name(tr(s.en, "单位面积 GEP", "GEP per km²"))
+        .set_categories((sheet, table_at + 1, t0, dense_last, t0))
+        .set_values((sheet, table_at + 1, t0 + 1, dense_last, t0 + 1));
+    chart.title().set_name(&*money_text(
+        tr(
+            s.en,
+            "单位面积 GEP 前 30 位的县（万元/km²）",
+            "Top 30 counties by GEP per km² (10k yuan/km²)",
+        ),
+        s,
+    ));
+    // Bar charts: the vertical category axis is rust_xlsxwriter's y axis, the values run along x.
+    chart
+        .y_axis()
+        .set_label_interval(1)
+        .set_reverse()
+        .set_font(&label_font);
+    chart
+        .x_axis()
+        .set_num_format(axis_format)
+        .set_name(&*per_km2_unit);
+    chart.legend().set_hidden();
+    place(ws, &mut chart, 120 + 20 * dense.len() as u32)?;
+    table_at = dense_last + 3;
+
+    // 4. Every county's category composition (100 % stacked), summary columns E:G, in two
+    // charts (one page each) so that every county keeps a readable label.
     let all: Vec<&AccountRow> = acc.level(Level::County).collect();
+    let mut headers = vec![county.clone()];
+    headers.extend(
+        Category::ALL
+            .iter()
+            .map(|c| format!("{}({wan})", cat_label(*c, s.en))),
+    );
+    let half = all.len().div_ceil(2).max(1);
+    let parts: Vec<&[&AccountRow]> = all.chunks(half).collect();
+    for (i, part) in parts.iter().enumerate() {
+        let part_last = linked_table(
+            ws,
+            s,
+            acc,
+            table_at,
+            t0,
+            &headers,
+            part,
+            &category_columns(),
+        )?;
+        let mut chart = Chart::new(ChartType::BarPercentStacked);
+        for k in 0..3u16 {
+            chart
+                .add_series()
+                .set_name((sheet, table_at, t0 + 1 + k))
+                .set_categories((sheet, table_at + 1, t0, part_last, t0))
+                .set_values((sheet, table_at + 1, t0 + 1 + k, part_last, t0 + 1 + k))
+                .set_gap(40);
+        }
+        let title = if s.en {
+            format!(
+                "GEP composition by county (share of each category), {}/{}",
+                i + 1,
+                parts.len()
+            )
+        } else {
+            format!("各县 GEP 构成（三大类占比）{}/{}", i + 1, parts.len())
+        };
+        chart.title().set_name(&*title);
+        chart
+            .y_axis()
+            .set_label_interval(1)
+            .set_reverse()
+            .set_font(&label_font);
+        chart.x_axis().set_num_format("0%");
+        chart.legend().set_position(ChartLegendPosition::Top);
+        place(ws, &mut chart, 130 + 14 * part.len() as u32)?;
+        table_at = part_last + 3;
+    }
+
+    // 5. Every county's GDP and GEP (summary columns I and H).
     let xy_columns: Vec<LinkedColumn> = vec![
         (8, Box::new(|r: &AccountRow| r.gdp_cny)),
         (7, Box::new(|r: &AccountRow| r.gep_cny)),
@@ -879,7 +1059,8 @@ fn charts(
         ws,
         s,
         acc,
-        xy_at,
+        table_at,
+        t0,
         &[county, format!("GDP({wan})"), format!("GEP({wan})")],
         &all,
         &xy_columns,
@@ -888,8 +1069,8 @@ fn charts(
     chart
         .add_series()
         .set_name(tr(s.en, "县(市、区)", "County"))
-        .set_categories((sheet, xy_at + 1, 1, xy_last, 1))
-        .set_values((sheet, xy_at + 1, 2, xy_last, 2));
+        .set_categories((sheet, table_at + 1, t0 + 1, xy_last, t0 + 1))
+        .set_values((sheet, table_at + 1, t0 + 2, xy_last, t0 + 2));
     chart.title().set_name(&*money_text(
         tr(
             s.en,
@@ -900,16 +1081,26 @@ fn charts(
     ));
     chart
         .x_axis()
-        .set_name(&*money_text(&format!("GDP（{wan}）"), s));
+        .set_num_format(axis_format)
+        .set_name(&*format!("GDP（{wan}）"));
     chart
         .y_axis()
-        .set_name(&*money_text(&format!("GEP（{wan}）"), s));
-    chart.set_width(720).set_height(480);
-    ws.insert_chart(xy_at, 5, &chart)?;
-    ws.set_column_width(0, 14)?;
-    for c in 1..4 {
+        .set_num_format(axis_format)
+        .set_name(&*format!("GEP（{wan}）"));
+    chart.legend().set_hidden();
+    place(ws, &mut chart, 520)?;
+
+    ws.set_page_breaks(&breaks)?;
+    ws.set_column_width(t0, 14)?;
+    for c in t0 + 1..t0 + 4 {
         ws.set_column_width(c, 16)?;
     }
+    ws.set_portrait();
+    ws.set_paper_size(9);
+    ws.set_print_fit_to_pages(1, 0);
+    ws.set_print_area(0, 0, at, 11)?;
+    ws.set_header("&L&A");
+    ws.set_footer("&C&P / &N");
     Ok(())
 }
 
@@ -1026,7 +1217,7 @@ fn geep_sheet(
             f,
         )?;
     }
-    widths(ws, &headers)?;
+    widths(ws, &headers, s)?;
     print_setup(ws, "GEEP", FIRST_ROW - 1)
 }
 
@@ -1109,7 +1300,7 @@ fn esv_sheet(
             f,
         )?;
     }
-    widths(ws, &headers)?;
+    widths(ws, &headers, s)?;
     print_setup(ws, "ESV", FIRST_ROW - 1)
 }
 
@@ -1186,7 +1377,7 @@ fn change_sheet(
             }
         }
     }
-    widths(ws, &headers)?;
+    widths(ws, &headers, s)?;
     print_setup(ws, &format!("GEP 变化 {t0}–{t1}"), FIRST_ROW - 1)
 }
 
@@ -1304,27 +1495,36 @@ type LinkedColumn = (u16, RowValue);
 /// A chart's data table at `at`: a header row, then one row per unit with its name and, per
 /// column, a formula linking the 汇总 cell of that unit (cached with `value(row)`). Returns the
 /// last row written.
+#[allow(clippy::too_many_arguments)]
 fn linked_table(
     ws: &mut Worksheet,
     s: &Styles,
     acc: &Accounts,
     at: u32,
+    col0: u16,
     headers: &[String],
     rows: &[&AccountRow],
     columns: &[LinkedColumn],
 ) -> std::result::Result<u32, XlsxError> {
     for (c, h) in headers.iter().enumerate() {
-        ws.write_string_with_format(at, c as u16, money_text(h, s), &s.header)?;
+        ws.write_string_with_format(at, col0 + c as u16, money_text(h, s), &s.header)?;
     }
     for (r, row) in (at + 1..).zip(rows) {
-        ws.write_string(r, 0, &row.name)?;
+        ws.write_string(r, col0, &row.name)?;
         let Some(index) = acc.rows.iter().position(|x| x.code == row.code) else {
             continue;
         };
         let summary_row = FIRST_ROW + index as u32;
         for (k, (summary_col, value)) in columns.iter().enumerate() {
             let link = format!("={}", cell(s.names.summary, summary_row, *summary_col));
-            formula(ws, r, 1 + k as u16, &link, value(row) / s.wan, &s.money)?;
+            formula(
+                ws,
+                r,
+                col0 + 1 + k as u16,
+                &link,
+                value(row) / s.wan,
+                &s.money,
+            )?;
         }
     }
     Ok(at + rows.len() as u32)
@@ -1436,7 +1636,7 @@ fn account_sheet(
             formula(ws, r, c, &text, row.gep_cny / s.wan, f)?;
         }
     }
-    widths(ws, &headers)?;
+    widths(ws, &headers, s)?;
     let name = if money { "价值量" } else { "实物量" };
     print_setup(ws, &format!("{}年 GEP {name}", acc.year), FIRST_ROW - 1)
 }
@@ -1657,7 +1857,8 @@ fn lines(
             _ => formula(ws, r, 14, &format!("=E{n}"), v, &s.quantity)?,
         }
     }
-    for (c, w) in [9, 10, 12, 32, 14, 16, 60, 10, 12, 48, 16, 10, 18, 12, 16]
+    // Input amounts (E) and values (O) are in 元: up to 10¹² with separators and decimals.
+    for (c, w) in [9, 10, 12, 32, 22, 16, 60, 10, 12, 48, 16, 10, 18, 12, 22]
         .iter()
         .enumerate()
     {
@@ -1858,10 +2059,18 @@ fn coefficients(
     for col in 1..6 {
         ws.set_column_width(col, 14)?;
     }
+    // Long texts (scope, source, note) wrap on screen and on paper.
+    let wrap = Format::new().set_text_wrap().set_align(FormatAlign::Top);
+    ws.set_column_format(4, &wrap)?;
     ws.set_column_width(6, 40)?;
+    ws.set_column_format(6, &wrap)?;
+    ws.set_column_format(7, &wrap)?;
+    ws.set_column_width(7, 30)?;
     ws.set_column_width(8, 22)?;
-    ws.set_column_width(9, 60)?;
-    Ok(())
+    ws.set_column_format(8, &wrap)?;
+    ws.set_column_width(9, 50)?;
+    ws.set_column_format(9, &wrap)?;
+    print_setup_plain(ws, tr(s.en, "系数", "Coefficients"))
 }
 
 fn checks(
@@ -1924,10 +2133,13 @@ fn checks(
         ws.write_string(r, 3, w.message_in(s.en))?;
         r += 1;
     }
+    let wrap = Format::new().set_text_wrap().set_align(FormatAlign::Top);
     ws.set_column_width(0, 12)?;
     ws.set_column_width(1, 8)?;
-    ws.set_column_width(2, 44)?;
-    ws.set_column_width(3, 110)?;
+    ws.set_column_width(2, 40)?;
+    ws.set_column_format(2, &wrap)?;
+    ws.set_column_width(3, 90)?;
+    ws.set_column_format(3, &wrap)?;
     ws.set_freeze_panes(header_at + 1, 0)?;
-    Ok(())
+    print_setup(ws, tr(s.en, "校验", "Checks"), header_at)
 }

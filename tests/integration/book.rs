@@ -530,3 +530,81 @@ fn an_empty_environment_sheet_is_ignored_with_a_warning() {
         "{stderr}"
     );
 }
+
+/// The parts of an xlsx file whose names start with `prefix`, as text.
+fn xlsx_parts(path: &std::path::Path, prefix: &str) -> Vec<(String, String)> {
+    use std::io::Read as _;
+    let mut archive = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
+    let mut parts = Vec::new();
+    for i in 0..archive.len() {
+        let mut f = archive.by_index(i).unwrap();
+        let name = f.name().unwrap().to_string();
+        if name.starts_with(prefix) {
+            let mut text = String::new();
+            f.read_to_string(&mut text).unwrap();
+            parts.push((name, text));
+        }
+    }
+    parts.sort();
+    parts
+}
+
+/// The numbers inside `<tag>…</tag>` in order.
+fn tag_numbers(xml: &str, tag: &str) -> Vec<u32> {
+    let open = format!("<{tag}>");
+    xml.match_indices(&open)
+        .filter_map(|(i, _)| {
+            let rest = &xml[i + open.len()..];
+            rest[..rest.find('<')?].parse().ok()
+        })
+        .collect()
+}
+
+/// Regression: the three charts were anchored over each other (every label is checked on the
+/// printed page in `print.rs`).
+#[test]
+fn charts_do_not_overlap_and_every_sheet_has_a_page_setup() {
+    let dir = workdir("chart_layout");
+    let out = gep(&dir, &["run", "--out", "book.xlsx"]);
+    assert!(out.status.success(), "{}", text(&out).1);
+    let drawings = xlsx_parts(&dir.join("book.xlsx"), "xl/drawings/drawing");
+    let anchors: Vec<(u32, u32)> = drawings
+        .iter()
+        .filter(|(n, _)| n.ends_with(".xml"))
+        .flat_map(|(_, xml)| {
+            let rows = tag_numbers(xml, "xdr:row");
+            rows.chunks(2).map(|c| (c[0], c[1])).collect::<Vec<_>>()
+        })
+        .collect();
+    assert_eq!(anchors.len(), 6, "{anchors:?}");
+    for (i, a) in anchors.iter().enumerate() {
+        for b in &anchors[i + 1..] {
+            assert!(
+                a.1 < b.0 || b.1 < a.0,
+                "charts overlap: rows {a:?} and {b:?}"
+            );
+        }
+    }
+    let charts = xlsx_parts(&dir.join("book.xlsx"), "xl/charts/chart");
+    assert_eq!(charts.len(), 6);
+    for (name, xml) in &charts {
+        assert!(
+            xml.contains("#,##0") || xml.contains("0%"),
+            "{name}: axis numbers without separators"
+        );
+    }
+    // Every sheet has a page setup: orientation, fit to width, page numbers in the footer.
+    let sheets = xlsx_parts(&dir.join("book.xlsx"), "xl/worksheets/sheet");
+    assert!(sheets.len() >= 10);
+    for (name, xml) in &sheets {
+        assert!(
+            xml.contains("<pageSetup") && xml.contains("orientation="),
+            "{name}: no page setup"
+        );
+        assert!(
+            xml.contains(r#"fitToHeight="0""#),
+            "{name}: not fitted to width"
+        );
+        assert!(xml.contains("&amp;P / &amp;N"), "{name}: no page numbers");
+    }
+}

@@ -10,5 +10,6 @@ mod example_set;
 mod golden;
 mod invalid;
 mod layouts;
+mod print;
 mod recalc;
 mod template;

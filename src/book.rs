@@ -1396,41 +1396,89 @@ fn transfer_sheet(
         0,
         0,
         money_text(
-            &format!("{}年 生态转移支付分配：{}", ctx.accounts.year, policy.title),
+            &if s.en {
+                format!(
+                    "Ecological transfer allocation {}: {}",
+                    ctx.accounts.year, policy.title
+                )
+            } else {
+                format!("{}年 生态转移支付分配：{}", ctx.accounts.year, policy.title)
+            },
             s,
         ),
         &s.title,
     )?;
-    let lines = [
-        format!("预算 {budget} 元；规则来源：{}（等级 {}）", policy.source, policy.status),
-        "得分 = Σ 权重 × 县指标 / 全部县该指标之和；份额 = 得分 / Σ 得分，再按下限、上限调整（超限县固定于限值，其余按得分分配剩余份额）；金额按最大余数法取整到元，合计恰等于预算。".to_string(),
-        format!(
-            "份额下限 {:.2}%、上限 {:.2}%；{:.0}% 当期拨付，{:.0}% {}。",
-            policy.limits.floor_share * 100.0,
-            policy.limits.cap_share * 100.0,
-            (1.0 - policy.payment.conditional_share) * 100.0,
-            policy.payment.conditional_share * 100.0,
-            policy.payment.condition
-        ),
-    ];
+    let budget_text = thousands(*budget);
+    let lines = if s.en {
+        [
+            format!(
+                "Budget {budget_text} yuan; rule: {} (grade {})",
+                policy.source, policy.status
+            ),
+            "Score = Σ weight × county indicator / Σ of that indicator over all counties; share = score / Σ scores, then held within the floor and cap (counties at a limit are fixed there, the rest share what remains by score); amounts rounded to whole yuan by the largest-remainder method, summing exactly to the budget.".to_string(),
+            format!(
+                "Share floor {:.2} %, cap {:.2} %; {:.0} % paid now, {:.0} % {}.",
+                policy.limits.floor_share * 100.0,
+                policy.limits.cap_share * 100.0,
+                (1.0 - policy.payment.conditional_share) * 100.0,
+                policy.payment.conditional_share * 100.0,
+                policy.payment.condition
+            ),
+        ]
+    } else {
+        [
+            format!(
+                "预算 {budget_text} 元；规则来源：{}（等级 {}）",
+                policy.source, policy.status
+            ),
+            "得分 = Σ 权重 × 县指标 / 全部县该指标之和；份额 = 得分 / Σ 得分，再按下限、上限调整（超限县固定于限值，其余按得分分配剩余份额）；金额按最大余数法取整到元，合计恰等于预算。".to_string(),
+            format!(
+                "份额下限 {:.2}%、上限 {:.2}%；{:.0}% 当期拨付，{:.0}% {}。",
+                policy.limits.floor_share * 100.0,
+                policy.limits.cap_share * 100.0,
+                (1.0 - policy.payment.conditional_share) * 100.0,
+                policy.payment.conditional_share * 100.0,
+                policy.payment.condition
+            ),
+        ]
+    };
     for (i, l) in lines.iter().enumerate() {
         ws.write_string_with_format(1 + i as u32, 0, l, &s.note)?;
     }
     let head = 5u32;
-    let mut headers: Vec<String> = ["区划代码", "名称", "所属市"]
-        .iter()
-        .map(|x| (*x).to_string())
-        .collect();
-    for w in &policy.weights {
-        let unit = match w.indicator.as_str() {
-            "regulating_value_per_km2" | "gep_per_km2" => "元/km²",
-            "regulating_value" | "gep" => "元",
-            "population" => "人",
-            _ => "km²",
-        };
-        headers.push(format!("{}\n(权重 {}, {unit})", w.indicator, w.weight));
+    let mut headers: Vec<String> = if s.en {
+        ["Code", "Name", "Prefecture"]
+    } else {
+        ["区划代码", "名称", "所属市"]
     }
-    headers.extend(
+    .iter()
+    .map(|x| (*x).to_string())
+    .collect();
+    for w in &policy.weights {
+        let (zh, en, unit) = match w.indicator.as_str() {
+            "regulating_value_per_km2" => ("单位面积调节服务价值", "Regulating value per km²", "元/km²"),
+            "gep_per_km2" => ("单位面积 GEP", "GEP per km²", "元/km²"),
+            "regulating_value" => ("调节服务价值", "Regulating value", "元"),
+            "gep" => ("GEP", "GEP", "元"),
+            "population" => ("常住人口", "Population", "人"),
+            _ => ("土地面积", "Land area", "km²"),
+        };
+        headers.push(if s.en {
+            let unit = unit.replace('元', "yuan").replace('人', "persons");
+            format!("{en}\n(weight {}, {unit})", w.weight)
+        } else {
+            format!("{zh}\n(权重 {}，{unit})", w.weight)
+        });
+    }
+    let tail: [&str; 5] = if s.en {
+        [
+            "Score",
+            "Share",
+            "Allocation\n(yuan)",
+            "Paid now\n(yuan)",
+            "Paid after review\n(yuan)",
+        ]
+    } else {
         [
             "得分",
             "份额",
@@ -1438,12 +1486,12 @@ fn transfer_sheet(
             "当期拨付\n(元)",
             "考核后拨付\n(元)",
         ]
-        .iter()
-        .map(|x| (*x).to_string()),
-    );
+    };
+    headers.extend(tail.iter().map(|x| (*x).to_string()));
     header_row(ws, head, &headers, 2, s)?;
     let k = policy.weights.len() as u16;
     let share_fmt = Format::new().set_num_format("0.0000%");
+    let score_fmt = Format::new().set_num_format("0.000000");
     let yuan = Format::new().set_num_format("#,##0");
     let first = head + 1;
     for (r, a) in (first..).zip(allocation) {
@@ -1454,14 +1502,14 @@ fn transfer_sheet(
         for (j, v) in a.indicators.iter().enumerate() {
             ws.write_number_with_format(r, 3 + j as u16, *v, &s.money)?;
         }
-        ws.write_number(r, 3 + k, a.score)?;
+        ws.write_number_with_format(r, 3 + k, a.score, &score_fmt)?;
         ws.write_number_with_format(r, 4 + k, a.share, &share_fmt)?;
         ws.write_number_with_format(r, 5 + k, a.amount_cny as f64, &yuan)?;
         ws.write_number_with_format(r, 6 + k, a.immediate_cny as f64, &yuan)?;
         ws.write_number_with_format(r, 7 + k, a.conditional_cny as f64, &yuan)?;
     }
     let total = first + allocation.len() as u32;
-    ws.write_string_with_format(total, 1, "合计", &s.bold)?;
+    ws.write_string_with_format(total, 1, tr(s.en, "合计", "Total"), &s.bold)?;
     for c in [4 + k, 5 + k, 6 + k, 7 + k] {
         let letter = col_letter(c);
         let sum: f64 = match c - k {
@@ -1482,9 +1530,22 @@ fn transfer_sheet(
     }
     ws.set_column_width(1, 12)?;
     for c in 3..8 + k {
-        ws.set_column_width(c, 18)?;
+        ws.set_column_width(c, 20)?;
     }
-    print_setup(ws, "生态转移支付分配", head)
+    print_setup(ws, tr(s.en, "生态转移支付分配", "Ecological transfer allocation"), head)
+}
+
+/// Whole yuan with thousands separators (500,000,000).
+fn thousands(v: i64) -> String {
+    let digits = v.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    if v < 0 { format!("-{out}") } else { out }
 }
 
 /// A row's value (yuan) for a chart table.

@@ -117,6 +117,22 @@ fn tr<'a>(en: bool, zh: &'a str, english: &'a str) -> &'a str {
     if en { english } else { zh }
 }
 
+/// A bilingual label `中文 English`: whole in the Chinese book, its English part in the English
+/// book (the text from the first ASCII letter after which no Chinese follows).
+fn bi(en: bool, label: &str) -> &str {
+    if !en {
+        return label;
+    }
+    let is_cjk = |c: char| matches!(c, '\u{3000}'..='\u{303f}' | '\u{4e00}'..='\u{9fff}' | '\u{ff00}'..='\u{ffef}');
+    let last_cjk = label
+        .char_indices()
+        .filter(|(_, c)| is_cjk(*c))
+        .map(|(i, c)| i + c.len_utf8())
+        .last()
+        .unwrap_or(0);
+    label[last_cjk..].trim_start()
+}
+
 fn ind_label(ind: &crate::account::Indicator, en: bool) -> &'static str {
     if en { ind.label_en } else { ind.label_zh }
 }
@@ -354,7 +370,7 @@ fn level_label(level: Level, en: bool, scoped: bool) -> &'static str {
 fn region_name(ctx: &BookContext<'_>) -> String {
     match &ctx.accounts.scope {
         None => ctx.coef.manifest.province.clone(),
-        Some(scope) => format!("{scope}（--only {}）", ctx.inputs.scope.only.join(",")),
+        Some(scope) => format!("{scope} (--only {})", ctx.inputs.scope.only.join(",")),
     }
 }
 
@@ -368,11 +384,19 @@ fn about(
         0,
         0,
         money_text(
-            &format!(
-                "{}{}年 生态产品总值(GEP)核算账户",
-                region_name(ctx),
-                ctx.accounts.year
-            ),
+            &if s.en {
+                format!(
+                    "{} {}: gross ecosystem product (GEP) accounts",
+                    region_name(ctx),
+                    ctx.accounts.year
+                )
+            } else {
+                format!(
+                    "{}{}年 生态产品总值(GEP)核算账户",
+                    region_name(ctx),
+                    ctx.accounts.year
+                )
+            },
             s,
         ),
         &s.title,
@@ -384,11 +408,15 @@ fn about(
         .any(|f| f.path.starts_with("built-in demo"));
     let mut r = 2;
     if demo {
-        ws.write_string_with_format(r, 0, "注意", &s.label)?;
+        ws.write_string_with_format(r, 0, tr(s.en, "注意", "Note"), &s.label)?;
         ws.write_string_with_format(
             r,
             1,
-            "本账户使用内置演示数据：各县数值为合成数据（SYNTHETIC），仅按公开的全省总量校准，不是官方统计，不得用于决策。",
+            tr(
+                s.en,
+                "本账户使用内置演示数据：各县数值为合成数据（SYNTHETIC），仅按公开的全省总量校准，不是官方统计，不得用于决策。",
+                "This book uses the built-in demo workbook: every county value is SYNTHETIC, calibrated to published province totals only; not official statistics, not for decisions.",
+            ),
             &Format::new().set_bold().set_font_color(Color::Red),
         )?;
         r += 2;
@@ -398,9 +426,20 @@ fn about(
         (
             "范围 Region",
             match &ctx.accounts.scope {
+                None if s.en => format!(
+                    "{} ({} county-level units)",
+                    m.province,
+                    ctx.accounts.level(Level::County).count()
+                ),
                 None => format!(
                     "{} ({} 个县级单位)",
                     m.province,
+                    ctx.accounts.level(Level::County).count()
+                ),
+                Some(scope) if s.en => format!(
+                    "{scope} (part of {}: --only {}; {} county-level units; the total row is this scope's, not the province's)",
+                    m.province,
+                    ctx.inputs.scope.only.join(","),
                     ctx.accounts.level(Level::County).count()
                 ),
                 Some(scope) => format!(
@@ -413,14 +452,25 @@ fn about(
         ),
         (
             "系数集 Coefficient set",
-            format!("{} — {} (版本 {})", m.name, m.title, m.version),
+            format!(
+                "{} — {} ({} {})",
+                m.name,
+                m.title,
+                tr(s.en, "版本", "version"),
+                m.version
+            ),
         ),
         ("系数集来源 Origin", ctx.coef.origin()),
         ("系数集 SHA-256", ctx.coef.set_sha256.clone()),
         (
             "系数文件改动 Modified",
             if ctx.coef.modified_files.is_empty() {
-                "无 (与 manifest.toml 一致)".to_string()
+                tr(
+                    s.en,
+                    "无 (与 manifest.toml 一致)",
+                    "none (as in manifest.toml)",
+                )
+                .to_string()
             } else {
                 format!(
                     "modified since version {}: {}",
@@ -432,8 +482,13 @@ fn about(
         (
             "价格基准年 Price base year",
             format!(
-                "{} (各价格按其来源年份使用，未做指数调整；见「系数」)",
-                m.price_base_year
+                "{} ({})",
+                m.price_base_year,
+                tr(
+                    s.en,
+                    "各价格按其来源年份使用，未做指数调整；见「系数」",
+                    "each price is used at its source year, not indexed; see Coefficients"
+                )
             ),
         ),
         (
@@ -447,22 +502,47 @@ fn about(
         (
             "净化量上限 Purification cap",
             match m.switches.purification_cap.as_str() {
-                "emissions" => "emissions（净化能力以环境表排放量为上限）".to_string(),
-                other => format!("{other}（面积 × 单位面积净化能力，不设上限）"),
+                "emissions" => tr(
+                    s.en,
+                    "emissions（净化能力以环境表排放量为上限）",
+                    "emissions (capacity capped at the emissions of the 环境 sheet)",
+                )
+                .to_string(),
+                other => format!(
+                    "{other}{}",
+                    tr(
+                        s.en,
+                        "（面积 × 单位面积净化能力，不设上限）",
+                        " (area × capacity per ha, no cap)"
+                    )
+                ),
             },
         ),
         (
             "固碳释氧路径 Carbon route",
             match m.switches.carbon_route.as_str() {
-                "dry_matter" => "dry_matter（CO₂ = 1.63 × 干物质，O₂ = 1.19 × 干物质）".to_string(),
-                other => format!("{other}（CO₂ = C × 44/12，O₂ = C × 32/12）"),
+                "dry_matter" => tr(
+                    s.en,
+                    "dry_matter（CO₂ = 1.63 × 干物质，O₂ = 1.19 × 干物质）",
+                    "dry_matter (CO₂ = 1.63 × dry matter, O₂ = 1.19 × dry matter)",
+                )
+                .to_string(),
+                other => format!("{other} (CO₂ = C × 44/12, O₂ = C × 32/12)"),
             },
         ),
         (
             "休闲旅游口径 Recreation basis",
             match m.switches.recreation_basis.as_str() {
-                "travel_cost" => "travel_cost（游客人次 × 单次旅行费用）".to_string(),
-                other => format!("{other}（旅游总收入）"),
+                "travel_cost" => tr(
+                    s.en,
+                    "travel_cost（游客人次 × 单次旅行费用）",
+                    "travel_cost (visits × travel cost per visit)",
+                )
+                .to_string(),
+                other => format!(
+                    "{other}{}",
+                    tr(s.en, "（旅游总收入）", " (tourism revenue)")
+                ),
             },
         ),
         (
@@ -476,16 +556,16 @@ fn about(
         ("生成日期 Date", crate::clock::today()),
     ];
     for (k, v) in &facts {
-        ws.write_string_with_format(r, 0, *k, &s.label)?;
+        ws.write_string_with_format(r, 0, bi(s.en, k), &s.label)?;
         ws.write_string(r, 1, v)?;
         r += 1;
     }
     r += 1;
-    ws.write_string_with_format(r, 0, "输入文件 Input files", &s.label)?;
+    ws.write_string_with_format(r, 0, bi(s.en, "输入文件 Input files"), &s.label)?;
     r += 1;
     let headers = ["文件 File", "路径 Path", "SHA-256", "字节 Bytes"];
     for (c, h) in headers.iter().enumerate() {
-        ws.write_string_with_format(r, c as u16, *h, &s.header)?;
+        ws.write_string_with_format(r, c as u16, bi(s.en, h), &s.header)?;
     }
     r += 1;
     for f in &ctx.inputs.files {
@@ -496,7 +576,16 @@ fn about(
         r += 1;
     }
     r += 1;
-    let guide = [
+    let guide_en = [
+        "How to read this book",
+        "• Summary: each county's GEP and its three categories (provisioning, regulating, cultural), prefecture subtotals and the total; money in 10k yuan.",
+        "• Physical / Value: county × indicator quantities (units in the headers) and values (10k yuan); subtotal and total rows equal the sum of the counties below them.",
+        "• Lines: where every number comes from: input cell (file [sheet!cell]), coefficient (file, key, grade), formula, quantity, price, value.",
+        "• Coefficients: the prices, per-hectare rates and forest-type parameters used, with source and grade (V verified, V2 secondary, V-low low confidence, D derived, U unverified placeholder).",
+        "• Checks: warnings found while reading, auditing and valuing (grouped by kind), and the identities that passed.",
+        "• Formulas and sources: docs/methodology.md. GEP = provisioning + regulating + cultural services.",
+    ];
+    let guide_zh = [
         "如何阅读 How to read this book",
         "• 汇总：各县 GEP 及三大类（物质产品、调节服务、文化服务），市小计与全省合计；金额单位万元。",
         "• 实物量 / 价值量：县 × 指标的实物量（单位见表头）与价值量（万元）；小计与合计行等于其下各县之和。",
@@ -505,6 +594,7 @@ fn about(
         "• 校验：读取与核算时发现的警告（小计不符、按 0 计的空值、面积差异等）和已通过的恒等式。",
         "• 公式与来源：docs/methodology.md。GEP = 物质产品 + 调节服务 + 文化服务。",
     ];
+    let guide = if s.en { guide_en } else { guide_zh };
     for (i, line) in guide.iter().enumerate() {
         ws.write_string_with_format(r, 0, *line, if i == 0 { &s.label } else { &s.text })?;
         r += 1;
@@ -513,7 +603,7 @@ fn about(
     ws.set_column_width(1, 70)?;
     ws.set_column_width(2, 66)?;
     ws.set_column_width(3, 12)?;
-    print_setup(ws, "说明", 0)?;
+    print_setup(ws, tr(s.en, "说明", "About"), 0)?;
     Ok(())
 }
 
@@ -645,7 +735,18 @@ fn summary(
             tr(s.en, "万元", "10k yuan")
         ));
     }
-    headers.extend(
+    let more: [&str; 8] = if s.en {
+        [
+            "GEP\n(10k yuan)",
+            "GDP\n(10k yuan)",
+            "GEP/GDP",
+            "Land area\n(km²)",
+            "GEP per km²\n(10k yuan/km²)",
+            "Population\n(10k persons)",
+            "GEP per capita\n(yuan/person)",
+            "GEP rank\n(counties)",
+        ]
+    } else {
         [
             "GEP\n(万元)",
             "GDP\n(万元)",
@@ -656,11 +757,10 @@ fn summary(
             "人均 GEP\n(元/人)",
             "GEP 排名\n(县)",
         ]
-        .iter()
-        .map(|x| (*x).to_string()),
-    );
+    };
+    headers.extend(more.iter().map(|x| (*x).to_string()));
     if ctx.geep.is_some() {
-        headers.push("GEEP\n(万元)".into());
+        headers.push(tr(s.en, "GEEP\n(万元)", "GEEP\n(10k yuan)").into());
     }
     header_row(ws, FIRST_ROW - 1, &headers, 2, s)?;
     let mut ranked: Vec<(&str, f64)> = acc
@@ -768,18 +868,28 @@ fn summary(
         let _ = i;
     }
     let note_row = FIRST_ROW + acc.rows.len() as u32 + 1;
-    let notes = [
+    let notes_en = [
+        "How to read: GEP (gross ecosystem product) = provisioning + regulating + cultural services; each category = the sum of its indicators on the Value sheet (cells are formulas: click to trace).",
+        "Prefecture subtotal = sum of its counties, total = sum of the prefecture subtotals; land area from regions.csv where published, else this workbook's land-cover total; rank by county GEP, highest first.",
+        "The input cells, coefficients and formula behind each indicator are on Lines, coefficient sources on Coefficients, check results on Checks.",
+    ];
+    let notes_zh = [
         "如何阅读：GEP（生态产品总值）= 物质产品 + 调节服务 + 文化服务；各类 = 「价值量」表中该类各指标之和（单元格为公式，可点击追溯）。",
         "市小计 = 所辖县之和，全省合计 = 各市小计之和；土地面积取 regions.csv 的公开面积，未公开的取本表土地利用合计；排名按县 GEP 由高到低。",
         "每个指标的输入单元格、系数与公式见「明细」，系数来源见「系数」，核对结果见「校验」。",
     ];
+    let notes = if s.en { notes_en } else { notes_zh };
     for (k, t) in notes.iter().enumerate() {
         ws.write_string_with_format(note_row + k as u32, 0, *t, &s.note)?;
     }
     widths(ws, &headers, s)?;
     print_setup(
         ws,
-        &format!("{}{}年 GEP 汇总", region_name(ctx), acc.year),
+        &if s.en {
+            format!("GEP summary {} {}", region_name(ctx), acc.year)
+        } else {
+            format!("{}{}年 GEP 汇总", region_name(ctx), acc.year)
+        },
         FIRST_ROW - 1,
     )
 }
@@ -1130,36 +1240,68 @@ fn geep_sheet(
         &s.title,
     )?;
     let damage_known = terms.values().all(|t| t.damage.is_some());
-    let note = format!(
-        "GEEP = GDP − 环境退化成本 − 生态破坏成本{} + 调节服务价值（方法：{}，geep.toml；见 docs/methodology.md#geep）。{}",
-        if settings.deduct_resource_depletion {
-            " − 资源耗减成本"
-        } else {
-            "（资源耗减成本列出但不扣除：deduct_resource_depletion = false）"
-        },
-        settings.basis,
-        if damage_known {
-            "生态破坏成本 = 林、灌、草、湿地、水域面积较上年减少 × 当量因子法单位面积价值"
-        } else {
-            "生态破坏成本（面积减少部分）未计算：需以 --previous 给出上年基础数据表（含土地利用）"
-        },
-    ) + &match &settings.subsidence_cost {
-        Some(c) if terms.values().any(|t| t.subsidence > 0.0) => format!(
-            "；另含采煤沉陷：新增沉陷面积 × {} {}（{}，{}年，等级 {}）。",
-            c.value, c.unit, c.source, c.year, c.status
-        ),
-        _ => "。".to_string(),
+    let note = if s.en {
+        format!(
+            "GEEP = GDP − environmental degradation − ecological damage{} + regulating services (method: {}, geep.toml; docs/methodology.md#geep). {}",
+            if settings.deduct_resource_depletion {
+                " − resource depletion"
+            } else {
+                " (resource depletion listed, not deducted: deduct_resource_depletion = false)"
+            },
+            settings.basis,
+            if damage_known {
+                "Ecological damage = loss of forest, shrub, grassland, wetland and water area since the previous year × the equivalent-factor value per hectare"
+            } else {
+                "Ecological damage from area loss not computed: give the previous year's workbook (with land cover) as --previous"
+            },
+        ) + &match &settings.subsidence_cost {
+            Some(c) if terms.values().any(|t| t.subsidence > 0.0) => format!(
+                "; plus mining subsidence: new subsided area × {} {} ({}, {}, grade {}).",
+                c.value, c.unit, c.source, c.year, c.status
+            ),
+            _ => ".".to_string(),
+        }
+    } else {
+        format!(
+            "GEEP = GDP − 环境退化成本 − 生态破坏成本{} + 调节服务价值（方法：{}，geep.toml；见 docs/methodology.md#geep）。{}",
+            if settings.deduct_resource_depletion {
+                " − 资源耗减成本"
+            } else {
+                "（资源耗减成本列出但不扣除：deduct_resource_depletion = false）"
+            },
+            settings.basis,
+            if damage_known {
+                "生态破坏成本 = 林、灌、草、湿地、水域面积较上年减少 × 当量因子法单位面积价值"
+            } else {
+                "生态破坏成本（面积减少部分）未计算：需以 --previous 给出上年基础数据表（含土地利用）"
+            },
+        ) + &match &settings.subsidence_cost {
+            Some(c) if terms.values().any(|t| t.subsidence > 0.0) => format!(
+                "；另含采煤沉陷：新增沉陷面积 × {} {}（{}，{}年，等级 {}）。",
+                c.value, c.unit, c.source, c.year, c.status
+            ),
+            _ => "。".to_string(),
+        }
     };
     ws.write_string_with_format(1, 0, &note, &s.note)?;
     let mut headers = labels(s.en);
-    for h in [
+    let terms_zh = [
         "GDP",
         "环境退化成本",
         "生态破坏成本",
         "资源耗减成本",
         "调节服务价值",
         "GEEP",
-    ] {
+    ];
+    let terms_en = [
+        "GDP",
+        "Environmental degradation",
+        "Ecological damage",
+        "Resource depletion",
+        "Regulating services",
+        "GEEP",
+    ];
+    for h in if s.en { terms_en } else { terms_zh } {
         headers.push(format!("{h}\n({})", tr(s.en, "万元", "10k yuan")));
     }
     header_row(ws, FIRST_ROW - 1, &headers, 2, s)?;
@@ -1237,6 +1379,21 @@ fn esv_sheet(
     ws.write_string_with_format(
         1,
         0,
+        if s.en {
+            format!(
+                "ESV = Σ area × equivalent factor × E_a × adjustment; {} ({}, {}; {}, grade {}); adjustments NPP {}, precipitation {}, soil {} ({}); table: {}.",
+                settings.equivalent_derivation().replace('元', " yuan"),
+                settings.standard_equivalent_year,
+                settings.standard_equivalent_basis,
+                settings.standard_equivalent_source,
+                settings.standard_equivalent_status,
+                settings.npp_factor,
+                settings.precipitation_factor,
+                settings.soil_factor,
+                settings.adjustment_source,
+                settings.table
+            )
+        } else {
         format!(
             "ESV = Σ 面积 × 当量因子 × E_a × 调整系数；{}（{}年，{}；{}，等级 {}）；NPP 调整 {}、降水调整 {}、土壤调整 {}（{}）；当量表：{}。",
             settings.equivalent_derivation(),
@@ -1249,7 +1406,8 @@ fn esv_sheet(
             settings.soil_factor,
             settings.adjustment_source,
             settings.table
-        ),
+        )
+        },
         &s.note,
     )?;
     let mut headers = labels(s.en);
@@ -1304,7 +1462,9 @@ fn esv_sheet(
     print_setup(ws, "ESV", FIRST_ROW - 1)
 }
 
-/// 变化: GEP and each indicator against the previous year, at current and constant prices.
+/// 变化: GEP against the previous year. First a county × category table (GEP at current and
+/// the previous year's prices, growth, quantity and price effects; each category's value and
+/// growth), then the per-indicator detail below it.
 fn change_sheet(
     ws: &mut Worksheet,
     ctx: &BookContext<'_>,
@@ -1313,44 +1473,62 @@ fn change_sheet(
 ) -> std::result::Result<(), XlsxError> {
     let acc = ctx.accounts;
     let (t0, t1) = (*year0, acc.year);
-    ws.write_string_with_format(
-        0,
-        0,
-        money_text(
-            &format!("GEP 变化：{t1} 年与 {t0} 年（现价与 {t0} 年不变价，万元）"),
-            s,
-        ),
-        &s.title,
-    )?;
-    ws.write_string_with_format(
-        1,
-        0,
-        format!("现价 = 各年账户的价值量（{t1} 年现价 GEP 即本账簿「汇总」，每次运行核对）。不变价 = 本年数量 × {t0} 年价格：产品产值按价格线指数折算为 {t0} 年价（deflators.csv，manifest.toml [price_lines]）；按系数单价计价的指标两年单价相同（同一系数集），不变价等于现价。数量影响 = {t1} 年不变价 − {t0} 年；价格影响 = {t1} 年现价 − 不变价。见 docs/methodology.md#change-against-a-previous-year。"),
-        &s.note,
-    )?;
+    let title = if s.en {
+        format!("GEP change {t1} against {t0} (current prices and {t0} prices, 10k yuan)")
+    } else {
+        format!("GEP 变化：{t1} 年与 {t0} 年（现价与 {t0} 年不变价，万元）")
+    };
+    ws.write_string_with_format(0, 0, money_text(&title, s), &s.title)?;
+    let note = if s.en {
+        format!(
+            "Current prices = each year's account values (the {t1} current-price GEP is this book's Summary, checked on every run). Constant prices = this year's quantities × {t0} prices: product values are brought to {t0} prices with their price line (deflators.csv, manifest.toml [price_lines]); indicators valued at the set's unit prices have the same price in both years (one coefficient set), so constant = current. Quantity effect = {t1} at constant prices − {t0}; price effect = {t1} current − constant. See docs/methodology.md#change-against-a-previous-year."
+        )
+    } else {
+        format!(
+            "现价 = 各年账户的价值量（{t1} 年现价 GEP 即本账簿「汇总」，每次运行核对）。不变价 = 本年数量 × {t0} 年价格：产品产值按价格线指数折算为 {t0} 年价（deflators.csv，manifest.toml [price_lines]）；按系数单价计价的指标两年单价相同（同一系数集），不变价等于现价。数量影响 = {t1} 年不变价 − {t0} 年；价格影响 = {t1} 年现价 − 不变价。见 docs/methodology.md#change-against-a-previous-year。"
+        )
+    };
+    ws.write_string_with_format(1, 0, note, &s.note)?;
+    let (current, constant, growth) = if s.en {
+        ("current", format!("{t0} prices"), "growth")
+    } else {
+        ("现价", format!("{t0}年价"), "增长率")
+    };
     let mut headers: Vec<String> = labels(s.en);
     headers.extend([
-        format!("GEP {t0}\n现价"),
-        format!("GEP {t1}\n现价"),
-        "增长率\n现价".into(),
-        format!("GEP {t0}\n{t0}年价"),
-        format!("GEP {t1}\n{t0}年价"),
-        "增长率\n不变价".into(),
-        "数量影响".into(),
-        "价格影响".into(),
+        format!("GEP {t0}\n{current}"),
+        format!("GEP {t1}\n{current}"),
+        format!("{growth}\n{current}"),
+        format!("GEP {t0}\n{constant}"),
+        format!("GEP {t1}\n{constant}"),
+        format!("{growth}\n{constant}"),
+        tr(s.en, "数量影响", "Quantity effect").to_string(),
+        tr(s.en, "价格影响", "Price effect").to_string(),
     ]);
-    for ind in &acc.indicators {
-        headers.push(format!("{}\n{t0} 不变价", ind_label(ind, s.en)));
-        headers.push(format!("{}\n{t1} 不变价", ind_label(ind, s.en)));
-        headers.push(format!("{}\n增长率", ind_label(ind, s.en)));
+    for c in Category::ALL {
+        let label = cat_label(c, s.en);
+        headers.push(format!("{label}\n{t1} {current}"));
+        headers.push(format!("{label}\n{growth} {current}"));
+        headers.push(format!("{label}\n{growth} {constant}"));
     }
     header_row(ws, FIRST_ROW - 1, &headers, 2, s)?;
     let pct = Format::new().set_num_format("0.00%");
+    let growth_cell = |ws: &mut Worksheet, r: u32, col: u16, a: u16, b: u16, v: Option<f64>| match v
+    {
+        Some(v) => formula(
+            ws,
+            r,
+            col,
+            &format!("={}{n}/{}{n}-1", col_letter(b), col_letter(a), n = r + 1),
+            v,
+            &pct,
+        ),
+        None => Ok(()),
+    };
     for ((r, row), change) in (FIRST_ROW..).zip(&acc.rows).zip(rows) {
         write_row_labels(ws, r, row, s)?;
         let f = money_format(row, s);
         let g = &change.gep;
-        let n = r + 1;
         for (c, v) in [
             (4u16, g.v0_current),
             (5, g.v1_current),
@@ -1361,24 +1539,66 @@ fn change_sheet(
         ] {
             ws.write_number_with_format(r, c, v / s.wan, f)?;
         }
-        if let Some(v) = g.growth_current() {
-            formula(ws, r, 6, &format!("=F{n}/E{n}-1"), v, &pct)?;
-        }
-        if let Some(v) = g.growth_constant() {
-            formula(ws, r, 9, &format!("=I{n}/H{n}-1"), v, &pct)?;
-        }
-        for (k, c) in change.indicators.iter().enumerate() {
+        growth_cell(ws, r, 6, 4, 5, g.growth_current())?;
+        growth_cell(ws, r, 9, 7, 8, g.growth_constant())?;
+        for (k, category) in Category::ALL.iter().enumerate() {
+            let mut sum = crate::change::Change::default();
+            for (c, ind) in change.indicators.iter().zip(&acc.indicators) {
+                if ind.category == *category {
+                    sum.add(c);
+                }
+            }
             let col = 12 + 3 * k as u16;
-            ws.write_number_with_format(r, col, c.v0_constant / s.wan, f)?;
-            ws.write_number_with_format(r, col + 1, c.v1_constant / s.wan, f)?;
-            if let Some(v) = c.growth_constant() {
-                let (a, bb) = (col_letter(col), col_letter(col + 1));
-                formula(ws, r, col + 2, &format!("={bb}{n}/{a}{n}-1"), v, &pct)?;
+            ws.write_number_with_format(r, col, sum.v1_current / s.wan, f)?;
+            if let Some(v) = sum.growth_current() {
+                ws.write_number_with_format(r, col + 1, v, &pct)?;
+            }
+            if let Some(v) = sum.growth_constant() {
+                ws.write_number_with_format(r, col + 2, v, &pct)?;
             }
         }
     }
     widths(ws, &headers, s)?;
-    print_setup(ws, &format!("GEP 变化 {t0}–{t1}"), FIRST_ROW - 1)
+    // The per-indicator detail, below the summary table.
+    let detail_head = FIRST_ROW + acc.rows.len() as u32 + 2;
+    ws.write_string_with_format(
+        detail_head - 1,
+        0,
+        tr(
+            s.en,
+            "各指标明细（上年与本年按上年价格计，增长率）",
+            "Per indicator (the previous year and this year at the previous year's prices, growth)",
+        ),
+        &s.label,
+    )?;
+    let mut detail: Vec<String> = labels(s.en);
+    for ind in &acc.indicators {
+        detail.push(format!("{}\n{t0} {constant}", ind_label(ind, s.en)));
+        detail.push(format!("{}\n{t1} {constant}", ind_label(ind, s.en)));
+        detail.push(format!("{}\n{growth}", ind_label(ind, s.en)));
+    }
+    for (c, h) in detail.iter().enumerate() {
+        ws.write_string_with_format(detail_head, c as u16, money_text(h, s), &s.header)?;
+    }
+    ws.set_row_height(detail_head, 45)?;
+    for ((r, row), change) in (detail_head + 1..).zip(&acc.rows).zip(rows) {
+        write_row_labels(ws, r, row, s)?;
+        let f = money_format(row, s);
+        for (k, c) in change.indicators.iter().enumerate() {
+            let col = 4 + 3 * k as u16;
+            ws.write_number_with_format(r, col, c.v0_constant / s.wan, f)?;
+            ws.write_number_with_format(r, col + 1, c.v1_constant / s.wan, f)?;
+            growth_cell(ws, r, col + 2, col, col + 1, c.growth_constant())?;
+        }
+    }
+    for c in 4..detail.len() as u16 {
+        ws.set_column_width(c, s.money_width)?;
+    }
+    print_setup(
+        ws,
+        &format!("{} {t0}–{t1}", tr(s.en, "GEP 变化", "GEP change")),
+        FIRST_ROW - 1,
+    )
 }
 
 /// 转移支付: each county's indicators, score, share and amount; totals are SUM formulas equal
@@ -1456,7 +1676,9 @@ fn transfer_sheet(
     .collect();
     for w in &policy.weights {
         let (zh, en, unit) = match w.indicator.as_str() {
-            "regulating_value_per_km2" => ("单位面积调节服务价值", "Regulating value per km²", "元/km²"),
+            "regulating_value_per_km2" => {
+                ("单位面积调节服务价值", "Regulating value per km²", "元/km²")
+            }
             "gep_per_km2" => ("单位面积 GEP", "GEP per km²", "元/km²"),
             "regulating_value" => ("调节服务价值", "Regulating value", "元"),
             "gep" => ("GEP", "GEP", "元"),
@@ -1532,7 +1754,11 @@ fn transfer_sheet(
     for c in 3..8 + k {
         ws.set_column_width(c, 20)?;
     }
-    print_setup(ws, tr(s.en, "生态转移支付分配", "Ecological transfer allocation"), head)
+    print_setup(
+        ws,
+        tr(s.en, "生态转移支付分配", "Ecological transfer allocation"),
+        head,
+    )
 }
 
 /// Whole yuan with thousands separators (500,000,000).
@@ -1637,7 +1863,7 @@ fn account_sheet(
         });
     }
     if money {
-        headers.push("GEP\n(万元)".into());
+        headers.push(tr(s.en, "GEP\n(万元)", "GEP\n(10k yuan)").into());
     }
     header_row(ws, FIRST_ROW - 1, &headers, 2, s)?;
     let last = lines_last_row(ctx);
@@ -1698,8 +1924,13 @@ fn account_sheet(
         }
     }
     widths(ws, &headers, s)?;
-    let name = if money { "价值量" } else { "实物量" };
-    print_setup(ws, &format!("{}年 GEP {name}", acc.year), FIRST_ROW - 1)
+    let name = match (money, s.en) {
+        (true, false) => "价值量",
+        (false, false) => "实物量",
+        (true, true) => "value",
+        (false, true) => "physical",
+    };
+    print_setup(ws, &format!("{} GEP {name}", acc.year), FIRST_ROW - 1)
 }
 
 /// (county, indicator) → the 实物量 sources ("source (cell)") of the lines that override it.

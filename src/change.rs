@@ -58,7 +58,8 @@ pub fn values_from_book(source: &crate::read::Source) -> Option<YearValues> {
     let about = wb.worksheet_range(about_name).ok()?;
     let year = about.rows().find_map(|r| {
         let label = r.first()?.to_string();
-        if !label.starts_with("核算年份") {
+        // "核算年份 Year" in a Chinese book, "Year" in an English one.
+        if !(label.starts_with("核算年份") || label == "Year") {
             return None;
         }
         r.get(1)?.to_string().trim().parse::<i32>().ok()
@@ -133,7 +134,8 @@ impl Change {
         (self.v0_constant != 0.0).then(|| self.v1_constant / self.v0_constant - 1.0)
     }
 
-    fn add(&mut self, o: &Change) {
+    /// Adds `o` to this change (a sum over indicators).
+    pub fn add(&mut self, o: &Change) {
         self.v0_current += o.v0_current;
         self.v1_current += o.v1_current;
         self.v0_constant += o.v0_constant;

@@ -286,10 +286,35 @@ fn change_against_the_previous_year_splits_quantity_and_price() {
         Some(Data::Float(v)) => *v,
         other => panic!("{other:?}"),
     };
+    // The per-indicator detail is a second table below the county × category one.
+    let detail_head = (3..a.height())
+        .find(|&r| {
+            (0..a.width())
+                .any(|c| matches!(a.get((r, c)), Some(Data::String(h)) if h == "水源涵养\n增长率"))
+        })
+        .expect("the per-indicator table");
+    assert!(detail_head > province, "the category table comes first");
+    let detail_col = |h: &str| {
+        (0..a.width())
+            .find(|&c| matches!(a.get((detail_head, c)), Some(Data::String(x)) if x == h))
+            .unwrap_or_else(|| panic!("{h} not in the detail header"))
+    };
+    let province_detail = (detail_head..a.height())
+        .find(|&r| matches!(a.get((r, 0)), Some(Data::String(c)) if c == "140000"))
+        .unwrap();
+    let detail = |c: usize| match a.get((province_detail, c)) {
+        Some(Data::Float(v)) => *v,
+        other => panic!("{other:?}"),
+    };
     // Same quantities: water conservation does not change at constant prices.
-    assert!(num(&a, col("水源涵养\n增长率")).abs() < 1e-12);
-    // Reported product values equal in both years: at 2021 prices 2020 was worth 1.009 times more.
-    assert!((num(&a, col("农业产品\n增长率")) - (1.0 / 1.009 - 1.0)).abs() < 1e-9);
+    assert!(detail(detail_col("水源涵养\n增长率")).abs() < 1e-12);
+    // Reported product values equal in both years: at 2020 prices 2021 is worth 1/1.009 of it.
+    assert!((detail(detail_col("农业产品\n增长率")) - (1.0 / 1.009 - 1.0)).abs() < 1e-9);
+    // The category table: each category's growth at current prices.
+    assert!(
+        header.iter().any(|h| h == "调节服务\n增长率 现价"),
+        "{header:?}"
+    );
     // Regression (变化 contradicted 汇总): the current-price GEP of each year is that year's
     // account, in 万元, as its 汇总 and accounts.csv give it.
     let province_gep = |csv: &str| {

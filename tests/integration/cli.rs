@@ -107,7 +107,7 @@ fn only_restricts_the_run_to_a_prefecture() {
     let book = Book::open(&dir.join("gep-accounts-2021-1401.xlsx"));
     let summary = &book.sheets.iter().find(|(n, _)| n == "汇总").unwrap().1;
     assert!(
-        matches!(&summary[0][0], calamine::Data::String(t) if t.starts_with("太原市（--only 1401）2021年 GEP 汇总")),
+        matches!(&summary[0][0], calamine::Data::String(t) if t.starts_with("太原市 (--only 1401)2021年 GEP 汇总")),
         "{:?}",
         summary[0][0]
     );

@@ -126,10 +126,9 @@ fn bi(en: bool, label: &str) -> &str {
     let is_cjk = |c: char| matches!(c, '\u{3000}'..='\u{303f}' | '\u{4e00}'..='\u{9fff}' | '\u{ff00}'..='\u{ffef}');
     let last_cjk = label
         .char_indices()
-        .filter(|(_, c)| is_cjk(*c))
-        .map(|(i, c)| i + c.len_utf8())
-        .last()
-        .unwrap_or(0);
+        .rev()
+        .find(|(_, c)| is_cjk(*c))
+        .map_or(0, |(i, c)| i + c.len_utf8());
     label[last_cjk..].trim_start()
 }
 
@@ -1766,7 +1765,7 @@ fn thousands(v: i64) -> String {
     let digits = v.unsigned_abs().to_string();
     let mut out = String::new();
     for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(ch);

@@ -2029,6 +2029,7 @@ fn lines(
         "价格键 (prices.toml)",
         "价格 (元/单位)",
         "价值 (元)",
+        "折算系数（如排放上限 = 排放量 / 净化能力）",
     ];
     let en = [
         "Code",
@@ -2046,6 +2047,7 @@ fn lines(
         "Price key (prices.toml)",
         "Price (yuan/unit)",
         "Value (yuan)",
+        "Factor (e.g. emission cap = emissions / capacity)",
     ];
     let headers: Vec<String> = (if s.en { en } else { zh })
         .iter()
@@ -2095,7 +2097,20 @@ fn lines(
         number("value_cny")?,
     );
     let prices = price_rows(ctx);
-    for (i, r) in (0..df.height()).zip(FIRST_ROW..) {
+    // Rows by county, then in the book's indicator order (not by key), lines in their order.
+    let position = |key: &str| {
+        ctx.accounts
+            .indicators
+            .iter()
+            .position(|i| i.key == key)
+            .unwrap_or(usize::MAX)
+    };
+    let mut order: Vec<usize> = (0..df.height()).collect();
+    order.sort_by(|&a, &b| {
+        (code[a].as_str(), position(&indicator[a]))
+            .cmp(&(code[b].as_str(), position(&indicator[b])))
+    });
+    for (i, r) in order.into_iter().zip(FIRST_ROW..) {
         let n = r + 1;
         ws.write_string(r, 0, &code[i])?;
         ws.write_string(
@@ -2120,9 +2135,17 @@ fn lines(
             if qformula[i].is_empty() {
                 ws.write_number_with_format(r, 10, q, &s.quantity)?;
             } else {
-                let f = qformula[i]
+                let mut f = qformula[i]
                     .replace("{input}", &format!("E{n}"))
                     .replace("{coefficient}", &format!("H{n}"));
+                // A trailing decimal factor (the emission cap) goes to its own labelled cell.
+                if let Some((head, factor)) = f.rsplit_once('*')
+                    && factor.contains('.')
+                    && let Ok(x) = factor.parse::<f64>()
+                {
+                    ws.write_number(r, 15, x)?;
+                    f = format!("{head}*P{n}");
+                }
                 formula(ws, r, 10, &format!("={f}"), q, &s.quantity)?;
             }
         }
@@ -2149,13 +2172,15 @@ fn lines(
         }
     }
     // Input amounts (E) and values (O) are in 元: up to 10¹² with separators and decimals.
-    for (c, w) in [9, 10, 12, 32, 22, 16, 60, 10, 12, 48, 16, 10, 18, 12, 22]
-        .iter()
-        .enumerate()
+    for (c, w) in [
+        9, 10, 12, 32, 22, 16, 60, 10, 12, 48, 16, 10, 18, 12, 22, 16,
+    ]
+    .iter()
+    .enumerate()
     {
         ws.set_column_width(c as u16, *w)?;
     }
-    print_setup(ws, "核算明细", FIRST_ROW - 1)
+    print_setup(ws, tr(s.en, "核算明细", "Valuation lines"), FIRST_ROW - 1)
 }
 
 /// Writes a section label at row `r` and its header row below; returns the first data row.

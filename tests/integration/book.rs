@@ -633,3 +633,65 @@ fn charts_do_not_overlap_and_every_sheet_has_a_page_setup() {
         assert!(xml.contains("&amp;P / &amp;N"), "{name}: no page numbers");
     }
 }
+
+/// Regression: 明细 was sorted by the indicators' English keys and a quantity formula held an
+/// unexplained cap factor; now rows follow the book's indicator order and the factor is a cell.
+#[test]
+fn lines_follow_the_book_order_and_formulas_hold_no_bare_factor() {
+    let dir = workdir("lines_order");
+    let out = gep(&dir, &["run", "--out", "book.xlsx"]);
+    assert!(out.status.success(), "{}", text(&out).1);
+    let mut wb: Xlsx<_> = open_workbook(dir.join("book.xlsx")).unwrap();
+    let lines = wb.worksheet_range("明细").unwrap();
+    let value = wb.worksheet_range("价值量").unwrap();
+    // Indicator labels in the book's order, from the 价值量 header (category\nlabel\n(unit)).
+    let order: Vec<String> = (4..value.width())
+        .filter_map(|c| value.get((2, c)).map(|d| d.to_string()))
+        .filter_map(|h| h.split('\n').nth(1).map(str::to_string))
+        .collect();
+    assert!(order.len() >= 17, "{order:?}");
+    let mut last: Option<(String, usize)> = None;
+    for r in 3..lines.height() {
+        let (Some(Data::String(code)), Some(Data::String(label))) =
+            (lines.get((r, 0)), lines.get((r, 1)))
+        else {
+            continue;
+        };
+        let pos = order
+            .iter()
+            .position(|l| l == label)
+            .unwrap_or_else(|| panic!("{label}"));
+        if let Some((c, p)) = &last
+            && c == code
+        {
+            assert!(pos >= *p, "row {}: {label} after {}", r + 1, order[*p]);
+        }
+        last = Some((code.clone(), pos));
+    }
+    let formulas = wb.worksheet_formula("明细").unwrap();
+    let mut capped = 0;
+    for (r, c, f) in formulas.used_cells() {
+        let (row, col) = (
+            r as u32 + formulas.start().unwrap().0,
+            c as u32 + formulas.start().unwrap().1,
+        );
+        if col == 10 && !f.is_empty() {
+            assert!(
+                !f.split('*')
+                    .any(|t| t.contains('.') && t.parse::<f64>().is_ok()),
+                "K{}: {f}",
+                row + 1
+            );
+            if f.ends_with(&format!("P{}", row + 1)) {
+                capped += 1;
+                assert!(
+                    matches!(lines.get((row as usize, 15)), Some(Data::Float(x)) if *x > 0.0 && *x <= 1.0)
+                );
+            }
+        }
+    }
+    assert!(
+        capped > 0,
+        "the demo's air purification is capped at emissions"
+    );
+}

@@ -2119,7 +2119,11 @@ fn lines(
             crate::account::indicator(&indicator[i])
                 .map_or(indicator[i].as_str(), |x| ind_label(x, s.en)),
         )?;
-        ws.write_string(r, 2, &component[i])?;
+        if s.en {
+            ws.write_string(r, 2, crate::account::rated::component_en(&component[i]))?;
+        } else {
+            ws.write_string(r, 2, &component[i])?;
+        }
         ws.write_string(r, 3, &source[i])?;
         if let Some(v) = input[i] {
             ws.write_number_with_format(r, 4, v, &s.quantity)?;
@@ -2191,9 +2195,9 @@ fn section(
     headers: &[&str],
     s: &Styles,
 ) -> std::result::Result<u32, XlsxError> {
-    ws.write_string_with_format(r, 0, label, &s.label)?;
+    ws.write_string_with_format(r, 0, bi(s.en, label), &s.label)?;
     for (k, h) in headers.iter().enumerate() {
-        ws.write_string_with_format(r + 1, k as u16, *h, &s.header)?;
+        ws.write_string_with_format(r + 1, k as u16, bi(s.en, h), &s.header)?;
     }
     Ok(r + 2)
 }
@@ -2209,7 +2213,8 @@ fn coefficients(
         0,
         money_text(
             &format!(
-                "本次使用的系数：{} {}（{}）",
+                "{}{} {} ({})",
+                tr(s.en, "本次使用的系数：", "Coefficients used: "),
                 c.manifest.name,
                 c.manifest.version,
                 c.origin()
@@ -2218,7 +2223,12 @@ fn coefficients(
         ),
         &s.title,
     )?;
-    ws.write_string_with_format(2, 0, "价格 prices.toml", &s.label)?;
+    ws.write_string_with_format(
+        2,
+        0,
+        tr(s.en, "价格 prices.toml", "Prices (prices.toml)"),
+        &s.label,
+    )?;
     let headers = [
         "键 Key",
         "值 Value",
@@ -2231,7 +2241,13 @@ fn coefficients(
         "使用价格 (元/实物量单位)",
     ];
     for (k, h) in headers.iter().enumerate() {
-        ws.write_string_with_format(3, k as u16, *h, &s.header)?;
+        let h = match *h {
+            "使用价格 (元/实物量单位)" => {
+                tr(s.en, h, "Price used (yuan per unit of quantity)")
+            }
+            other => bi(s.en, other),
+        };
+        ws.write_string_with_format(3, k as u16, h, &s.header)?;
     }
     let rows = price_rows(ctx);
     for (key, p) in &c.prices {
@@ -2261,7 +2277,11 @@ fn coefficients(
         r = section(
             ws,
             r,
-            "参数 prices.toml [parameters]（派生价格与换算所用）",
+            tr(
+                s.en,
+                "参数 prices.toml [parameters]（派生价格与换算所用）",
+                "Parameters (prices.toml [parameters]: used for derived prices and conversions)",
+            ),
             &[
                 "键 Key",
                 "值（引擎单位）Value",
@@ -2290,13 +2310,13 @@ fn coefficients(
     r = section(
         ws,
         r,
-        "单位面积服务量 service_rates.csv",
+        "单位面积服务量 Rates per hectare (service_rates.csv)",
         &[
             "估价类 Class",
             "指标 Indicator",
             "值 Rate",
             "单位 Unit",
-            "折算值（引擎单位 /ha/yr）",
+            "折算值（引擎单位 /ha/yr）Engine value (/ha/yr)",
             "年份 Year",
             "范围 Scope",
             "等级 Status",
@@ -2319,7 +2339,7 @@ fn coefficients(
     r = section(
         ws,
         r + 1,
-        "树种参数 forest_types.csv",
+        "树种参数 Forest types (forest_types.csv)",
         &[
             "树种组 Type",
             "方法 Method",
@@ -2351,7 +2371,7 @@ fn coefficients(
     r = section(
         ws,
         r + 1,
-        "地类对照 land_classes.csv",
+        "地类对照 Land classes (land_classes.csv)",
         &[
             "地类 Land class",
             "级别 Level",
@@ -2394,17 +2414,34 @@ fn checks(
     ctx: &BookContext<'_>,
     s: &Styles,
 ) -> std::result::Result<(), XlsxError> {
-    ws.write_string_with_format(0, 0, money_text("校验 Checks", s), &s.title)?;
+    ws.write_string_with_format(0, 0, bi(s.en, "校验 Checks"), &s.title)?;
     let mut r = 2;
-    ws.write_string_with_format(r, 0, "恒等式（每次运行检查，相对误差 ≤ 1e-9）", &s.label)?;
+    ws.write_string_with_format(
+        r,
+        0,
+        tr(
+            s.en,
+            "恒等式（每次运行检查，相对误差 ≤ 1e-9）",
+            "Identities (checked on every run, relative error ≤ 1e-9)",
+        ),
+        &s.label,
+    )?;
     r += 1;
-    for line in [
+    let identities_zh = [
         "✔ 每行 GEP = Σ 各指标价值量 = 物质产品 + 调节服务 + 文化服务",
         "✔ 每个市小计 = Σ 所辖县（按指标）",
         "✔ 全省合计 = Σ 各市小计 = Σ 全部县（按指标）",
         "✔ 「变化」各年现价 GEP = 该年账户（本年即「汇总」）",
         "✔ 每个核算键（地类、估价类、树种组、价格键）均找到系数；未匹配即报错，不按 0 计",
-    ] {
+    ];
+    let identities_en = [
+        "✔ each row's GEP = Σ its indicator values = provisioning + regulating + cultural",
+        "✔ each prefecture subtotal = Σ its counties (per indicator)",
+        "✔ the total = Σ prefecture subtotals = Σ all counties (per indicator)",
+        "✔ Change: each year's current-price GEP = that year's account (this year's is the Summary)",
+        "✔ every accounting key (land class, valuation class, forest type, price key) found its coefficient; an unmatched key is an error, never 0",
+    ];
+    for line in if s.en { identities_en } else { identities_zh } {
         ws.write_string(r, 0, line)?;
         r += 1;
     }

@@ -29,6 +29,8 @@ pub struct Component {
     pub rate_key: &'static str,
     /// Label in the book (`二氧化硫`), empty for a one-component indicator.
     pub label_zh: &'static str,
+    /// The same in the English book (`SO₂`).
+    pub label_en: &'static str,
     /// Unit of the rate as the engine holds it.
     pub rate_unit: &'static str,
     /// How it is valued.
@@ -54,6 +56,7 @@ const fn one(rate_key: &'static str, rate_unit: &'static str, valuation: Valuati
     Component {
         rate_key,
         label_zh: "",
+        label_en: "",
         rate_unit,
         valuation,
         cap_item: None,
@@ -62,17 +65,30 @@ const fn one(rate_key: &'static str, rate_unit: &'static str, valuation: Valuati
 
 const fn pollutant(
     rate_key: &'static str,
-    label_zh: &'static str,
+    (label_zh, label_en): (&'static str, &'static str),
     price: &'static str,
     cap_item: &'static str,
 ) -> Component {
     Component {
         rate_key,
         label_zh,
+        label_en,
         rate_unit: "t/ha/yr",
         valuation: Valuation::Price(price),
         cap_item: Some(cap_item),
     }
+}
+
+/// The English label of a component label written in the lines (`乔木林地 · 二氧化硫` →
+/// `乔木林地 · SO₂`; land classes are names from the inputs and stay as written).
+pub fn component_en(component: &str) -> String {
+    let mut out = component.to_string();
+    for c in RATED.iter().flat_map(|r| r.components) {
+        if !c.label_zh.is_empty() && out.ends_with(c.label_zh) {
+            out = format!("{}{}", &out[..out.len() - c.label_zh.len()], c.label_en);
+        }
+    }
+    out
 }
 
 /// The rate-based indicators of this version.
@@ -114,19 +130,19 @@ pub const RATED: &[Rated] = &[
         components: &[
             pollutant(
                 "air_purification.so2",
-                "二氧化硫",
+                ("二氧化硫", "SO₂"),
                 "so2_treatment",
                 col::SO2_T,
             ),
             pollutant(
                 "air_purification.nox",
-                "氮氧化物",
+                ("氮氧化物", "NOₓ"),
                 "nox_treatment",
                 col::NOX_T,
             ),
             pollutant(
                 "air_purification.dust",
-                "颗粒物(滞尘)",
+                ("颗粒物(滞尘)", "dust"),
                 "dust_treatment",
                 col::PARTICULATES_T,
             ),
@@ -139,17 +155,22 @@ pub const RATED: &[Rated] = &[
         components: &[
             pollutant(
                 "water_purification.cod",
-                "化学需氧量",
+                ("化学需氧量", "COD"),
                 "cod_treatment",
                 col::COD_T,
             ),
             pollutant(
                 "water_purification.nh3n",
-                "氨氮",
+                ("氨氮", "NH₃-N"),
                 "nh3n_treatment",
                 col::NH3N_T,
             ),
-            pollutant("water_purification.tp", "总磷", "tp_treatment", col::TP_T),
+            pollutant(
+                "water_purification.tp",
+                ("总磷", "TP"),
+                "tp_treatment",
+                col::TP_T,
+            ),
         ],
     },
     Rated {
@@ -160,6 +181,7 @@ pub const RATED: &[Rated] = &[
             Component {
                 rate_key: "climate_regulation.vegetation",
                 label_zh: "植被蒸腾",
+                label_en: "transpiration",
                 rate_unit: "kWh/ha/yr",
                 valuation: Valuation::Price("electricity"),
                 cap_item: None,
@@ -167,6 +189,7 @@ pub const RATED: &[Rated] = &[
             Component {
                 rate_key: "climate_regulation.water_surface",
                 label_zh: "水面蒸发",
+                label_en: "water-surface evaporation",
                 rate_unit: "m³/ha/yr",
                 valuation: Valuation::Price("electricity"),
                 cap_item: None,

@@ -695,3 +695,73 @@ fn lines_follow_the_book_order_and_formulas_hold_no_bare_factor() {
         "the demo's air purification is capped at emissions"
     );
 }
+
+/// Maximal runs of Chinese characters (CJK ideographs, CJK and full-width punctuation).
+fn chinese_runs(text: &str) -> Vec<String> {
+    let is_cjk = |c: char| matches!(c, '\u{3000}'..='\u{303f}' | '\u{4e00}'..='\u{9fff}' | '\u{ff00}'..='\u{ffef}');
+    let mut runs = Vec::new();
+    let mut current = String::new();
+    for c in text.chars() {
+        if is_cjk(c) {
+            current.push(c);
+        } else if !current.is_empty() {
+            runs.push(std::mem::take(&mut current));
+        }
+    }
+    if !current.is_empty() {
+        runs.push(current);
+    }
+    runs
+}
+
+/// Regression: with `--lang en` several headers, labels, notes and messages stayed Chinese.
+/// Every Chinese run left in the English book must be a name from the inputs: a run of the
+/// input workbook (county, land class and sheet names, headers) or of the coefficient files.
+#[test]
+fn an_english_book_has_no_chinese_but_names_from_the_inputs() {
+    let dir = workdir("lang_en_text");
+    let out = gep(
+        &dir,
+        &["run", "--lang", "en", "--budget", "5亿", "--out", "en.xlsx"],
+    );
+    assert!(out.status.success(), "{}", text(&out).1);
+    let mut vocabulary: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+    for (name, grid) in Book::demo().sheets {
+        vocabulary.extend(chinese_runs(&name));
+        for row in grid {
+            for cell in row {
+                if let Data::String(t) = cell {
+                    vocabulary.extend(chinese_runs(&t));
+                }
+            }
+        }
+    }
+    for f in std::fs::read_dir(root().join("coefficients/shanxi")).unwrap() {
+        let f = f.unwrap();
+        if f.file_name() != "README.md" {
+            vocabulary.extend(chinese_runs(&std::fs::read_to_string(f.path()).unwrap()));
+        }
+    }
+    let book = Book::open(&dir.join("en.xlsx"));
+    let mut foreign = std::collections::BTreeMap::new();
+    for (sheet, grid) in &book.sheets {
+        assert!(chinese_runs(sheet).is_empty(), "sheet name {sheet}");
+        for (r, row) in grid.iter().enumerate() {
+            for (c, cell) in row.iter().enumerate() {
+                if let Data::String(t) = cell {
+                    for run in chinese_runs(t) {
+                        if !vocabulary.contains(&run) {
+                            foreign.entry(run).or_insert_with(|| {
+                                format!("{sheet}!{} {t:?}", gep::error::a1(r as u32, c as u16))
+                            });
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        foreign.is_empty(),
+        "Chinese in the English book: {foreign:#?}"
+    );
+}

@@ -749,7 +749,15 @@ impl Coefficients {
                         if strict {
                             issues.error(*name, message);
                         } else {
-                            issues.warning(*name, message);
+                            issues.warn(
+                                crate::error::Check::Coefficients,
+                                *name,
+                                message,
+                                format!(
+                                    "自版本 {} 以来已改动（SHA-256 与 manifest.toml 不符；如系有意修改，运行 gep coefficients rehash 记录）",
+                                    m.version
+                                ),
+                            );
                         }
                     }
                     None => {

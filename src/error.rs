@@ -134,6 +134,17 @@ impl Issues {
         });
     }
 
+    /// Records a warning in English and Chinese (the Chinese book shows the Chinese text).
+    pub fn warn(
+        &mut self,
+        check: Check,
+        location: impl Into<String>,
+        message: impl Into<String>,
+        message_zh: impl Into<String>,
+    ) {
+        self.audit(check, Severity::Warning, location, message, message_zh);
+    }
+
     /// Records a problem found by an audit `check`, in English and Chinese.
     pub fn audit(
         &mut self,

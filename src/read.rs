@@ -11,7 +11,7 @@ use calamine::{
 };
 use sha2::{Digest, Sha256};
 
-use crate::error::{Error, Issues, Result, a1};
+use crate::error::{Check, Error, Issues, Result, a1};
 use crate::schema::{
     self, Blank, ColumnKind, SheetKind, SheetSpec, col, normalise_header, normalise_sheet_name,
     to_half_width,
@@ -891,9 +891,11 @@ fn workbook_unguarded(
             .find(|s| s.aliases.contains(&normalised.as_str()))
         else {
             if !schema::AUXILIARY_SHEETS.contains(&normalised.as_str()) {
-                issues.warning(
+                issues.warn(
+                    Check::Reading,
                     format!("{} [{}]", source.name, sheet_name),
                     "sheet not recognised as an input table; ignored",
+                    "未识别为输入表的工作表，已忽略",
                 );
             }
             continue;
@@ -1461,9 +1463,11 @@ fn sheet(
             None => {
                 if !schema::TOTAL_HEADERS.iter().any(|t| name.contains(t)) && !name.contains("总量")
                 {
-                    issues.warning(
+                    issues.warn(
+                        Check::Reading,
                         at(header_r, c),
                         format!("column \"{name}\" not recognised; ignored"),
+                        format!("未识别的列「{name}」，已忽略"),
                     );
                 }
                 continue;

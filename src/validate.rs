@@ -286,10 +286,15 @@ pub fn inputs(
         check_codes(table, coef, &mut issues);
         check_signs(table, &mut issues);
         if table.placeholders > 0 {
-            issues.warning(
+            issues.warn(
+                Check::Reading,
                 table.sheet_location(),
                 format!(
                     "{} cells were empty or \"—\"/\"/\" and are counted as 0 (none reported)",
+                    table.placeholders
+                ),
+                format!(
+                    "{} 个单元格为空或为「—」「/」，按 0 计（未填报）",
                     table.placeholders
                 ),
             );
@@ -331,7 +336,12 @@ pub fn inputs(
             .iter()
             .find_map(|t| t.year.as_ref().map(|y| y.year))
             .unwrap_or_else(|| {
-                issues.warning(previous_tables[0].sheet_location(), "no year found on the previous forest-stock sheet; assumed one year before the accounting year");
+                issues.warn(
+                    Check::Logic,
+                    previous_tables[0].sheet_location(),
+                    "no year found on the previous forest-stock sheet; assumed one year before the accounting year",
+                    "上年森林资源表未写年份：按核算年份的前一年处理",
+                );
                 year.unwrap_or(0) - 1
             });
         if let Some(y) = year
@@ -365,13 +375,15 @@ pub fn inputs(
         // A 环境 sheet left blank (as in the template) is no 环境 sheet: zero emissions everywhere
         // would cap purification at 0 and compute a GEEP without degradation.
         Some(Ok(df)) if all_zero(&df) => {
-            issues.warning(
+            issues.warn(
+                Check::Reading,
                 environment_tables
                     .iter()
                     .map(|t| t.sheet_location())
                     .collect::<Vec<_>>()
                     .join(", "),
                 "the 环境 sheet is empty (no emissions reported): ignored — no GEEP, purification not capped",
+                "环境表为空（未填报排放量）：已忽略——不计算 GEEP，净化量不设上限",
             );
             None
         }
@@ -513,7 +525,12 @@ fn check_signs(table: &SheetTable, issues: &mut Issues) {
                 let written = v / column.unit.map_or(1.0, |u| u.to_base);
                 let message = format!("{} is negative ({written})", column.header);
                 if column.key == col::GROWTH_M3 {
-                    issues.warning(table.at(record.row, column.col), message);
+                    issues.warn(
+                        Check::Logic,
+                        table.at(record.row, column.col),
+                        message,
+                        format!("{} 为负值（{written}）", column.header),
+                    );
                 } else {
                     issues.error(
                         table.at(record.row, column.col),
@@ -659,7 +676,19 @@ fn check_subtotals(tables: &[SheetTable], coef: &Coefficients, issues: &mut Issu
                             ),
                         );
                     } else {
-                        issues.warning(at, message);
+                        issues.warn(
+                            Check::Balance,
+                            at,
+                            message,
+                            format!(
+                                "{} 的小计 {} 与所辖 {} 个县之和（{}）相差 {:.2}%（小计只核对，不相加）",
+                                column.header,
+                                fmt_num(stated / column.unit.map_or(1.0, |u| u.to_base)),
+                                members.len(),
+                                fmt_num(sum / column.unit.map_or(1.0, |u| u.to_base)),
+                                gap * 100.0
+                            ),
+                        );
                     }
                 }
             }
@@ -780,9 +809,11 @@ fn land_frame(
             let stated = entries[*i].2;
             let gap = (stated - sum).abs() / sum.max(stated).max(1e-9);
             if gap > SUBTOTAL_TOLERANCE {
-                issues.warning(
+                issues.warn(
+                    Check::Balance,
                     &entries[*i].3,
                     format!("{class} {stated:.2} ha differs from the sum of its second-level classes {sum:.2} ha by {:.2}%; the second-level classes are used", gap * 100.0),
+                    format!("{class} {stated:.2} 公顷与其二级地类之和 {sum:.2} 公顷相差 {:.2}%：采用二级地类", gap * 100.0),
                 );
             }
             dropped.insert(*i);
@@ -810,7 +841,15 @@ fn land_frame(
                     ),
                 );
             } else if gap > AREA_WARNING_TOLERANCE {
-                issues.warning(&at, message);
+                issues.warn(
+                    Check::Balance,
+                    &at,
+                    message,
+                    format!(
+                        "{code} 土地利用合计 {total:.0} 公顷，regions.csv 面积 {area_ha:.0} 公顷（{:+.1}%）",
+                        (total - area_ha) / area_ha * 100.0
+                    ),
+                );
             }
         }
         for (i, (class, _, area, cell)) in entries.into_iter().enumerate() {

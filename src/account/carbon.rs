@@ -167,9 +167,11 @@ fn forest_carbon(inputs: &Inputs, coef: &Coefficients, warnings: &mut Issues) ->
                 t.unwrap_or_default().to_string(),
             );
             if !now.contains(&key) {
-                warnings.warning(
+                warnings.warn(
+                    crate::error::Check::Trend,
                     r.unwrap_or_default(),
                     format!("{} {} is in the {year} forest stock but not in {}; its change is not counted", key.0, key.1, inputs.year),
+                    format!("{} {} 在 {year} 年森林资源表中，但不在 {} 年表中：其蓄积变化未计入", key.0, key.1, inputs.year),
                 );
             }
         }
@@ -225,12 +227,14 @@ fn forest_carbon(inputs: &Inputs, coef: &Coefficients, warnings: &mut Issues) ->
     let refs = out.column("source_ref")?.str()?.clone();
     for (c, r) in carbon.iter().zip(refs.iter()) {
         if let Some(c) = c.filter(|c| *c < 0.0) {
-            warnings.warning(
+            warnings.warn(
+                crate::error::Check::Trend,
                 r.unwrap_or_default(),
                 format!(
                     "forest carbon fell by {:.1} t C: a net loss, kept with its sign",
                     -c
                 ),
+                format!("森林碳储量减少 {:.1} 吨碳：净损失，按负值计入", -c),
             );
         }
     }

@@ -263,9 +263,11 @@ pub fn lines(
     let mut out = Lines::default();
     let capped = coef.manifest.switches.purification_cap == "emissions";
     if capped && inputs.environment.is_none() {
-        warnings.warning(
+        warnings.warn(
+            crate::error::Check::Reading,
             "环境",
             "purification_cap is \"emissions\" but there is no 环境 sheet: air and water purification are capacity (area × rate), uncapped",
+            "系数集要求以排放量为净化上限（purification_cap = emissions），但没有环境表：空气与水质净化按面积 × 单位面积净化能力计，不设上限",
         );
     }
     let emissions = emissions_by_county(inputs)?;

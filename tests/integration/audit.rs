@@ -498,6 +498,10 @@ fn checks_sheet_groups_audits_in_chinese() {
     let r = b.row_of("经济社会", "140722");
     let v = num(&b.sheet("经济社会")[r][2]);
     b.set("经济社会", r, 2, Data::Float(v * 10.0));
+    // A reading warning too: a fishery output left as "—" is counted as 0.
+    blank_subtotals(&mut b, "经济社会", 7);
+    let r105 = b.row_of("经济社会", "140105");
+    b.set("经济社会", r105, 7, s("—"));
     b.save(&dir.join("w.xlsx"));
     let out = gep(&dir, &["run", "--data", "w.xlsx", "--out", "book.xlsx"]);
     assert!(out.status.success(), "{}", text(&out).1);
@@ -516,6 +520,24 @@ fn checks_sheet_groups_audits_in_chinese() {
         rows.iter().any(|r| r.starts_with("比例审核|警告|w.xlsx [")
             && r.contains("140722")
             && r.contains("人均")),
+        "{rows:#?}"
+    );
+    // Every warning on the Chinese 校验 sheet is in Chinese (regression: messages were English).
+    let messages: Vec<&Vec<Data>> = checks
+        .iter()
+        .filter(|r| matches!(r.get(1), Some(Data::String(t)) if t == "警告"))
+        .collect();
+    assert!(messages.len() >= 4, "{rows:#?}");
+    for m in messages {
+        let text = m[3].to_string();
+        assert!(
+            text.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+            "an English message on the Chinese 校验 sheet: {text}"
+        );
+    }
+    assert!(
+        rows.iter()
+            .any(|r| r.starts_with("读取|警告|w.xlsx [经济社会]") && r.contains("按 0 计")),
         "{rows:#?}"
     );
 }

@@ -1866,7 +1866,8 @@ fn account_sheet(
     }
     header_row(ws, FIRST_ROW - 1, &headers, 2, s)?;
     let last = lines_last_row(ctx);
-    let (sum_col, scale) = if money { ("O", s.wan) } else { ("K", 1.0) };
+    // 明细 column O is already in the book's money unit; quantities (K) are summed as they are.
+    let (sum_col, scale) = if money { ("O", 1.0) } else { ("K", 1.0) };
     let given = if money {
         BTreeMap::new()
     } else {
@@ -2028,7 +2029,7 @@ fn lines(
         "实物量单位",
         "价格键 (prices.toml)",
         "价格 (元/单位)",
-        "价值 (元)",
+        "价值 (万元)",
         "折算系数（如排放上限 = 排放量 / 净化能力）",
     ];
     let en = [
@@ -2046,7 +2047,7 @@ fn lines(
         "Quantity unit",
         "Price key (prices.toml)",
         "Price (yuan/unit)",
-        "Value (yuan)",
+        "Value (10k yuan)",
         "Factor (e.g. emission cap = emissions / capacity)",
     ];
     let headers: Vec<String> = (if s.en { en } else { zh })
@@ -2155,7 +2156,13 @@ fn lines(
         }
         ws.write_string(r, 11, &qunit[i])?;
         ws.write_string(r, 12, &price_key[i])?;
-        let v = value[i].unwrap_or_default();
+        // The value in the book's money unit (万元, or 元 with --money yuan), like every other sheet.
+        let v = value[i].unwrap_or_default() / s.wan;
+        let per = if s.wan == 1.0 {
+            String::new()
+        } else {
+            format!("/{}", s.wan)
+        };
         match (prices.get(&price_key[i]), price[i]) {
             (Some(row), Some(p)) => {
                 let price_cell = format!(
@@ -2165,14 +2172,14 @@ fn lines(
                     row + 1
                 );
                 formula(ws, r, 13, &price_cell, p, &s.quantity)?;
-                formula(ws, r, 14, &format!("=K{n}*N{n}"), v, &s.quantity)?;
+                formula(ws, r, 14, &format!("=K{n}*N{n}{per}"), v, &s.quantity)?;
             }
             (None, Some(p)) => {
                 // A price that is not a prices.toml entry: a per-hectare value of service_rates.csv.
                 ws.write_number_with_format(r, 13, p, &s.quantity)?;
-                formula(ws, r, 14, &format!("=K{n}*N{n}"), v, &s.quantity)?;
+                formula(ws, r, 14, &format!("=K{n}*N{n}{per}"), v, &s.quantity)?;
             }
-            _ => formula(ws, r, 14, &format!("=E{n}"), v, &s.quantity)?,
+            _ => formula(ws, r, 14, &format!("=E{n}{per}"), v, &s.quantity)?,
         }
     }
     // Input amounts (E) and values (O) are in 元: up to 10¹² with separators and decimals.

@@ -694,6 +694,26 @@ fn lines_follow_the_book_order_and_formulas_hold_no_bare_factor() {
         capped > 0,
         "the demo's air purification is capped at emissions"
     );
+    // Regression: 明细 was in 元 while every other sheet is in 万元. Its values now sum to the
+    // province GEP of 价值量 in the same unit.
+    assert!(matches!(lines.get((2, 14)), Some(Data::String(h)) if h == "价值 (万元)"));
+    let total: f64 = (3..lines.height())
+        .filter_map(|r| match lines.get((r, 14)) {
+            Some(Data::Float(v)) => Some(*v),
+            _ => None,
+        })
+        .sum();
+    let province = (3..value.height())
+        .find(|&r| matches!(value.get((r, 0)), Some(Data::String(c)) if c == "140000"))
+        .unwrap();
+    let gep = match value.get((province, value.width() - 1)) {
+        Some(Data::Float(v)) => *v,
+        other => panic!("{other:?}"),
+    };
+    assert!(
+        close(total, gep, 1e-9),
+        "明细 Σ {total} vs 价值量 GEP {gep}"
+    );
 }
 
 /// Maximal runs of Chinese characters (CJK ideographs, CJK and full-width punctuation).

@@ -334,6 +334,18 @@ fn change_against_the_previous_year_splits_quantity_and_price() {
         province_gep("csv2021"),
         1e-12
     ));
+    // … and the terminal line ("2021 山西省 GEP 6841.68 亿元").
+    let stdout = text(&out).0;
+    let printed: f64 = stdout
+        .split(" GEP ")
+        .nth(1)
+        .and_then(|t| t.split(' ').next())
+        .and_then(|t| t.parse().ok())
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(
+        (printed - num(&a, col("GEP 2021\n现价")) / 1e4).abs() < 0.005,
+        "{stdout}"
+    );
     assert!(close(
         num(&a, col("GEP 2020\n现价")),
         province_gep("csv2020"),

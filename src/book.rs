@@ -560,6 +560,8 @@ fn about(
         r += 1;
     }
     r += 1;
+    r = coverage_table(ws, r, ctx, s)?;
+    r += 1;
     ws.write_string_with_format(r, 0, bi(s.en, "输入文件 Input files"), &s.label)?;
     r += 1;
     let headers = ["文件 File", "路径 Path", "SHA-256", "字节 Bytes"];
@@ -602,8 +604,97 @@ fn about(
     ws.set_column_width(1, 70)?;
     ws.set_column_width(2, 66)?;
     ws.set_column_width(3, 12)?;
+    ws.set_column_width(4, 70)?;
     print_setup(ws, tr(s.en, "说明", "About"), 0)?;
     Ok(())
+}
+
+/// The coverage table on 说明: each indicator, valued or not (and why), its method and the worst
+/// evidence grade among the coefficients and prices of its lines. Returns the next free row.
+fn coverage_table(
+    ws: &mut Worksheet,
+    mut r: u32,
+    ctx: &BookContext<'_>,
+    s: &Styles,
+) -> std::result::Result<u32, XlsxError> {
+    let acc = ctx.accounts;
+    ws.write_string_with_format(r, 0, tr(s.en, "核算范围 Coverage", "Coverage"), &s.label)?;
+    r += 1;
+    let headers = if s.en {
+        [
+            "Indicator",
+            "Valued",
+            "Method",
+            "Worst grade",
+            "Not valued because",
+        ]
+    } else {
+        ["指标", "已核算", "方法", "最低来源等级", "未核算原因"]
+    };
+    for (c, h) in headers.iter().enumerate() {
+        ws.write_string_with_format(r, c as u16, *h, &s.header)?;
+    }
+    r += 1;
+    let err = |e: polars::prelude::PolarsError| XlsxError::ParameterError(e.to_string());
+    let column = |name: &str| -> std::result::Result<Vec<String>, XlsxError> {
+        Ok(acc
+            .lines
+            .column(name)
+            .map_err(err)?
+            .str()
+            .map_err(err)?
+            .iter()
+            .map(|v| v.unwrap_or_default().to_string())
+            .collect())
+    };
+    let (indicator, method, coef_ref, price_key) = (
+        column("indicator")?,
+        column("method")?,
+        column("coefficient_ref")?,
+        column("price_key")?,
+    );
+    let rank = |g: &str| crate::coefficients::STATUSES.iter().position(|x| *x == g);
+    for (k, ind) in acc.indicators.iter().enumerate() {
+        let cov = &acc.coverage[k];
+        let mut first_method = String::new();
+        let mut worst: Option<&str> = None;
+        for i in (0..indicator.len()).filter(|&i| indicator[i] == ind.key) {
+            if first_method.is_empty() {
+                first_method = method[i].clone();
+            }
+            // Grades in the coefficient reference ("… [V2]") and of the price used.
+            let mut grades: Vec<&str> = coef_ref[i]
+                .split('[')
+                .skip(1)
+                .filter_map(|t| t.split(']').next())
+                .filter(|g| rank(g).is_some())
+                .collect();
+            if let Some(p) = ctx.coef.prices.get(&price_key[i]) {
+                grades.push(p.status.as_str());
+            }
+            for g in grades {
+                if worst.is_none_or(|w| rank(g) > rank(w)) {
+                    worst = Some(crate::coefficients::STATUSES[rank(g).unwrap_or(0)]);
+                }
+            }
+        }
+        ws.write_string(r, 0, ind_label(ind, s.en))?;
+        ws.write_string(
+            r,
+            1,
+            match (cov.valued, s.en) {
+                (true, false) => "是",
+                (false, false) => "未核算",
+                (true, true) => "yes",
+                (false, true) => "not valued",
+            },
+        )?;
+        ws.write_string(r, 2, &first_method)?;
+        ws.write_string(r, 3, worst.unwrap_or("—"))?;
+        ws.write_string(r, 4, if s.en { &cov.reason_en } else { &cov.reason_zh })?;
+        r += 1;
+    }
+    Ok(r)
 }
 
 fn money_format<'a>(row: &AccountRow, s: &'a Styles) -> &'a Format {
@@ -881,6 +972,26 @@ fn summary(
     for (k, t) in notes.iter().enumerate() {
         ws.write_string_with_format(note_row + k as u32, 0, *t, &s.note)?;
     }
+    // GEP is the sum of the indicators valued in this run; the others are named, not zeroed.
+    let missing = not_valued_labels(acc, s.en);
+    let coverage = match (missing.is_empty(), s.en) {
+        (true, false) => "GEP 为全部指标之和（本次各指标均已核算）。".to_string(),
+        (true, true) => "GEP is the sum of every indicator (all valued in this run).".to_string(),
+        (false, false) => format!(
+            "GEP 为已核算指标之和；未核算（不计入，表中留空而非 0；原因见「说明」）：{}。",
+            missing.join("、")
+        ),
+        (false, true) => format!(
+            "GEP is the sum of the indicators valued; not valued (left out, blank rather than 0; reasons on About): {}.",
+            missing.join(", ")
+        ),
+    };
+    ws.write_string_with_format(note_row + notes.len() as u32, 0, &coverage, &s.label)?;
+    ws.insert_note(
+        FIRST_ROW - 1,
+        7,
+        &Note::new(coverage.clone()).set_author("gep"),
+    )?;
     widths(ws, &headers, s)?;
     print_setup(
         ws,
@@ -1760,6 +1871,38 @@ fn transfer_sheet(
     )
 }
 
+/// Notes on the header cells (row `r`, indicator `k` at column `first + k`) of the indicators the
+/// run did not value, saying why.
+fn not_valued_notes(
+    ws: &mut Worksheet,
+    r: u32,
+    first: u16,
+    acc: &Accounts,
+    s: &Styles,
+) -> std::result::Result<(), XlsxError> {
+    for (k, c) in acc.coverage.iter().enumerate() {
+        if !c.valued {
+            let text = if s.en {
+                format!("Not valued (blank, not 0): {}", c.reason_en)
+            } else {
+                format!("未核算（留空，不是 0）：{}", c.reason_zh)
+            };
+            ws.insert_note(r, first + k as u16, &Note::new(text).set_author("gep"))?;
+        }
+    }
+    Ok(())
+}
+
+/// The labels of the indicators the run did not value, joined.
+fn not_valued_labels(acc: &Accounts, en: bool) -> Vec<&'static str> {
+    acc.indicators
+        .iter()
+        .enumerate()
+        .filter(|(k, _)| !acc.valued(*k))
+        .map(|(_, ind)| ind_label(ind, en))
+        .collect()
+}
+
 /// Whole yuan with thousands separators (500,000,000).
 fn thousands(v: i64) -> String {
     let digits = v.unsigned_abs().to_string();
@@ -1845,26 +1988,34 @@ fn account_sheet(
     };
     ws.write_string_with_format(0, 0, money_text(&title, s), &s.title)?;
     let mut headers = labels(s.en);
-    for ind in &acc.indicators {
-        headers.push(match (money, ind.quantity_unit) {
-            (true, _) => format!(
-                "{}\n{}\n({})",
-                cat_label(ind.category, s.en),
-                ind_label(ind, s.en),
-                tr(s.en, "万元", "10k yuan")
-            ),
-            (false, Some(u)) => format!("{}\n({u})", ind_label(ind, s.en)),
-            (false, None) => format!(
-                "{}\n({})",
-                ind_label(ind, s.en),
-                tr(s.en, "按产值计，无实物量", "valued at output, no quantity")
-            ),
-        });
+    for (k, ind) in acc.indicators.iter().enumerate() {
+        let not_valued = if acc.valued(k) {
+            ""
+        } else {
+            tr(s.en, "\n未核算", "\nnot valued")
+        };
+        headers.push(
+            match (money, ind.quantity_unit) {
+                (true, _) => format!(
+                    "{}\n{}\n({})",
+                    cat_label(ind.category, s.en),
+                    ind_label(ind, s.en),
+                    tr(s.en, "万元", "10k yuan")
+                ),
+                (false, Some(u)) => format!("{}\n({u})", ind_label(ind, s.en)),
+                (false, None) => format!(
+                    "{}\n({})",
+                    ind_label(ind, s.en),
+                    tr(s.en, "按产值计，无实物量", "valued at output, no quantity")
+                ),
+            } + not_valued,
+        );
     }
     if money {
         headers.push(tr(s.en, "GEP\n(万元)", "GEP\n(10k yuan)").into());
     }
     header_row(ws, FIRST_ROW - 1, &headers, 2, s)?;
+    not_valued_notes(ws, FIRST_ROW - 1, 4, acc, s)?;
     let last = lines_last_row(ctx);
     // 明细 column O is already in the book's money unit; quantities (K) are summed as they are.
     let (sum_col, scale) = if money { ("O", 1.0) } else { ("K", 1.0) };
@@ -1882,6 +2033,10 @@ fn account_sheet(
         };
         for (k, ind) in acc.indicators.iter().enumerate() {
             let c = 4 + k as u16;
+            if !acc.valued(k) {
+                // Not valued: a blank cell (the header says why), never 0.
+                continue;
+            }
             let v = if money {
                 Some(row.values_cny[k] / s.wan)
             } else {

@@ -104,6 +104,24 @@ pub fn explain(
         number("price_cny_per_unit")?,
         number("value_cny")?,
     );
+    // An indicator the run did not value is said to be not valued, with the reason — never 0.
+    if let Some(k) = accounts.indicators.iter().position(|i| i.key == ind.key)
+        && !accounts.valued(k)
+    {
+        return Ok(format!(
+            "{} {} ({}) — {} {} [{}], {}\nNOT VALUED (未核算) in this run: {}\n{}\nIt is left out of GEP and shown blank in the book, not as 0.\nformula and sources: {}\n",
+            region.code,
+            region.name,
+            region.prefecture,
+            ind.label_zh,
+            ind.key,
+            ind.category.label_zh(),
+            accounts.year,
+            accounts.coverage[k].reason_en,
+            accounts.coverage[k].reason_zh,
+            ind.doc
+        ));
+    }
     let rows: Vec<usize> = (0..df.height())
         .filter(|&i| codes[i] == region.code && inds[i] == ind.key)
         .collect();

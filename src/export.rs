@@ -11,7 +11,8 @@ use crate::account::Accounts;
 use crate::error::{Error, Result};
 
 /// The accounts in long form: level, code, name, prefecture_code, prefecture, indicator,
-/// indicator_zh, category, quantity, quantity_unit, value_cny.
+/// indicator_zh, category, valued, quantity, quantity_unit, value_cny. An indicator the run did
+/// not value has `valued = false` and empty quantity and value (never 0).
 ///
 /// # Errors
 /// Polars failures only.
@@ -24,9 +25,10 @@ pub fn tidy(accounts: &Accounts) -> Result<DataFrame> {
     let mut indicator = Vec::new();
     let mut indicator_zh = Vec::new();
     let mut category = Vec::new();
+    let mut valued = Vec::new();
     let mut quantity: Vec<Option<f64>> = Vec::new();
     let mut unit = Vec::new();
-    let mut value = Vec::new();
+    let mut value: Vec<Option<f64>> = Vec::new();
     for row in &accounts.rows {
         for (k, ind) in accounts.indicators.iter().enumerate() {
             level.push(row.level.key());
@@ -37,9 +39,11 @@ pub fn tidy(accounts: &Accounts) -> Result<DataFrame> {
             indicator.push(ind.key);
             indicator_zh.push(ind.label_zh);
             category.push(ind.category.key());
-            quantity.push(row.quantities[k]);
+            let is_valued = accounts.valued(k);
+            valued.push(is_valued);
+            quantity.push(row.quantities[k].filter(|_| is_valued));
             unit.push(ind.quantity_unit.unwrap_or(""));
-            value.push(row.values_cny[k]);
+            value.push(Some(row.values_cny[k]).filter(|_| is_valued));
         }
     }
     Ok(DataFrame::new_infer_height(vec![
@@ -51,6 +55,7 @@ pub fn tidy(accounts: &Accounts) -> Result<DataFrame> {
         Column::new("indicator".into(), indicator),
         Column::new("indicator_zh".into(), indicator_zh),
         Column::new("category".into(), category),
+        Column::new("valued".into(), valued),
         Column::new("quantity".into(), quantity),
         Column::new("quantity_unit".into(), unit),
         Column::new("value_cny".into(), value),

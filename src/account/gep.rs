@@ -83,6 +83,15 @@ pub struct Accounts {
     /// What a run restricted by `--only` covers (太原市); `None` for the whole set. The total
     /// row is then the total of that scope, named by it.
     pub scope: Option<String>,
+    /// Per indicator (aligned with [`Accounts::indicators`]): valued in this run, or why not.
+    pub coverage: Vec<super::Coverage>,
+}
+
+impl Accounts {
+    /// True when indicator `k` (an index into [`Accounts::indicators`]) was valued.
+    pub fn valued(&self, k: usize) -> bool {
+        self.coverage.get(k).is_none_or(|c| c.valued)
+    }
 }
 
 impl Accounts {
@@ -383,6 +392,33 @@ pub fn roll_up(
             )));
         }
     }
+    // Coverage: an indicator with no valuation line in the run was not valued.
+    let present: std::collections::HashSet<String> = lines
+        .column("indicator")?
+        .str()?
+        .iter()
+        .flatten()
+        .map(str::to_string)
+        .collect();
+    let coverage = indicators
+        .iter()
+        .map(|ind| {
+            if present.contains(ind.key) {
+                super::Coverage {
+                    valued: true,
+                    reason_en: String::new(),
+                    reason_zh: String::new(),
+                }
+            } else {
+                let (reason_en, reason_zh) = super::not_valued_reason(ind.key, coef);
+                super::Coverage {
+                    valued: false,
+                    reason_en,
+                    reason_zh,
+                }
+            }
+        })
+        .collect();
     Ok(Accounts {
         year: inputs.year,
         indicators,
@@ -390,6 +426,7 @@ pub fn roll_up(
         rows,
         warnings,
         scope: inputs.scope.label(coef),
+        coverage,
     })
 }
 

@@ -223,6 +223,68 @@ pub const INDICATORS: &[Indicator] = &[
     },
 ];
 
+/// Whether an indicator was valued in a run, and why not.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Coverage {
+    /// True when the run produced valuation lines for it (a value of 0 is then a true 0).
+    pub valued: bool,
+    /// Why it was not valued (English; empty when valued).
+    pub reason_en: String,
+    /// The same in Chinese.
+    pub reason_zh: String,
+}
+
+/// Why indicator `key` produced no valuation line with this coefficient set and these inputs:
+/// what is missing, in English and Chinese. A service that is not valued is shown as not
+/// valued (未核算), never as 0.
+pub fn not_valued_reason(key: &str, coef: &Coefficients) -> (String, String) {
+    if let Some(rated) = rated::RATED.iter().find(|r| r.indicator == key) {
+        let keys: Vec<&str> = rated.components.iter().map(|c| c.rate_key).collect();
+        let listed = coef
+            .rates
+            .iter()
+            .any(|r| keys.contains(&r.indicator.as_str()));
+        return if listed {
+            (
+                format!(
+                    "every rate of {} in service_rates.csv is 0 (NOT FOUND) and the 实物量 sheet gives no quantity",
+                    keys.join(", ")
+                ),
+                format!(
+                    "service_rates.csv 中 {} 的单位面积服务量均为 0（未找到来源），实物量表也未给出",
+                    keys.join("、")
+                ),
+            )
+        } else {
+            (
+                format!(
+                    "the coefficient set gives no rate for {} (service_rates.csv) and the 实物量 sheet gives no quantity",
+                    keys.join(", ")
+                ),
+                format!(
+                    "系数集未给出 {} 的单位面积服务量（service_rates.csv），实物量表也未给出",
+                    keys.join("、")
+                ),
+            )
+        };
+    }
+    match key {
+        "hydropower" => (
+            "the workbook has no hydropower generation column".into(),
+            "输入表没有水电发电量列".into(),
+        ),
+        "recreation" => (
+            "the workbook gives no tourism revenue or visits column for the set's recreation_basis"
+                .into(),
+            "输入表没有与系数集 recreation_basis 对应的旅游总收入或接待游客列".into(),
+        ),
+        _ => (
+            "no valuation line: the workbook or the coefficient set lacks what it needs".into(),
+            "无核算明细：输入表或系数集缺少所需数据".into(),
+        ),
+    }
+}
+
 /// The indicator with `key`.
 pub fn indicator(key: &str) -> Option<&'static Indicator> {
     INDICATORS.iter().find(|i| i.key == key)

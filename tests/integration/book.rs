@@ -31,12 +31,20 @@ fn book_has_every_sheet_and_its_values_equal_the_accounts() {
     let (h, rows) = read_csv(&dir.join("csv/accounts.csv"));
     let idx = |n: &str| h.iter().position(|x| x == n).unwrap();
     let mut expected: BTreeMap<(String, String), f64> = BTreeMap::new();
+    let mut not_valued = std::collections::BTreeSet::new();
     for r in &rows {
+        if r[idx("valued")] == "false" {
+            // Not valued: an empty value in the CSV, a blank cell in the book — never 0.
+            assert!(r[idx("value_cny")].is_empty() && r[idx("quantity")].is_empty());
+            not_valued.insert(r[idx("indicator_zh")].clone());
+            continue;
+        }
         expected.insert(
             (r[idx("code")].clone(), r[idx("indicator_zh")].clone()),
             r[idx("value_cny")].parse::<f64>().unwrap(),
         );
     }
+    assert_eq!(not_valued.len(), 5, "{not_valued:?}");
 
     // 价值量: header row 3 (index 2), data from index 3; values in 万元.
     let value = wb.worksheet_range("价值量").unwrap();
@@ -50,6 +58,13 @@ fn book_has_every_sheet_and_its_values_equal_the_accounts() {
         };
         let mut row_sum = 0.0;
         for (c, head) in header.iter().enumerate().skip(4) {
+            if head.ends_with("未核算") {
+                assert!(
+                    matches!(value.get((r, c)), None | Some(Data::Empty)),
+                    "价值量 {r},{c}: a not-valued indicator must be blank"
+                );
+                continue;
+            }
             let Some(Data::Float(v)) = value.get((r, c)) else {
                 panic!("价值量 {r},{c} not a number")
             };
@@ -67,13 +82,35 @@ fn book_has_every_sheet_and_its_values_equal_the_accounts() {
             checked += 1;
         }
     }
-    assert_eq!(checked, (117 + 11 + 1) * INDICATOR_COUNT);
+    assert_eq!(
+        checked,
+        (117 + 11 + 1) * (INDICATOR_COUNT - not_valued.len())
+    );
 
     let about = wb.worksheet_range("说明").unwrap();
     let about_text: Vec<String> = about
         .rows()
         .flat_map(|r| r.iter().map(|d| d.to_string()))
         .collect();
+    // Coverage, visibly (regression: a service the set cannot value showed as 0.00): the 说明
+    // coverage table marks each not-valued indicator with its reason, 汇总 says what GEP sums.
+    let coverage_rows: Vec<Vec<String>> = about
+        .rows()
+        .filter(|r| r.get(1).is_some_and(|c| c.to_string() == "未核算"))
+        .map(|r| r.iter().map(|d| d.to_string()).collect())
+        .collect();
+    assert_eq!(coverage_rows.len(), not_valued.len(), "{coverage_rows:?}");
+    for row in &coverage_rows {
+        assert!(not_valued.contains(&row[0]), "{row:?}");
+        assert!(!row[4].is_empty(), "a reason for {}", row[0]);
+    }
+    let summary = wb.worksheet_range("汇总").unwrap();
+    assert!(
+        summary.rows().any(|r| r
+            .iter()
+            .any(|c| c.to_string().starts_with("GEP 为已核算指标之和；未核算"))),
+        "汇总 labels GEP as the sum of the valued indicators"
+    );
     let demo_sha = {
         use sha2::{Digest, Sha256};
         Sha256::digest(std::fs::read(demo()).unwrap())
@@ -324,7 +361,7 @@ fn change_against_the_previous_year_splits_quantity_and_price() {
             h.iter().position(|x| x == "value_cny").unwrap(),
         );
         rows.iter()
-            .filter(|r| r[level] == "province")
+            .filter(|r| r[level] == "province" && !r[value].is_empty())
             .map(|r| r[value].parse::<f64>().unwrap())
             .sum::<f64>()
             / 1e4
@@ -534,10 +571,16 @@ fn physical_overrides_are_marked_in_the_lines_with_their_source() {
     let mut zip =
         zip::ZipArchive::new(std::fs::File::open(dir.join("book.xlsx")).unwrap()).unwrap();
     let mut notes = String::new();
-    std::io::Read::read_to_string(&mut zip.by_name("xl/comments1.xml").unwrap(), &mut notes)
-        .unwrap();
+    for i in 0..zip.len() {
+        let mut part = zip.by_index(i).unwrap();
+        if part.name().unwrap().starts_with("xl/comments") {
+            std::io::Read::read_to_string(&mut part, &mut notes).unwrap();
+        }
+    }
     assert_eq!(
-        notes.matches("<comment ").count(),
+        notes
+            .matches("实物量表给出（模型结果，非按面积系数估算）")
+            .count(),
         117,
         "one note per county"
     );

@@ -858,6 +858,11 @@ fn summary(
         .map(|r| (r.code.as_str(), r.gep_cny))
         .collect();
     ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let rank_of: std::collections::HashMap<&str, usize> = ranked
+        .iter()
+        .enumerate()
+        .map(|(i, (c, _))| (*c, i + 1))
+        .collect();
     for (i, (r, row)) in (FIRST_ROW..).zip(&acc.rows).enumerate() {
         let n = r + 1;
         write_row_labels(ws, r, row, s)?;
@@ -925,11 +930,11 @@ fn summary(
                 f,
             )?;
         }
-        if let Some(pos) = ranked
-            .iter()
-            .position(|(c, _)| *c == row.code && row.level == Level::County)
+        if let Some(rank) = rank_of
+            .get(row.code.as_str())
+            .filter(|_| row.level == Level::County)
         {
-            ws.write_number(r, 14, (pos + 1) as f64)?;
+            ws.write_number(r, 14, *rank as f64)?;
         }
         if let (Some(geep), Some(settings)) = (ctx.geep, &ctx.coef.geep) {
             let members: Vec<&str> = match row.level {
@@ -1017,6 +1022,19 @@ fn widths(
         ws.set_column_width(c, s.money_width)?;
     }
     Ok(())
+}
+
+/// A ranking chart of 图表: the top `count` counties by `value` (linked to 汇总 `summary_col`).
+struct Ranking {
+    count: usize,
+    summary_col: u16,
+    value: RowValue,
+    needs_area: bool,
+    series: &'static str,
+    header: String,
+    unit: String,
+    title: String,
+    bar_px: u32,
 }
 
 /// Rows of the 图表 sheet's default height (20 px) that a chart of `height_px` covers.
@@ -1129,94 +1147,87 @@ fn charts(
     place(ws, &mut chart, 140 + 30 * prefectures.len() as u32)?;
     table_at = last + 3;
 
-    // 2. Top 20 counties by GEP (summary column H).
-    let mut counties: Vec<&AccountRow> = acc.level(Level::County).collect();
-    counties.sort_by(|a, b| b.gep_cny.total_cmp(&a.gep_cny));
-    counties.truncate(20);
+    // 2. Top 20 counties by GEP (summary column H); 3. top 30 by GEP per km² (column L).
     let county = tr(s.en, "县(市、区)", "County").to_string();
-    let gep_column: Vec<LinkedColumn> = vec![(7, Box::new(|r: &AccountRow| r.gep_cny))];
-    let top_last = linked_table(
-        ws,
-        s,
-        acc,
-        table_at,
-        t0,
-        &[county.clone(), format!("GEP({wan})")],
-        &counties,
-        &gep_column,
-    )?;
-    let mut chart = Chart::new(ChartType::Bar);
-    chart
-        .add_series()
-        .set_name("GEP")
-        .set_categories((sheet, table_at + 1, t0, top_last, t0))
-        .set_values((sheet, table_at + 1, t0 + 1, top_last, t0 + 1));
-    chart.title().set_name(&*money_text(
-        tr(
-            s.en,
-            "GEP 前 20 位的县（万元）",
-            "Top 20 counties by GEP (10k yuan)",
-        ),
-        s,
-    ));
-    // Bar charts: the vertical category axis is rust_xlsxwriter's y axis, the values run along x.
-    chart
-        .y_axis()
-        .set_label_interval(1)
-        .set_reverse()
-        .set_font(&label_font);
-    chart.x_axis().set_num_format(axis_format).set_name(&*wan);
-    chart.legend().set_hidden();
-    place(ws, &mut chart, 120 + 24 * counties.len() as u32)?;
-    table_at = top_last + 3;
-
-    // 3. Top 30 counties by GEP per km² (summary column L).
-    let mut dense: Vec<&AccountRow> = acc
-        .level(Level::County)
-        .filter(|r| r.area_km2.is_some_and(|a| a > 0.0))
-        .collect();
     let per_km2 = |r: &AccountRow| r.gep_cny / r.area_km2.unwrap_or(1.0);
-    dense.sort_by(|a, b| per_km2(b).total_cmp(&per_km2(a)));
-    dense.truncate(30);
     let per_km2_unit = money_text(tr(s.en, "万元/km²", "10k yuan/km²"), s);
-    let dense_column: Vec<LinkedColumn> = vec![(11, Box::new(per_km2))];
-    let dense_last = linked_table(
-        ws,
-        s,
-        acc,
-        table_at,
-        t0,
-        &[county.clone(), format!("GEP/km²({per_km2_unit})")],
-        &dense,
-        &dense_column,
-    )?;
-    let mut chart = Chart::new(ChartType::Bar);
-    chart
-        .add_series()
-        .set_name(tr(s.en, "单位面积 GEP", "GEP per km²"))
-        .set_categories((sheet, table_at + 1, t0, dense_last, t0))
-        .set_values((sheet, table_at + 1, t0 + 1, dense_last, t0 + 1));
-    chart.title().set_name(&*money_text(
-        tr(
-            s.en,
-            "单位面积 GEP 前 30 位的县（万元/km²）",
-            "Top 30 counties by GEP per km² (10k yuan/km²)",
-        ),
-        s,
-    ));
-    // Bar charts: the vertical category axis is rust_xlsxwriter's y axis, the values run along x.
-    chart
-        .y_axis()
-        .set_label_interval(1)
-        .set_reverse()
-        .set_font(&label_font);
-    chart
-        .x_axis()
-        .set_num_format(axis_format)
-        .set_name(&*per_km2_unit);
-    chart.legend().set_hidden();
-    place(ws, &mut chart, 120 + 20 * dense.len() as u32)?;
-    table_at = dense_last + 3;
+    let rankings: [Ranking; 2] = [
+        Ranking {
+            count: 20,
+            summary_col: 7,
+            value: Box::new(|r: &AccountRow| r.gep_cny),
+            needs_area: false,
+            series: "GEP",
+            header: format!("GEP({wan})"),
+            unit: wan.clone(),
+            title: money_text(
+                tr(
+                    s.en,
+                    "GEP 前 20 位的县（万元）",
+                    "Top 20 counties by GEP (10k yuan)",
+                ),
+                s,
+            ),
+            bar_px: 24,
+        },
+        Ranking {
+            count: 30,
+            summary_col: 11,
+            value: Box::new(per_km2),
+            needs_area: true,
+            series: tr(s.en, "单位面积 GEP", "GEP per km²"),
+            header: format!("GEP/km²({per_km2_unit})"),
+            unit: per_km2_unit.clone(),
+            title: money_text(
+                tr(
+                    s.en,
+                    "单位面积 GEP 前 30 位的县（万元/km²）",
+                    "Top 30 counties by GEP per km² (10k yuan/km²)",
+                ),
+                s,
+            ),
+            bar_px: 20,
+        },
+    ];
+    for ranking in rankings {
+        let mut ranked: Vec<&AccountRow> = acc
+            .level(Level::County)
+            .filter(|r| !ranking.needs_area || r.area_km2.is_some_and(|a| a > 0.0))
+            .collect();
+        ranked.sort_by(|a, b| (ranking.value)(b).total_cmp(&(ranking.value)(a)));
+        ranked.truncate(ranking.count);
+        let column: Vec<LinkedColumn> = vec![(ranking.summary_col, ranking.value)];
+        let last = linked_table(
+            ws,
+            s,
+            acc,
+            table_at,
+            t0,
+            &[county.clone(), ranking.header],
+            &ranked,
+            &column,
+        )?;
+        let mut chart = Chart::new(ChartType::Bar);
+        chart
+            .add_series()
+            .set_name(ranking.series)
+            .set_categories((sheet, table_at + 1, t0, last, t0))
+            .set_values((sheet, table_at + 1, t0 + 1, last, t0 + 1));
+        chart.title().set_name(&*ranking.title);
+        // Bar charts: the vertical category axis is rust_xlsxwriter's y axis, values run along x.
+        chart
+            .y_axis()
+            .set_label_interval(1)
+            .set_reverse()
+            .set_font(&label_font);
+        chart
+            .x_axis()
+            .set_num_format(axis_format)
+            .set_name(&*ranking.unit);
+        chart.legend().set_hidden();
+        place(ws, &mut chart, 120 + ranking.bar_px * ranked.len() as u32)?;
+        table_at = last + 3;
+    }
 
     // 4. Every county's category composition (100 % stacked), summary columns E:G, in two
     // charts (one page each) so that every county keeps a readable label.
@@ -1826,8 +1837,14 @@ fn transfer_sheet(
     let score_fmt = Format::new().set_num_format("0.000000");
     let yuan = Format::new().set_num_format("#,##0");
     let first = head + 1;
+    let rows_by_code: std::collections::HashMap<&str, &AccountRow> = ctx
+        .accounts
+        .rows
+        .iter()
+        .map(|x| (x.code.as_str(), x))
+        .collect();
     for (r, a) in (first..).zip(allocation) {
-        let row = ctx.accounts.rows.iter().find(|x| x.code == a.code);
+        let row = rows_by_code.get(a.code.as_str());
         ws.write_string(r, 0, &a.code)?;
         ws.write_string(r, 1, row.map_or("", |x| x.name.as_str()))?;
         ws.write_string(r, 2, row.map_or("", |x| x.prefecture.as_str()))?;
@@ -1938,9 +1955,15 @@ fn linked_table(
     for (c, h) in headers.iter().enumerate() {
         ws.write_string_with_format(at, col0 + c as u16, money_text(h, s), &s.header)?;
     }
+    let index_of: std::collections::HashMap<&str, usize> = acc
+        .rows
+        .iter()
+        .enumerate()
+        .map(|(i, x)| (x.code.as_str(), i))
+        .collect();
     for (r, row) in (at + 1..).zip(rows) {
         ws.write_string(r, col0, &row.name)?;
-        let Some(index) = acc.rows.iter().position(|x| x.code == row.code) else {
+        let Some(&index) = index_of.get(row.code.as_str()) else {
             continue;
         };
         let summary_row = FIRST_ROW + index as u32;

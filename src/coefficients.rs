@@ -567,6 +567,9 @@ pub struct Coefficients {
     pub modified_files: Vec<String>,
     /// Warnings found while loading.
     pub warnings: Issues,
+    /// Position of each region in `regions` by code: lookups are O(1), not a scan (national
+    /// runs look up every county many times).
+    region_index: std::collections::HashMap<String, usize>,
 }
 
 /// Where the files of a set come from.
@@ -903,6 +906,7 @@ impl Coefficients {
         let Some(manifest) = manifest else {
             return Err(Error::Internal("manifest missing without an error".into()));
         };
+        let region_index = regions_index(&regions);
         Ok(Coefficients {
             dir: dir.map(Path::to_path_buf),
             manifest,
@@ -920,6 +924,7 @@ impl Coefficients {
             set_sha256: sha256_hex(&set_hasher_input),
             modified_files,
             warnings,
+            region_index,
         })
     }
 
@@ -933,7 +938,15 @@ impl Coefficients {
 
     /// The region with `code`.
     pub fn region(&self, code: &str) -> Option<&Region> {
-        self.regions.iter().find(|r| r.code == code)
+        // The index is built at load; a set whose regions were edited since falls back to a scan.
+        match self
+            .region_index
+            .get(code)
+            .and_then(|&i| self.regions.get(i))
+        {
+            Some(r) if r.code == code => Some(r),
+            _ => self.regions.iter().find(|r| r.code == code),
+        }
     }
 
     /// The crosswalk row of a land class as written in a workbook.
@@ -966,6 +979,14 @@ impl Coefficients {
             _ => None,
         }
     }
+}
+
+fn regions_index(regions: &[Region]) -> std::collections::HashMap<String, usize> {
+    regions
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.code.clone(), i))
+        .collect()
 }
 
 fn check_status(status: &str, at: &str, issues: &mut Issues) {

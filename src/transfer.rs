@@ -267,8 +267,10 @@ pub fn allocate(
         .iter()
         .position(|c| *c == Category::Regulating)
         .unwrap_or(1);
+    let by_code: std::collections::HashMap<&str, &&crate::account::AccountRow> =
+        counties.iter().map(|r| (r.code.as_str(), r)).collect();
     let value = |code: &str, indicator: &str| -> f64 {
-        let Some(row) = counties.iter().find(|r| r.code == code) else {
+        let Some(row) = by_code.get(code) else {
             return 0.0;
         };
         let km2 = land_ha.get(code).copied().unwrap_or(0.0) / 100.0;

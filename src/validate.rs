@@ -608,6 +608,20 @@ fn check_subtotals(tables: &[SheetTable], coef: &Coefficients, issues: &mut Issu
         let type_col = table
             .column(col::FOREST_TYPE)
             .or_else(|| table.column(col::LAND_CLASS));
+        // County rows of the set grouped once by prefecture prefix (4 digits): each subtotal
+        // then reads only its own counties — linear in the rows, not rows × subtotals.
+        let known: Vec<&Record> = table
+            .rows
+            .iter()
+            .filter(|r| r.code.as_deref().is_some_and(|c| coef.region(c).is_some()))
+            .collect();
+        let mut by_prefix: std::collections::HashMap<&str, Vec<&Record>> =
+            std::collections::HashMap::new();
+        for r in &known {
+            if let Some(p) = r.code.as_deref().and_then(|c| c.get(..4)) {
+                by_prefix.entry(p).or_default().push(r);
+            }
+        }
         for subtotal in &table.subtotals {
             let group: Option<&str> = match &subtotal.code {
                 Some(c) if c.ends_with("0000") => None,
@@ -636,14 +650,13 @@ fn check_subtotals(tables: &[SheetTable], coef: &Coefficients, issues: &mut Issu
             let subtotal_type = type_col
                 .and_then(|i| subtotal.text(i))
                 .map(|t| normalise_header(t).0);
-            let members: Vec<&Record> = table
-                .rows
+            let candidates: &[&Record] = match group {
+                None => &known,
+                Some(g) => by_prefix.get(g).map_or(&[], Vec::as_slice),
+            };
+            let members: Vec<&Record> = candidates
                 .iter()
-                .filter(|r| {
-                    r.code.as_deref().is_some_and(|c| {
-                        coef.region(c).is_some() && group.is_none_or(|g| c.starts_with(g))
-                    })
-                })
+                .copied()
                 .filter(|r| match (&subtotal_type, type_col) {
                     (Some(t), Some(i)) => {
                         r.text(i).map(|x| normalise_header(x).0).as_ref() == Some(t)

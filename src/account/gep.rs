@@ -243,27 +243,25 @@ pub fn roll_up(
     };
 
     let mut rows = Vec::new();
+    // Prefectures in regions.csv order, each with its counties in the run (one pass, hashed).
+    let in_run: std::collections::HashSet<&str> =
+        inputs.counties.iter().map(String::as_str).collect();
     let mut prefecture_codes: Vec<(String, String)> = Vec::new();
+    let mut members_of: HashMap<&str, Vec<&str>> = HashMap::new();
     for r in coef
         .regions
         .iter()
-        .filter(|r| inputs.counties.contains(&r.code))
+        .filter(|r| in_run.contains(r.code.as_str()))
     {
-        if !prefecture_codes
-            .iter()
-            .any(|(c, _)| *c == r.prefecture_code)
-        {
+        let members = members_of.entry(r.prefecture_code.as_str()).or_default();
+        if members.is_empty() {
             prefecture_codes.push((r.prefecture_code.clone(), r.prefecture.clone()));
         }
+        members.push(r.code.as_str());
     }
     let mut prefecture_rows = Vec::new();
     for (pcode, pname) in &prefecture_codes {
-        let members: Vec<&str> = coef
-            .regions
-            .iter()
-            .filter(|r| &r.prefecture_code == pcode && inputs.counties.contains(&r.code))
-            .map(|r| r.code.as_str())
-            .collect();
+        let members: Vec<&str> = members_of.get(pcode.as_str()).cloned().unwrap_or_default();
         let mut county_rows = Vec::new();
         for m in &members {
             let region = coef

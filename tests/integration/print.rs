@@ -7,44 +7,17 @@ use std::path::{Path, PathBuf};
 
 use crate::util::*;
 
-fn tool(name: &str) -> bool {
-    std::process::Command::new(name)
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success() || !o.stderr.is_empty())
-}
-
 /// `book` printed to PDF by LibreOffice, or `None` when skipping was asked for.
 fn printed(book: &Path, dir: &Path) -> Option<PathBuf> {
-    let soffice = ["soffice", "libreoffice"].into_iter().find(|c| tool(c));
-    let (Some(soffice), true) = (soffice, tool("pdftotext")) else {
-        if std::env::var_os("GEP_SKIP_RECALC").is_some_and(|v| v == "1") {
-            eprintln!("SKIPPED on request (GEP_SKIP_RECALC=1): printing check");
-            return None;
-        }
-        panic!(
-            "soffice (LibreOffice) and pdftotext (poppler-utils) are needed for the printing check: \
-             run the tests with scripts/test.sh, or set GEP_SKIP_RECALC=1 to skip it knowingly"
-        );
-    };
-    let profile = dir.join("lo-profile");
-    let out_dir = dir.join("pdf");
-    let status = std::process::Command::new(soffice)
-        .arg(format!(
-            "-env:UserInstallation=file://{}",
-            profile.display()
-        ))
-        .args(["--headless", "--convert-to", "pdf", "--outdir"])
-        .arg(&out_dir)
-        .arg(book)
-        .output()
-        .unwrap();
-    assert!(
-        status.status.success(),
-        "{}",
-        String::from_utf8_lossy(&status.stderr)
-    );
-    Some(out_dir.join(book.with_extension("pdf").file_name().unwrap()))
+    let soffice = required_tool(&["soffice", "libreoffice"], "soffice (LibreOffice)")?;
+    required_tool(&["pdftotext"], "pdftotext (poppler-utils)")?;
+    Some(soffice_convert(
+        soffice,
+        &dir.join("lo-profile"),
+        book,
+        "pdf",
+        &dir.join("pdf"),
+    ))
 }
 
 /// (name, prefecture) of each region of a regions.csv (comment lines skipped).

@@ -11,22 +11,7 @@ use crate::util::*;
 /// Converts `book` with LibreOffice, recalculating every formula on load. Panics without soffice
 /// unless `GEP_SKIP_RECALC=1` asks to skip (then `None`, said on stderr).
 fn recalculated(book: &Path, dir: &Path) -> Option<PathBuf> {
-    let soffice = ["soffice", "libreoffice"].into_iter().find(|c| {
-        std::process::Command::new(c)
-            .arg("--version")
-            .output()
-            .is_ok_and(|o| o.status.success())
-    });
-    let Some(soffice) = soffice else {
-        if std::env::var_os("GEP_SKIP_RECALC").is_some_and(|v| v == "1") {
-            eprintln!("SKIPPED on request (GEP_SKIP_RECALC=1): LibreOffice recalculation check");
-            return None;
-        }
-        panic!(
-            "soffice (LibreOffice) not found: the recalculation check cannot run. Run the tests with \
-             scripts/test.sh (installs libreoffice-calc-nogui), or set GEP_SKIP_RECALC=1 to skip it knowingly"
-        );
-    };
+    let soffice = required_tool(&["soffice", "libreoffice"], "soffice (LibreOffice)")?;
     let profile = dir.join("lo-profile");
     std::fs::create_dir_all(profile.join("user")).unwrap();
     std::fs::write(
@@ -38,23 +23,13 @@ fn recalculated(book: &Path, dir: &Path) -> Option<PathBuf> {
 "#,
     )
     .unwrap();
-    let out_dir = dir.join("recalculated");
-    let status = std::process::Command::new(soffice)
-        .arg(format!(
-            "-env:UserInstallation=file://{}",
-            profile.display()
-        ))
-        .args(["--headless", "--convert-to", "xlsx", "--outdir"])
-        .arg(&out_dir)
-        .arg(book)
-        .output()
-        .unwrap();
-    assert!(
-        status.status.success(),
-        "{}",
-        String::from_utf8_lossy(&status.stderr)
-    );
-    Some(out_dir.join(book.file_name().unwrap()))
+    Some(soffice_convert(
+        soffice,
+        &profile,
+        book,
+        "xlsx",
+        &dir.join("recalculated"),
+    ))
 }
 
 fn numbers(path: &Path) -> Vec<(String, u32, u32, f64)> {

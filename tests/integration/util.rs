@@ -238,3 +238,52 @@ pub fn edited_set(dir: &Path, edit: impl Fn(&str, String) -> String) -> PathBuf 
 
 /// Indicators in an account (src/account/mod.rs INDICATORS): one column each per county.
 pub const INDICATOR_COUNT: usize = 18;
+
+/// A tool the LibreOffice tests need (`soffice`, `pdftotext`), found on PATH. Without it the test
+/// FAILS, naming what to install; only `GEP_SKIP_RECALC=1` skips (then `None`, said on stderr).
+pub fn required_tool(candidates: &[&'static str], what: &str) -> Option<&'static str> {
+    let found = candidates.iter().copied().find(|c| {
+        std::process::Command::new(c)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success() || !o.stderr.is_empty())
+    });
+    if found.is_none() {
+        if std::env::var_os("GEP_SKIP_RECALC").is_some_and(|v| v == "1") {
+            eprintln!("SKIPPED on request (GEP_SKIP_RECALC=1): {what} not found");
+            return None;
+        }
+        panic!(
+            "{what} not found: run the tests with scripts/test.sh (installs libreoffice-calc-nogui \
+             and poppler-utils), or set GEP_SKIP_RECALC=1 to skip these checks knowingly"
+        );
+    }
+    found
+}
+
+/// Converts `book` with LibreOffice (headless, the user profile in `profile`) to `format`
+/// (`xlsx`, `pdf`) in `out_dir`; returns the converted file.
+pub fn soffice_convert(
+    soffice: &str,
+    profile: &Path,
+    book: &Path,
+    format: &str,
+    out_dir: &Path,
+) -> PathBuf {
+    let status = std::process::Command::new(soffice)
+        .arg(format!(
+            "-env:UserInstallation=file://{}",
+            profile.display()
+        ))
+        .args(["--headless", "--convert-to", format, "--outdir"])
+        .arg(out_dir)
+        .arg(book)
+        .output()
+        .unwrap();
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    out_dir.join(book.with_extension(format).file_name().unwrap())
+}

@@ -25,6 +25,15 @@ git worktree add --detach --quiet "$work/base" "$base_ref"
 cp target/release/gep "$work/gep-base"
 
 demo=fixtures/demo/shanxi-demo-2021.xlsx
+# National-scale cases (SYNTHETIC, bench/make_national.py): N counties, prefecture subtotal rows.
+# BENCH_COUNTIES="2850 30000" adds more sizes (each needs openpyxl; 30000 takes a while).
+sizes=${BENCH_COUNTIES:-2850}
+national=()
+for n in $sizes; do
+  python3 bench/make_national.py "$n" "$work/national" >/dev/null
+  national+=("check $n counties|check $work/national/national-$n.xlsx --coefficients $work/national/set-$n")
+  national+=("run $n counties|run --data $work/national/national-$n.xlsx --coefficients $work/national/set-$n --out OUT.xlsx")
+done
 pref=(fixtures/layouts/by-prefecture/*.xlsx)
 supp=fixtures/layouts/supplementary/environment-physical.xlsx
 cases=(
@@ -33,12 +42,15 @@ cases=(
   "check demo|check $demo"
   "run 11 prefecture files|run $(printf -- '--data %s ' "${pref[@]}") --data $supp --out OUT.xlsx"
   "run .xls layout|run --data fixtures/layouts/12-biff8.xls --data $supp --out OUT.xlsx"
+  "${national[@]}"
 )
 
 measure() { # binary args → "seconds kilobytes"
   local bin=$1; shift
   local args=${*//OUTCSV/$work/csv}
   args=${args//OUT/$work/out}
+  # A run never overwrites an existing book without --force: start each run without one.
+  rm -rf "$work/out.xlsx" "$work/csv"
   /usr/bin/time -f "%e %M" -o "$work/t" "$bin" $args >/dev/null 2>&1
   cat "$work/t"
 }

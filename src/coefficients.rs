@@ -570,6 +570,10 @@ pub struct Coefficients {
     /// Position of each region in `regions` by code: lookups are O(1), not a scan (national
     /// runs look up every county many times).
     region_index: std::collections::HashMap<String, usize>,
+    /// Position of each land class by every normalised name and alias.
+    land_class_index: std::collections::HashMap<String, usize>,
+    /// Position of each forest type by its normalised name.
+    forest_type_index: std::collections::HashMap<String, usize>,
 }
 
 /// Where the files of a set come from.
@@ -907,6 +911,18 @@ impl Coefficients {
             return Err(Error::Internal("manifest missing without an error".into()));
         };
         let region_index = regions_index(&regions);
+        let mut land_class_index = std::collections::HashMap::new();
+        for (i, c) in land_classes.iter().enumerate() {
+            for n in c.names() {
+                land_class_index.entry(n).or_insert(i);
+            }
+        }
+        let mut forest_type_index = std::collections::HashMap::new();
+        for (i, t) in forest_types.iter().enumerate() {
+            forest_type_index
+                .entry(crate::schema::normalise_header(&t.forest_type).0)
+                .or_insert(i);
+        }
         Ok(Coefficients {
             dir: dir.map(Path::to_path_buf),
             manifest,
@@ -925,6 +941,8 @@ impl Coefficients {
             modified_files,
             warnings,
             region_index,
+            land_class_index,
+            forest_type_index,
         })
     }
 
@@ -952,17 +970,32 @@ impl Coefficients {
     /// The crosswalk row of a land class as written in a workbook.
     pub fn land_class(&self, name: &str) -> Option<&LandClass> {
         let key = crate::schema::normalise_header(name).0;
-        self.land_classes
-            .iter()
-            .find(|c| c.names().any(|n| n == key))
+        // Indexed at load (every name and alias); a set edited since falls back to a scan.
+        match self
+            .land_class_index
+            .get(&key)
+            .and_then(|&i| self.land_classes.get(i))
+        {
+            Some(c) if c.names().any(|n| n == key) => Some(c),
+            _ => self
+                .land_classes
+                .iter()
+                .find(|c| c.names().any(|n| n == key)),
+        }
     }
 
     /// The parameters of a forest type as written in a workbook.
     pub fn forest_type(&self, name: &str) -> Option<&ForestType> {
         let key = crate::schema::normalise_header(name).0;
-        self.forest_types
-            .iter()
-            .find(|t| crate::schema::normalise_header(&t.forest_type).0 == key)
+        let matches = |t: &&ForestType| crate::schema::normalise_header(&t.forest_type).0 == key;
+        match self
+            .forest_type_index
+            .get(&key)
+            .and_then(|&i| self.forest_types.get(i))
+        {
+            Some(t) if matches(&t) => Some(t),
+            _ => self.forest_types.iter().find(matches),
+        }
     }
 
     /// A price by key.

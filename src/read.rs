@@ -1009,12 +1009,11 @@ fn bounded_range<RS: std::io::Read + std::io::Seek>(
                 reader.next_cell_with_formula().map(|cell| {
                     cell.map(|c| {
                         let value = Data::from(c.value.clone());
-                        let blank = match &value {
-                            Data::Empty => true,
-                            Data::String(s) => s.is_empty(),
-                            _ => false,
-                        };
-                        if blank && c.formula.as_deref().is_some_and(|f| !f.is_empty()) {
+                        // No cached value at all (`<f>…</f>` or `<f>…</f><v/>`, as openpyxl
+                        // writes); a formula whose calculated result is "" has one (t="str").
+                        if matches!(value, Data::Empty)
+                            && c.formula.as_deref().is_some_and(|f| !f.is_empty())
+                        {
                             uncalculated.push(c.pos);
                             // Kept as a marker so that the cell is inside the range.
                             return calamine::Cell::new(c.pos, Data::Empty);

@@ -169,11 +169,22 @@ fn formula_cells_without_a_cached_value_are_an_error_naming_the_cells() {
     let dir = workdir("uncached_formula");
     let mut b = Book::demo();
     let r = b.row_of("经济社会", "140105");
-    // A marker the save writes as a formula with a result, rewritten below without one.
-    b.set("经济社会", r, 3, Data::Error(calamine::CellErrorType::Div0));
+    // Markers the save writes as formulas with a result, rewritten below: D5 without any
+    // cached value, E5 with an empty `<v/>` (as openpyxl writes), F6 with a calculated "" (fine).
+    for (row, col) in [(r, 3), (r, 4), (r + 1, 5)] {
+        b.set(
+            "经济社会",
+            row,
+            col,
+            Data::Error(calamine::CellErrorType::Div0),
+        );
+    }
     b.save(&dir.join("w.xlsx"));
+    let marker = r#" t="e"><f>1/0</f><v>#DIV/0!</v>"#;
     rewrite_sheets(&dir.join("w.xlsx"), |xml| {
-        xml.replace(r#" t="e"><f>1/0</f><v>#DIV/0!</v>"#, "><f>SUM(E5:H5)</f>")
+        xml.replacen(marker, "><f>SUM(E5:H5)</f>", 1)
+            .replacen(marker, "><f>F5*2</f><v/>", 1)
+            .replacen(marker, r#" t="str"><f>IF(1,"","")</f><v></v>"#, 1)
     });
     let out = gep(&dir, &["check", "w.xlsx"]);
     let stderr = text(&out).1;
@@ -181,7 +192,7 @@ fn formula_cells_without_a_cached_value_are_an_error_naming_the_cells() {
     assert_has(
         &stderr,
         &[
-            "w.xlsx [经济社会]: 1 formula cell without a calculated value (D5)",
+            "w.xlsx [经济社会]: 2 formula cells without a calculated value (D5, E5)",
             "open the file in Excel or WPS and save it",
         ],
     );

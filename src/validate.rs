@@ -623,8 +623,10 @@ fn check_subtotals(tables: &[SheetTable], coef: &Coefficients, issues: &mut Issu
             }
         }
         for subtotal in &table.subtotals {
+            // PP0000 is the subtotal of province PP's counties, PPQQ00 of prefecture PPQQ's;
+            // a codeless 合计/全国合计 row of every county.
             let group: Option<&str> = match &subtotal.code {
-                Some(c) if c.ends_with("0000") => None,
+                Some(c) if c.ends_with("0000") => Some(c.get(..2).unwrap_or(c)),
                 Some(c) => Some(c.get(..4).unwrap_or(c)),
                 None => {
                     // Without a code only a province total (合计, 总计, 全省) can be placed; a
@@ -650,8 +652,17 @@ fn check_subtotals(tables: &[SheetTable], coef: &Coefficients, issues: &mut Issu
             let subtotal_type = type_col
                 .and_then(|i| subtotal.text(i))
                 .map(|t| normalise_header(t).0);
+            let in_province: Vec<&Record>;
             let candidates: &[&Record] = match group {
                 None => &known,
+                Some(g) if g.len() == 2 => {
+                    in_province = known
+                        .iter()
+                        .copied()
+                        .filter(|r| r.code.as_deref().is_some_and(|c| c.starts_with(g)))
+                        .collect();
+                    &in_province
+                }
                 Some(g) => by_prefix.get(g).map_or(&[], Vec::as_slice),
             };
             let members: Vec<&Record> = candidates
@@ -1168,4 +1179,91 @@ fn long_frame(tables: &[&SheetTable], items: &[&str], scope: &Scope) -> Result<D
         Column::new("amount".into(), amounts),
         Column::new("source_ref".into(), refs),
     ])?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::read::FoundColumn;
+    use crate::schema::ColumnKind;
+
+    fn record(row: u32, code: &str, gdp: f64) -> Record {
+        Record {
+            row,
+            code: Some(code.to_string()),
+            name: None,
+            values: vec![Value::Text(code.to_string()), Value::Number(gdp)],
+        }
+    }
+
+    /// Regression (national workbooks): a province subtotal PP0000 covers the counties of
+    /// province PP, not every county of the set.
+    #[test]
+    fn a_province_subtotal_covers_its_own_counties() {
+        let mut coef = Coefficients::load(None, false).unwrap();
+        coef.regions.push(crate::coefficients::Region {
+            code: "150102".into(),
+            name: "新城区".into(),
+            prefecture_code: "150100".into(),
+            prefecture: "呼和浩特市".into(),
+            kind: "市辖区".into(),
+            area_km2: None,
+            area_source: String::new(),
+        });
+        let table = |subtotals: Vec<Record>| SheetTable {
+            kind: SheetKind::Economy,
+            file: "w.xlsx".into(),
+            sheet: "经济社会".into(),
+            year: None,
+            columns: vec![
+                FoundColumn {
+                    key: col::CODE.into(),
+                    header: "区划代码".into(),
+                    col: 0,
+                    header_row: 0,
+                    kind: ColumnKind::Code,
+                    unit: None,
+                },
+                FoundColumn {
+                    key: col::GDP_CNY.into(),
+                    header: "地区生产总值".into(),
+                    col: 1,
+                    header_row: 0,
+                    kind: ColumnKind::Number(crate::units::Dimension::Money),
+                    unit: None,
+                },
+            ],
+            rows: vec![
+                record(3, "140105", 10.0),
+                record(4, "140106", 20.0),
+                record(5, "150102", 5.0),
+            ],
+            subtotals,
+            placeholders: 0,
+        };
+        let mut issues = Issues::new();
+        check_subtotals(
+            &[table(vec![
+                record(1, "140000", 30.0),
+                record(2, "150000", 5.0),
+            ])],
+            &coef,
+            &mut issues,
+        );
+        assert!(issues.is_empty(), "{:?}", issues.all());
+        check_subtotals(
+            &[table(vec![record(2, "150000", 35.0)])],
+            &coef,
+            &mut issues,
+        );
+        assert!(
+            issues
+                .all()
+                .iter()
+                .any(|i| i.location == "w.xlsx [经济社会!B3]"
+                    && i.message.contains("its 1 counties")),
+            "{:?}",
+            issues.all()
+        );
+    }
 }

@@ -279,7 +279,14 @@ pub fn build(ctx: &BookContext<'_>) -> std::result::Result<Vec<u8>, XlsxError> {
     charts(wb.add_worksheet().set_name(n.charts)?, ctx, &s)?;
     physical(wb.add_worksheet().set_name(n.physical)?, ctx, &s)?;
     value(wb.add_worksheet().set_name(n.value)?, ctx, &s)?;
-    lines(wb.add_worksheet().set_name(n.lines)?, ctx, &s)?;
+    // 明细 holds most of the cells (about 76 rows a county): written row by row in constant
+    // memory mode, so a national book does not hold them all in memory.
+    lines(
+        wb.add_worksheet_with_constant_memory()?
+            .set_name(n.lines)?,
+        ctx,
+        &s,
+    )?;
     if let Some(change) = ctx.change {
         change_sheet(wb.add_worksheet().set_name(n.change)?, ctx, change, &s)?;
     }

@@ -282,8 +282,7 @@ pub fn build(ctx: &BookContext<'_>) -> std::result::Result<Vec<u8>, XlsxError> {
     // 明细 holds most of the cells (about 76 rows a county): written row by row in constant
     // memory mode, so a national book does not hold them all in memory.
     lines(
-        wb.add_worksheet_with_constant_memory()?
-            .set_name(n.lines)?,
+        wb.add_worksheet_with_constant_memory()?.set_name(n.lines)?,
         ctx,
         &s,
     )?;

@@ -228,11 +228,24 @@ pub fn write(path: &Path, ctx: &BookContext<'_>) -> Result<()> {
 /// # Errors
 /// [`Error::Book`] when rust_xlsxwriter fails; [`Error::Io`] when the temporary file cannot be written.
 pub fn stage(path: &Path, ctx: &BookContext<'_>) -> Result<crate::Staged> {
-    let bytes = build(ctx).map_err(|source| Error::Book {
+    let book_error = |source| Error::Book {
         path: path.to_path_buf(),
         source,
-    })?;
-    crate::stage(path, |f| std::io::Write::write_all(f, &bytes))
+    };
+    let mut wb = workbook(ctx).map_err(book_error)?;
+    // Zipped straight into the temporary file: the finished book is never held in memory.
+    let mut failure = None;
+    let staged = crate::stage(path, |f| {
+        wb.save_to_writer(f).map_err(|e| {
+            let message = e.to_string();
+            failure = Some(e);
+            std::io::Error::other(message)
+        })
+    });
+    match (staged, failure) {
+        (Err(_), Some(e)) => Err(book_error(e)),
+        (staged, _) => staged,
+    }
 }
 
 /// Builds the book in memory.
@@ -240,6 +253,11 @@ pub fn stage(path: &Path, ctx: &BookContext<'_>) -> Result<crate::Staged> {
 /// # Errors
 /// rust_xlsxwriter's errors.
 pub fn build(ctx: &BookContext<'_>) -> std::result::Result<Vec<u8>, XlsxError> {
+    workbook(ctx)?.save_to_buffer()
+}
+
+/// The book's sheets, ready to be saved.
+fn workbook(ctx: &BookContext<'_>) -> std::result::Result<Workbook, XlsxError> {
     let mut s = Styles::new(ctx.lang, ctx.money);
     s.scoped = ctx.accounts.scope.is_some();
     let n = names(s.en);
@@ -300,7 +318,7 @@ pub fn build(ctx: &BookContext<'_>) -> std::result::Result<Vec<u8>, XlsxError> {
     }
     coefficients(wb.add_worksheet().set_name(n.coefficients)?, ctx, &s)?;
     checks(wb.add_worksheet().set_name(n.checks)?, ctx, &s)?;
-    wb.save_to_buffer()
+    Ok(wb)
 }
 
 /// A label in the book's money unit: 万元 → 元 (10k yuan → yuan) when values are in yuan.

@@ -659,23 +659,11 @@ fn coverage_table(
         ws.write_string_with_format(r, c as u16, *h, &s.header)?;
     }
     r += 1;
-    let err = |e: polars::prelude::PolarsError| XlsxError::ParameterError(e.to_string());
-    let column = |name: &str| -> std::result::Result<Vec<String>, XlsxError> {
-        Ok(acc
-            .lines
-            .column(name)
-            .map_err(err)?
-            .str()
-            .map_err(err)?
-            .iter()
-            .map(|v| v.unwrap_or_default().to_string())
-            .collect())
-    };
     let (indicator, method, coef_ref, price_key) = (
-        column("indicator")?,
-        column("method")?,
-        column("coefficient_ref")?,
-        column("price_key")?,
+        str_column(&acc.lines, "indicator")?,
+        str_column(&acc.lines, "method")?,
+        str_column(&acc.lines, "coefficient_ref")?,
+        str_column(&acc.lines, "price_key")?,
     );
     let rank = |g: &str| crate::coefficients::STATUSES.iter().position(|x| *x == g);
     for (k, ind) in acc.indicators.iter().enumerate() {
@@ -684,7 +672,7 @@ fn coverage_table(
         let mut worst: Option<&str> = None;
         for i in (0..indicator.len()).filter(|&i| indicator[i] == ind.key) {
             if first_method.is_empty() {
-                first_method = method[i].clone();
+                first_method = method[i].to_string();
             }
             // Grades in the coefficient reference ("… [V2]") and of the price used.
             let mut grades: Vec<&str> = coef_ref[i]
@@ -693,7 +681,7 @@ fn coverage_table(
                 .filter_map(|t| t.split(']').next())
                 .filter(|g| rank(g).is_some())
                 .collect();
-            if let Some(p) = ctx.coef.prices.get(&price_key[i]) {
+            if let Some(p) = ctx.coef.prices.get(price_key[i]) {
                 grades.push(p.status.as_str());
             }
             for g in grades {
@@ -1046,6 +1034,22 @@ fn widths(
         ws.set_column_width(c, s.money_width)?;
     }
     Ok(())
+}
+
+/// A text column of a frame as borrowed strings (null → "").
+fn str_column<'a>(
+    df: &'a polars::prelude::DataFrame,
+    name: &str,
+) -> std::result::Result<Vec<&'a str>, XlsxError> {
+    let err = |e: polars::prelude::PolarsError| XlsxError::ParameterError(e.to_string());
+    Ok(df
+        .column(name)
+        .map_err(err)?
+        .str()
+        .map_err(err)?
+        .iter()
+        .map(Option::unwrap_or_default)
+        .collect())
 }
 
 /// A ranking chart of 图表: the top `count` counties by `value` (linked to 汇总 `summary_col`).
@@ -2258,16 +2262,8 @@ fn lines(
         .collect();
     header_row(ws, FIRST_ROW - 1, &headers, 3, s)?;
     let err = |e: polars::prelude::PolarsError| XlsxError::ParameterError(e.to_string());
-    let text = |name: &str| -> std::result::Result<Vec<String>, XlsxError> {
-        Ok(df
-            .column(name)
-            .map_err(err)?
-            .str()
-            .map_err(err)?
-            .iter()
-            .map(|v| v.unwrap_or_default().to_string())
-            .collect())
-    };
+    // Borrowed from the frame, not copied: 明细 has ~76 rows a county.
+    let text = |name: &str| str_column(df, name);
     let number = |name: &str| -> std::result::Result<Vec<Option<f64>>, XlsxError> {
         Ok(df
             .column(name)
@@ -2310,34 +2306,32 @@ fn lines(
     };
     let mut order: Vec<usize> = (0..df.height()).collect();
     order.sort_by(|&a, &b| {
-        (code[a].as_str(), position(&indicator[a]))
-            .cmp(&(code[b].as_str(), position(&indicator[b])))
+        (code[a], position(indicator[a])).cmp(&(code[b], position(indicator[b])))
     });
     for (i, r) in order.into_iter().zip(FIRST_ROW..) {
         let n = r + 1;
-        ws.write_string(r, 0, &code[i])?;
+        ws.write_string(r, 0, code[i])?;
         ws.write_string(
             r,
             1,
-            crate::account::indicator(&indicator[i])
-                .map_or(indicator[i].as_str(), |x| ind_label(x, s.en)),
+            crate::account::indicator(indicator[i]).map_or(indicator[i], |x| ind_label(x, s.en)),
         )?;
         if s.en {
-            ws.write_string(r, 2, crate::account::rated::component_en(&component[i]))?;
+            ws.write_string(r, 2, crate::account::rated::component_en(component[i]))?;
         } else {
-            ws.write_string(r, 2, &component[i])?;
+            ws.write_string(r, 2, component[i])?;
         }
-        ws.write_string(r, 3, &source[i])?;
+        ws.write_string(r, 3, source[i])?;
         if let Some(v) = input[i] {
             ws.write_number_with_format(r, 4, v, &s.quantity)?;
         }
-        ws.write_string(r, 5, &input_unit[i])?;
-        ws.write_string(r, 6, &coef_ref[i])?;
+        ws.write_string(r, 5, input_unit[i])?;
+        ws.write_string(r, 6, coef_ref[i])?;
         if let Some(v) = coefficient[i] {
             ws.write_number(r, 7, v)?;
         }
-        ws.write_string(r, 8, &coef_unit[i])?;
-        ws.write_string(r, 9, &method[i])?;
+        ws.write_string(r, 8, coef_unit[i])?;
+        ws.write_string(r, 9, method[i])?;
         if let Some(q) = quantity[i] {
             if qformula[i].is_empty() {
                 ws.write_number_with_format(r, 10, q, &s.quantity)?;
@@ -2356,8 +2350,8 @@ fn lines(
                 formula(ws, r, 10, &format!("={f}"), q, &s.quantity)?;
             }
         }
-        ws.write_string(r, 11, &qunit[i])?;
-        ws.write_string(r, 12, &price_key[i])?;
+        ws.write_string(r, 11, qunit[i])?;
+        ws.write_string(r, 12, price_key[i])?;
         // The value in the book's money unit (万元, or 元 with --money yuan), like every other sheet.
         let v = value[i].unwrap_or_default() / s.wan;
         let per = if s.wan == 1.0 {
@@ -2365,7 +2359,7 @@ fn lines(
         } else {
             format!("/{}", s.wan)
         };
-        match (prices.get(&price_key[i]), price[i]) {
+        match (prices.get(price_key[i]), price[i]) {
             (Some(row), Some(p)) => {
                 let price_cell = format!(
                     "='{}'!${}${}",

@@ -299,11 +299,15 @@ fn workbook(ctx: &BookContext<'_>) -> std::result::Result<Workbook, XlsxError> {
     value(wb.add_worksheet().set_name(n.value)?, ctx, &s)?;
     // 明细 holds most of the cells (about 76 rows a county): written row by row in constant
     // memory mode, so a national book does not hold them all in memory.
-    lines(
-        wb.add_worksheet_with_constant_memory()?.set_name(n.lines)?,
-        ctx,
-        &s,
-    )?;
+    let order = lines_order(ctx)?;
+    for (name, first, count) in lines_sheets(ctx, &s) {
+        lines(
+            wb.add_worksheet_with_constant_memory()?.set_name(&name)?,
+            ctx,
+            &s,
+            &order[first..first + count],
+        )?;
+    }
     if let Some(change) = ctx.change {
         change_sheet(wb.add_worksheet().set_name(n.change)?, ctx, change, &s)?;
     }
@@ -2010,9 +2014,56 @@ fn linked_table(
     Ok(at + rows.len() as u32)
 }
 
-/// Last Excel row of the 明细 sheet.
-fn lines_last_row(ctx: &BookContext<'_>) -> u32 {
-    FIRST_ROW + ctx.accounts.lines.height() as u32
+/// Rows of valuation lines one 明细 sheet holds: Excel's 1,048,576 rows less the title and header
+/// rows. A run with more lines continues on 明细 (2), 明细 (3) …, and the SUMIFS of 实物量 and
+/// 价值量 span them all. (Debug builds: `GEP_TEST_LINES_PER_SHEET` lowers it for tests.)
+fn lines_per_sheet() -> usize {
+    const EXCEL_ROWS: usize = 1_048_576;
+    #[cfg(debug_assertions)]
+    if let Some(n) = std::env::var("GEP_TEST_LINES_PER_SHEET")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|n| *n > 0)
+    {
+        return n;
+    }
+    EXCEL_ROWS - FIRST_ROW as usize
+}
+
+/// The 明细 sheets: (name, index of the first line, number of lines); at least one sheet.
+fn lines_sheets(ctx: &BookContext<'_>, s: &Styles) -> Vec<(String, usize, usize)> {
+    let total = ctx.accounts.lines.height();
+    let per = lines_per_sheet();
+    let count = total.div_ceil(per).max(1);
+    (0..count)
+        .map(|k| {
+            let name = if k == 0 {
+                s.names.lines.to_string()
+            } else {
+                format!("{} ({})", s.names.lines, k + 1)
+            };
+            let first = k * per;
+            (name, first, per.min(total - first.min(total)))
+        })
+        .collect()
+}
+
+/// The valuation lines in book order: by county, then the book's indicator order, then as valued.
+fn lines_order(ctx: &BookContext<'_>) -> std::result::Result<Vec<usize>, XlsxError> {
+    let df = &ctx.accounts.lines;
+    let (code, indicator) = (str_column(df, "county_code")?, str_column(df, "indicator")?);
+    let position = |key: &str| {
+        ctx.accounts
+            .indicators
+            .iter()
+            .position(|i| i.key == key)
+            .unwrap_or(usize::MAX)
+    };
+    let mut order: Vec<usize> = (0..df.height()).collect();
+    order.sort_by(|&a, &b| {
+        (code[a], position(indicator[a])).cmp(&(code[b], position(indicator[b])))
+    });
+    Ok(order)
 }
 
 /// The account sheets 实物量 (`money = false`) and 价值量 (`money = true`): county cells are
@@ -2067,7 +2118,7 @@ fn account_sheet(
     }
     header_row(ws, FIRST_ROW - 1, &headers, 2, s)?;
     not_valued_notes(ws, FIRST_ROW - 1, 4, acc, s)?;
-    let last = lines_last_row(ctx);
+    let sheets = lines_sheets(ctx, s);
     // 明细 column O is already in the book's money unit; quantities (K) are summed as they are.
     let (sum_col, scale) = if money { ("O", 1.0) } else { ("K", 1.0) };
     let given = if money {
@@ -2098,11 +2149,21 @@ fn account_sheet(
                 continue;
             };
             let text = total_formula(acc, i, c, s.en).unwrap_or_else(|| {
+                // One SUMIFS per 明细 sheet (one sheet unless the run outgrows Excel's rows).
+                let sums: Vec<String> = sheets
+                    .iter()
+                    .map(|(lines, _, count)| {
+                        let last = FIRST_ROW as usize + (*count).max(1);
+                        format!(
+                            "SUMIFS('{lines}'!${sum_col}$4:${sum_col}${last},'{lines}'!$A$4:$A${last},$A{n},'{lines}'!$B$4:$B${last},\"{label}\")",
+                            n = r + 1,
+                            label = ind_label(ind, s.en),
+                        )
+                    })
+                    .collect();
                 format!(
-                    "=SUMIFS('{lines}'!${sum_col}$4:${sum_col}${last},'{lines}'!$A$4:$A${last},$A{n},'{lines}'!$B$4:$B${last},\"{label}\"){div}",
-                    lines = s.names.lines,
-                    n = r + 1,
-                    label = ind_label(ind, s.en),
+                    "={}{div}",
+                    sums.join("+"),
                     div = if scale == 1.0 { String::new() } else { format!("/{scale}") }
                 )
             });
@@ -2205,6 +2266,7 @@ fn lines(
     ws: &mut Worksheet,
     ctx: &BookContext<'_>,
     s: &Styles,
+    order: &[usize],
 ) -> std::result::Result<(), XlsxError> {
     let df = &ctx.accounts.lines;
     ws.write_string_with_format(
@@ -2296,19 +2358,7 @@ fn lines(
         number("value_cny")?,
     );
     let prices = price_rows(ctx);
-    // Rows by county, then in the book's indicator order (not by key), lines in their order.
-    let position = |key: &str| {
-        ctx.accounts
-            .indicators
-            .iter()
-            .position(|i| i.key == key)
-            .unwrap_or(usize::MAX)
-    };
-    let mut order: Vec<usize> = (0..df.height()).collect();
-    order.sort_by(|&a, &b| {
-        (code[a], position(indicator[a])).cmp(&(code[b], position(indicator[b])))
-    });
-    for (i, r) in order.into_iter().zip(FIRST_ROW..) {
+    for (&i, r) in order.iter().zip(FIRST_ROW..) {
         let n = r + 1;
         ws.write_string(r, 0, code[i])?;
         ws.write_string(

@@ -68,8 +68,16 @@ fn libreoffice_recalculation_gives_the_cached_values() {
 
     let out = gep(&dir, &["run", "--budget", "5亿", "--out", "book.xlsx"]);
     assert!(out.status.success(), "{}", text(&out).1);
-    let recalc = recalculated(&dir.join("book.xlsx"), &dir).unwrap();
-    let cached = numbers(&dir.join("book.xlsx"));
+    let compared = same_after_recalculation(&dir.join("book.xlsx"), &dir);
+    assert!(compared > 20_000, "{compared} numeric cells compared");
+}
+
+/// Every cached number of `book` equals LibreOffice's recalculation; returns how many were compared.
+fn same_after_recalculation(book: &Path, dir: &Path) -> usize {
+    let Some(recalc) = recalculated(book, dir) else {
+        return usize::MAX;
+    };
+    let cached = numbers(book);
     let computed: std::collections::HashMap<(String, u32, u32), f64> = numbers(&recalc)
         .into_iter()
         .map(|(s, r, c, v)| ((s, r, c), v))
@@ -89,5 +97,61 @@ fn libreoffice_recalculation_gives_the_cached_values() {
         );
         compared += 1;
     }
+    compared
+}
+
+/// A run whose valuation lines outgrow one sheet continues on 明细 (2), 明细 (3) … and the SUMIFS
+/// of 实物量 and 价值量 span them: recalculated by LibreOffice, every number is the same. The row
+/// limit (1,048,573 lines a sheet) is lowered for the test (debug builds only).
+#[test]
+fn lines_beyond_one_sheet_continue_on_more_sheets_and_the_formulas_span_them() {
+    let dir = workdir("recalc_split");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_gep"))
+        .args(["run", "--out", "book.xlsx", "--csv", "csv"])
+        .current_dir(&dir)
+        .env("GEP_TEST_LINES_PER_SHEET", "2000")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out).1);
+    let (_, rows) = read_csv(&dir.join("csv/lines.csv"));
+    let mut wb: Xlsx<_> = open_workbook(dir.join("book.xlsx")).unwrap();
+    let sheets: Vec<String> = wb
+        .sheet_names()
+        .into_iter()
+        .filter(|n| n.starts_with("明细"))
+        .collect();
+    assert_eq!(sheets.len(), rows.len().div_ceil(2000), "{sheets:?}");
+    assert_eq!(sheets[1], "明细 (2)");
+    let mut written = 0;
+    for name in &sheets {
+        let range = wb.worksheet_range(name).unwrap();
+        written += (3..range.height())
+            .filter(|&r| matches!(range.get((r, 0)), Some(Data::String(_))))
+            .count();
+    }
+    assert_eq!(written, rows.len(), "every line on exactly one sheet");
+    let compared = same_after_recalculation(&dir.join("book.xlsx"), &dir);
     assert!(compared > 20_000, "{compared} numeric cells compared");
+    // The same accounts as one sheet gives.
+    let single = gep(&dir, &["run", "--out", "single.xlsx"]);
+    assert!(single.status.success());
+    let value = |book: &str| {
+        let mut wb: Xlsx<_> = open_workbook(dir.join(book)).unwrap();
+        numbers_of(&mut wb, "价值量")
+    };
+    assert_eq!(value("book.xlsx"), value("single.xlsx"));
+}
+
+fn numbers_of(
+    wb: &mut Xlsx<std::io::BufReader<std::fs::File>>,
+    sheet: &str,
+) -> Vec<(u32, u32, f64)> {
+    let range = wb.worksheet_range(sheet).unwrap();
+    range
+        .used_cells()
+        .filter_map(|(r, c, d)| match d {
+            Data::Float(v) => Some((r as u32, c as u32, *v)),
+            _ => None,
+        })
+        .collect()
 }

@@ -7,7 +7,7 @@ Deterministic for a given N. The demo's 117 county rows are replicated under new
 40 counties per prefecture (PPQQCC), 60 prefectures per province (PP from 11), so any N up to
 100,000 fits in 42 provinces. Every sheet of the demo keeps its header rows; each prefecture
 gets a subtotal row (code PPQQ00, the exact sum of its counties, as bureaus write them) before
-its counties on the wide sheets. Writes OUT_DIR/national-N.xlsx and OUT_DIR/set-N/ (a copy of
+its counties on the wide sheets, and each province a subtotal row PP0000 before its prefectures. Writes OUT_DIR/national-N.xlsx and OUT_DIR/set-N/ (a copy of
 coefficients/shanxi with regions.csv replaced; its manifest hashes are left, so gep warns that
 regions.csv was modified). Needs openpyxl. Nothing here is official statistics.
 """
@@ -63,30 +63,28 @@ def main():
         out_ws = book.create_sheet(ws.title)
         for r in header:
             out_ws.append(r)
-        current = None
-        block = []
 
-        def flush():
-            if not block:
-                return
-            if not long_form:
-                total = [current + "00", f"P{current}"] + [
-                    sum(x[c] for x in block if isinstance(x[c], (int, float)))
-                    if any(isinstance(x[c], (int, float)) for x in block) else None
-                    for c in range(2, len(block[0]))
-                ]
-                out_ws.append(total)
-            for x in block:
-                out_ws.append(x)
-            block.clear()
+        def total(code, label, rows):
+            return [code, label] + [
+                sum(x[c] for x in rows if isinstance(x[c], (int, float)))
+                if any(isinstance(x[c], (int, float)) for x in rows) else None
+                for c in range(2, len(rows[0]))
+            ]
 
+        # province → prefecture → county rows, in code order
+        blocks = {}
         for code, demo_code, name in counties:
-            if code[:4] != current:
-                flush()
-                current = code[:4]
             for r in by_code.get(demo_code, []):
-                block.append([code, name] + r[2:])
-        flush()
+                blocks.setdefault(code[:2], {}).setdefault(code[:4], []).append([code, name] + r[2:])
+        for province, prefectures in blocks.items():
+            if not long_form:
+                everything = [x for rows in prefectures.values() for x in rows]
+                out_ws.append(total(province + "0000", f"省{province}", everything))
+            for prefecture, rows in prefectures.items():
+                if not long_form:
+                    out_ws.append(total(prefecture + "00", f"P{prefecture}", rows))
+                for x in rows:
+                    out_ws.append(x)
     path = os.path.join(out, f"national-{n}.xlsx")
     book.save(path)
 
@@ -100,6 +98,14 @@ def main():
         for code, demo_code, name in counties:
             w.writerow([code, name, code[:4] + "00", f"P{code[:4]}",
                         "市辖区" if name.endswith("区") else "县", "", ""])
+    manifest = os.path.join(target, "manifest.toml")
+    text = open(manifest, encoding="utf-8").read()
+    text = re.sub(r'(?m)^province = .*$', 'province = "全国（合成）"', text, count=1)
+    text = re.sub(r'(?m)^province_code = .*$', 'province_code = "000000"', text, count=1)
+    names = "".join(f'"{11 + p:02d}0000" = "省{11 + p:02d}"\n'
+                    for p in range((len(counties) - 1) // (PER_PREFECTURE * PER_PROVINCE) + 1))
+    text = text.replace("[switches]", "[provinces]\n" + names + "\n[switches]", 1)
+    open(manifest, "w", encoding="utf-8").write(text)
     print(path)
     print(target)
 

@@ -152,6 +152,8 @@ struct Styles {
     en: bool,
     /// The run's `--only` scope (its total row is not the province's).
     scoped: bool,
+    /// The accounts cover several provinces (province subtotals, a national total).
+    national: bool,
     /// Yuan per displayed money unit: 1e4 for 万元 (default), 1 for 元.
     wan: f64,
     /// Width of a money column: values in 元 are four digits longer than in 万元.
@@ -180,6 +182,7 @@ impl Styles {
         Styles {
             en,
             scoped: false,
+            national: false,
             wan: if money == Money::Yuan { 1.0 } else { 1e4 },
             money_width: if money == Money::Yuan { 22.0 } else { 16.0 },
             names: names(en),
@@ -260,6 +263,7 @@ pub fn build(ctx: &BookContext<'_>) -> std::result::Result<Vec<u8>, XlsxError> {
 fn workbook(ctx: &BookContext<'_>) -> std::result::Result<Workbook, XlsxError> {
     let mut s = Styles::new(ctx.lang, ctx.money);
     s.scoped = ctx.accounts.scope.is_some();
+    s.national = ctx.accounts.national();
     let n = names(s.en);
     let mut wb = Workbook::new();
     let mut props = DocProperties::new()
@@ -376,20 +380,22 @@ fn print_setup_plain(ws: &mut Worksheet, title: &str) -> std::result::Result<(),
     Ok(())
 }
 
-fn level_label(level: Level, en: bool, scoped: bool) -> &'static str {
-    if en {
-        return match level {
-            Level::County => "County",
-            Level::Prefecture => "Prefecture subtotal",
-            Level::Province if scoped => "Total (--only)",
-            Level::Province => "Province total",
-        };
-    }
-    match level {
-        Level::County => "县(市、区)",
-        Level::Prefecture => "市小计",
-        Level::Province if scoped => "范围合计",
-        Level::Province => "全省合计",
+/// The level column's label. `national`: the accounts cover several provinces, so province rows
+/// are subtotals under a national total.
+fn level_label(level: Level, en: bool, scoped: bool, national: bool) -> &'static str {
+    match (level, en) {
+        (Level::County, false) => "县(市、区)",
+        (Level::County, true) => "County",
+        (Level::Prefecture, false) => "市小计",
+        (Level::Prefecture, true) => "Prefecture subtotal",
+        (Level::Province, false) if national => "省小计",
+        (Level::Province, true) if national => "Province subtotal",
+        (Level::Province | Level::National, false) if scoped => "范围合计",
+        (Level::Province | Level::National, true) if scoped => "Total (--only)",
+        (Level::Province, false) => "全省合计",
+        (Level::Province, true) => "Province total",
+        (Level::National, false) => "全国合计",
+        (Level::National, true) => "National total",
     }
 }
 
@@ -735,7 +741,7 @@ fn write_row_labels(
     ws.write_string_with_format(r, 0, &row.code, f)?;
     ws.write_string_with_format(r, 1, &row.name, f)?;
     ws.write_string_with_format(r, 2, &row.prefecture, f)?;
-    ws.write_string_with_format(r, 3, level_label(row.level, s.en, s.scoped), f)?;
+    ws.write_string_with_format(r, 3, level_label(row.level, s.en, s.scoped, s.national), f)?;
     Ok(())
 }
 
@@ -802,13 +808,25 @@ fn total_formula(acc: &Accounts, row_index: usize, c: u16, en: bool) -> Option<S
                 excel(row_index - 1)
             ))
         }
+        // A province sums the prefecture subtotals of its block (the rows since the previous
+        // province row); the national total sums the province subtotals.
         Level::Province => {
-            let last = excel(acc.rows.len() - 1);
+            let national = acc.national();
+            let first = acc.rows[..row_index]
+                .iter()
+                .rposition(|r| r.level == Level::Province)
+                .map_or(0, |p| p + 1);
+            let (first, last) = (excel(first), excel(row_index - 1));
             Some(format!(
-                "=SUMIF($D${}:$D${last},\"{}\",{letter}{}:{letter}{last})",
-                excel(0),
-                level_label(Level::Prefecture, en, false),
-                excel(0)
+                "=SUMIF($D${first}:$D${last},\"{}\",{letter}{first}:{letter}{last})",
+                level_label(Level::Prefecture, en, false, national),
+            ))
+        }
+        Level::National => {
+            let (first, last) = (excel(0), excel(row_index - 1));
+            Some(format!(
+                "=SUMIF($D${first}:$D${last},\"{}\",{letter}{first}:{letter}{last})",
+                level_label(Level::Province, en, false, true),
             ))
         }
     }
@@ -953,15 +971,7 @@ fn summary(
             ws.write_number(r, 14, *rank as f64)?;
         }
         if let (Some(geep), Some(settings)) = (ctx.geep, &ctx.coef.geep) {
-            let members: Vec<&str> = match row.level {
-                Level::County => vec![row.code.as_str()],
-                Level::Prefecture => acc
-                    .level(Level::County)
-                    .filter(|c| c.prefecture_code == row.code)
-                    .map(|c| c.code.as_str())
-                    .collect(),
-                Level::Province => acc.level(Level::County).map(|c| c.code.as_str()).collect(),
-            };
+            let members: Vec<&str> = acc.members(row);
             let v: f64 = members
                 .iter()
                 .filter_map(|m| geep.get(*m))
@@ -1461,18 +1471,10 @@ fn geep_sheet(
     for (i, (r, row)) in (FIRST_ROW..).zip(&acc.rows).enumerate() {
         write_row_labels(ws, r, row, s)?;
         let f = money_format(row, s);
-        let members: Vec<&String> = match row.level {
-            Level::County => vec![&row.code],
-            Level::Prefecture => acc
-                .level(Level::County)
-                .filter(|c| c.prefecture_code == row.code)
-                .map(|c| &c.code)
-                .collect(),
-            Level::Province => acc.level(Level::County).map(|c| &c.code).collect(),
-        };
+        let members: Vec<&str> = acc.members(row);
         let mut sum = crate::account::geep::Terms::default();
         for m in members {
-            if let Some(t) = terms.get(m.as_str()) {
+            if let Some(t) = terms.get(m) {
                 sum.gdp += t.gdp;
                 sum.degradation += t.degradation;
                 sum.damage = t.damage.map(|d| d + sum.damage.unwrap_or(0.0));
@@ -1577,15 +1579,7 @@ fn esv_sheet(
     for (i, (r, row)) in (FIRST_ROW..).zip(&acc.rows).enumerate() {
         write_row_labels(ws, r, row, s)?;
         let f = money_format(row, s);
-        let members: Vec<&str> = match row.level {
-            Level::County => vec![row.code.as_str()],
-            Level::Prefecture => acc
-                .level(Level::County)
-                .filter(|c| c.prefecture_code == row.code)
-                .map(|c| c.code.as_str())
-                .collect(),
-            Level::Province => acc.level(Level::County).map(|c| c.code.as_str()).collect(),
-        };
+        let members: Vec<&str> = acc.members(row);
         let mut values = [0.0; 11];
         for m in members {
             for (k, v) in county_values(m).iter().enumerate() {

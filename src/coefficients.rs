@@ -318,8 +318,13 @@ pub struct Manifest {
     pub version: String,
     /// Province covered.
     pub province: String,
-    /// Province code (`140000`).
+    /// Province code (`140000`); for a set covering several provinces, the code of the top
+    /// (national) row, such as `000000`.
     pub province_code: String,
+    /// Names of the provinces of a set covering several (`"150000" = "内蒙古自治区"`); optional,
+    /// the code stands in for a missing name.
+    #[serde(default)]
+    pub provinces: BTreeMap<String, String>,
     /// Year whose prices the set is meant to represent.
     pub price_base_year: i32,
     /// Currency unit of prices.

@@ -22,8 +22,10 @@ pub enum Level {
     County,
     /// Prefecture-level city (地级市) subtotal.
     Prefecture,
-    /// Province total.
+    /// Province total (the top row of a one-province set, a subtotal in a national set).
     Province,
+    /// National total of a set covering several provinces.
+    National,
 }
 
 impl Level {
@@ -33,6 +35,7 @@ impl Level {
             Level::County => "county",
             Level::Prefecture => "prefecture",
             Level::Province => "province",
+            Level::National => "national",
         }
     }
 }
@@ -95,9 +98,34 @@ impl Accounts {
 }
 
 impl Accounts {
-    /// The province row.
+    /// The top row: the province, or the national total of a set covering several provinces.
     pub fn province(&self) -> Option<&AccountRow> {
-        self.rows.iter().find(|r| r.level == Level::Province)
+        self.rows.last()
+    }
+
+    /// True when the accounts cover several provinces (province subtotals and a national row).
+    pub fn national(&self) -> bool {
+        self.rows.iter().any(|r| r.level == Level::National)
+    }
+
+    /// The county codes a row sums: itself, a prefecture's or a province's counties, or all.
+    pub fn members<'a>(&'a self, row: &'a AccountRow) -> Vec<&'a str> {
+        let counties = self.level(Level::County);
+        match row.level {
+            Level::County => vec![row.code.as_str()],
+            Level::Prefecture => counties
+                .filter(|c| c.prefecture_code == row.code)
+                .map(|c| c.code.as_str())
+                .collect(),
+            Level::Province if self.national() => {
+                let province = row.code.get(..2).unwrap_or_default();
+                counties
+                    .filter(|c| c.code.starts_with(province))
+                    .map(|c| c.code.as_str())
+                    .collect()
+            }
+            Level::Province | Level::National => counties.map(|c| c.code.as_str()).collect(),
+        }
     }
 
     /// Rows of `level`.
@@ -259,84 +287,147 @@ pub fn roll_up(
         }
         members.push(r.code.as_str());
     }
-    let mut prefecture_rows = Vec::new();
-    for (pcode, pname) in &prefecture_codes {
-        let members: Vec<&str> = members_of.get(pcode.as_str()).cloned().unwrap_or_default();
-        let mut county_rows = Vec::new();
-        for m in &members {
-            let region = coef
-                .region(m)
-                .ok_or_else(|| Error::Internal(format!("region {m} vanished")))?;
-            county_rows.push(make_row(
-                Level::County,
-                m,
-                &region.name,
-                pcode,
-                pname,
-                &county,
-                &[m],
-            ));
+    // Provinces in order of first appearance (a national set covers several: province
+    // subtotals, then a national total; a one-province set ends with its province row).
+    let mut provinces: Vec<&str> = Vec::new();
+    for (pcode, _) in &prefecture_codes {
+        let p = pcode.get(..2).unwrap_or_default();
+        if !provinces.contains(&p) {
+            provinces.push(p);
         }
-        let subtotal = make_row(
-            Level::Prefecture,
-            pcode,
-            pname,
-            pcode,
-            pname,
-            &prefecture,
-            &members,
-        );
-        // Identity: prefecture (group_by) = Σ its counties, per indicator.
+    }
+    let national = provinces.len() > 1;
+    // A row summing `parts` (prefecture or province rows), checked against `counties`.
+    let sum_rows = |code: &str, parts: &[AccountRow]| {
+        let mut sums = HashMap::new();
         for (k, ind) in indicators.iter().enumerate() {
-            let sum: f64 = county_rows.iter().map(|r| r.values_cny[k]).sum();
-            if !close(sum, subtotal.values_cny[k]) {
+            let q: f64 = parts.iter().filter_map(|r| r.quantities[k]).sum();
+            let v: f64 = parts.iter().map(|r| r.values_cny[k]).sum();
+            sums.insert((code.to_string(), ind.key.to_string()), (q, v));
+        }
+        sums
+    };
+    let check_counties = |row: &AccountRow, counties: &[&AccountRow]| -> Result<()> {
+        for (k, ind) in indicators.iter().enumerate() {
+            let sum: f64 = counties.iter().map(|r| r.values_cny[k]).sum();
+            if !close(sum, row.values_cny[k]) {
                 return Err(Error::Internal(format!(
-                    "{pname} {}: prefecture total {} ≠ Σ counties {sum}",
-                    ind.key, subtotal.values_cny[k]
+                    "{} {}: total {} ≠ Σ counties {sum}",
+                    row.code, ind.key, row.values_cny[k]
                 )));
             }
         }
-        rows.extend(county_rows);
-        prefecture_rows.push(subtotal.clone());
-        rows.push(subtotal);
+        Ok(())
+    };
+    let mut province_rows = Vec::new();
+    let mut all_prefecture_rows = Vec::new();
+    for province in &provinces {
+        let mut prefecture_rows = Vec::new();
+        let first_row = rows.len();
+        for (pcode, pname) in prefecture_codes
+            .iter()
+            .filter(|(c, _)| c.starts_with(province))
+        {
+            let members: Vec<&str> = members_of.get(pcode.as_str()).cloned().unwrap_or_default();
+            let mut county_rows = Vec::new();
+            for m in &members {
+                let region = coef
+                    .region(m)
+                    .ok_or_else(|| Error::Internal(format!("region {m} vanished")))?;
+                county_rows.push(make_row(
+                    Level::County,
+                    m,
+                    &region.name,
+                    pcode,
+                    pname,
+                    &county,
+                    &[m],
+                ));
+            }
+            let subtotal = make_row(
+                Level::Prefecture,
+                pcode,
+                pname,
+                pcode,
+                pname,
+                &prefecture,
+                &members,
+            );
+            // Identity: prefecture (group_by) = Σ its counties, per indicator.
+            for (k, ind) in indicators.iter().enumerate() {
+                let sum: f64 = county_rows.iter().map(|r| r.values_cny[k]).sum();
+                if !close(sum, subtotal.values_cny[k]) {
+                    return Err(Error::Internal(format!(
+                        "{pname} {}: prefecture total {} ≠ Σ counties {sum}",
+                        ind.key, subtotal.values_cny[k]
+                    )));
+                }
+            }
+            rows.extend(county_rows);
+            prefecture_rows.push(subtotal.clone());
+            rows.push(subtotal);
+        }
+        if national {
+            let code = format!("{province}0000");
+            let name = coef
+                .manifest
+                .provinces
+                .get(&code)
+                .cloned()
+                .unwrap_or_else(|| code.clone());
+            let members: Vec<&str> = rows[first_row..]
+                .iter()
+                .filter(|r| r.level == Level::County)
+                .map(|r| r.code.as_str())
+                .collect();
+            let row = make_row(
+                Level::Province,
+                &code,
+                &name,
+                &code,
+                &name,
+                &sum_rows(&code, &prefecture_rows),
+                &members,
+            );
+            let counties: Vec<&AccountRow> = rows[first_row..]
+                .iter()
+                .filter(|r| r.level == Level::County)
+                .collect();
+            check_counties(&row, &counties)?;
+            province_rows.push(row.clone());
+            rows.push(row);
+        }
+        all_prefecture_rows.extend(prefecture_rows);
     }
-    // Province from the prefectures, checked against the counties.
+    // The top row from the prefectures (one province) or the provinces, checked against the counties.
     let all_members: Vec<&str> = inputs.counties.iter().map(String::as_str).collect();
-    let mut province_sums = HashMap::new();
-    for (k, ind) in indicators.iter().enumerate() {
-        let q: f64 = prefecture_rows.iter().filter_map(|r| r.quantities[k]).sum();
-        let v: f64 = prefecture_rows.iter().map(|r| r.values_cny[k]).sum();
-        province_sums.insert(
-            (coef.manifest.province_code.clone(), ind.key.to_string()),
-            (q, v),
-        );
-    }
     let total_name = inputs
         .scope
         .label(coef)
         .unwrap_or_else(|| coef.manifest.province.clone());
+    let top_code = coef.manifest.province_code.clone();
     let province = make_row(
-        Level::Province,
-        &coef.manifest.province_code,
+        if national {
+            Level::National
+        } else {
+            Level::Province
+        },
+        &top_code,
         &total_name,
-        &coef.manifest.province_code,
+        &top_code,
         &coef.manifest.province,
-        &province_sums,
+        &sum_rows(
+            &top_code,
+            if national {
+                &province_rows
+            } else {
+                &all_prefecture_rows
+            },
+        ),
         &all_members,
     );
-    for (k, ind) in indicators.iter().enumerate() {
-        let counties: f64 = rows
-            .iter()
-            .filter(|r| r.level == Level::County)
-            .map(|r| r.values_cny[k])
-            .sum();
-        if !close(counties, province.values_cny[k]) {
-            return Err(Error::Internal(format!(
-                "{}: province {} ≠ Σ counties {counties}",
-                ind.key, province.values_cny[k]
-            )));
-        }
-    }
+    let counties: Vec<&AccountRow> = rows.iter().filter(|r| r.level == Level::County).collect();
+    check_counties(&province, &counties)?;
     rows.push(province);
     // Identity: each county's category = Σ of its lines whose indicator is in that category,
     // summed straight from the valuation lines (independently of the per-indicator roll-up).

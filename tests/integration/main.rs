@@ -10,6 +10,7 @@ mod example_set;
 mod golden;
 mod invalid;
 mod layouts;
+mod national;
 mod print;
 mod recalc;
 mod template;

@@ -73,7 +73,7 @@ fn libreoffice_recalculation_gives_the_cached_values() {
 }
 
 /// Every cached number of `book` equals LibreOffice's recalculation; returns how many were compared.
-fn same_after_recalculation(book: &Path, dir: &Path) -> usize {
+pub fn same_after_recalculation(book: &Path, dir: &Path) -> usize {
     let Some(recalc) = recalculated(book, dir) else {
         return usize::MAX;
     };

@@ -31,6 +31,8 @@ struct Target {
     key: &'static str,
     unit: &'static str,
     names: Vec<String>,
+    /// Valued per hectare of each land class: an area given without its class has no value.
+    per_hectare: bool,
 }
 
 fn normalise(text: &str) -> String {
@@ -46,6 +48,7 @@ fn targets() -> Vec<Target> {
         key: "water_conservation",
         unit: "m³",
         names: vec!["water_conservation".into(), "水源涵养".into()],
+        per_hectare: false,
     }];
     for rated in super::rated::RATED {
         let ind = super::indicator(rated.indicator);
@@ -65,6 +68,7 @@ fn targets() -> Vec<Target> {
                 key: c.rate_key,
                 unit: rated.quantity_unit,
                 names: names.iter().map(|n| normalise(n)).collect(),
+                per_hectare: c.valuation == super::rated::Valuation::PerHectare,
             });
         }
     }
@@ -117,6 +121,17 @@ impl Overrides {
                 );
                 continue;
             };
+            // Regression: such a row was accepted and valued at 0 without a word.
+            if target.per_hectare {
+                issues.error(
+                    &at,
+                    format!(
+                        "实物量: {} is valued per hectare of each land class (service_rates.csv, 元/ha/yr), so an area given here without its class cannot be valued; give the areas in the land-cover sheet and leave this row out",
+                        target.key
+                    ),
+                );
+                continue;
+            }
             let unit_text = unit_texts.get(i).unwrap_or_default();
             let wanted = dimension(target.unit);
             let factor = match units::parse(unit_text) {

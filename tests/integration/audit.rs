@@ -552,3 +552,33 @@ fn checks_sheet_groups_audits_in_chinese() {
         "{rows:#?}"
     );
 }
+
+/// Regression: a 实物量 row for a service valued per hectare of each land class (pest control,
+/// biodiversity) was accepted and valued at 0 without a word.
+#[test]
+fn a_physical_row_for_a_per_hectare_service_is_refused_not_valued_at_zero() {
+    let mut b = Book::demo();
+    let last = b.sheet("实物量").len();
+    for (c, v) in [
+        s("140105"),
+        s("小店区"),
+        s("病虫害控制"),
+        Data::Float(100.0),
+        s("公顷"),
+        s("test"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        b.set("实物量", last, c, v);
+    }
+    let (code, stderr) = check("per_hectare_override", &b, &[]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert_has(
+        &stderr,
+        &[
+            "[实物量!D",
+            "实物量: pest_control is valued per hectare of each land class",
+        ],
+    );
+}

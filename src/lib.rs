@@ -141,6 +141,18 @@ pub fn commit(staged: Vec<Staged>) -> Result<()> {
     Ok(())
 }
 
+/// Stage timings on stderr when `GEP_TIMING` is set (`bench/` and anyone asking what is slow):
+/// `timing: read 0.412 s`.
+fn timed<T>(stage: &str, f: impl FnOnce() -> T) -> T {
+    if std::env::var_os("GEP_TIMING").is_none() {
+        return f();
+    }
+    let start = std::time::Instant::now();
+    let out = f();
+    eprintln!("timing: {stage} {:.3} s", start.elapsed().as_secs_f64());
+    out
+}
+
 /// Temporary files being written, removed by the interrupt handler.
 static TEMPORARY_FILES: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
 
@@ -244,7 +256,9 @@ pub fn sources(request: &Request) -> Result<Vec<Source>> {
 pub fn prepare(request: &Request) -> Result<(Coefficients, Inputs)> {
     let mut issues = Issues::new();
     // A broken coefficient set does not hide the workbooks' own problems: they are read anyway.
-    let coef = match Coefficients::load(request.coefficients.as_deref(), request.strict) {
+    let coef = match timed("coefficients", || {
+        Coefficients::load(request.coefficients.as_deref(), request.strict)
+    }) {
         Ok(c) => {
             issues.extend(c.warnings.clone());
             issues.tag_from(0, error::Check::Coefficients);
@@ -262,12 +276,14 @@ pub fn prepare(request: &Request) -> Result<(Coefficients, Inputs)> {
     let sources = sources(request)?;
     let mut tables = Vec::new();
     let mut unreadable = false;
-    for source in &sources {
-        match read::workbook(source, &request.limits, &mut issues) {
-            Some(read) => tables.extend(read),
-            None => unreadable = true,
+    timed("read", || {
+        for source in &sources {
+            match read::workbook(source, &request.limits, &mut issues) {
+                Some(read) => tables.extend(read),
+                None => unreadable = true,
+            }
         }
-    }
+    });
     let Some(coef) = coef else {
         issues.error(
             "",
@@ -284,7 +300,9 @@ pub fn prepare(request: &Request) -> Result<(Coefficients, Inputs)> {
         return Err(invalid(issues));
     }
     let scope = request.scope.normalised(&coef)?;
-    let inputs = validate::inputs(&sources, tables, &coef, &scope, issues)?;
+    let inputs = timed("validate and audit", || {
+        validate::inputs(&sources, tables, &coef, &scope, issues)
+    })?;
     Ok((coef, inputs))
 }
 
@@ -330,7 +348,7 @@ pub fn evaluate(
     budget_cny: Option<i64>,
 ) -> Result<Evaluation> {
     let (coef, inputs) = prepare(request)?;
-    let accounts = account::compute(&inputs, &coef)?;
+    let accounts = timed("value", || account::compute(&inputs, &coef))?;
     let mut warnings = inputs.warnings.all().to_vec();
     warnings.extend(accounts.warnings.all().iter().cloned());
     let mut previous_land = None;
@@ -364,8 +382,10 @@ pub fn evaluate(
         }
         None => None,
     };
-    let esv = esv::compute(&inputs, &coef)?;
-    let geep = account::geep::compute(&accounts, &inputs, previous_land.as_ref(), &coef)?;
+    let esv = timed("esv", || esv::compute(&inputs, &coef))?;
+    let geep = timed("geep", || {
+        account::geep::compute(&accounts, &inputs, previous_land.as_ref(), &coef)
+    })?;
     let transfer = match budget_cny {
         Some(budget) => {
             let Some(policy) = &coef.transfer_policy else {
@@ -463,22 +483,24 @@ pub fn run(request: &Request, options: &RunOptions) -> Result<RunReport> {
             book.display()
         )));
     }
-    let mut staged = vec![book::stage(
-        &book,
-        &book::BookContext {
-            accounts: &e.accounts,
-            inputs: &e.inputs,
-            coef: &e.coef,
-            request,
-            warnings: &e.warnings,
-            transfer: e.transfer.as_ref(),
-            change: e.change.as_ref(),
-            lang,
-            money,
-            esv: Some(&e.esv),
-            geep: e.geep.as_ref(),
-        },
-    )?];
+    let mut staged = vec![timed("book", || {
+        book::stage(
+            &book,
+            &book::BookContext {
+                accounts: &e.accounts,
+                inputs: &e.inputs,
+                coef: &e.coef,
+                request,
+                warnings: &e.warnings,
+                transfer: e.transfer.as_ref(),
+                change: e.change.as_ref(),
+                lang,
+                money,
+                esv: Some(&e.esv),
+                geep: e.geep.as_ref(),
+            },
+        )
+    })?];
     let csv = match &csv_dir {
         Some(dir) => {
             let created = !dir.exists();

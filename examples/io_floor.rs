@@ -59,7 +59,11 @@ fn main() {
         for (r, c, d, f) in cells {
             let written = match (d, f) {
                 (_, Some(f)) => ws
-                    .write_formula(*r, *c, Formula::new(format!("={f}")).set_result(d.to_string()))
+                    .write_formula(
+                        *r,
+                        *c,
+                        Formula::new(format!("={f}")).set_result(d.to_string()),
+                    )
                     .map(|_| ()),
                 (Data::Float(v), None) => ws.write_number(*r, *c, *v).map(|_| ()),
                 (Data::Int(v), None) => ws.write_number(*r, *c, *v as f64).map(|_| ()),

@@ -180,6 +180,15 @@ pub fn audit(inputs: &Inputs, coef: &Coefficients, issues: &mut Issues) -> Resul
     Ok(())
 }
 
+/// How far `value` exceeds `limit`, as a percentage ("575.0%"; "∞" over a limit of 0).
+fn excess(value: f64, limit: f64) -> String {
+    if limit > 0.0 {
+        format!("{:.1}%", (value / limit - 1.0) * 100.0)
+    } else {
+        "∞ (no 林地 at all)".to_string()
+    }
+}
+
 /// Logic (逻辑审核): stand area ≤ 乔木林地 ≤ 林地.
 fn logic(f: &Facts, issues: &mut Issues) {
     for (code, stand) in &f.stand_ha {
@@ -191,21 +200,21 @@ fn logic(f: &Facts, issues: &mut Issues) {
                 Severity::Error,
                 &stand.at,
                 format!(
-                    "{}: forest stand area {:.0} ha (森林资源) exceeds all its 林地 {:.0} ha ({}) by {:.1}% (tolerance {:.0}%): an area in 亩 under a 公顷 header, or a wrong county row?",
+                    "{}: forest stand area {:.0} ha (森林资源) exceeds all its 林地 {:.0} ha ({}) by {} (tolerance {:.0}%): an area in 亩 under a 公顷 header, or a wrong county row?",
                     f.county(code),
                     stand.value,
                     forest.value,
                     forest.at,
-                    (stand.value / forest.value - 1.0) * 100.0,
+                    excess(stand.value, forest.value),
                     STAND_OVER_FOREST_LAND_TOLERANCE * 100.0
                 ),
                 format!(
-                    "{}：森林资源林分面积 {:.0} 公顷超过其全部林地 {:.0} 公顷（{}）{:.1}%（容差 {:.0}%）：是否把亩填在公顷表头下，或串行？",
+                    "{}：森林资源林分面积 {:.0} 公顷超过其全部林地 {:.0} 公顷（{}）{}（容差 {:.0}%）：是否把亩填在公顷表头下，或串行？",
                     f.county(code),
                     stand.value,
                     forest.value,
                     forest.at,
-                    (stand.value / forest.value - 1.0) * 100.0,
+                    excess(stand.value, forest.value),
                     STAND_OVER_FOREST_LAND_TOLERANCE * 100.0
                 ),
             );
@@ -430,12 +439,24 @@ fn ratios(f: &Facts, issues: &mut Issues) {
     for (ratio, numerator, denominator) in ratio_table(f) {
         let mut codes = Vec::new();
         let mut values = Vec::new();
+        // The physical bound is not applied to a sliver of a denominator (a district with a few
+        // hectares of 耕地 and greenhouse output): under 1 % of the run's median.
+        let mut denominators: Vec<f64> = denominator
+            .values()
+            .map(|d| d.value)
+            .filter(|v| *v > 0.0)
+            .collect();
+        let sliver = if denominators.is_empty() {
+            0.0
+        } else {
+            median(&mut denominators) * 0.01
+        };
         for (code, n) in numerator {
             let Some(d) = denominator.get(code).filter(|d| d.value > 0.0) else {
                 continue;
             };
             let value = n.value / d.value * ratio.display;
-            if value > ratio.hard_max {
+            if value > ratio.hard_max && d.value >= sliver {
                 issues.audit(
                     Check::Ratio,
                     Severity::Error,
@@ -475,7 +496,8 @@ fn ratios(f: &Facts, issues: &mut Issues) {
             let members: Vec<usize> = (0..codes.len())
                 .filter(|&i| f.is_district(codes[i].0) == district)
                 .collect();
-            let group: Vec<usize> = if members.len() >= MIN_PEERS {
+            let own_kind = members.len() >= MIN_PEERS;
+            let group: Vec<usize> = if own_kind {
                 members
             } else {
                 (0..codes.len()).collect()
@@ -484,23 +506,18 @@ fn ratios(f: &Facts, issues: &mut Issues) {
             for mut o in outliers(&group_values) {
                 o.index = group[o.index];
                 if f.is_district(codes[o.index].0) == district {
-                    found.push((o, group.len()));
+                    found.push((o, group.len(), own_kind));
                 }
             }
         }
-        found.sort_by_key(|(o, _)| o.index);
-        for (o, peers) in found {
+        found.sort_by_key(|(o, _, _)| o.index);
+        for (o, peers, own_kind) in found {
             let (code, n, d) = codes[o.index];
             let value = values[o.index];
-            let kind_en = if f.is_district(code) {
-                "districts"
-            } else {
-                "counties"
-            };
-            let kind_zh = if f.is_district(code) {
-                "市辖区"
-            } else {
-                "县（市）"
+            let (kind_en, kind_zh) = match (own_kind, f.is_district(code)) {
+                (false, _) => ("county-level units", "县级单位"),
+                (true, true) => ("districts", "市辖区"),
+                (true, false) => ("counties", "县（市）"),
             };
             let (cells_en, cells_zh) = if n.at == d.at {
                 (n.at.clone(), n.at.clone())
@@ -612,30 +629,23 @@ fn forest_trend(
                 ),
             );
         }
-        for (en, zh, a, b) in [
-            ("growing stock", "蓄积量", now, before),
-            (
-                "stand area",
-                "林分面积",
-                match (f.stand_ha.get(code), prev_stand.get(code)) {
-                    (Some(x), Some(_)) => x,
-                    _ => continue,
-                },
-                match prev_stand.get(code) {
-                    Some(x) => x,
-                    None => continue,
-                },
-            ),
-        ] {
+        let mut pairs = vec![("growing stock", "蓄积量", now, before)];
+        if let (Some(a), Some(b)) = (f.stand_ha.get(code), prev_stand.get(code)) {
+            pairs.push(("stand area", "林分面积", a, b));
+        }
+        // 1.5× for one year; inventories years apart may change more (compounded per year).
+        let gap = (year - previous_year).max(1);
+        let limit = FOREST_TREND_FACTOR.powi(gap);
+        for (en, zh, a, b) in pairs {
             if let Some(factor) = change_factor(a.value, b.value)
-                && factor > FOREST_TREND_FACTOR
+                && factor > limit
             {
                 issues.audit(
                     Check::Trend,
                     Severity::Warning,
                     &a.at,
                     format!(
-                        "{}: {en} {:.0} ({year}) against {:.0} ({previous_year}, {}): a change by a factor of {:.2} in one year (limit {FOREST_TREND_FACTOR})",
+                        "{}: {en} {:.0} ({year}) against {:.0} ({previous_year}, {}): a change by a factor of {:.2} in {gap} year(s) (limit {limit:.2})",
                         f.county(code),
                         a.value,
                         b.value,
@@ -643,7 +653,7 @@ fn forest_trend(
                         factor
                     ),
                     format!(
-                        "{}：{zh} {:.0}（{year} 年）与 {:.0}（{previous_year} 年，{}）相比一年内变化 {:.2} 倍（上限 {FOREST_TREND_FACTOR}）",
+                        "{}：{zh} {:.0}（{year} 年）与 {:.0}（{previous_year} 年，{}）相比 {gap} 年内变化 {:.2} 倍（上限 {limit:.2}）",
                         f.county(code),
                         a.value,
                         b.value,

@@ -2688,7 +2688,12 @@ fn checks(
         "✔ Change: each year's current-price GEP = that year's account (this year's is the Summary)",
         "✔ every accounting key (land class, valuation class, forest type, price key) found its coefficient; an unmatched key is an error, never 0",
     ];
-    for line in if s.en { identities_en } else { identities_zh } {
+    // The 变化 identity is listed only when there is a 变化 sheet.
+    let identities = if s.en { identities_en } else { identities_zh };
+    for line in identities
+        .into_iter()
+        .filter(|l| ctx.change.is_some() || !(l.contains("变化") || l.contains("Change:")))
+    {
         ws.write_string(r, 0, line)?;
         r += 1;
     }

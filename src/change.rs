@@ -22,6 +22,9 @@ pub struct YearValues {
     pub year: i32,
     /// code → indicator key → engine value (yuan).
     pub values: BTreeMap<String, BTreeMap<String, f64>>,
+    /// code → GEP (yuan) as that year's account states it: the identity current-price GEP =
+    /// that year's 汇总 is checked against it.
+    pub gep: BTreeMap<String, f64>,
 }
 
 impl YearValues {
@@ -40,6 +43,11 @@ impl YearValues {
         YearValues {
             year: accounts.year,
             values,
+            gep: accounts
+                .rows
+                .iter()
+                .map(|r| (r.code.clone(), r.gep_cny))
+                .collect(),
         }
     }
 }
@@ -69,11 +77,20 @@ pub fn values_from_book(source: &crate::read::Source) -> Option<YearValues> {
     // Indicator columns by their label (Chinese or English), each with its money unit (the book
     // is in 万元 by default, in 元 with `--money yuan`).
     let mut columns = Vec::new();
+    let mut gep_column = None;
     for c in 4..sheet.width() {
         let text = sheet
             .get((header, c))
             .map(|d| d.to_string())
             .unwrap_or_default();
+        if let Some(unit) = text.strip_prefix("GEP\n") {
+            gep_column = match unit {
+                "(万元)" | "(10k yuan)" => Some((c, 1e4)),
+                "(元)" | "(yuan)" => Some((c, 1.0)),
+                _ => gep_column,
+            };
+            continue;
+        }
         let mut parts = text.split('\n');
         let label = parts.nth(1).unwrap_or_default().to_string();
         let unit = parts.next().unwrap_or_default();
@@ -90,10 +107,16 @@ pub fn values_from_book(source: &crate::read::Source) -> Option<YearValues> {
         }
     }
     let mut values = BTreeMap::new();
+    let mut gep = BTreeMap::new();
     for r in header + 1..sheet.height() {
         let Some(Data::String(code)) = sheet.get((r, 0)) else {
             continue;
         };
+        if let Some((c, scale)) = gep_column
+            && let Some(Data::Float(v)) = sheet.get((r, c))
+        {
+            gep.insert(code.clone(), v * scale);
+        }
         let map: BTreeMap<String, f64> = columns
             .iter()
             .filter_map(|(c, key, scale)| match sheet.get((r, *c)) {
@@ -103,7 +126,7 @@ pub fn values_from_book(source: &crate::read::Source) -> Option<YearValues> {
             .collect();
         values.insert(code.clone(), map);
     }
-    Some(YearValues { year, values })
+    Some(YearValues { year, values, gep })
 }
 
 /// Change of one indicator (or GEP) for one unit.
@@ -239,7 +262,20 @@ pub fn compare(
             gep.add(&c);
             changes.push(c);
         }
-        // Identity: current-price GEP of each year = that year's account (its 汇总).
+        // Identity: current-price GEP of each year = that year's account (its 汇总): this year's
+        // rows, and the previous year's GEP as its own book or accounts state it (a column of a
+        // previous book that was not read would show here).
+        if let Some(stated) = previous.gep.get(&row.code)
+            && (gep.v0_current - stated).abs() > 1e-6 * stated.abs().max(1.0)
+        {
+            return Err(crate::Error::invalid(
+                "--previous",
+                format!(
+                    "the previous year's GEP of {} is {stated:.2} 元 on its 汇总, but its indicator columns that were read sum to {:.2} 元: a column of that book was not recognised",
+                    row.code, gep.v0_current
+                ),
+            ));
+        }
         let gep0: f64 = before.map_or(0.0, |m| {
             current.indicators.iter().filter_map(|i| m.get(i.key)).sum()
         });
@@ -279,6 +315,7 @@ mod tests {
         let mut previous = YearValues {
             year: 2020,
             values: BTreeMap::new(),
+            gep: BTreeMap::new(),
         };
         previous.values.insert(
             "140105".into(),

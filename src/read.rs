@@ -919,29 +919,14 @@ fn workbook_unguarded(
                 continue;
             }
         };
-        if !uncalculated.is_empty() {
-            let cells: Vec<String> = uncalculated
-                .iter()
-                .take(10)
-                .map(|&(r, c)| a1(r, c.min(u32::from(u16::MAX)) as u16))
-                .collect();
-            issues.error(
-                format!("{} [{}]", source.name, sheet_name),
-                format!(
-                    "{} formula cell{} without a calculated value ({}{}): the workbook was written by a program and never calculated, so these cells would be read as empty; open the file in Excel or WPS and save it",
-                    uncalculated.len(),
-                    if uncalculated.len() == 1 { "" } else { "s" },
-                    cells.join(", "),
-                    if uncalculated.len() > 10 { ", …" } else { "" }
-                ),
-            );
-        }
+
         let merges = match &mut book {
             Sheets::Xlsx(x) => x.merge_cells_by_sheet_name(&sheet_name).unwrap_or_default(),
             Sheets::Xls(x) => x.merge_cells_by_sheet_name(&sheet_name).unwrap_or_default(),
             _ => Vec::new(),
         };
-        let grid = Grid::new(range, &merges);
+        let mut grid = Grid::new(range, &merges);
+        grid.uncalculated = uncalculated.into_iter().collect();
         if let Some(table) = sheet(&grid, spec, &source.name, &sheet_name, issues) {
             tables.push(table);
         }
@@ -1015,8 +1000,6 @@ fn bounded_range<RS: std::io::Read + std::io::Seek>(
                             && c.formula.as_deref().is_some_and(|f| !f.is_empty())
                         {
                             uncalculated.push(c.pos);
-                            // Kept as a marker so that the cell is inside the range.
-                            return calamine::Cell::new(c.pos, Data::Empty);
                         }
                         calamine::Cell::new(c.pos, value)
                     })
@@ -1047,6 +1030,8 @@ struct Grid {
     /// cell) the index of the range: a value copied into data cells must not be counted twice.
     merges: Vec<Dimensions>,
     copied: std::collections::HashMap<(usize, usize), usize>,
+    /// Absolute positions of formula cells without a cached value (xlsx).
+    uncalculated: BTreeSet<(u32, u32)>,
 }
 
 impl Grid {
@@ -1084,6 +1069,7 @@ impl Grid {
             origin,
             merges: merges.to_vec(),
             copied,
+            uncalculated: BTreeSet::new(),
         }
     }
 
@@ -1266,7 +1252,7 @@ fn year_in_text(text: &str) -> Option<i32> {
             && window.chars().all(|c| c.is_ascii_digit())
             && after == Some('年')
             && let Ok(y) = window.parse::<i32>()
-            && (1949..=2100).contains(&y)
+            && (1000..=2999).contains(&y)
         {
             return Some(y);
         }
@@ -1296,7 +1282,7 @@ fn year_label_value(grid: &Grid, r: usize, c: usize) -> Option<i32> {
     digits
         .parse::<i32>()
         .ok()
-        .filter(|y| (1949..=2100).contains(y))
+        .filter(|y| (1000..=2999).contains(y))
 }
 
 /// A unit written as a sheet-wide note: `单位：公顷` somewhere in the title rows.
@@ -1500,7 +1486,7 @@ fn sheet(
                 Some(text) => match units::parse(&text) {
                     Some(u) if u.dimension == dim => {
                         if let (Some(h), Some(rw)) = (&header_unit, &row_unit)
-                            && units::parse(rw).map(|x| x.label) != Some(u.label) {
+                            && units::parse(rw).map(|x| x.to_base) != Some(u.to_base) {
                                 issues.error(
                                     at(unit_r, c),
                                     format!(
@@ -1513,7 +1499,7 @@ fn sheet(
                         // column's numbers cannot be read without guessing which one is meant.
                         if let Some((other, other_at)) = sheet_units
                             .iter()
-                            .find(|(s, _)| s.dimension == dim && s.label != u.label)
+                            .find(|(s, _)| s.dimension == dim && s.to_base != u.to_base)
                         {
                             issues.error(
                                 at(unit_r, c),
@@ -1542,7 +1528,23 @@ fn sheet(
                     ),
                 },
                 None => match sheet_units.iter().find(|(u, _)| u.dimension == dim) {
-                    Some((u, _)) => unit = Some(*u),
+                    Some((u, u_at)) => {
+                        // Two sheet-wide units of this dimension that disagree (a title 单位：公顷
+                        // and a units row 单位：万亩): the column's unit cannot be told.
+                        match sheet_units
+                            .iter()
+                            .find(|(v, _)| v.dimension == dim && v.to_base != u.to_base)
+                        {
+                            Some((v, v_at)) => issues.error(
+                                at(header_r, c),
+                                format!(
+                                    "column \"{name}\" has no unit of its own, and the sheet states two: {} ({u_at}) and {} ({v_at}); state one",
+                                    u.label, v.label
+                                ),
+                            ),
+                            None => unit = Some(*u),
+                        }
+                    }
                     None => issues.error(
                         at(header_r, c),
                         format!(
@@ -1603,6 +1605,7 @@ fn sheet(
     let mut subtotals = Vec::new();
     let mut placeholders = 0usize;
     let mut merged_over_data = BTreeSet::new();
+    let mut uncalculated_data = Vec::new();
     for r in first_data..grid.height() {
         if grid.row_is_empty(r) {
             continue;
@@ -1659,8 +1662,17 @@ fn sheet(
                     }
                 }
                 ColumnKind::Number(dim) => {
-                    if let Some(&index) = grid.copied.get(&(r, c)) {
+                    // A number copied by a merge would count twice; a merged "—" or blank would not.
+                    if let Some(&index) = grid.copied.get(&(r, c))
+                        && matches!(parse_number(cell), CellNumber::Number(v) if v != 0.0)
+                    {
                         merged_over_data.insert(index);
+                    }
+                    if grid
+                        .uncalculated
+                        .contains(&(grid.abs_row(r), u32::from(column.col)))
+                    {
+                        uncalculated_data.push((grid.abs_row(r), column.col));
                     }
                     let blank = spec
                         .columns
@@ -1726,6 +1738,34 @@ fn sheet(
         } else {
             rows.push(record);
         }
+    }
+    // Formulas without a cached value: in data cells they would be read as empty (an error);
+    // elsewhere (a total column, a note) nothing is read from them (a warning).
+    if !uncalculated_data.is_empty() {
+        let cells: Vec<String> = uncalculated_data
+            .iter()
+            .take(10)
+            .map(|&(r, c)| a1(r, c))
+            .collect();
+        issues.error(
+            &sheet_at,
+            format!(
+                "{} formula cell{} without a calculated value ({}{}): the workbook was written by a program and never calculated, so these cells would be read as empty; open the file in Excel or WPS and save it",
+                uncalculated_data.len(),
+                if uncalculated_data.len() == 1 { "" } else { "s" },
+                cells.join(", "),
+                if uncalculated_data.len() > 10 { ", …" } else { "" }
+            ),
+        );
+    }
+    let elsewhere = grid.uncalculated.len() - uncalculated_data.len();
+    if elsewhere > 0 {
+        issues.warn(
+            Check::Reading,
+            &sheet_at,
+            format!("{elsewhere} formula cells outside the data read have no calculated value (not read; open and save the file in Excel or WPS to calculate them)"),
+            format!("{elsewhere} 个未读取的公式单元格没有计算结果（未读取；可在 Excel 或 WPS 中打开并保存以计算）"),
+        );
     }
     for index in merged_over_data {
         let range = grid.merge_label(index);

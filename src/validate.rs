@@ -344,14 +344,25 @@ pub fn inputs(
                 );
                 year.unwrap_or(0) - 1
             });
+        if let Some(found) = previous_tables.iter().find_map(|t| t.year.as_ref()) {
+            check_year_plausible(
+                found.year,
+                &found.location,
+                "the previous year",
+                &mut issues,
+            );
+        }
         if let Some(y) = year
             && prev_year >= y
         {
-            issues.error(
+            issues.audit(
+                Check::Logic,
+                Severity::Error,
                 previous_tables[0].sheet_location(),
                 format!(
                     "previous forest stock is for {prev_year}, not before the accounting year {y}"
                 ),
+                format!("上年森林资源表的年份为 {prev_year}，不早于核算年份 {y}"),
             );
         }
         Some((
@@ -453,9 +464,12 @@ fn resolve_year(tables: &[SheetTable], scope: &Scope, issues: &mut Issues) -> Op
         check_year_plausible(y, "--year", "--year", issues);
         for f in &found {
             if f.year != y {
-                issues.error(
+                issues.audit(
+                    Check::Logic,
+                    Severity::Error,
                     &f.location,
                     format!("the sheet says {}, but --year is {y}", f.year),
+                    format!("该表年份为 {}，但 --year 为 {y}", f.year),
                 );
             }
         }
@@ -472,10 +486,16 @@ fn resolve_year(tables: &[SheetTable], scope: &Scope, issues: &mut Issues) -> Op
     };
     for f in &found[1..] {
         if f.year != first.year {
-            issues.error(
+            issues.audit(
+                Check::Logic,
+                Severity::Error,
                 &f.location,
                 format!(
                     "year {} differs from {} found at {}",
+                    f.year, first.year, first.location
+                ),
+                format!(
+                    "年份 {} 与 {}（{}）不一致",
                     f.year, first.year, first.location
                 ),
             );
@@ -979,10 +999,16 @@ fn forest_frame(
             .and_then(|r| r.area_km2.map(|a| a * 100.0))
             .or_else(|| land_totals.get(code).copied());
         if let Some(land) = land.filter(|l| *area > l * 1.001) {
-            issues.error(
+            issues.audit(
+                Check::Logic,
+                Severity::Error,
                 at,
                 format!(
                     "forest area of {code} ({area:.0} ha) exceeds its land area ({land:.0} ha): forest coverage {:.0}% > 100%",
+                    area / land * 100.0
+                ),
+                format!(
+                    "{code} 森林面积 {area:.0} 公顷超过其土地面积 {land:.0} 公顷：森林覆盖率 {:.0}% > 100%",
                     area / land * 100.0
                 ),
             );

@@ -582,3 +582,57 @@ fn a_physical_row_for_a_per_hectare_service_is_refused_not_valued_at_zero() {
         ],
     );
 }
+
+/// Not false alarms (review of the audits): a merged "—" over two counties' cells counts nothing
+/// twice, and an uncalculated formula in a column gep does not read is only a warning.
+#[test]
+fn a_merged_placeholder_and_a_formula_outside_the_data_are_not_errors() {
+    let dir = workdir("not_false_alarms");
+    let mut b = Book::demo();
+    blank_subtotals(&mut b, "经济社会", 7);
+    let r = b.row_of("经济社会", "140105");
+    b.set("经济社会", r, 7, s("—"));
+    b.set("经济社会", r + 1, 7, Data::Empty);
+    b.merges
+        .push(("经济社会".into(), r as u32, 7, r as u32 + 1, 7));
+    // A formula in a column to the right of the table (not read), without a cached value.
+    let width = b.sheet("经济社会")[r].len();
+    b.set(
+        "经济社会",
+        r,
+        width + 2,
+        Data::Error(calamine::CellErrorType::Div0),
+    );
+    b.save(&dir.join("w.xlsx"));
+    rewrite_sheets(&dir.join("w.xlsx"), |xml| {
+        xml.replacen(
+            r#" t="e"><f>1/0</f><v>#DIV/0!</v>"#,
+            "><f>SUM(E5:H5)</f>",
+            1,
+        )
+    });
+    let out = gep(&dir, &["check", "w.xlsx"]);
+    let stderr = text(&out).1;
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("merged range"), "{stderr}");
+    assert_has(
+        &stderr,
+        &["1 formula cells outside the data read have no calculated value"],
+    );
+}
+
+/// Regression (review): a year written 1021 in a title was not read as a year at all.
+#[test]
+fn an_implausible_year_in_a_title_is_an_error() {
+    let mut b = Book::demo();
+    let title = b.sheet("土地利用")[0][0]
+        .to_string()
+        .replacen("2021年", "1021年", 1);
+    b.set("土地利用", 0, 0, s(&title));
+    let (code, stderr) = check("past_year", &b, &[]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert_has(
+        &stderr,
+        &["error [logic]: w.xlsx [土地利用!A1]: the year 1021 is not a plausible accounting year"],
+    );
+}

@@ -251,14 +251,6 @@ pub fn stage(path: &Path, ctx: &BookContext<'_>) -> Result<crate::Staged> {
     }
 }
 
-/// Builds the book in memory.
-///
-/// # Errors
-/// rust_xlsxwriter's errors.
-pub fn build(ctx: &BookContext<'_>) -> std::result::Result<Vec<u8>, XlsxError> {
-    workbook(ctx)?.save_to_buffer()
-}
-
 /// The book's sheets, ready to be saved.
 fn workbook(ctx: &BookContext<'_>) -> std::result::Result<Workbook, XlsxError> {
     let mut s = Styles::new(ctx.lang, ctx.money);

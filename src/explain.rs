@@ -72,6 +72,25 @@ pub fn explain(
             "explain without county or indicator".into(),
         ));
     };
+    let header = format!(
+        "{} {} ({}) — {} {} [{}], {}",
+        region.code,
+        region.name,
+        region.prefecture,
+        ind.label_zh,
+        ind.key,
+        ind.category.label_zh(),
+        accounts.year
+    );
+    // An indicator the run did not value is said to be not valued, with the reason — never 0.
+    if let Some(k) = accounts.indicators.iter().position(|i| i.key == ind.key)
+        && !accounts.valued(k)
+    {
+        return Ok(format!(
+            "{header}\nNOT VALUED (未核算) in this run: {}\n{}\nIt is left out of GEP and shown blank in the book, not as 0.\nformula and sources: {}\n",
+            accounts.coverage[k].reason_en, accounts.coverage[k].reason_zh, ind.doc
+        ));
+    }
     let df = &accounts.lines;
     let text = |name: &str| -> Result<Vec<String>> {
         Ok(df
@@ -104,41 +123,13 @@ pub fn explain(
         number("price_cny_per_unit")?,
         number("value_cny")?,
     );
-    // An indicator the run did not value is said to be not valued, with the reason — never 0.
-    if let Some(k) = accounts.indicators.iter().position(|i| i.key == ind.key)
-        && !accounts.valued(k)
-    {
-        return Ok(format!(
-            "{} {} ({}) — {} {} [{}], {}\nNOT VALUED (未核算) in this run: {}\n{}\nIt is left out of GEP and shown blank in the book, not as 0.\nformula and sources: {}\n",
-            region.code,
-            region.name,
-            region.prefecture,
-            ind.label_zh,
-            ind.key,
-            ind.category.label_zh(),
-            accounts.year,
-            accounts.coverage[k].reason_en,
-            accounts.coverage[k].reason_zh,
-            ind.doc
-        ));
-    }
     let rows: Vec<usize> = (0..df.height())
         .filter(|&i| codes[i] == region.code && inds[i] == ind.key)
         .collect();
     let mut out = String::new();
     let total: f64 = rows.iter().filter_map(|&i| values[i]).sum();
     let quantity: f64 = rows.iter().filter_map(|&i| quantities[i]).sum();
-    let _ = writeln!(
-        out,
-        "{} {} ({}) — {} {} [{}], {}",
-        region.code,
-        region.name,
-        region.prefecture,
-        ind.label_zh,
-        ind.key,
-        ind.category.label_zh(),
-        accounts.year
-    );
+    let _ = writeln!(out, "{header}");
     let _ = writeln!(
         out,
         "value: {} 元 ({} 万元) = Σ of {} line(s)",

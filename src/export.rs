@@ -72,17 +72,6 @@ fn stage_csv(path: &Path, df: &mut DataFrame) -> Result<crate::Staged> {
     Ok(staged)
 }
 
-/// Writes `accounts.csv` and `lines.csv` into `dir` (created if needed); returns the paths.
-///
-/// # Errors
-/// [`Error::Io`] when the folder or a file cannot be written.
-pub fn write(dir: &Path, accounts: &Accounts) -> Result<Vec<std::path::PathBuf>> {
-    let staged = stage(dir, accounts)?;
-    let paths = staged.iter().map(|s| s.path().to_path_buf()).collect();
-    crate::commit(staged)?;
-    Ok(paths)
-}
-
 /// Stages `accounts.csv` and `lines.csv` in `dir` (created if needed) for [`crate::commit`].
 ///
 /// # Errors

@@ -249,7 +249,9 @@ pub fn required_tool(candidates: &[&'static str], what: &str) -> Option<&'static
             .is_ok_and(|o| o.status.success() || !o.stderr.is_empty())
     });
     if found.is_none() {
-        if std::env::var_os("GEP_SKIP_RECALC").is_some_and(|v| v == "1") {
+        // In CI (CI=true) nothing is skipped, whatever GEP_SKIP_RECALC says.
+        let in_ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false");
+        if !in_ci && std::env::var_os("GEP_SKIP_RECALC").is_some_and(|v| v == "1") {
             eprintln!("SKIPPED on request (GEP_SKIP_RECALC=1): {what} not found");
             return None;
         }

@@ -223,14 +223,14 @@ impl Styles {
 /// # Errors
 /// [`Error::Book`] when rust_xlsxwriter fails; [`Error::Io`] when the file cannot be placed.
 pub fn write(path: &Path, ctx: &BookContext<'_>) -> Result<()> {
-    crate::commit(vec![stage(path, ctx)?])
+    crate::files::commit(vec![stage(path, ctx)?])
 }
 
-/// Builds the book and stages it beside `path` for [`crate::commit`].
+/// Builds the book and stages it beside `path` for [`crate::files::commit`].
 ///
 /// # Errors
 /// [`Error::Book`] when rust_xlsxwriter fails; [`Error::Io`] when the temporary file cannot be written.
-pub fn stage(path: &Path, ctx: &BookContext<'_>) -> Result<crate::Staged> {
+pub fn stage(path: &Path, ctx: &BookContext<'_>) -> Result<crate::files::Staged> {
     let book_error = |source| Error::Book {
         path: path.to_path_buf(),
         source,
@@ -238,7 +238,7 @@ pub fn stage(path: &Path, ctx: &BookContext<'_>) -> Result<crate::Staged> {
     let mut wb = workbook(ctx).map_err(book_error)?;
     // Zipped straight into the temporary file: the finished book is never held in memory.
     let mut failure = None;
-    let staged = crate::stage(path, |f| {
+    let staged = crate::files::stage(path, |f| {
         wb.save_to_writer(f).map_err(|e| {
             let message = e.to_string();
             failure = Some(e);

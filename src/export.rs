@@ -62,9 +62,9 @@ pub fn tidy(accounts: &Accounts) -> Result<DataFrame> {
     ])?)
 }
 
-fn stage_csv(path: &Path, df: &mut DataFrame) -> Result<crate::Staged> {
+fn stage_csv(path: &Path, df: &mut DataFrame) -> Result<crate::files::Staged> {
     let mut result = Ok(());
-    let staged = crate::stage(path, |f| {
+    let staged = crate::files::stage(path, |f| {
         result = CsvWriter::new(f).include_header(true).finish(df);
         Ok(())
     })?;
@@ -72,11 +72,11 @@ fn stage_csv(path: &Path, df: &mut DataFrame) -> Result<crate::Staged> {
     Ok(staged)
 }
 
-/// Stages `accounts.csv` and `lines.csv` in `dir` (created if needed) for [`crate::commit`].
+/// Stages `accounts.csv` and `lines.csv` in `dir` (created if needed) for [`crate::files::commit`].
 ///
 /// # Errors
 /// [`Error::Io`] when the folder or a file cannot be written.
-pub fn stage(dir: &Path, accounts: &Accounts) -> Result<Vec<crate::Staged>> {
+pub fn stage(dir: &Path, accounts: &Accounts) -> Result<Vec<crate::files::Staged>> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     Ok(vec![
         stage_csv(&dir.join("accounts.csv"), &mut tidy(accounts)?)?,

@@ -16,6 +16,7 @@ pub mod error;
 pub mod esv;
 pub mod explain;
 pub mod export;
+pub mod files;
 pub mod read;
 pub mod schema;
 pub mod template;
@@ -23,123 +24,13 @@ pub mod transfer;
 pub mod units;
 pub mod validate;
 
-use std::io::Write;
 use std::path::Path;
 
 pub use error::{Error, Result};
+pub use files::{Staged, commit, install_interrupt_handler, sha256_hex, stage, write_atomically};
 
 /// Engine version written into every book.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
-
-/// Writes `path` through a temporary file in the same folder, renamed into place only when
-/// `write` succeeded: a failed run never leaves a half-written file, and an existing file is
-/// replaced only by a complete one.
-///
-/// # Errors
-/// [`Error::Io`] when the temporary file cannot be created, written or renamed.
-pub fn write_atomically(
-    path: &Path,
-    write: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
-) -> Result<()> {
-    commit(vec![stage(path, write)?])
-}
-
-/// A complete output file waiting beside its target in a temporary file; [`commit`] renames it
-/// into place. Dropped without a commit, the temporary file is removed.
-#[derive(Debug)]
-pub struct Staged {
-    tmp: Option<tempfile::NamedTempFile>,
-    path: PathBuf,
-}
-
-impl Staged {
-    /// The file this will become.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-}
-
-impl Drop for Staged {
-    fn drop(&mut self) {
-        if let Some(tmp) = &self.tmp {
-            register_temporary(tmp.path(), false);
-        }
-    }
-}
-
-/// Writes the content of `path` into a temporary file in the same folder (with the permissions
-/// of the file it will replace, or 0644) and keeps it for [`commit`].
-///
-/// # Errors
-/// [`Error::Io`] when the temporary file cannot be created or written.
-pub fn stage(
-    path: &Path,
-    write: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
-) -> Result<Staged> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
-    };
-    let tmp = tempfile::Builder::new()
-        .prefix(".gep-")
-        .suffix(".tmp")
-        .tempfile_in(&dir)
-        .map_err(|e| Error::io(&dir, e))?;
-    register_temporary(tmp.path(), true);
-    // From here the temporary file is owned by a Staged: dropped on an error, it unregisters.
-    let mut staged = Staged {
-        tmp: Some(tmp),
-        path: path.to_path_buf(),
-    };
-    if let Some(tmp) = staged.tmp.as_mut() {
-        fill(tmp, path, write)?;
-    }
-    Ok(staged)
-}
-
-fn fill(
-    tmp: &mut tempfile::NamedTempFile,
-    path: &Path,
-    write: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
-) -> Result<()> {
-    write(tmp.as_file_mut()).map_err(|e| Error::io(path, e))?;
-    // Test hook (debug builds only): hold the temporary file open so that an interrupt can be tested.
-    #[cfg(debug_assertions)]
-    if let Some(ms) = std::env::var("GEP_TEST_SLOW_WRITE_MS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-    {
-        std::thread::sleep(std::time::Duration::from_millis(ms));
-    }
-    tmp.as_file_mut().flush().map_err(|e| Error::io(path, e))?;
-    // tempfile creates 0600; give the result the permissions of the file it replaces, or 0644.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        let mode = std::fs::metadata(path).map_or(0o644, |m| m.permissions().mode() & 0o777);
-        tmp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(mode))
-            .map_err(|e| Error::io(path, e))?;
-    }
-    Ok(())
-}
-
-/// Renames every staged file into place, in order. Called only when every output of a run was
-/// staged, so that a failed run writes nothing.
-///
-/// # Errors
-/// [`Error::Io`] when a rename fails (the files not yet placed are removed).
-pub fn commit(staged: Vec<Staged>) -> Result<()> {
-    for mut file in staged {
-        if let Some(tmp) = file.tmp.take() {
-            let tmp_path = tmp.path().to_path_buf();
-            let placed = tmp.persist(&file.path);
-            register_temporary(&tmp_path, false);
-            placed.map_err(|e| Error::io(&file.path, e.error))?;
-        }
-    }
-    Ok(())
-}
 
 /// Stage timings on stderr when `GEP_TIMING` is set (`bench/` and anyone asking what is slow):
 /// `timing: read 0.412 s`.
@@ -151,33 +42,6 @@ fn timed<T>(stage: &str, f: impl FnOnce() -> T) -> T {
     let out = f();
     eprintln!("timing: {stage} {:.3} s", start.elapsed().as_secs_f64());
     out
-}
-
-/// Temporary files being written, removed by the interrupt handler.
-static TEMPORARY_FILES: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
-
-fn register_temporary(path: &Path, add: bool) {
-    if let Ok(mut files) = TEMPORARY_FILES.lock() {
-        if add {
-            files.push(path.to_path_buf());
-        } else {
-            files.retain(|p| p != path);
-        }
-    }
-}
-
-/// Installs a Ctrl-C handler that removes the temporary files of writes in progress and exits
-/// with code 130: an interrupted run leaves neither a partial book nor a temporary file.
-pub fn install_interrupt_handler() {
-    let _ = ctrlc::set_handler(|| {
-        if let Ok(files) = TEMPORARY_FILES.lock() {
-            for f in files.iter() {
-                let _ = std::fs::remove_file(f);
-            }
-        }
-        eprintln!("interrupted: nothing was written");
-        std::process::exit(130);
-    });
 }
 
 use std::path::PathBuf;
@@ -300,8 +164,12 @@ pub fn prepare(request: &Request) -> Result<(Coefficients, Inputs)> {
         return Err(invalid(issues));
     }
     let scope = request.scope.normalised(&coef)?;
-    let inputs = timed("validate and audit", || {
-        validate::inputs(&sources, tables, &coef, &scope, issues)
+    let inputs = timed("validate and audit", || -> Result<Inputs> {
+        let (mut inputs, mut issues) = validate::inputs(&sources, tables, &coef, &scope, issues)?;
+        // The audits see the frames as valued; their problems join the others in one list.
+        audit::audit(&inputs, &coef, &mut issues)?;
+        inputs.warnings = issues.into_result()?;
+        Ok(inputs)
     })?;
     Ok((coef, inputs))
 }
@@ -610,4 +478,121 @@ fn refuse_overwriting_inputs(out: &Path, request: &Request) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{BTreeMap, BTreeSet};
+
+    /// The top-level modules each module of `src/` names (`crate::x`, `super::` inside a
+    /// folder module stays inside it), in its code outside comments and its `#[cfg(test)]` part.
+    fn module_dependencies() -> BTreeMap<String, BTreeSet<String>> {
+        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut files = Vec::new();
+        for entry in std::fs::read_dir(&src).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                for inner in std::fs::read_dir(&path).unwrap() {
+                    files.push(inner.unwrap().path());
+                }
+            } else {
+                files.push(path);
+            }
+        }
+        let mut deps: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for path in files {
+            let relative = path.strip_prefix(&src).unwrap();
+            let module = relative
+                .components()
+                .next()
+                .unwrap()
+                .as_os_str()
+                .to_string_lossy()
+                .trim_end_matches(".rs")
+                .to_string();
+            if module == "lib" || module == "main" {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            // Code only: the part before the tests, without comments (doc links name users freely).
+            let code: String = text
+                .split("#[cfg(test)]")
+                .next()
+                .unwrap()
+                .lines()
+                .filter(|l| !l.trim_start().starts_with("//"))
+                .collect::<Vec<_>>()
+                .join("\n");
+            let entry = deps.entry(module.clone()).or_default();
+            for (i, _) in code.match_indices("crate::") {
+                let rest = &code[i + "crate::".len()..];
+                let names: Vec<&str> = if let Some(group) = rest.strip_prefix('{') {
+                    group
+                        .split('}')
+                        .next()
+                        .unwrap()
+                        .split(',')
+                        .map(|n| n.trim().split("::").next().unwrap().trim())
+                        .collect()
+                } else {
+                    vec![
+                        rest.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                            .next()
+                            .unwrap(),
+                    ]
+                };
+                for name in names {
+                    if !name.is_empty() && name != module {
+                        entry.insert(name.to_string());
+                    }
+                }
+            }
+        }
+        deps
+    }
+
+    #[test]
+    fn no_dependency_cycle_between_modules() {
+        let deps = module_dependencies();
+        assert!(deps["account"].contains("coefficients"), "{deps:?}");
+        // Depth-first search for a back edge; the cycle is printed.
+        fn visit(
+            node: &str,
+            deps: &BTreeMap<String, BTreeSet<String>>,
+            path: &mut Vec<String>,
+            done: &mut BTreeSet<String>,
+        ) {
+            if done.contains(node) {
+                return;
+            }
+            if let Some(start) = path.iter().position(|p| p == node) {
+                panic!("dependency cycle: {} → {node}", path[start..].join(" → "));
+            }
+            path.push(node.to_string());
+            for next in deps.get(node).into_iter().flatten() {
+                // Names of the crate root (re-exports such as `crate::Error`) are not modules.
+                if deps.contains_key(next) {
+                    visit(next, deps, path, done);
+                }
+            }
+            path.pop();
+            done.insert(node.to_string());
+        }
+        let mut done = BTreeSet::new();
+        for node in deps.keys() {
+            visit(node, &deps, &mut Vec::new(), &mut done);
+        }
+    }
+
+    #[test]
+    fn coefficients_is_a_leaf_of_the_valuation_modules() {
+        let deps = module_dependencies();
+        for user in ["account", "esv", "transfer", "validate", "audit", "book"] {
+            assert!(
+                !deps["coefficients"].contains(user),
+                "coefficients names {user}: {:?}",
+                deps["coefficients"]
+            );
+        }
+    }
 }

@@ -9,14 +9,12 @@ use std::path::{Path, PathBuf};
 use calamine::{
     Data, Dimensions, Ods, Range, Reader, Sheets, Xls, Xlsb, Xlsx, open_workbook_from_rs,
 };
-use sha2::{Digest, Sha256};
 
 use crate::error::{Check, Error, Issues, Result, a1};
 use crate::schema::{
     self, Blank, ColumnKind, SheetKind, SheetSpec, col, normalise_header, normalise_sheet_name,
-    to_half_width,
 };
-use crate::units::{self, Unit};
+use crate::units::{self, Unit, to_half_width};
 
 /// What a workbook may cost to read. Defaults are documented in docs/input-workbook.md and
 /// overridable on the command line (`--max-file-mb`, `--max-unzipped-mb`, `--max-cells`).
@@ -61,7 +59,7 @@ pub struct Source {
 impl Source {
     /// Wraps bytes already in memory.
     pub fn from_bytes(name: &str, path: Option<PathBuf>, bytes: Vec<u8>) -> Self {
-        let sha256 = sha256_hex(&bytes);
+        let sha256 = crate::files::sha256_hex(&bytes);
         Source {
             name: name.to_string(),
             path,
@@ -98,14 +96,6 @@ impl Source {
             .map_err(|e| Error::io(path, e))?;
         Ok(Source::from_bytes(&name, Some(path.to_path_buf()), bytes))
     }
-}
-
-/// Hex SHA-256 of `bytes`.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 /// A workbook format, decided from the content.

@@ -815,23 +815,24 @@ pub const FOOTNOTE_PREFIXES: &[&str] = &[
     "source",
 ];
 
-/// Full-width ASCII (Ａ-Ｚ, ０-９, （）, ：…) and the ideographic space to half-width.
-pub fn to_half_width(text: &str) -> String {
-    text.chars()
-        .map(|c| match c {
-            '\u{3000}' => ' ',
-            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
-            c => c,
-        })
-        .collect()
-}
+/// Environment columns carried into the GEEP account.
+pub const ENVIRONMENT_ITEMS: &[&str] = &[
+    col::SO2_T,
+    col::NOX_T,
+    col::PARTICULATES_T,
+    col::COD_T,
+    col::NH3N_T,
+    col::TP_T,
+    col::RESOURCE_DEPLETION_CNY,
+    col::SUBSIDENCE_AREA_HA,
+];
 
 /// Normalises a header cell: half-width, no spaces or line breaks, ASCII lower case, and the
 /// unit split off when it is written in brackets (`面积(万亩)`) or after a slash (`面积/公顷`).
 ///
 /// Returns the name and the unit text, if any.
 pub fn normalise_header(text: &str) -> (String, Option<String>) {
-    let half = to_half_width(text);
+    let half = crate::units::to_half_width(text);
     let mut s: String = half
         .chars()
         .filter(|c| !c.is_whitespace())

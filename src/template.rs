@@ -46,7 +46,7 @@ pub fn write(path: &Path, year: i32, coef: &Coefficients) -> Result<()> {
         path: path.to_path_buf(),
         source,
     })?;
-    crate::write_atomically(path, |f| std::io::Write::write_all(f, &bytes))
+    crate::files::write_atomically(path, |f| std::io::Write::write_all(f, &bytes))
 }
 
 /// The land classes offered row by row for each county: the set's `template_land_classes`, or

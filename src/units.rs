@@ -134,7 +134,7 @@ const UNITS: &[(&[&str], Dimension, f64, &str)] = &[
 
 /// Normalises a unit as written (`万m³`, `（万亩）`, `单位:公顷`, `hm²`) for lookup.
 fn normalise_unit(text: &str) -> String {
-    let half = crate::schema::to_half_width(text);
+    let half = to_half_width(text);
     let mut s: String = half
         .chars()
         .filter(|c| !c.is_whitespace())
@@ -178,6 +178,17 @@ pub fn accepted(dimension: Dimension) -> String {
         .map(|u| u.3)
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// Full-width ASCII (Ａ-Ｚ, ０-９, （）, ：…) and the ideographic space to half-width.
+pub fn to_half_width(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '\u{3000}' => ' ',
+            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+            c => c,
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -194,18 +194,6 @@ const WATER_SOURCES: &[&str] = &[
     col::SUPPLY_OTHER_M3,
 ];
 
-/// Environment columns carried into the GEEP account.
-pub const ENVIRONMENT_ITEMS: &[&str] = &[
-    col::SO2_T,
-    col::NOX_T,
-    col::PARTICULATES_T,
-    col::COD_T,
-    col::NH3N_T,
-    col::TP_T,
-    col::RESOURCE_DEPLETION_CNY,
-    col::SUBSIDENCE_AREA_HA,
-];
-
 /// Climate columns carried into water-balance water conservation.
 pub const CLIMATE_ITEMS: &[&str] = &[col::PRECIPITATION_MM, col::EVAPOTRANSPIRATION_MM];
 
@@ -226,18 +214,18 @@ pub const ECONOMY_ITEMS: &[&str] = &[
     col::TOURIST_VISITS,
 ];
 
-/// Checks every sheet read and builds [`Inputs`].
+/// Checks every sheet read and builds [`Inputs`], returned with every problem found so far
+/// (those collected while reading included) so that the audits can add theirs to one list.
 ///
 /// # Errors
-/// [`crate::Error::Invalid`] with every problem found in the sheets (including those already
-/// collected in `issues` while reading).
+/// [`crate::Error::Invalid`] with every problem found when the frames cannot be built.
 pub fn inputs(
     sources: &[Source],
     tables: Vec<SheetTable>,
     coef: &Coefficients,
     scope: &Scope,
     mut issues: Issues,
-) -> Result<Inputs> {
+) -> Result<(Inputs, Issues)> {
     let files = sources
         .iter()
         .map(|s| InputFile {
@@ -381,7 +369,7 @@ pub fn inputs(
     let economy = economy_frame(&by_kind(SheetKind::Economy), coef, scope, &mut issues);
     let environment_tables = by_kind(SheetKind::Environment);
     let environment = match (!environment_tables.is_empty())
-        .then(|| long_frame(&environment_tables, ENVIRONMENT_ITEMS, scope))
+        .then(|| long_frame(&environment_tables, crate::schema::ENVIRONMENT_ITEMS, scope))
     {
         // A 环境 sheet left blank (as in the template) is no 环境 sheet: zero emissions everywhere
         // would cap purification at 0 and compute a GEEP without degradation.
@@ -406,7 +394,7 @@ pub fn inputs(
     let physical_tables = by_kind(SheetKind::Physical);
     let physical =
         (!physical_tables.is_empty()).then(|| physical_frame(&physical_tables, scope, &mut issues));
-    let mut inputs = Inputs {
+    let inputs = Inputs {
         year: year.unwrap_or_default(),
         counties,
         land: land?,
@@ -425,10 +413,28 @@ pub fn inputs(
         scope: scope.clone(),
         warnings: Issues::new(),
     };
-    // The audits see the frames as valued; their problems join the others in one list.
-    crate::audit::audit(&inputs, coef, &mut issues)?;
-    inputs.warnings = issues.into_result()?;
-    Ok(inputs)
+    Ok((inputs, issues))
+}
+
+/// The crosswalk as a frame: land_class → valuation_class, xie_type.
+///
+/// # Errors
+/// [`crate::Error::Polars`] when the frame cannot be built.
+pub fn crosswalk_frame(coef: &Coefficients) -> Result<DataFrame> {
+    let column = |name: &str, f: fn(&crate::coefficients::LandClass) -> &String| {
+        Column::new(
+            name.into(),
+            coef.land_classes
+                .iter()
+                .map(|c| f(c).clone())
+                .collect::<Vec<_>>(),
+        )
+    };
+    Ok(DataFrame::new_infer_height(vec![
+        column("land_class", |c| &c.land_class),
+        column("valuation_class", |c| &c.valuation_class),
+        column("xie_type", |c| &c.xie_type),
+    ])?)
 }
 
 /// The earliest accounting year accepted (GEP accounting in China starts in the 2000s; an earlier

@@ -5,42 +5,13 @@
 use std::collections::BTreeMap;
 
 use polars::prelude::*;
-use serde::Deserialize;
 
 use super::{Accounts, Category, Level};
 use crate::coefficients::Coefficients;
 use crate::error::{Issues, Result};
 use crate::validate::Inputs;
 
-/// geep.toml.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Settings {
-    /// Valuation basis of degradation, in words.
-    pub basis: String,
-    /// Whether resource depletion is deducted (sources disagree).
-    pub deduct_resource_depletion: bool,
-    /// Valuation classes whose area loss is ecological damage.
-    pub damage_classes: Vec<String>,
-    /// Unit cost per emission item (key = environment column key).
-    pub unit_costs: BTreeMap<String, UnitCost>,
-    /// Cost per hectare of land newly subsided by mining (元/ha), for the 环境 sheet's
-    /// 采煤沉陷面积; needed only when that column is given.
-    #[serde(default)]
-    pub subsidence_cost: Option<UnitCost>,
-}
-
-/// A unit cost of a pollutant.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-#[allow(missing_docs)]
-pub struct UnitCost {
-    pub value: f64,
-    pub unit: String,
-    pub year: i32,
-    pub source: String,
-    pub status: String,
-}
+pub use crate::coefficients::geep::{Settings, UnitCost};
 
 /// The GEEP terms of one county (yuan).
 #[derive(Debug, Clone, Default, PartialEq)]

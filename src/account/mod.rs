@@ -429,24 +429,6 @@ pub fn compute(inputs: &Inputs, coef: &Coefficients) -> Result<Accounts> {
     gep::roll_up(inputs, coef, lines, warnings)
 }
 
-/// The crosswalk as a frame: land_class → valuation_class, xie_type.
-pub(crate) fn crosswalk_frame(coef: &Coefficients) -> Result<DataFrame> {
-    let column = |name: &str, f: fn(&crate::coefficients::LandClass) -> &String| {
-        Column::new(
-            name.into(),
-            coef.land_classes
-                .iter()
-                .map(|c| f(c).clone())
-                .collect::<Vec<_>>(),
-        )
-    };
-    Ok(DataFrame::new_infer_height(vec![
-        column("land_class", |c| &c.land_class),
-        column("valuation_class", |c| &c.valuation_class),
-        column("xie_type", |c| &c.xie_type),
-    ])?)
-}
-
 /// The per-hectare rates of one indicator: valuation_class → rate (engine unit), its reference.
 pub(crate) fn rates_frame(coef: &Coefficients, indicator: &str) -> Result<DataFrame> {
     let rates: Vec<_> = coef
@@ -493,7 +475,7 @@ pub(crate) fn land_with_rates(
         .clone()
         .lazy()
         .left_join(
-            crosswalk_frame(coef)?.lazy(),
+            crate::validate::crosswalk_frame(coef)?.lazy(),
             col("land_class"),
             col("land_class"),
         )

@@ -36,7 +36,7 @@ struct Target {
 }
 
 fn normalise(text: &str) -> String {
-    crate::schema::to_half_width(text)
+    crate::units::to_half_width(text)
         .chars()
         .filter(|c| c.is_alphanumeric())
         .flat_map(char::to_lowercase)

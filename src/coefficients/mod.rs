@@ -7,8 +7,12 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+pub mod esv;
+pub mod geep;
+pub mod transfer;
+
 use crate::error::{Error, Issues, Result};
-use crate::read::sha256_hex;
+use crate::files::sha256_hex;
 
 /// Files of a coefficient set, in the order they are loaded.
 pub const FILES: &[&str] = &[
@@ -28,44 +32,47 @@ pub const FILES: &[&str] = &[
 pub const EMBEDDED_SHANXI: &[(&str, &str)] = &[
     (
         "manifest.toml",
-        include_str!("../coefficients/shanxi/manifest.toml"),
+        include_str!("../../coefficients/shanxi/manifest.toml"),
     ),
     (
         "regions.csv",
-        include_str!("../coefficients/shanxi/regions.csv"),
+        include_str!("../../coefficients/shanxi/regions.csv"),
     ),
     (
         "land_classes.csv",
-        include_str!("../coefficients/shanxi/land_classes.csv"),
+        include_str!("../../coefficients/shanxi/land_classes.csv"),
     ),
     (
         "service_rates.csv",
-        include_str!("../coefficients/shanxi/service_rates.csv"),
+        include_str!("../../coefficients/shanxi/service_rates.csv"),
     ),
     (
         "forest_types.csv",
-        include_str!("../coefficients/shanxi/forest_types.csv"),
+        include_str!("../../coefficients/shanxi/forest_types.csv"),
     ),
     (
         "prices.toml",
-        include_str!("../coefficients/shanxi/prices.toml"),
+        include_str!("../../coefficients/shanxi/prices.toml"),
     ),
     (
         "transfer_policy.toml",
-        include_str!("../coefficients/shanxi/transfer_policy.toml"),
+        include_str!("../../coefficients/shanxi/transfer_policy.toml"),
     ),
     (
         "deflators.csv",
-        include_str!("../coefficients/shanxi/deflators.csv"),
+        include_str!("../../coefficients/shanxi/deflators.csv"),
     ),
     (
         "equivalent_factors.csv",
-        include_str!("../coefficients/shanxi/equivalent_factors.csv"),
+        include_str!("../../coefficients/shanxi/equivalent_factors.csv"),
     ),
-    ("esv.toml", include_str!("../coefficients/shanxi/esv.toml")),
+    (
+        "esv.toml",
+        include_str!("../../coefficients/shanxi/esv.toml"),
+    ),
     (
         "geep.toml",
-        include_str!("../coefficients/shanxi/geep.toml"),
+        include_str!("../../coefficients/shanxi/geep.toml"),
     ),
 ];
 
@@ -557,15 +564,15 @@ pub struct Coefficients {
     /// Physical and valuation parameters by key (prices.toml `[parameters.*]`).
     pub parameters: BTreeMap<String, Price>,
     /// Equivalent factors (ESV account).
-    pub equivalent_factors: Vec<crate::esv::FactorRow>,
+    pub equivalent_factors: Vec<esv::FactorRow>,
     /// ESV settings (standard equivalent, adjustment factors).
-    pub esv: Option<crate::esv::Settings>,
+    pub esv: Option<esv::Settings>,
     /// GEEP settings (unit costs, switches).
-    pub geep: Option<crate::account::geep::Settings>,
+    pub geep: Option<geep::Settings>,
     /// Price indices by series and year.
     pub deflators: Vec<Deflator>,
     /// Transfer-payment allocation rule.
-    pub transfer_policy: Option<crate::transfer::Policy>,
+    pub transfer_policy: Option<transfer::Policy>,
     /// SHA-256 of the whole set (manifest and files, in order).
     pub set_sha256: String,
     /// Files whose hash differs from the manifest.
@@ -614,7 +621,7 @@ fn file_text(source: SetSource<'_>, name: &str) -> Result<String> {
 
 /// Normalises a unit string for comparison: no spaces, ASCII lower case, ³ → 3.
 pub fn unit_key(unit: &str) -> String {
-    crate::schema::to_half_width(unit)
+    crate::units::to_half_width(unit)
         .chars()
         .filter(|c| !c.is_whitespace() && *c != '·')
         .map(|c| match c {
@@ -831,14 +838,14 @@ impl Coefficients {
         let (prices, parameters) = load_prices(&texts["prices.toml"], &mut issues);
         transpiration_to_kwh(&mut rates, &parameters, &mut issues);
         let deflators = load_deflators(&texts["deflators.csv"], &mut issues);
-        let equivalent_factors: Vec<crate::esv::FactorRow> = parse_csv(
+        let equivalent_factors: Vec<esv::FactorRow> = parse_csv(
             &texts["equivalent_factors.csv"],
             "equivalent_factors.csv",
-            crate::esv::FACTOR_COLUMNS,
+            esv::FACTOR_COLUMNS,
             &mut issues,
         )
         .into_iter()
-        .map(|(line, row): (u64, crate::esv::FactorRow)| {
+        .map(|(line, row): (u64, esv::FactorRow)| {
             check_status(
                 &row.status,
                 &format!("equivalent_factors.csv:{line}"),
@@ -849,7 +856,7 @@ impl Coefficients {
         .collect();
         for lc in &land_classes {
             // A class may map to the mean of several types: "阔叶+灌草丛".
-            for part in crate::esv::mapping_parts(&lc.xie_type) {
+            for part in esv::mapping_parts(&lc.xie_type) {
                 if !equivalent_factors.iter().any(|f| f.xie_type == part) {
                     issues.error(
                         "land_classes.csv",
@@ -861,10 +868,10 @@ impl Coefficients {
                 }
             }
         }
-        let geep = match toml::from_str::<crate::account::geep::Settings>(&texts["geep.toml"]) {
+        let geep = match toml::from_str::<geep::Settings>(&texts["geep.toml"]) {
             Ok(s) => {
                 for (key, cost) in &s.unit_costs {
-                    if !crate::validate::ENVIRONMENT_ITEMS.contains(&key.as_str()) {
+                    if !crate::schema::ENVIRONMENT_ITEMS.contains(&key.as_str()) {
                         issues.error("geep.toml", format!("unknown unit cost [unit_costs.{key}]"));
                     }
                     if unit_key(&cost.unit) != "元/t" || !cost.value.is_finite() || cost.value < 0.0
@@ -886,7 +893,7 @@ impl Coefficients {
                 None
             }
         };
-        let esv = match toml::from_str::<crate::esv::Settings>(&texts["esv.toml"]) {
+        let esv = match toml::from_str::<esv::Settings>(&texts["esv.toml"]) {
             Ok(mut s) => {
                 if let Err(message) = s.resolve() {
                     issues.error("esv.toml", message);
@@ -901,7 +908,7 @@ impl Coefficients {
                 None
             }
         };
-        let transfer_policy = match crate::transfer::Policy::parse(&texts["transfer_policy.toml"]) {
+        let transfer_policy = match transfer::Policy::parse(&texts["transfer_policy.toml"]) {
             Ok(p) => Some(p),
             Err(Error::Invalid { issues: found }) => {
                 for i in found {
@@ -1610,7 +1617,7 @@ pub fn rehash(dir: &Path) -> Result<Vec<(String, String)>> {
         out.push_str(&format!("\"{name}\" = \"{hash}\"\n"));
         hashes.push(((*name).to_string(), hash));
     }
-    crate::write_atomically(&manifest_path, |f| {
+    crate::files::write_atomically(&manifest_path, |f| {
         use std::io::Write as _;
         f.write_all(out.as_bytes())
     })?;
@@ -1645,7 +1652,7 @@ mod tests {
     /// 100 without a word.
     #[test]
     fn a_share_written_as_a_percentage_is_refused_with_a_hint() {
-        let text = include_str!("../coefficients/shanxi/prices.toml").replacen(
+        let text = include_str!("../../coefficients/shanxi/prices.toml").replacen(
             "[parameters.sediment_ratio]\nvalue = 0.24",
             "[parameters.sediment_ratio]\nvalue = 24",
             1,
@@ -1668,7 +1675,7 @@ mod tests {
 
     #[test]
     fn a_price_outside_its_plausible_range_is_refused() {
-        let text = include_str!("../coefficients/shanxi/prices.toml");
+        let text = include_str!("../../coefficients/shanxi/prices.toml");
         let start = text.find("[prices.water_household]").unwrap();
         let value_at = start + text[start..].find("value = ").unwrap();
         let line_end = value_at + text[value_at..].find('\n').unwrap();

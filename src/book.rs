@@ -132,7 +132,7 @@ fn bi(en: bool, label: &str) -> &str {
     label[last_cjk..].trim_start()
 }
 
-fn ind_label(ind: &crate::account::Indicator, en: bool) -> &'static str {
+fn ind_label(ind: &crate::account::Service, en: bool) -> &'static str {
     if en { ind.label_en } else { ind.label_zh }
 }
 
@@ -2208,7 +2208,7 @@ fn given_quantities(acc: &Accounts) -> BTreeMap<(String, &'static str), Vec<Stri
         let Some(rest) = method.strip_prefix("实物量 override (") else {
             continue;
         };
-        let Some(ind) = inds.get(i).and_then(crate::account::indicator) else {
+        let Some(ind) = inds.get(i).and_then(crate::account::service) else {
             continue;
         };
         let source = rest.split(");").next().unwrap_or(rest);
@@ -2350,7 +2350,7 @@ fn lines(
         ws.write_string(
             r,
             1,
-            crate::account::indicator(indicator[i]).map_or(indicator[i], |x| ind_label(x, s.en)),
+            crate::account::service(indicator[i]).map_or(indicator[i], |x| ind_label(x, s.en)),
         )?;
         if s.en {
             ws.write_string(r, 2, crate::account::rated::component_en(component[i]))?;

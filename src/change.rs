@@ -99,7 +99,7 @@ pub fn values_from_book(source: &crate::read::Source) -> Option<YearValues> {
             "(元)" | "(yuan)" => 1.0,
             _ => continue,
         };
-        if let Some(ind) = crate::account::INDICATORS
+        if let Some(ind) = crate::account::SERVICES
             .iter()
             .find(|i| i.label_zh == label || i.label_en == label)
         {
@@ -308,7 +308,7 @@ mod tests {
 
     #[test]
     fn two_counties_two_years_at_constant_prices() {
-        let mut coef = Coefficients::load(None, false).unwrap();
+        let mut coef = crate::account::registry::load_coefficients(None, false).unwrap();
         coef.manifest.price_base_year = 2021;
         let current = compute(&inputs(), &coef).unwrap();
         // Previous year (2020): 140105 water supply was 1,000,000 元 at base prices, agriculture 2.5e8 元 reported.
@@ -371,7 +371,7 @@ mod tests {
 
     #[test]
     fn chained_levels_cover_several_years_and_report_gaps() {
-        let coef = Coefficients::load(None, false).unwrap();
+        let coef = crate::account::registry::load_coefficients(None, false).unwrap();
         let l = relative_level(&coef, "cpi_national", 2023, 2021).unwrap();
         assert!((l - 1.02 * 1.002).abs() < 1e-12);
         assert!(

@@ -144,7 +144,7 @@ mod tests {
 
     #[test]
     fn per_hectare_values_of_the_xie_2015_table_are_exact() {
-        let coef = Coefficients::load(None, false).unwrap();
+        let coef = crate::account::registry::load_coefficients(None, false).unwrap();
         let s = national();
         let vc = |t: &str| -> f64 {
             value_per_ha(
@@ -186,7 +186,7 @@ mod tests {
     #[test]
     fn a_land_cover_change_moves_esv_by_the_area_change_times_vc() {
         use crate::account::testing::inputs;
-        let mut coef = Coefficients::load(None, false).unwrap();
+        let mut coef = crate::account::registry::load_coefficients(None, false).unwrap();
         coef.esv = Some(national());
         let before = compute(&inputs(), &coef).unwrap();
         let mut changed = inputs();
@@ -299,7 +299,7 @@ mod tests {
 
     #[test]
     fn a_class_mapped_to_two_types_takes_their_mean() {
-        let mut coef = Coefficients::load(None, false).unwrap();
+        let mut coef = crate::account::registry::load_coefficients(None, false).unwrap();
         coef.esv = Some(national());
         let s = national();
         let row = |t: &str| {

@@ -3,14 +3,14 @@
 
 use std::fmt::Write as _;
 
-use crate::account::{Accounts, INDICATORS, Indicator};
+use crate::account::{Accounts, SERVICES, Service};
 use crate::coefficients::Coefficients;
 use crate::error::{Error, Issues, Result};
 
 /// Finds an indicator by key (`water_conservation`) or label (水源涵养, Water conservation).
-fn find_indicator(name: &str) -> Option<&'static Indicator> {
+fn find_indicator(name: &str) -> Option<&'static Service> {
     let key = name.trim().to_lowercase();
-    INDICATORS
+    SERVICES
         .iter()
         .find(|i| i.key == key || i.label_zh == name.trim() || i.label_en.to_lowercase() == key)
 }
@@ -54,7 +54,7 @@ pub fn explain(
         );
     }
     if ind.is_none() {
-        let known: Vec<String> = INDICATORS
+        let known: Vec<String> = SERVICES
             .iter()
             .map(|i| format!("{} ({})", i.key, i.label_zh))
             .collect();
@@ -199,7 +199,7 @@ mod tests {
 
     #[test]
     fn explain_lists_inputs_coefficients_and_the_total() {
-        let coef = Coefficients::load(None, false).unwrap();
+        let coef = crate::account::registry::load_coefficients(None, false).unwrap();
         let acc = compute(&inputs(), &coef).unwrap();
         let text = explain(&acc, &coef, "140105", "水源涵养").unwrap();
         assert!(

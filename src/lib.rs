@@ -121,7 +121,7 @@ pub fn prepare(request: &Request) -> Result<(Coefficients, Inputs)> {
     let mut issues = Issues::new();
     // A broken coefficient set does not hide the workbooks' own problems: they are read anyway.
     let coef = match timed("coefficients", || {
-        Coefficients::load(request.coefficients.as_deref(), request.strict)
+        account::registry::load_coefficients(request.coefficients.as_deref(), request.strict)
     }) {
         Ok(c) => {
             issues.extend(c.warnings.clone());

@@ -97,7 +97,7 @@ fn main() -> ExitCode {
         }
         Command::Template(args) => {
             let year = args.year.unwrap_or_else(gep::clock::last_year);
-            gep::coefficients::Coefficients::load(args.coefficients.as_deref(), false).and_then(
+            gep::account::registry::load_coefficients(args.coefficients.as_deref(), false).and_then(
                 |c| {
                     if args.out.exists() && args.out.extension().is_none_or(|e| e != "xlsx") {
                         return Err(Error::Usage(format!(
@@ -116,7 +116,7 @@ fn main() -> ExitCode {
             )
         }
         Command::Coefficients(CoefficientsCommand::Check { dir }) => {
-            gep::coefficients::Coefficients::load(Some(&dir), false).map(|c| {
+            gep::account::registry::load_coefficients(Some(&dir), false).map(|c| {
                 print_warnings(c.warnings.all());
                 println!(
                     "ok: {} {} ({} regions, {} land classes, {} rates, {} forest types, {} prices)",

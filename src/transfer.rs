@@ -266,8 +266,7 @@ mod tests {
     #[test]
     fn two_counties_split_by_weighted_normalised_indicators() {
         use crate::account::{compute, testing::inputs};
-        use crate::coefficients::Coefficients;
-        let coef = Coefficients::load(None, false).unwrap();
+        let coef = crate::account::registry::load_coefficients(None, false).unwrap();
         let acc = compute(&inputs(), &coef).unwrap();
         let policy = Policy::parse(
             "title = \"t\"\nsource = \"s\"\nstatus = \"U\"\n[[weights]]\nindicator = \"population\"\nweight = 1.0\n[limits]\nfloor_share = 0.0\ncap_share = 1.0\n[payment]\nconditional_share = 0.3\ncondition = \"c\"\n",

@@ -1232,7 +1232,7 @@ mod tests {
     /// province PP, not every county of the set.
     #[test]
     fn a_province_subtotal_covers_its_own_counties() {
-        let mut coef = Coefficients::load(None, false).unwrap();
+        let mut coef = crate::account::registry::load_coefficients(None, false).unwrap();
         coef.regions.push(crate::coefficients::Region {
             code: "150102".into(),
             name: "新城区".into(),

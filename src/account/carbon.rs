@@ -375,7 +375,7 @@ mod tests {
 
     #[test]
     fn forest_carbon_from_stock_change_uses_the_per_hectare_bef() {
-        let coef = Coefficients::load(None, false).unwrap();
+        let coef = crate::account::registry::load_coefficients(None, false).unwrap();
         let mut warnings = Issues::new();
         let lines = lines(&inputs(), &coef, &mut warnings).unwrap();
         // 140105 油松: a = 0.7709, b = 8.8631, CF = 0.5030; V 4400 → 5000 m³, A 90 → 100 ha, one year.
@@ -398,7 +398,7 @@ mod tests {
 
     #[test]
     fn forest_carbon_from_growth_when_no_previous_stock() {
-        let coef = Coefficients::load(None, false).unwrap();
+        let coef = crate::account::registry::load_coefficients(None, false).unwrap();
         let mut warnings = Issues::new();
         let lines = lines(&inputs(), &coef, &mut warnings).unwrap();
         // 140106 其他松类 (bcef 1.0, R 0.40, CF 0.47), growth 30 m³/yr; 200 ha 旱地 at 0.
@@ -411,7 +411,7 @@ mod tests {
     fn the_intercept_is_never_applied_to_a_county_total() {
         // Two stands of 50 ha give the same carbon change as one of 100 ha only because b·A is
         // per hectare: doubling the rows must not double the intercept.
-        let coef = Coefficients::load(None, false).unwrap();
+        let coef = crate::account::registry::load_coefficients(None, false).unwrap();
         let mut one = inputs();
         one.forest_previous = None;
         one.forest = df!(
@@ -442,7 +442,7 @@ mod tests {
 
     #[test]
     fn a_forest_row_without_previous_stock_or_growth_is_an_error() {
-        let coef = Coefficients::load(None, false).unwrap();
+        let coef = crate::account::registry::load_coefficients(None, false).unwrap();
         let mut inp = inputs();
         inp.forest_previous = None;
         inp.forest = df!(
@@ -460,7 +460,7 @@ mod tests {
 
     #[test]
     fn oxygen_can_be_switched_off() {
-        let mut coef = Coefficients::load(None, false).unwrap();
+        let mut coef = crate::account::registry::load_coefficients(None, false).unwrap();
         coef.manifest.switches.include_oxygen = false;
         let lines = lines(&inputs(), &coef, &mut Issues::new()).unwrap();
         assert_eq!(total(&lines, "140105", "oxygen_release", "quantity"), 0.0);
@@ -468,7 +468,7 @@ mod tests {
 
     #[test]
     fn the_dry_matter_route_uses_1_63_and_1_19_per_tonne_of_dry_matter() {
-        let mut coef = Coefficients::load(None, false).unwrap();
+        let mut coef = crate::account::registry::load_coefficients(None, false).unwrap();
         coef.manifest.switches.carbon_route = "dry_matter".into();
         let err = lines(&inputs(), &coef, &mut Issues::new())
             .unwrap_err()

@@ -222,7 +222,7 @@ mod tests {
 
     #[test]
     fn geep_terms_add_up_on_a_hand_computed_case() {
-        let coef = Coefficients::load(None, false).unwrap();
+        let coef = crate::account::registry::load_coefficients(None, false).unwrap();
         let inp = inputs();
         let acc = compute_accounts(&inp, &coef).unwrap();
         // Previous year: 140105 had 120 ha 乔木林地 (now 100): 20 ha lost.
@@ -262,7 +262,7 @@ mod tests {
 
     #[test]
     fn mining_subsidence_is_area_times_cost_and_needs_a_cost() {
-        let mut coef = Coefficients::load(None, false).unwrap();
+        let mut coef = crate::account::registry::load_coefficients(None, false).unwrap();
         let mut inp = inputs();
         let extra = df!(
             "county_code" => ["140105"],

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use polars::prelude::*;
 
-use super::{Category, INDICATORS, Indicator};
+use super::{Category, SERVICES, Service};
 use crate::coefficients::Coefficients;
 use crate::error::{Error, Issues, Result};
 use crate::schema::col;
@@ -76,7 +76,7 @@ pub struct Accounts {
     /// Accounting year.
     pub year: i32,
     /// Indicators accounted, in book order.
-    pub indicators: Vec<&'static Indicator>,
+    pub indicators: Vec<&'static Service>,
     /// Every valuation line (see [`super::LINE_COLUMNS`]).
     pub lines: DataFrame,
     /// Counties grouped by prefecture, each prefecture followed by its subtotal; the province last.
@@ -191,7 +191,7 @@ pub fn roll_up(
     lines: DataFrame,
     warnings: Issues,
 ) -> Result<Accounts> {
-    let indicators: Vec<&'static Indicator> = INDICATORS
+    let indicators: Vec<&'static Service> = SERVICES
         .iter()
         .filter(|i| i.key != "oxygen_release" || coef.manifest.switches.include_oxygen)
         .collect();
@@ -437,7 +437,7 @@ pub fn roll_up(
         let inds = lines.column("indicator")?.str()?.clone();
         let values = lines.column("value_cny")?.f64()?.clone();
         for i in 0..lines.height() {
-            let Some(ind) = inds.get(i).and_then(super::indicator) else {
+            let Some(ind) = inds.get(i).and_then(super::service) else {
                 return Err(Error::Internal(format!(
                     "a valuation line names no indicator: {:?}",
                     inds.get(i)
@@ -522,11 +522,10 @@ pub fn roll_up(
 #[cfg(test)]
 mod tests {
     use crate::account::{compute, testing::inputs};
-    use crate::coefficients::Coefficients;
 
     #[test]
     fn three_counties_roll_up_to_taiyuan_and_the_province() {
-        let coef = Coefficients::load(None, false).unwrap();
+        let coef = crate::account::registry::load_coefficients(None, false).unwrap();
         let acc = compute(&inputs(), &coef).unwrap();
         let counties: Vec<_> = acc.level(super::Level::County).collect();
         assert_eq!(counties.len(), 3);

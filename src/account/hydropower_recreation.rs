@@ -143,7 +143,7 @@ mod tests {
 
     #[test]
     fn hydropower_is_generation_times_tariff() {
-        let mut coef = Coefficients::load(None, false).unwrap();
+        let mut coef = crate::account::registry::load_coefficients(None, false).unwrap();
         let mut p = coef.price("electricity").unwrap().clone();
         p.value = 0.3;
         coef.prices.insert("hydropower".into(), p);
@@ -156,7 +156,7 @@ mod tests {
 
     #[test]
     fn recreation_is_revenue_or_visits_times_travel_cost_as_switched() {
-        let mut coef = Coefficients::load(None, false).unwrap();
+        let mut coef = crate::account::registry::load_coefficients(None, false).unwrap();
         let i = with_economy(&[
             ("140105", col::TOURISM_REVENUE_CNY, 5.0e8),
             ("140105", col::TOURIST_VISITS, 1.0e6),

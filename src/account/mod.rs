@@ -9,6 +9,7 @@ pub mod hydropower_recreation;
 pub mod overrides;
 pub mod products;
 pub mod rated;
+pub mod registry;
 pub mod water_conservation;
 pub mod water_supply;
 
@@ -19,6 +20,7 @@ use crate::error::{Error, Issues, Result};
 use crate::validate::Inputs;
 
 pub use gep::{AccountRow, Accounts, Level};
+pub use registry::{SERVICES, Service, service};
 
 /// GEP category of an indicator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -58,171 +60,6 @@ impl Category {
     }
 }
 
-/// One indicator of the GEP account.
-#[derive(Debug)]
-pub struct Indicator {
-    /// Machine key, also the golden-CSV column stem.
-    pub key: &'static str,
-    /// Chinese label.
-    pub label_zh: &'static str,
-    /// English label.
-    pub label_en: &'static str,
-    /// GEP category.
-    pub category: Category,
-    /// Unit of the physical quantity; `None` when the account has only a value.
-    pub quantity_unit: Option<&'static str>,
-    /// Anchor of the formula in docs/methodology.md.
-    pub doc: &'static str,
-}
-
-/// The indicators of this version, in book order. Adding one: a file, an entry here, a golden column.
-pub const INDICATORS: &[Indicator] = &[
-    Indicator {
-        key: "agriculture_products",
-        label_zh: "农业产品",
-        label_en: "Agricultural products",
-        category: Category::Provisioning,
-        quantity_unit: None,
-        doc: "docs/methodology.md#provisioning-products",
-    },
-    Indicator {
-        key: "forestry_products",
-        label_zh: "林业产品",
-        label_en: "Forestry products",
-        category: Category::Provisioning,
-        quantity_unit: None,
-        doc: "docs/methodology.md#provisioning-products",
-    },
-    Indicator {
-        key: "husbandry_products",
-        label_zh: "畜牧业产品",
-        label_en: "Animal husbandry products",
-        category: Category::Provisioning,
-        quantity_unit: None,
-        doc: "docs/methodology.md#provisioning-products",
-    },
-    Indicator {
-        key: "fishery_products",
-        label_zh: "渔业产品",
-        label_en: "Fishery products",
-        category: Category::Provisioning,
-        quantity_unit: None,
-        doc: "docs/methodology.md#provisioning-products",
-    },
-    Indicator {
-        key: "water_supply",
-        label_zh: "水资源供给",
-        label_en: "Water supply",
-        category: Category::Provisioning,
-        quantity_unit: Some("m³"),
-        doc: "docs/methodology.md#water-supply",
-    },
-    Indicator {
-        key: "hydropower",
-        label_zh: "生态能源(水电)",
-        label_en: "Hydropower",
-        category: Category::Provisioning,
-        quantity_unit: Some("kWh"),
-        doc: "docs/methodology.md#hydropower",
-    },
-    Indicator {
-        key: "water_conservation",
-        label_zh: "水源涵养",
-        label_en: "Water conservation",
-        category: Category::Regulating,
-        quantity_unit: Some("m³"),
-        doc: "docs/methodology.md#water-conservation",
-    },
-    Indicator {
-        key: "soil_retention",
-        label_zh: "土壤保持",
-        label_en: "Soil retention",
-        category: Category::Regulating,
-        quantity_unit: Some("t"),
-        doc: "docs/methodology.md#soil-retention",
-    },
-    Indicator {
-        key: "sand_fixation",
-        label_zh: "防风固沙",
-        label_en: "Windbreak and sand fixation",
-        category: Category::Regulating,
-        quantity_unit: Some("t"),
-        doc: "docs/methodology.md#windbreak-and-sand-fixation",
-    },
-    Indicator {
-        key: "flood_regulation",
-        label_zh: "洪水调蓄",
-        label_en: "Flood regulation",
-        category: Category::Regulating,
-        quantity_unit: Some("m³"),
-        doc: "docs/methodology.md#flood-regulation",
-    },
-    Indicator {
-        key: "air_purification",
-        label_zh: "空气净化",
-        label_en: "Air purification",
-        category: Category::Regulating,
-        quantity_unit: Some("t"),
-        doc: "docs/methodology.md#air-and-water-purification",
-    },
-    Indicator {
-        key: "water_purification",
-        label_zh: "水质净化",
-        label_en: "Water purification",
-        category: Category::Regulating,
-        quantity_unit: Some("t"),
-        doc: "docs/methodology.md#air-and-water-purification",
-    },
-    Indicator {
-        key: "carbon_sequestration",
-        label_zh: "固碳",
-        label_en: "Carbon sequestration",
-        category: Category::Regulating,
-        quantity_unit: Some("t CO₂"),
-        doc: "docs/methodology.md#carbon-sequestration-and-oxygen-release",
-    },
-    Indicator {
-        key: "oxygen_release",
-        label_zh: "释氧",
-        label_en: "Oxygen release",
-        category: Category::Regulating,
-        quantity_unit: Some("t O₂"),
-        doc: "docs/methodology.md#carbon-sequestration-and-oxygen-release",
-    },
-    Indicator {
-        key: "climate_regulation",
-        label_zh: "气候调节",
-        label_en: "Climate regulation",
-        category: Category::Regulating,
-        quantity_unit: Some("kWh"),
-        doc: "docs/methodology.md#climate-regulation",
-    },
-    Indicator {
-        key: "pest_control",
-        label_zh: "病虫害控制",
-        label_en: "Pest control",
-        category: Category::Regulating,
-        quantity_unit: Some("ha"),
-        doc: "docs/methodology.md#pest-control-and-biodiversity",
-    },
-    Indicator {
-        key: "biodiversity",
-        label_zh: "物种保育(生物多样性)",
-        label_en: "Species conservation (biodiversity)",
-        category: Category::Regulating,
-        quantity_unit: Some("ha"),
-        doc: "docs/methodology.md#pest-control-and-biodiversity",
-    },
-    Indicator {
-        key: "recreation",
-        label_zh: "休闲旅游",
-        label_en: "Recreation and tourism",
-        category: Category::Cultural,
-        quantity_unit: None,
-        doc: "docs/methodology.md#cultural-services",
-    },
-];
-
 /// Whether an indicator was valued in a run, and why not.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Coverage {
@@ -238,8 +75,11 @@ pub struct Coverage {
 /// what is missing, in English and Chinese. A service that is not valued is shown as not
 /// valued (未核算), never as 0.
 pub fn not_valued_reason(key: &str, coef: &Coefficients) -> (String, String) {
-    if let Some(rated) = rated::RATED.iter().find(|r| r.indicator == key) {
-        let keys: Vec<&str> = rated.components.iter().map(|c| c.rate_key).collect();
+    let Some(s) = service(key) else {
+        return (format!("unknown service {key}"), format!("未知服务 {key}"));
+    };
+    if !s.components().is_empty() {
+        let keys: Vec<&str> = s.components().iter().map(|c| c.rate.key).collect();
         let listed = coef
             .rates
             .iter()
@@ -268,26 +108,13 @@ pub fn not_valued_reason(key: &str, coef: &Coefficients) -> (String, String) {
             )
         };
     }
-    match key {
-        "hydropower" => (
-            "the workbook has no hydropower generation column".into(),
-            "输入表没有水电发电量列".into(),
-        ),
-        "recreation" => (
-            "the workbook gives no tourism revenue or visits column for the set's recreation_basis"
-                .into(),
-            "输入表没有与系数集 recreation_basis 对应的旅游总收入或接待游客列".into(),
-        ),
-        _ => (
+    match s.missing {
+        Some((en, zh)) => (en.into(), zh.into()),
+        None => (
             "no valuation line: the workbook or the coefficient set lacks what it needs".into(),
             "无核算明细：输入表或系数集缺少所需数据".into(),
         ),
     }
-}
-
-/// The indicator with `key`.
-pub fn indicator(key: &str) -> Option<&'static Indicator> {
-    INDICATORS.iter().find(|i| i.key == key)
 }
 
 /// Columns of a valuation line, in order. Every indicator module returns exactly these.
@@ -406,17 +233,18 @@ pub(crate) fn required_price(coef: &Coefficients, key: &str) -> Result<f64> {
 pub fn compute(inputs: &Inputs, coef: &Coefficients) -> Result<Accounts> {
     let mut warnings = Issues::new();
     let overrides = overrides::Overrides::resolve(inputs)?;
-    let parts = [
-        products::lines(inputs, coef)?,
-        water_supply::lines(inputs, coef)?,
-        hydropower_recreation::hydropower_lines(inputs, coef)?,
-        water_conservation::lines(inputs, coef, &overrides)?,
-        rated::lines(inputs, coef, &overrides, &mut warnings)?,
-        carbon::lines(inputs, coef, &mut warnings)?,
-        hydropower_recreation::recreation_lines(inputs, coef)?,
-    ];
-    let mut lines = parts[0].clone();
-    for part in &parts[1..] {
+    let mut context = registry::Context {
+        inputs,
+        coef,
+        overrides: &overrides,
+        warnings: &mut warnings,
+    };
+    let mut parts = Vec::new();
+    for family in registry::families() {
+        parts.push((family.lines)(&mut context)?);
+    }
+    let mut lines = parts.first().cloned().unwrap_or_default();
+    for part in parts.iter().skip(1) {
         lines.vstack_mut(part)?;
     }
     let lines = lines
@@ -711,7 +539,7 @@ mod tests {
             .filter(|l| l.starts_with('#'))
             .map(anchor)
             .collect();
-        for ind in INDICATORS {
+        for ind in SERVICES {
             let (file, a) = ind.doc.split_once('#').unwrap();
             assert_eq!(file, "docs/methodology.md", "{}", ind.key);
             assert!(
@@ -719,22 +547,6 @@ mod tests {
                 "{}: #{a} not a heading",
                 ind.key
             );
-        }
-    }
-
-    #[test]
-    fn every_rated_component_has_a_rate_unit_table_entry() {
-        for rated in rated::RATED {
-            assert!(indicator(rated.indicator).is_some(), "{}", rated.indicator);
-            for c in rated.components {
-                assert!(
-                    crate::coefficients::RATE_UNITS
-                        .iter()
-                        .any(|(k, _)| *k == c.rate_key),
-                    "{}",
-                    c.rate_key
-                );
-            }
         }
     }
 }

@@ -50,23 +50,21 @@ fn targets() -> Vec<Target> {
         names: vec!["water_conservation".into(), "水源涵养".into()],
         per_hectare: false,
     }];
-    for rated in super::rated::RATED {
-        let ind = super::indicator(rated.indicator);
-        for c in rated.components {
-            let mut names = vec![c.rate_key.to_string()];
-            if let Some(ind) = ind {
-                if rated.components.len() == 1 {
-                    names.push(ind.label_zh.into());
-                    names.push(ind.label_en.into());
-                    names.push(ind.key.into());
-                } else {
-                    names.push(format!("{}{}", ind.label_zh, c.label_zh));
-                    names.push(c.label_zh.into());
-                }
+    for service in super::SERVICES {
+        let components = service.components();
+        for c in components {
+            let mut names = vec![c.rate.key.to_string()];
+            if components.len() == 1 {
+                names.push(service.label_zh.into());
+                names.push(service.label_en.into());
+                names.push(service.key.into());
+            } else {
+                names.push(format!("{}{}", service.label_zh, c.label_zh));
+                names.push(c.label_zh.into());
             }
             out.push(Target {
-                key: c.rate_key,
-                unit: rated.quantity_unit,
+                key: c.rate.key,
+                unit: service.quantity_unit.unwrap_or_default(),
                 names: names.iter().map(|n| normalise(n)).collect(),
                 per_hectare: c.valuation == super::rated::Valuation::PerHectare,
             });

@@ -91,7 +91,7 @@ mod tests {
 
     #[test]
     fn products_take_the_reported_output_value() {
-        let coef = Coefficients::load(None, false).unwrap();
+        let coef = crate::account::registry::load_coefficients(None, false).unwrap();
         let lines = lines(&inputs(), &coef).unwrap();
         assert_eq!(
             total(&lines, "140105", "agriculture_products", "value_cny"),
@@ -111,7 +111,7 @@ mod tests {
 
     #[test]
     fn value_added_basis_reads_the_value_added_columns() {
-        let mut coef = Coefficients::load(None, false).unwrap();
+        let mut coef = crate::account::registry::load_coefficients(None, false).unwrap();
         coef.manifest.switches.provisioning_basis = "value_added".into();
         let mut inp = inputs();
         inp.economy = df!(

@@ -7,10 +7,10 @@ use std::collections::BTreeMap;
 use polars::prelude::*;
 
 use super::overrides::{Override, Overrides};
+use super::registry::{SERVICES, Service, ValuedBy};
 use super::{ClassRate, class_rates};
-use crate::coefficients::Coefficients;
+use crate::coefficients::{Coefficients, Price, RateSpec, STATUSES};
 use crate::error::{Issues, Result};
-use crate::schema::col;
 use crate::validate::Inputs;
 
 /// How a component is valued.
@@ -22,12 +22,12 @@ pub enum Valuation {
     PerHectare,
 }
 
-/// One physical component of a rate-based indicator.
+/// One physical component of a rate-based service.
 #[derive(Debug)]
 pub struct Component {
-    /// Key of its rates in service_rates.csv (and of a 实物量 override).
-    pub rate_key: &'static str,
-    /// Label in the book (`二氧化硫`), empty for a one-component indicator.
+    /// Its rate in service_rates.csv (the key is also that of a 实物量 override).
+    pub rate: RateSpec,
+    /// Label in the book (`二氧化硫`), empty for a one-component service.
     pub label_zh: &'static str,
     /// The same in the English book (`SO₂`).
     pub label_en: &'static str,
@@ -39,51 +39,11 @@ pub struct Component {
     pub cap_item: Option<&'static str>,
 }
 
-/// A rate-based indicator and its components.
-#[derive(Debug)]
-pub struct Rated {
-    /// Indicator key (see [`super::INDICATORS`]).
-    pub indicator: &'static str,
-    /// Unit of the physical quantity.
-    pub quantity_unit: &'static str,
-    /// Formula shown on each line.
-    pub method: &'static str,
-    /// Components.
-    pub components: &'static [Component],
-}
-
-const fn one(rate_key: &'static str, rate_unit: &'static str, valuation: Valuation) -> Component {
-    Component {
-        rate_key,
-        label_zh: "",
-        label_en: "",
-        rate_unit,
-        valuation,
-        cap_item: None,
-    }
-}
-
-const fn pollutant(
-    rate_key: &'static str,
-    (label_zh, label_en): (&'static str, &'static str),
-    price: &'static str,
-    cap_item: &'static str,
-) -> Component {
-    Component {
-        rate_key,
-        label_zh,
-        label_en,
-        rate_unit: "t/ha/yr",
-        valuation: Valuation::Price(price),
-        cap_item: Some(cap_item),
-    }
-}
-
 /// The English label of a component label written in the lines (`乔木林地 · 二氧化硫` →
 /// `乔木林地 · SO₂`; land classes are names from the inputs and stay as written).
 pub fn component_en(component: &str) -> String {
     let mut out = component.to_string();
-    for c in RATED.iter().flat_map(|r| r.components) {
+    for c in SERVICES.iter().flat_map(|s| s.components()) {
         if !c.label_zh.is_empty() && out.ends_with(c.label_zh) {
             out = format!("{}{}", &out[..out.len() - c.label_zh.len()], c.label_en);
         }
@@ -91,133 +51,110 @@ pub fn component_en(component: &str) -> String {
     out
 }
 
-/// The rate-based indicators of this version.
-pub const RATED: &[Rated] = &[
-    Rated {
-        indicator: "soil_retention",
-        quantity_unit: "t",
-        method: "SC = A × sc_class; V = SC × (λ/ρ × c_dredging + C_N × P_N + C_P × P_P)",
-        components: &[one(
-            "soil_retention",
-            "t/ha/yr",
-            Valuation::Price("soil_retention"),
-        )],
-    },
-    Rated {
-        indicator: "sand_fixation",
-        quantity_unit: "t",
-        method: "Q = A × q_class; V = Q / (ρ_s × h) × P_sand-control",
-        components: &[one(
-            "sand_fixation",
-            "t/ha/yr",
-            Valuation::Price("sand_fixation"),
-        )],
-    },
-    Rated {
-        indicator: "flood_regulation",
-        quantity_unit: "m³",
-        method: "C = A × storage_class (marsh 0.3 m); V = C × P_reservoir",
-        components: &[one(
-            "flood_regulation",
-            "m³/ha/yr",
-            Valuation::Price("reservoir_storage"),
-        )],
-    },
-    Rated {
-        indicator: "air_purification",
-        quantity_unit: "t",
-        method: "Q_j = A × q_class,j [capped at emissions]; V = Σ_j Q_j × c_j",
-        components: &[
-            pollutant(
-                "air_purification.so2",
-                ("二氧化硫", "SO₂"),
-                "so2_treatment",
-                col::SO2_T,
-            ),
-            pollutant(
-                "air_purification.nox",
-                ("氮氧化物", "NOₓ"),
-                "nox_treatment",
-                col::NOX_T,
-            ),
-            pollutant(
-                "air_purification.dust",
-                ("颗粒物(滞尘)", "dust"),
-                "dust_treatment",
-                col::PARTICULATES_T,
-            ),
-        ],
-    },
-    Rated {
-        indicator: "water_purification",
-        quantity_unit: "t",
-        method: "Q_j = A × q_class,j [capped at discharges]; V = Σ_j Q_j × c_j",
-        components: &[
-            pollutant(
-                "water_purification.cod",
-                ("化学需氧量", "COD"),
-                "cod_treatment",
-                col::COD_T,
-            ),
-            pollutant(
-                "water_purification.nh3n",
-                ("氨氮", "NH₃-N"),
-                "nh3n_treatment",
-                col::NH3N_T,
-            ),
-            pollutant(
-                "water_purification.tp",
-                ("总磷", "TP"),
-                "tp_treatment",
-                col::TP_T,
-            ),
-        ],
-    },
-    Rated {
-        indicator: "climate_regulation",
-        quantity_unit: "kWh",
-        method: "E = A × e_class (transpiration, kWh) + A × evaporation × (q/3.6 + γ)[/r] (water surface); V = E × P_electricity",
-        components: &[
-            Component {
-                rate_key: "climate_regulation.vegetation",
-                label_zh: "植被蒸腾",
-                label_en: "transpiration",
-                rate_unit: "kWh/ha/yr",
-                valuation: Valuation::Price("electricity"),
-                cap_item: None,
-            },
-            Component {
-                rate_key: "climate_regulation.water_surface",
-                label_zh: "水面蒸发",
-                label_en: "water-surface evaporation",
-                rate_unit: "m³/ha/yr",
-                valuation: Valuation::Price("electricity"),
-                cap_item: None,
-            },
-        ],
-    },
-    Rated {
-        indicator: "pest_control",
-        quantity_unit: "ha",
-        method: "A = area that controls pests itself; V = A × cost per ha",
-        components: &[one("pest_control", "元/ha/yr", Valuation::PerHectare)],
-    },
-    Rated {
-        indicator: "biodiversity",
-        quantity_unit: "ha",
-        method: "A = habitat area; V = A × value per ha (Shannon-index class)",
-        components: &[one("biodiversity", "元/ha/yr", Valuation::PerHectare)],
-    },
-];
+/// The worst evidence grade of the parts of a derived price.
+fn worst(parts: &[&Price]) -> String {
+    parts
+        .iter()
+        .map(|p| p.status.as_str())
+        .max_by_key(|s| STATUSES.iter().position(|x| x == s))
+        .unwrap_or("D")
+        .to_string()
+}
 
-/// The component with `rate_key`, and its indicator.
-pub fn component(rate_key: &str) -> Option<(&'static Rated, &'static Component)> {
-    RATED.iter().find_map(|r| {
-        r.components
-            .iter()
-            .find(|c| c.rate_key == rate_key)
-            .map(|c| (r, c))
-    })
+/// The latest year of the parts of a derived price.
+fn year(parts: &[&Price]) -> i32 {
+    parts.iter().map(|p| p.year).max().unwrap_or_default()
+}
+
+/// The per-tonne price of soil retained, derived from its parts (methodology §2.3):
+/// λ/ρ × c_dredging + C_N × P_N + C_P × P_P (元/t soil), with status the worst of its parts
+/// and the arithmetic as source, so that the book links it like any price.
+pub fn soil_retention_price(
+    prices: &BTreeMap<String, Price>,
+    parameters: &BTreeMap<String, Price>,
+) -> Option<Price> {
+    let (Some(c), Some(l), Some(rho)) = (
+        prices.get("soil_dredging"),
+        parameters.get("sediment_ratio"),
+        parameters.get("soil_bulk_density"),
+    ) else {
+        return None;
+    };
+    {
+        let mut value = l.value / rho.value * c.value;
+        let mut text = format!(
+            "derived: sediment_ratio {} / soil_bulk_density {} t/m³ × soil_dredging {} 元/m³",
+            l.value, rho.value, c.value
+        );
+        let mut parts = vec![c, l, rho];
+        for (content, price, label) in [
+            ("soil_n_content", "soil_nitrogen", "N"),
+            ("soil_p_content", "soil_phosphorus", "P"),
+        ] {
+            if let (Some(k), Some(p)) = (parameters.get(content), prices.get(price)) {
+                value += k.value * p.value;
+                text.push_str(&format!(
+                    " + {content} {} × {price} {} 元/t ({label})",
+                    k.value, p.value
+                ));
+                parts.push(k);
+                parts.push(p);
+            }
+        }
+        let derived = Price {
+            value,
+            unit: "元/t".into(),
+            year: year(&parts),
+            scope: "derived".into(),
+            source: text,
+            status: worst(&parts),
+            note: "price per tonne of soil retained (prices.toml and its [parameters])".into(),
+        };
+        Some(derived)
+    }
+}
+
+/// The per-tonne price of sand fixed (methodology §2.4): P_sand-control / (ρ_s × h) (元/t sand).
+pub fn sand_fixation_price(
+    prices: &BTreeMap<String, Price>,
+    parameters: &BTreeMap<String, Price>,
+) -> Option<Price> {
+    let (Some(c), Some(rho), Some(h)) = (
+        prices.get("sand_control"),
+        parameters.get("sand_bulk_density"),
+        parameters.get("sand_cover_depth"),
+    ) else {
+        return None;
+    };
+    {
+        let derived = Price {
+            value: c.value / (rho.value * h.value),
+            unit: "元/t".into(),
+            year: year(&[c, rho, h]),
+            scope: "derived".into(),
+            source: format!(
+                "derived: sand_control {} 元/m² / (sand_bulk_density {} t/m³ × sand_cover_depth {} m)",
+                c.value, rho.value, h.value
+            ),
+            status: worst(&[c, rho, h]),
+            note: "price per tonne of sand fixed (prices.toml and its [parameters])".into(),
+        };
+        Some(derived)
+    }
+}
+
+/// Where a missing derived price comes from: its service's prices and parameters.
+fn derivation_hint(service: &Service, key: &str) -> String {
+    if !service.derived_prices.iter().any(|d| d.key == key) {
+        return String::new();
+    }
+    let prices: Vec<&str> = service.prices.iter().map(|p| p.key).collect();
+    let parameters: Vec<&str> = service.parameters.iter().map(|p| p.key).collect();
+    format!(
+        " (derived from {} and [parameters] {})",
+        prices.join(", "),
+        parameters.join(", ")
+    )
 }
 
 /// kWh of air-conditioning and humidifying per m³ of water evaporated: q/3.6 + γ (q in J/g,
@@ -271,10 +208,19 @@ pub fn lines(
         );
     }
     let emissions = emissions_by_county(inputs)?;
-    for rated in RATED {
-        for component in rated.components {
-            let has_rates = coef.rates.iter().any(|r| r.indicator == component.rate_key);
-            let given = overrides.for_key(component.rate_key);
+    for service in SERVICES {
+        let ValuedBy::Rates {
+            formula: method,
+            components,
+        } = service.valued_by
+        else {
+            continue;
+        };
+        let quantity_unit = service.quantity_unit.unwrap_or_default();
+        for component in components {
+            let rate_key = component.rate.key;
+            let has_rates = coef.rates.iter().any(|r| r.indicator == rate_key);
+            let given = overrides.for_key(rate_key);
             if !has_rates && given.is_empty() {
                 continue;
             }
@@ -286,30 +232,23 @@ pub fn lines(
                             "prices.toml",
                             format!(
                                 "{} needs the price [prices.{key}]{}",
-                                component.rate_key,
-                                match key {
-                                    "soil_retention" =>
-                                        " (derived from soil_dredging and [parameters] sediment_ratio, soil_bulk_density)",
-                                    "sand_fixation" =>
-                                        " (derived from sand_control and [parameters] sand_bulk_density, sand_cover_depth)",
-                                    _ => "",
-                                }
+                                rate_key,
+                                derivation_hint(service, key)
                             ),
                         ));
                     }
                 },
                 Valuation::PerHectare => (None, ""),
             };
-            let (conversion, conversion_text) =
-                if component.rate_key == "climate_regulation.water_surface" {
-                    let (k, t) = evaporation_kwh_per_m3(coef)?;
-                    (k, format!(" (kWh/m³ = {t} = {k})"))
-                } else {
-                    (1.0, String::new())
-                };
+            let (conversion, conversion_text) = if rate_key == "climate_regulation.water_surface" {
+                let (k, t) = evaporation_kwh_per_m3(coef)?;
+                (k, format!(" (kWh/m³ = {t} = {k})"))
+            } else {
+                (1.0, String::new())
+            };
             let mut by_county: BTreeMap<String, Vec<ClassRate>> = BTreeMap::new();
             if has_rates {
-                for row in class_rates(inputs, coef, component.rate_key)? {
+                for row in class_rates(inputs, coef, rate_key)? {
                     if row.rate != 0.0 {
                         // A rate of 0 provides none in this set (its source says why).
                         by_county.entry(row.county.clone()).or_default().push(row);
@@ -327,8 +266,8 @@ pub fn lines(
             for (county, o) in &given {
                 by_county.remove(county);
                 out.push_override(
-                    rated.indicator,
-                    rated.quantity_unit,
+                    service.key,
+                    quantity_unit,
                     label("实物量"),
                     county,
                     o,
@@ -369,7 +308,7 @@ pub fn lines(
                     let value = quantity * line_price.unwrap_or_default();
                     out.push(Line {
                         county: county.clone(),
-                        indicator: rated.indicator,
+                        indicator: service.key,
                         component: label(&c.class),
                         source_ref: c.source_ref,
                         input_amount: c.area_ha,
@@ -377,10 +316,10 @@ pub fn lines(
                         coefficient_ref: c.rate_ref,
                         coefficient: Some(c.rate),
                         coefficient_unit: component.rate_unit.into(),
-                        method: format!("{}{conversion_text}{cap_text}", rated.method),
+                        method: format!("{method}{conversion_text}{cap_text}"),
                         quantity_formula: formula,
                         quantity,
-                        quantity_unit: rated.quantity_unit,
+                        quantity_unit,
                         price_key: price_key.into(),
                         price: line_price,
                         value,
@@ -619,7 +558,7 @@ mod tests {
     }
 
     fn shanxi() -> Coefficients {
-        Coefficients::load(None, false).unwrap()
+        crate::account::registry::load_coefficients(None, false).unwrap()
     }
 
     #[test]

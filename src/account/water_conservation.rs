@@ -155,7 +155,7 @@ mod tests {
 
     #[test]
     fn water_conservation_is_area_times_rate_times_reservoir_cost() {
-        let coef = Coefficients::load(None, false).unwrap();
+        let coef = crate::account::registry::load_coefficients(None, false).unwrap();
         let rate = |class: &str| {
             coef.rates
                 .iter()
@@ -180,7 +180,7 @@ mod tests {
 
     #[test]
     fn a_class_without_rate_is_an_error_naming_the_class_and_cell() {
-        let mut coef = Coefficients::load(None, false).unwrap();
+        let mut coef = crate::account::registry::load_coefficients(None, false).unwrap();
         coef.rates
             .retain(|r| !(r.valuation_class == "farmland" && r.indicator == "water_conservation"));
         let err = lines(&inputs(), &coef, &Overrides::default())
@@ -237,7 +237,7 @@ mod tests {
 
     #[test]
     fn water_balance_is_precipitation_minus_runoff_minus_et_times_area() {
-        let coef = with_runoff(Coefficients::load(None, false).unwrap());
+        let coef = with_runoff(crate::account::registry::load_coefficients(None, false).unwrap());
         let price = coef.price("reservoir_storage").unwrap().value;
         let lines = lines(&with_climate(), &coef, &Overrides::default()).unwrap();
         // 140105: forest (500 − 25 − 350) mm × 10 × 100 ha + grassland (500 − 50 − 350) × 10 × 50.
@@ -259,7 +259,7 @@ mod tests {
 
     #[test]
     fn water_balance_without_runoff_coefficients_is_an_error() {
-        let coef = Coefficients::load(None, false).unwrap();
+        let coef = crate::account::registry::load_coefficients(None, false).unwrap();
         let err = lines(&with_climate(), &coef, &Overrides::default())
             .unwrap_err()
             .to_string();
@@ -271,7 +271,7 @@ mod tests {
 
     #[test]
     fn an_override_replaces_the_county_estimate() {
-        let coef = Coefficients::load(None, false).unwrap();
+        let coef = crate::account::registry::load_coefficients(None, false).unwrap();
         let mut o = Overrides::default();
         o.insert(
             "water_conservation",

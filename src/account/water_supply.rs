@@ -37,7 +37,7 @@ mod tests {
 
     #[test]
     fn water_supply_is_volume_times_sector_price() {
-        let coef = Coefficients::load(None, false).unwrap();
+        let coef = crate::account::registry::load_coefficients(None, false).unwrap();
         let p = |k: &str| coef.price(k).unwrap().value;
         let lines = lines(&inputs(), &coef).unwrap();
         let expected = 1_000_000.0 * p("water_agriculture") + 200_000.0 * p("water_household");
@@ -55,7 +55,7 @@ mod tests {
 
     #[test]
     fn a_sector_without_price_is_an_error_naming_key_and_cell() {
-        let mut coef = Coefficients::load(None, false).unwrap();
+        let mut coef = crate::account::registry::load_coefficients(None, false).unwrap();
         coef.prices.remove("water_household");
         let err = lines(&inputs(), &coef).unwrap_err().to_string();
         assert!(

@@ -79,38 +79,39 @@ pub const EMBEDDED_SHANXI: &[(&str, &str)] = &[
 /// Evidence grade of a coefficient (methodology.md legend).
 pub const STATUSES: &[&str] = &["V", "V2", "V-low", "D", "U"];
 
-/// Price keys the accounts of this version need.
-pub const REQUIRED_PRICES: &[(&str, &[&str])] = &[
-    ("water_agriculture", &["元/m3"]),
-    ("water_industry", &["元/m3"]),
-    ("water_household", &["元/m3"]),
-    ("water_ecology", &["元/m3"]),
-    ("reservoir_storage", &["元/m3"]),
-    ("carbon", &["元/tc", "元/tco2"]),
-    ("oxygen", &["元/to2", "元/t"]),
-];
+/// A per-hectare rate a service reads from service_rates.csv (its `indicator` column).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RateSpec {
+    /// Key in service_rates.csv (`soil_retention`, `air_purification.so2`).
+    pub key: &'static str,
+    /// Accepted units with the factor to the engine's unit (per ha and year).
+    pub units: &'static [(&'static str, f64)],
+    /// Upper bound of a plausible rate, per hectare and year, in the engine's unit.
+    pub max: f64,
+    /// Every valuation class must have one; otherwise a set that gives it for one class must
+    /// give it for all.
+    pub required: bool,
+    /// A fraction of 1 (runoff coefficient): a percentage (24 for 0.24) is refused with a hint.
+    pub share: bool,
+}
 
-/// Price keys an indicator uses when the set values it (units accepted).
-pub const OPTIONAL_PRICES: &[(&str, &[&str])] = &[
-    ("soil_dredging", &["元/m3"]),
-    ("soil_nitrogen", &["元/t"]),
-    ("soil_phosphorus", &["元/t"]),
-    ("sand_control", &["元/m2"]),
-    ("so2_treatment", &["元/t"]),
-    ("nox_treatment", &["元/t"]),
-    ("dust_treatment", &["元/t"]),
-    ("cod_treatment", &["元/t"]),
-    ("nh3n_treatment", &["元/t"]),
-    ("tp_treatment", &["元/t"]),
-    ("electricity", &["元/kwh"]),
-    ("hydropower", &["元/kwh"]),
-    ("travel_cost", &["元/人次"]),
-];
+/// A price a service reads from prices.toml `[prices.KEY]`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PriceSpec {
+    /// Key.
+    pub key: &'static str,
+    /// Accepted units (normalised: `元/m3`, `元/tco2`).
+    pub units: &'static [&'static str],
+    /// Plausible range in 元 per any accepted unit: outside it, a unit or a decimal point is wrong.
+    pub range: (f64, f64),
+    /// Every set must give it.
+    pub required: bool,
+}
 
 /// A physical or valuation parameter (prices.toml `[parameters.*]`): accepted units with the
 /// factor to the engine's value (fractions for `%`), and its plausible range in the engine's
 /// unit. A share (a fraction of 1) written as a percentage (24 for 0.24) is refused with a hint.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ParameterSpec {
     /// Key.
     pub key: &'static str,
@@ -122,98 +123,49 @@ pub struct ParameterSpec {
     pub share: bool,
 }
 
-const SHARE_UNITS: &[(&str, f64)] = &[("1", 1.0), ("%", 0.01)];
+/// Accepted units of a share: a fraction of 1, or a percentage.
+pub const SHARE_UNITS: &[(&str, f64)] = &[("1", 1.0), ("%", 0.01)];
 
-/// The parameters the formulas use.
-pub const PARAMETERS: &[ParameterSpec] = &[
-    ParameterSpec {
-        key: "sediment_ratio",
-        units: SHARE_UNITS,
-        range: (0.0, 1.0),
-        share: true,
-    },
-    ParameterSpec {
-        key: "soil_bulk_density",
-        units: &[("t/m3", 1.0)],
-        range: (0.5, 2.5),
-        share: false,
-    },
-    ParameterSpec {
-        key: "soil_n_content",
-        units: SHARE_UNITS,
-        range: (0.0, 0.2),
-        share: true,
-    },
-    ParameterSpec {
-        key: "soil_p_content",
-        units: SHARE_UNITS,
-        range: (0.0, 0.2),
-        share: true,
-    },
-    ParameterSpec {
-        key: "sand_bulk_density",
-        units: &[("t/m3", 1.0)],
-        range: (0.5, 2.5),
-        share: false,
-    },
-    ParameterSpec {
-        key: "sand_cover_depth",
-        units: &[("m", 1.0)],
-        range: (0.001, 2.0),
-        share: false,
-    },
-    // Air-conditioner energy-efficiency ratio (EER): a ratio of energies, not a share.
-    ParameterSpec {
-        key: "ac_efficiency",
-        units: &[("1", 1.0)],
-        range: (1.0, 10.0),
-        share: false,
-    },
-    ParameterSpec {
-        key: "latent_heat",
-        units: &[("j/g", 1.0)],
-        range: (2000.0, 2600.0),
-        share: false,
-    },
-    ParameterSpec {
-        key: "humidifier_energy",
-        units: &[("kwh/m3", 1.0)],
-        range: (1.0, 1000.0),
-        share: false,
-    },
-    ParameterSpec {
-        key: "reservoir_flood_share",
-        units: SHARE_UNITS,
-        range: (0.0, 1.0),
-        share: true,
-    },
-    ParameterSpec {
-        key: "ac_days",
-        units: &[("d", 1.0), ("d/yr", 1.0)],
-        range: (1.0, 366.0),
-        share: false,
-    },
-];
+/// A price computed from other prices and parameters when a set is loaded (the per-tonne price of
+/// soil retained from dredging cost and nutrient prices): listed on 系数 with its arithmetic.
+#[derive(Debug, Clone, Copy)]
+pub struct DerivedPrice {
+    /// Key of the derived price.
+    pub key: &'static str,
+    /// The price from the set's prices and parameters, `None` when a part is missing.
+    pub derive: fn(&BTreeMap<String, Price>, &BTreeMap<String, Price>) -> Option<Price>,
+}
 
-/// Plausible range of a price (元 per its accepted units), wide enough for every accepted unit
-/// (元/t C and 元/t CO₂): outside it, a unit or a decimal point is wrong.
-pub fn price_range(key: &str) -> Option<(f64, f64)> {
-    Some(match key {
-        "water_agriculture" | "water_industry" | "water_household" | "water_ecology" => {
-            (0.01, 100.0)
-        }
-        "reservoir_storage" => (0.1, 100.0),
-        "carbon" => (1.0, 10_000.0),
-        "oxygen" => (10.0, 10_000.0),
-        "soil_dredging" => (0.1, 1000.0),
-        "soil_nitrogen" | "soil_phosphorus" => (100.0, 100_000.0),
-        "sand_control" => (0.01, 1000.0),
-        "so2_treatment" | "nox_treatment" | "dust_treatment" | "cod_treatment"
-        | "nh3n_treatment" | "tp_treatment" => (10.0, 100_000.0),
-        "electricity" | "hydropower" => (0.01, 10.0),
-        "travel_cost" => (1.0, 100_000.0),
-        _ => return None,
-    })
+/// What the engine's services read from a coefficient set: the rates, prices and parameters
+/// they declare (`crate::account::registry` builds it from the service registry). Loading
+/// refuses a key no service declares and checks each value's unit and range against it.
+#[derive(Debug, Clone, Default)]
+pub struct Demand {
+    /// Per-hectare rates.
+    pub rates: Vec<RateSpec>,
+    /// Prices.
+    pub prices: Vec<PriceSpec>,
+    /// Parameters.
+    pub parameters: Vec<ParameterSpec>,
+    /// Prices derived on loading.
+    pub derived: Vec<DerivedPrice>,
+}
+
+impl Demand {
+    /// The rate with `key`.
+    pub fn rate(&self, key: &str) -> Option<&RateSpec> {
+        self.rates.iter().find(|r| r.key == key)
+    }
+
+    /// The price with `key`.
+    pub fn price(&self, key: &str) -> Option<&PriceSpec> {
+        self.prices.iter().find(|p| p.key == key)
+    }
+
+    /// The parameter with `key`.
+    pub fn parameter(&self, key: &str) -> Option<&ParameterSpec> {
+        self.parameters.iter().find(|p| p.key == key)
+    }
 }
 
 /// The message for a share written as a percentage (24 for 0.24), when it looks like one.
@@ -223,93 +175,6 @@ pub fn percentage_hint(value: f64) -> Option<String> {
             "a percentage? write {} (a fraction of 1), or give unit = \"%\"",
             value / 100.0
         )
-    })
-}
-
-/// Rate-based indicators and the units their per-hectare rates may be written in,
-/// with the factor to the engine's unit (m³/ha/yr; t C/ha/yr).
-pub const RATE_UNITS: &[(&str, &[(&str, f64)])] = &[
-    (
-        "water_conservation",
-        &[("m3/ha/yr", 1.0), ("mm/yr", 10.0), ("m3/km2/yr", 0.01)],
-    ),
-    (
-        "carbon_sequestration",
-        &[
-            ("tc/ha/yr", 1.0),
-            ("gc/m2/yr", 0.01),
-            ("tco2/ha/yr", 12.0 / 44.0),
-        ],
-    ),
-    ("runoff_coefficient", &[("1", 1.0)]),
-    ("npp_dry_matter", &[("tdm/ha/yr", 1.0), ("gdm/m2/yr", 0.01)]),
-    ("soil_retention", &[("t/ha/yr", 1.0), ("t/km2/yr", 0.01)]),
-    ("sand_fixation", &[("t/ha/yr", 1.0), ("t/km2/yr", 0.01)]),
-    (
-        "flood_regulation",
-        &[("m3/ha/yr", 1.0), ("mm/yr", 10.0), ("m/yr", 10_000.0)],
-    ),
-    (
-        "air_purification.so2",
-        &[("kg/ha/yr", 1e-3), ("t/ha/yr", 1.0)],
-    ),
-    (
-        "air_purification.nox",
-        &[("kg/ha/yr", 1e-3), ("t/ha/yr", 1.0)],
-    ),
-    (
-        "air_purification.dust",
-        &[("kg/ha/yr", 1e-3), ("t/ha/yr", 1.0)],
-    ),
-    (
-        "water_purification.cod",
-        &[("kg/ha/yr", 1e-3), ("t/ha/yr", 1.0)],
-    ),
-    (
-        "water_purification.nh3n",
-        &[("kg/ha/yr", 1e-3), ("t/ha/yr", 1.0)],
-    ),
-    (
-        "water_purification.tp",
-        &[("kg/ha/yr", 1e-3), ("t/ha/yr", 1.0)],
-    ),
-    // kJ/m²/d (heat of transpiration EPP) is converted with [parameters] ac_days and ac_efficiency.
-    (
-        "climate_regulation.vegetation",
-        &[("kwh/ha/yr", 1.0), ("kj/m2/d", 1.0)],
-    ),
-    (
-        "climate_regulation.water_surface",
-        &[("mm/yr", 10.0), ("m3/ha/yr", 1.0)],
-    ),
-    ("pest_control", &[("元/ha/yr", 1.0)]),
-    ("biodiversity", &[("元/ha/yr", 1.0)]),
-];
-
-/// Rate indicators every valuation class must have; the others are optional, but a set that
-/// gives one for any class must give it for all.
-pub const REQUIRED_RATES: &[&str] = &["water_conservation", "carbon_sequestration"];
-
-/// Upper bound of a plausible rate, per hectare and year, in the engine's unit; every
-/// indicator of [`RATE_UNITS`] has one (tested), so no rate is bounded by a silent default.
-pub fn rate_max(indicator: &str) -> Option<f64> {
-    Some(match indicator {
-        "water_conservation" => 20_000.0,
-        "flood_regulation" | "climate_regulation.water_surface" => 50_000.0,
-        "runoff_coefficient" => 1.0,
-        "soil_retention" | "sand_fixation" => 5_000.0,
-        "climate_regulation.vegetation" => 1e8,
-        "pest_control" | "biodiversity" => 1e6,
-        // t C/ha/yr and t dry matter/ha/yr: the most productive forests fix ~15 t C/ha/yr.
-        "carbon_sequestration" | "npp_dry_matter" => 50.0,
-        // t/ha/yr of pollutant retained or dust captured.
-        "air_purification.so2"
-        | "air_purification.nox"
-        | "air_purification.dust"
-        | "water_purification.cod"
-        | "water_purification.nh3n"
-        | "water_purification.tp" => 50.0,
-        _ => return None,
     })
 }
 
@@ -717,19 +582,19 @@ impl Coefficients {
     /// # Errors
     /// [`Error::Invalid`] listing every problem with file and line; [`Error::Io`] when a file
     /// cannot be read.
-    pub fn load(dir: Option<&Path>, strict: bool) -> Result<Self> {
+    pub fn load(dir: Option<&Path>, strict: bool, demand: &Demand) -> Result<Self> {
         let source = match dir {
             Some(d) => SetSource::Dir(d),
             None => SetSource::Embedded,
         };
-        Self::load_from(source, strict)
+        Self::load_from(source, strict, demand)
     }
 
     /// Loads and validates a set from any [`SetSource`].
     ///
     /// # Errors
     /// As [`Coefficients::load`].
-    pub fn load_from(source: SetSource<'_>, strict: bool) -> Result<Self> {
+    pub fn load_from(source: SetSource<'_>, strict: bool, demand: &Demand) -> Result<Self> {
         let dir = match source {
             SetSource::Dir(d) => Some(d),
             _ => None,
@@ -833,9 +698,14 @@ impl Coefficients {
         }
         let regions = load_regions(&texts["regions.csv"], &mut issues);
         let land_classes = load_land_classes(&texts["land_classes.csv"], &mut issues);
-        let mut rates = load_rates(&texts["service_rates.csv"], &land_classes, &mut issues);
+        let mut rates = load_rates(
+            &texts["service_rates.csv"],
+            &land_classes,
+            demand,
+            &mut issues,
+        );
         let forest_types = load_forest_types(&texts["forest_types.csv"], &mut issues);
-        let (prices, parameters) = load_prices(&texts["prices.toml"], &mut issues);
+        let (prices, parameters) = load_prices(&texts["prices.toml"], demand, &mut issues);
         transpiration_to_kwh(&mut rates, &parameters, &mut issues);
         let deflators = load_deflators(&texts["deflators.csv"], &mut issues);
         let equivalent_factors: Vec<esv::FactorRow> = parse_csv(
@@ -1148,7 +1018,12 @@ fn load_land_classes(text: &str, issues: &mut Issues) -> Vec<LandClass> {
     out
 }
 
-fn load_rates(text: &str, classes: &[LandClass], issues: &mut Issues) -> Vec<Rate> {
+fn load_rates(
+    text: &str,
+    classes: &[LandClass],
+    demand: &Demand,
+    issues: &mut Issues,
+) -> Vec<Rate> {
     const FILE: &str = "service_rates.csv";
     let rows: Vec<(u64, Rate)> = parse_csv(
         text,
@@ -1171,21 +1046,23 @@ fn load_rates(text: &str, classes: &[LandClass], issues: &mut Issues) -> Vec<Rat
     let mut out = Vec::new();
     for (line, mut r) in rows {
         let at = format!("{FILE}:{line}");
-        let Some((_, units)) = RATE_UNITS.iter().find(|(k, _)| *k == r.indicator) else {
+        let Some(spec) = demand.rate(&r.indicator) else {
             issues.error(
                 &at,
                 format!(
                     "unknown indicator \"{}\" (rate-based indicators: {})",
                     r.indicator,
-                    RATE_UNITS
+                    demand
+                        .rates
                         .iter()
-                        .map(|u| u.0)
+                        .map(|u| u.key)
                         .collect::<Vec<_>>()
                         .join(", ")
                 ),
             );
             continue;
         };
+        let units = spec.units;
         match units.iter().find(|(u, _)| *u == unit_key(&r.unit)) {
             Some((_, factor)) => r.rate_base = r.rate * factor,
             None => issues.error(
@@ -1198,12 +1075,12 @@ fn load_rates(text: &str, classes: &[LandClass], issues: &mut Issues) -> Vec<Rat
                 ),
             ),
         }
-        let max = rate_max(&r.indicator).unwrap_or(0.0);
-        if r.indicator == "runoff_coefficient"
+        let max = spec.max;
+        if spec.share
             && unit_key(&r.unit) == "1"
             && let Some(hint) = percentage_hint(r.rate)
         {
-            issues.error(&at, format!("runoff coefficient {}: {hint}", r.rate));
+            issues.error(&at, format!("{} {}: {hint}", r.indicator, r.rate));
         } else if !(0.0..=max).contains(&r.rate_base) {
             issues.error(
                 &at,
@@ -1235,8 +1112,9 @@ fn load_rates(text: &str, classes: &[LandClass], issues: &mut Issues) -> Vec<Rat
         out.push(r);
     }
     let given: BTreeSet<String> = seen.iter().map(|(_, i)| i.clone()).collect();
-    for (indicator, _) in RATE_UNITS {
-        if !REQUIRED_RATES.contains(indicator) && !given.contains(*indicator) {
+    for spec in &demand.rates {
+        let indicator = spec.key;
+        if !spec.required && !given.contains(indicator) {
             continue; // not valued by this set
         }
         for class in &valuation_classes {
@@ -1386,7 +1264,7 @@ fn transpiration_to_kwh(
 /// Prices and parameters of prices.toml, with the derived per-tonne prices added.
 type PricesAndParameters = (BTreeMap<String, Price>, BTreeMap<String, Price>);
 
-fn load_prices(text: &str, issues: &mut Issues) -> PricesAndParameters {
+fn load_prices(text: &str, demand: &Demand, issues: &mut Issues) -> PricesAndParameters {
     const FILE: &str = "prices.toml";
     let parsed: PricesFile = match toml::from_str(text) {
         Ok(p) => p,
@@ -1403,37 +1281,34 @@ fn load_prices(text: &str, issues: &mut Issues) -> PricesAndParameters {
     };
     for (key, price) in &parsed.prices {
         let at = line_of(key);
-        match REQUIRED_PRICES
-            .iter()
-            .chain(OPTIONAL_PRICES)
-            .find(|(k, _)| k == key)
-        {
+        let spec = demand.price(key);
+        match spec {
             None => issues.error(
                 &at,
                 format!(
                     "unknown price key \"{key}\" (known: {})",
-                    REQUIRED_PRICES
+                    demand
+                        .prices
                         .iter()
-                        .chain(OPTIONAL_PRICES)
-                        .map(|p| p.0)
+                        .map(|p| p.key)
                         .collect::<Vec<_>>()
                         .join(", ")
                 ),
             ),
-            Some((_, units)) => {
-                if !units.contains(&unit_key(&price.unit).as_str()) {
+            Some(spec) => {
+                if !spec.units.contains(&unit_key(&price.unit).as_str()) {
                     issues.error(
                         &at,
                         format!(
                             "unit \"{}\" not accepted for {key} (use {})",
                             price.unit,
-                            units.join(" or ")
+                            spec.units.join(" or ")
                         ),
                     );
                 }
             }
         }
-        match price_range(key) {
+        match spec.map(|s| s.range) {
             Some((lo, hi)) if !(lo..=hi).contains(&price.value) => issues.error(
                 &at,
                 format!(
@@ -1448,8 +1323,8 @@ fn load_prices(text: &str, issues: &mut Issues) -> PricesAndParameters {
         }
         check_status(&price.status, &at, issues);
     }
-    for (key, _) in REQUIRED_PRICES {
-        if !parsed.prices.contains_key(*key) {
+    for key in demand.prices.iter().filter(|p| p.required).map(|p| p.key) {
+        if !parsed.prices.contains_key(key) {
             issues.error(FILE, format!("missing price [prices.{key}]"));
         }
     }
@@ -1460,12 +1335,13 @@ fn load_prices(text: &str, issues: &mut Issues) -> PricesAndParameters {
             .lines()
             .position(|l| l.trim() == header)
             .map_or(FILE.to_string(), |i| format!("{FILE}:{}", i + 1));
-        let Some(spec) = PARAMETERS.iter().find(|p| p.key == key) else {
+        let Some(spec) = demand.parameter(key) else {
             issues.error(
                 &at,
                 format!(
                     "unknown parameter \"{key}\" (known: {})",
-                    PARAMETERS
+                    demand
+                        .parameters
                         .iter()
                         .map(|p| p.key)
                         .collect::<Vec<_>>()
@@ -1516,79 +1392,12 @@ fn load_prices(text: &str, issues: &mut Issues) -> PricesAndParameters {
         parameters.insert(key.clone(), p);
     }
     let mut prices = parsed.prices;
-    derive_prices(&mut prices, &parameters);
-    (prices, parameters)
-}
-
-/// The per-tonne prices of soil retention and sand fixation, derived from their parts
-/// (methodology §2.3, §2.4): soil = λ/ρ × c_dredging + C_N × P_N + C_P × P_P (元/t soil);
-/// sand = P_sand-control / (ρ_s × h) (元/t sand). Added as prices with status D and the
-/// arithmetic as source, so that the book links them like any price.
-fn derive_prices(prices: &mut BTreeMap<String, Price>, parameters: &BTreeMap<String, Price>) {
-    let worst = |parts: &[&Price]| {
-        parts
-            .iter()
-            .map(|p| p.status.as_str())
-            .max_by_key(|s| STATUSES.iter().position(|x| x == s))
-            .unwrap_or("D")
-            .to_string()
-    };
-    let year = |parts: &[&Price]| parts.iter().map(|p| p.year).max().unwrap_or_default();
-    if let (Some(c), Some(l), Some(rho)) = (
-        prices.get("soil_dredging"),
-        parameters.get("sediment_ratio"),
-        parameters.get("soil_bulk_density"),
-    ) {
-        let mut value = l.value / rho.value * c.value;
-        let mut text = format!(
-            "derived: sediment_ratio {} / soil_bulk_density {} t/m³ × soil_dredging {} 元/m³",
-            l.value, rho.value, c.value
-        );
-        let mut parts = vec![c, l, rho];
-        for (content, price, label) in [
-            ("soil_n_content", "soil_nitrogen", "N"),
-            ("soil_p_content", "soil_phosphorus", "P"),
-        ] {
-            if let (Some(k), Some(p)) = (parameters.get(content), prices.get(price)) {
-                value += k.value * p.value;
-                text.push_str(&format!(
-                    " + {content} {} × {price} {} 元/t ({label})",
-                    k.value, p.value
-                ));
-                parts.push(k);
-                parts.push(p);
-            }
+    for derived in &demand.derived {
+        if let Some(price) = (derived.derive)(&prices, &parameters) {
+            prices.insert(derived.key.to_string(), price);
         }
-        let derived = Price {
-            value,
-            unit: "元/t".into(),
-            year: year(&parts),
-            scope: "derived".into(),
-            source: text,
-            status: worst(&parts),
-            note: "price per tonne of soil retained (prices.toml and its [parameters])".into(),
-        };
-        prices.insert("soil_retention".into(), derived);
     }
-    if let (Some(c), Some(rho), Some(h)) = (
-        prices.get("sand_control"),
-        parameters.get("sand_bulk_density"),
-        parameters.get("sand_cover_depth"),
-    ) {
-        let derived = Price {
-            value: c.value / (rho.value * h.value),
-            unit: "元/t".into(),
-            year: year(&[c, rho, h]),
-            scope: "derived".into(),
-            source: format!(
-                "derived: sand_control {} 元/m² / (sand_bulk_density {} t/m³ × sand_cover_depth {} m)",
-                c.value, rho.value, h.value
-            ),
-            status: worst(&[c, rho, h]),
-            note: "price per tonne of sand fixed (prices.toml and its [parameters])".into(),
-        };
-        prices.insert("sand_fixation".into(), derived);
-    }
+    (prices, parameters)
 }
 
 /// Records the current SHA-256 of every file in `dir/manifest.toml` (an edit made on purpose).
@@ -1630,22 +1439,12 @@ mod tests {
 
     #[test]
     fn embedded_shanxi_set_loads_without_warnings() {
-        let c = Coefficients::load(None, true).unwrap();
+        let c = crate::account::registry::load_coefficients(None, true).unwrap();
         assert_eq!(c.regions.len(), 117);
         assert!(c.modified_files.is_empty());
         assert!(c.price("carbon").is_some());
         assert!(c.land_class("乔木林地").is_some());
         assert!(c.forest_type("油松").is_some());
-    }
-
-    #[test]
-    fn every_rate_indicator_has_a_plausible_range() {
-        for (indicator, _) in RATE_UNITS {
-            assert!(rate_max(indicator).is_some(), "{indicator} has no range");
-        }
-        for (key, _) in REQUIRED_PRICES.iter().chain(OPTIONAL_PRICES) {
-            assert!(price_range(key).is_some(), "price {key} has no range");
-        }
     }
 
     /// Regression: a share written as a percentage (24 for 0.24) multiplied soil retention by
@@ -1659,7 +1458,7 @@ mod tests {
         );
         assert!(text.contains("value = 24\n"));
         let mut issues = Issues::new();
-        load_prices(&text, &mut issues);
+        load_prices(&text, &crate::account::registry::demand(), &mut issues);
         let found: Vec<String> = issues.all().iter().map(ToString::to_string).collect();
         assert!(
             found.iter().any(|m| m.contains("prices.toml:")
@@ -1669,7 +1468,7 @@ mod tests {
         // The same value with unit "%" is a fraction of 0.24: accepted.
         let text = text.replacen("value = 24\nunit = \"1\"", "value = 24\nunit = \"%\"", 1);
         let mut issues = Issues::new();
-        load_prices(&text, &mut issues);
+        load_prices(&text, &crate::account::registry::demand(), &mut issues);
         assert!(!issues.has_errors(), "{:?}", issues.all());
     }
 
@@ -1681,7 +1480,7 @@ mod tests {
         let line_end = value_at + text[value_at..].find('\n').unwrap();
         let edited = format!("{}value = 4500{}", &text[..value_at], &text[line_end..]);
         let mut issues = Issues::new();
-        load_prices(&edited, &mut issues);
+        load_prices(&edited, &crate::account::registry::demand(), &mut issues);
         assert!(
             issues.all().iter().any(|i| i
                 .message
@@ -1693,7 +1492,7 @@ mod tests {
 
     #[test]
     fn carbon_price_converts_between_t_c_and_t_co2() {
-        let mut c = Coefficients::load(None, false).unwrap();
+        let mut c = crate::account::registry::load_coefficients(None, false).unwrap();
         let p = c.prices.get_mut("carbon").unwrap();
         p.unit = "元/t C".into();
         p.value = 440.0;
@@ -1723,7 +1522,12 @@ mod tests {
                     forest,npp_dry_matter,820,g DM/m2/yr,2015,SX,u,U\n\
                     forest,climate_regulation.water_surface,1000,mm/yr,2010,N,t,U\n";
         let mut issues = Issues::new();
-        let rates = load_rates(text, &classes, &mut issues);
+        let rates = load_rates(
+            text,
+            &classes,
+            &crate::account::registry::demand(),
+            &mut issues,
+        );
         assert!(!issues.has_errors(), "{issues:?}");
         let base: Vec<f64> = rates.iter().map(|r| r.rate_base).collect();
         let want = [637.5, 3.901, 3000.0, 10.11, 416.1, 8.2, 10_000.0];
@@ -1796,7 +1600,8 @@ source = "s"
 status = "V2"
 "#;
         let mut issues = Issues::new();
-        let (prices, parameters) = load_prices(text, &mut issues);
+        let (prices, parameters) =
+            load_prices(text, &crate::account::registry::demand(), &mut issues);
         // Only the missing required prices are reported.
         assert!(
             issues
@@ -1827,7 +1632,12 @@ status = "V2"
         let text = "valuation_class,indicator,rate,unit,year,scope,source,status\n\
                     grassland,water_conservation,10,acre-feet,2017,N,x,V\n";
         let mut issues = Issues::new();
-        load_rates(text, &classes, &mut issues);
+        load_rates(
+            text,
+            &classes,
+            &crate::account::registry::demand(),
+            &mut issues,
+        );
         let all: Vec<String> = issues.all().iter().map(|i| i.to_string()).collect();
         assert!(
             all.iter()

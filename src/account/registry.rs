@@ -1,0 +1,886 @@
+//! The service registry: everything the engine knows about one ecosystem service — labels,
+//! category, unit, the input columns, rates, prices and parameters it reads, and how it is
+//! valued. Coefficient loading, the checks, `explain`, the book and the docs' list derive from it.
+
+use polars::prelude::DataFrame;
+
+use super::overrides::Overrides;
+use super::rated::{Component, Valuation};
+use super::{Category, hydropower_recreation, products, rated, water_conservation, water_supply};
+use crate::coefficients::{
+    Coefficients, Demand, DerivedPrice, ParameterSpec, PriceSpec, RateSpec, SHARE_UNITS,
+};
+use crate::error::{Issues, Result};
+use crate::schema::col;
+use crate::validate::Inputs;
+
+/// What a family's valuation function sees.
+pub struct Context<'a> {
+    /// The validated inputs.
+    pub inputs: &'a Inputs,
+    /// The coefficient set.
+    pub coef: &'a Coefficients,
+    /// The 实物量 sheet, resolved.
+    pub overrides: &'a Overrides,
+    /// Warnings of the valuation (kept on the Checks sheet).
+    pub warnings: &'a mut Issues,
+}
+
+/// A valuation function that values one or more services of the registry together (the four
+/// product indicators come from one economy table), returning lines in
+/// [`super::LINE_COLUMNS`] for exactly the services that name it.
+pub struct Family {
+    /// Name, for messages and tests.
+    pub name: &'static str,
+    /// The lines.
+    pub lines: fn(&mut Context<'_>) -> Result<DataFrame>,
+}
+
+impl std::fmt::Debug for Family {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name)
+    }
+}
+
+/// How a service is valued.
+#[derive(Debug)]
+pub enum ValuedBy {
+    /// Area × per-hectare rate of each component × price (or a value per hectare); the rated
+    /// family values every such service, and the 实物量 sheet can replace its estimate.
+    Rates {
+        /// Formula shown on each line.
+        formula: &'static str,
+        /// Its physical components, each with its rate.
+        components: &'static [Component],
+    },
+    /// A family function.
+    Family(&'static Family),
+}
+
+/// One ecosystem service (an indicator of the GEP account).
+#[derive(Debug)]
+pub struct Service {
+    /// Machine key, also the golden-CSV column stem.
+    pub key: &'static str,
+    /// Chinese label.
+    pub label_zh: &'static str,
+    /// English label.
+    pub label_en: &'static str,
+    /// GEP category.
+    pub category: Category,
+    /// Unit of the physical quantity; `None` when the account has only a value.
+    pub quantity_unit: Option<&'static str>,
+    /// Anchor of the formula in docs/methodology.md.
+    pub doc: &'static str,
+    /// Input columns it reads (canonical keys of `schema::col`; each is in the schema and the
+    /// template, tested).
+    pub inputs: &'static [&'static str],
+    /// Per-hectare rates it reads besides its components' (service_rates.csv).
+    pub rates: &'static [RateSpec],
+    /// Prices it reads (prices.toml).
+    pub prices: &'static [PriceSpec],
+    /// Parameters it reads (prices.toml `[parameters]`).
+    pub parameters: &'static [ParameterSpec],
+    /// Prices derived on loading from its prices and parameters.
+    pub derived_prices: &'static [DerivedPrice],
+    /// Why it has no line when it has none (English, Chinese); `None` for the generic reason.
+    /// Rate-based services compute theirs from their rates.
+    pub missing: Option<(&'static str, &'static str)>,
+    /// How it is valued.
+    pub valued_by: ValuedBy,
+}
+
+impl Service {
+    /// The family that values it.
+    pub fn family(&self) -> &'static Family {
+        match self.valued_by {
+            ValuedBy::Rates { .. } => &RATED,
+            ValuedBy::Family(f) => f,
+        }
+    }
+
+    /// Its rate components (empty unless valued by rates).
+    pub fn components(&self) -> &'static [Component] {
+        match self.valued_by {
+            ValuedBy::Rates { components, .. } => components,
+            ValuedBy::Family(_) => &[],
+        }
+    }
+
+    /// Every rate it reads: its components' and its own.
+    pub fn all_rates(&self) -> Vec<&'static RateSpec> {
+        let components = self.components();
+        let own = self.rates;
+        components
+            .iter()
+            .map(|c| &c.rate)
+            .chain(own.iter())
+            .collect()
+    }
+}
+
+// ---- valuation families -------------------------------------------------------------------
+
+static PRODUCTS: Family = Family {
+    name: "products",
+    lines: |c| products::lines(c.inputs, c.coef),
+};
+static WATER_SUPPLY: Family = Family {
+    name: "water_supply",
+    lines: |c| water_supply::lines(c.inputs, c.coef),
+};
+static HYDROPOWER: Family = Family {
+    name: "hydropower",
+    lines: |c| hydropower_recreation::hydropower_lines(c.inputs, c.coef),
+};
+static WATER_CONSERVATION: Family = Family {
+    name: "water_conservation",
+    lines: |c| water_conservation::lines(c.inputs, c.coef, c.overrides),
+};
+static CARBON: Family = Family {
+    name: "carbon",
+    lines: |c| super::carbon::lines(c.inputs, c.coef, c.warnings),
+};
+static RECREATION: Family = Family {
+    name: "recreation",
+    lines: |c| hydropower_recreation::recreation_lines(c.inputs, c.coef),
+};
+/// Every service valued by rates ([`ValuedBy::Rates`]).
+pub static RATED: Family = Family {
+    name: "rated",
+    lines: |c| rated::lines(c.inputs, c.coef, c.overrides, c.warnings),
+};
+
+// ---- shared specifications ----------------------------------------------------------------
+
+const fn price(key: &'static str, units: &'static [&'static str], range: (f64, f64)) -> PriceSpec {
+    PriceSpec {
+        key,
+        units,
+        range,
+        required: false,
+    }
+}
+
+const fn required_price(
+    key: &'static str,
+    units: &'static [&'static str],
+    range: (f64, f64),
+) -> PriceSpec {
+    PriceSpec {
+        key,
+        units,
+        range,
+        required: true,
+    }
+}
+
+const fn rate(key: &'static str, units: &'static [(&'static str, f64)], max: f64) -> RateSpec {
+    RateSpec {
+        key,
+        units,
+        max,
+        required: false,
+        share: false,
+    }
+}
+
+const fn parameter(
+    key: &'static str,
+    units: &'static [(&'static str, f64)],
+    range: (f64, f64),
+) -> ParameterSpec {
+    ParameterSpec {
+        key,
+        units,
+        range,
+        share: false,
+    }
+}
+
+const fn share(key: &'static str, range: (f64, f64)) -> ParameterSpec {
+    ParameterSpec {
+        key,
+        units: SHARE_UNITS,
+        range,
+        share: true,
+    }
+}
+
+const WATER_PRICE_RANGE: (f64, f64) = (0.01, 100.0);
+const RESERVOIR_STORAGE: PriceSpec = required_price("reservoir_storage", &["元/m3"], (0.1, 100.0));
+const ELECTRICITY: PriceSpec = price("electricity", &["元/kwh"], (0.01, 10.0));
+const TREATMENT_RANGE: (f64, f64) = (10.0, 100_000.0);
+/// t/ha/yr of pollutant retained or dust captured.
+const POLLUTANT_UNITS: &[(&str, f64)] = &[("kg/ha/yr", 1e-3), ("t/ha/yr", 1.0)];
+const POLLUTANT_MAX: f64 = 50.0;
+const SOIL_UNITS: &[(&str, f64)] = &[("t/ha/yr", 1.0), ("t/km2/yr", 0.01)];
+/// t C/ha/yr and t dry matter/ha/yr: the most productive forests fix ~15 t C/ha/yr.
+const PRODUCTION_MAX: f64 = 50.0;
+const NPP_DRY_MATTER: RateSpec = rate(
+    "npp_dry_matter",
+    &[("tdm/ha/yr", 1.0), ("gdm/m2/yr", 0.01)],
+    PRODUCTION_MAX,
+);
+const CARBON_RATE: RateSpec = RateSpec {
+    key: "carbon_sequestration",
+    units: &[
+        ("tc/ha/yr", 1.0),
+        ("gc/m2/yr", 0.01),
+        ("tco2/ha/yr", 12.0 / 44.0),
+    ],
+    max: PRODUCTION_MAX,
+    required: true,
+    share: false,
+};
+const FOREST_INPUTS: &[&str] = &[
+    col::AREA_HA,
+    col::LAND_CLASS,
+    col::FOREST_TYPE,
+    col::STOCK_M3,
+    col::GROWTH_M3,
+];
+const LAND: &[&str] = &[col::LAND_CLASS, col::AREA_HA];
+
+const fn one(rate: RateSpec, rate_unit: &'static str, valuation: Valuation) -> Component {
+    Component {
+        rate,
+        label_zh: "",
+        label_en: "",
+        rate_unit,
+        valuation,
+        cap_item: None,
+    }
+}
+
+const fn pollutant(
+    rate_key: &'static str,
+    (label_zh, label_en): (&'static str, &'static str),
+    price: &'static str,
+    cap_item: &'static str,
+) -> Component {
+    Component {
+        rate: rate(rate_key, POLLUTANT_UNITS, POLLUTANT_MAX),
+        label_zh,
+        label_en,
+        rate_unit: "t/ha/yr",
+        valuation: Valuation::Price(price),
+        cap_item: Some(cap_item),
+    }
+}
+
+const fn product(
+    key: &'static str,
+    (label_zh, label_en): (&'static str, &'static str),
+    inputs: &'static [&'static str],
+) -> Service {
+    Service {
+        key,
+        label_zh,
+        label_en,
+        category: Category::Provisioning,
+        quantity_unit: None,
+        doc: "docs/methodology.md#provisioning-products",
+        inputs,
+        rates: &[],
+        prices: &[],
+        parameters: &[],
+        derived_prices: &[],
+        missing: None,
+        valued_by: ValuedBy::Family(&PRODUCTS),
+    }
+}
+
+/// The services of this version, in book order. Adding one: an entry here, its coefficient
+/// rows, a methodology section (docs/architecture.md).
+pub const SERVICES: &[Service] = &[
+    product(
+        "agriculture_products",
+        ("农业产品", "Agricultural products"),
+        &[col::AGRICULTURE_OUTPUT_CNY, col::AGRICULTURE_VA_CNY],
+    ),
+    product(
+        "forestry_products",
+        ("林业产品", "Forestry products"),
+        &[col::FORESTRY_OUTPUT_CNY, col::FORESTRY_VA_CNY],
+    ),
+    product(
+        "husbandry_products",
+        ("畜牧业产品", "Animal husbandry products"),
+        &[col::HUSBANDRY_OUTPUT_CNY, col::HUSBANDRY_VA_CNY],
+    ),
+    product(
+        "fishery_products",
+        ("渔业产品", "Fishery products"),
+        &[col::FISHERY_OUTPUT_CNY, col::FISHERY_VA_CNY],
+    ),
+    Service {
+        key: "water_supply",
+        label_zh: "水资源供给",
+        label_en: "Water supply",
+        category: Category::Provisioning,
+        quantity_unit: Some("m³"),
+        doc: "docs/methodology.md#water-supply",
+        inputs: &[
+            col::USE_AGRICULTURE_M3,
+            col::USE_INDUSTRY_M3,
+            col::USE_HOUSEHOLD_M3,
+            col::USE_ECOLOGY_M3,
+        ],
+        rates: &[],
+        prices: &[
+            required_price("water_agriculture", &["元/m3"], WATER_PRICE_RANGE),
+            required_price("water_industry", &["元/m3"], WATER_PRICE_RANGE),
+            required_price("water_household", &["元/m3"], WATER_PRICE_RANGE),
+            required_price("water_ecology", &["元/m3"], WATER_PRICE_RANGE),
+        ],
+        parameters: &[],
+        derived_prices: &[],
+        missing: None,
+        valued_by: ValuedBy::Family(&WATER_SUPPLY),
+    },
+    Service {
+        key: "hydropower",
+        label_zh: "生态能源(水电)",
+        label_en: "Hydropower",
+        category: Category::Provisioning,
+        quantity_unit: Some("kWh"),
+        doc: "docs/methodology.md#hydropower",
+        inputs: &[col::HYDROPOWER_KWH],
+        rates: &[],
+        prices: &[price("hydropower", &["元/kwh"], (0.01, 10.0))],
+        parameters: &[],
+        derived_prices: &[],
+        missing: Some((
+            "the workbook has no hydropower generation column",
+            "输入表没有水电发电量列",
+        )),
+        valued_by: ValuedBy::Family(&HYDROPOWER),
+    },
+    Service {
+        key: "water_conservation",
+        label_zh: "水源涵养",
+        label_en: "Water conservation",
+        category: Category::Regulating,
+        quantity_unit: Some("m³"),
+        doc: "docs/methodology.md#water-conservation",
+        inputs: &[
+            col::LAND_CLASS,
+            col::AREA_HA,
+            col::PRECIPITATION_MM,
+            col::EVAPOTRANSPIRATION_MM,
+        ],
+        rates: &[
+            RateSpec {
+                key: "water_conservation",
+                units: &[("m3/ha/yr", 1.0), ("mm/yr", 10.0), ("m3/km2/yr", 0.01)],
+                max: 20_000.0,
+                required: true,
+                share: false,
+            },
+            RateSpec {
+                key: "runoff_coefficient",
+                units: &[("1", 1.0)],
+                max: 1.0,
+                required: false,
+                share: true,
+            },
+        ],
+        prices: &[RESERVOIR_STORAGE],
+        parameters: &[],
+        derived_prices: &[],
+        missing: None,
+        valued_by: ValuedBy::Family(&WATER_CONSERVATION),
+    },
+    Service {
+        key: "soil_retention",
+        label_zh: "土壤保持",
+        label_en: "Soil retention",
+        category: Category::Regulating,
+        quantity_unit: Some("t"),
+        doc: "docs/methodology.md#soil-retention",
+        inputs: LAND,
+        rates: &[],
+        prices: &[
+            price("soil_dredging", &["元/m3"], (0.1, 1000.0)),
+            price("soil_nitrogen", &["元/t"], (100.0, 100_000.0)),
+            price("soil_phosphorus", &["元/t"], (100.0, 100_000.0)),
+        ],
+        parameters: &[
+            share("sediment_ratio", (0.0, 1.0)),
+            parameter("soil_bulk_density", &[("t/m3", 1.0)], (0.5, 2.5)),
+            share("soil_n_content", (0.0, 0.2)),
+            share("soil_p_content", (0.0, 0.2)),
+        ],
+        derived_prices: &[DerivedPrice {
+            key: "soil_retention",
+            derive: rated::soil_retention_price,
+        }],
+        missing: None,
+        valued_by: ValuedBy::Rates {
+            formula: "SC = A × sc_class; V = SC × (λ/ρ × c_dredging + C_N × P_N + C_P × P_P)",
+            components: &[one(
+                rate("soil_retention", SOIL_UNITS, 5_000.0),
+                "t/ha/yr",
+                Valuation::Price("soil_retention"),
+            )],
+        },
+    },
+    Service {
+        key: "sand_fixation",
+        label_zh: "防风固沙",
+        label_en: "Windbreak and sand fixation",
+        category: Category::Regulating,
+        quantity_unit: Some("t"),
+        doc: "docs/methodology.md#windbreak-and-sand-fixation",
+        inputs: LAND,
+        rates: &[],
+        prices: &[price("sand_control", &["元/m2"], (0.01, 1000.0))],
+        parameters: &[
+            parameter("sand_bulk_density", &[("t/m3", 1.0)], (0.5, 2.5)),
+            parameter("sand_cover_depth", &[("m", 1.0)], (0.001, 2.0)),
+        ],
+        derived_prices: &[DerivedPrice {
+            key: "sand_fixation",
+            derive: rated::sand_fixation_price,
+        }],
+        missing: None,
+        valued_by: ValuedBy::Rates {
+            formula: "Q = A × q_class; V = Q / (ρ_s × h) × P_sand-control",
+            components: &[one(
+                rate("sand_fixation", SOIL_UNITS, 5_000.0),
+                "t/ha/yr",
+                Valuation::Price("sand_fixation"),
+            )],
+        },
+    },
+    Service {
+        key: "flood_regulation",
+        label_zh: "洪水调蓄",
+        label_en: "Flood regulation",
+        category: Category::Regulating,
+        quantity_unit: Some("m³"),
+        doc: "docs/methodology.md#flood-regulation",
+        inputs: &[col::LAND_CLASS, col::AREA_HA, col::RESERVOIR_CAPACITY_M3],
+        rates: &[],
+        prices: &[RESERVOIR_STORAGE],
+        parameters: &[share("reservoir_flood_share", (0.0, 1.0))],
+        derived_prices: &[],
+        missing: None,
+        valued_by: ValuedBy::Rates {
+            formula: "C = A × storage_class (marsh 0.3 m); V = C × P_reservoir",
+            components: &[one(
+                rate(
+                    "flood_regulation",
+                    &[("m3/ha/yr", 1.0), ("mm/yr", 10.0), ("m/yr", 10_000.0)],
+                    50_000.0,
+                ),
+                "m³/ha/yr",
+                Valuation::Price("reservoir_storage"),
+            )],
+        },
+    },
+    Service {
+        key: "air_purification",
+        label_zh: "空气净化",
+        label_en: "Air purification",
+        category: Category::Regulating,
+        quantity_unit: Some("t"),
+        doc: "docs/methodology.md#air-and-water-purification",
+        inputs: &[
+            col::LAND_CLASS,
+            col::AREA_HA,
+            col::SO2_T,
+            col::NOX_T,
+            col::PARTICULATES_T,
+        ],
+        rates: &[],
+        prices: &[
+            price("so2_treatment", &["元/t"], TREATMENT_RANGE),
+            price("nox_treatment", &["元/t"], TREATMENT_RANGE),
+            price("dust_treatment", &["元/t"], TREATMENT_RANGE),
+        ],
+        parameters: &[],
+        derived_prices: &[],
+        missing: None,
+        valued_by: ValuedBy::Rates {
+            formula: "Q_j = A × q_class,j [capped at emissions]; V = Σ_j Q_j × c_j",
+            components: &[
+                pollutant(
+                    "air_purification.so2",
+                    ("二氧化硫", "SO₂"),
+                    "so2_treatment",
+                    col::SO2_T,
+                ),
+                pollutant(
+                    "air_purification.nox",
+                    ("氮氧化物", "NOₓ"),
+                    "nox_treatment",
+                    col::NOX_T,
+                ),
+                pollutant(
+                    "air_purification.dust",
+                    ("颗粒物(滞尘)", "dust"),
+                    "dust_treatment",
+                    col::PARTICULATES_T,
+                ),
+            ],
+        },
+    },
+    Service {
+        key: "water_purification",
+        label_zh: "水质净化",
+        label_en: "Water purification",
+        category: Category::Regulating,
+        quantity_unit: Some("t"),
+        doc: "docs/methodology.md#air-and-water-purification",
+        inputs: &[
+            col::LAND_CLASS,
+            col::AREA_HA,
+            col::COD_T,
+            col::NH3N_T,
+            col::TP_T,
+        ],
+        rates: &[],
+        prices: &[
+            price("cod_treatment", &["元/t"], TREATMENT_RANGE),
+            price("nh3n_treatment", &["元/t"], TREATMENT_RANGE),
+            price("tp_treatment", &["元/t"], TREATMENT_RANGE),
+        ],
+        parameters: &[],
+        derived_prices: &[],
+        missing: None,
+        valued_by: ValuedBy::Rates {
+            formula: "Q_j = A × q_class,j [capped at discharges]; V = Σ_j Q_j × c_j",
+            components: &[
+                pollutant(
+                    "water_purification.cod",
+                    ("化学需氧量", "COD"),
+                    "cod_treatment",
+                    col::COD_T,
+                ),
+                pollutant(
+                    "water_purification.nh3n",
+                    ("氨氮", "NH₃-N"),
+                    "nh3n_treatment",
+                    col::NH3N_T,
+                ),
+                pollutant(
+                    "water_purification.tp",
+                    ("总磷", "TP"),
+                    "tp_treatment",
+                    col::TP_T,
+                ),
+            ],
+        },
+    },
+    Service {
+        key: "carbon_sequestration",
+        label_zh: "固碳",
+        label_en: "Carbon sequestration",
+        category: Category::Regulating,
+        quantity_unit: Some("t CO₂"),
+        doc: "docs/methodology.md#carbon-sequestration-and-oxygen-release",
+        inputs: FOREST_INPUTS,
+        rates: &[CARBON_RATE, NPP_DRY_MATTER],
+        prices: &[required_price(
+            "carbon",
+            &["元/tc", "元/tco2"],
+            (1.0, 10_000.0),
+        )],
+        parameters: &[],
+        derived_prices: &[],
+        missing: None,
+        valued_by: ValuedBy::Family(&CARBON),
+    },
+    Service {
+        key: "oxygen_release",
+        label_zh: "释氧",
+        label_en: "Oxygen release",
+        category: Category::Regulating,
+        quantity_unit: Some("t O₂"),
+        doc: "docs/methodology.md#carbon-sequestration-and-oxygen-release",
+        inputs: FOREST_INPUTS,
+        rates: &[CARBON_RATE, NPP_DRY_MATTER],
+        prices: &[required_price(
+            "oxygen",
+            &["元/to2", "元/t"],
+            (10.0, 10_000.0),
+        )],
+        parameters: &[],
+        derived_prices: &[],
+        missing: None,
+        valued_by: ValuedBy::Family(&CARBON),
+    },
+    Service {
+        key: "climate_regulation",
+        label_zh: "气候调节",
+        label_en: "Climate regulation",
+        category: Category::Regulating,
+        quantity_unit: Some("kWh"),
+        doc: "docs/methodology.md#climate-regulation",
+        inputs: LAND,
+        rates: &[],
+        prices: &[ELECTRICITY],
+        parameters: &[
+            // Air-conditioner energy-efficiency ratio (EER): a ratio of energies, not a share.
+            parameter("ac_efficiency", &[("1", 1.0)], (1.0, 10.0)),
+            parameter("latent_heat", &[("j/g", 1.0)], (2000.0, 2600.0)),
+            parameter("humidifier_energy", &[("kwh/m3", 1.0)], (1.0, 1000.0)),
+            parameter("ac_days", &[("d", 1.0), ("d/yr", 1.0)], (1.0, 366.0)),
+        ],
+        derived_prices: &[],
+        missing: None,
+        valued_by: ValuedBy::Rates {
+            formula: "E = A × e_class (transpiration, kWh) + A × evaporation × (q/3.6 + γ)[/r] (water surface); V = E × P_electricity",
+            components: &[
+                Component {
+                    // kJ/m²/d (heat of transpiration EPP) is converted with [parameters] ac_days
+                    // and ac_efficiency.
+                    rate: rate(
+                        "climate_regulation.vegetation",
+                        &[("kwh/ha/yr", 1.0), ("kj/m2/d", 1.0)],
+                        1e8,
+                    ),
+                    label_zh: "植被蒸腾",
+                    label_en: "transpiration",
+                    rate_unit: "kWh/ha/yr",
+                    valuation: Valuation::Price("electricity"),
+                    cap_item: None,
+                },
+                Component {
+                    rate: rate(
+                        "climate_regulation.water_surface",
+                        &[("mm/yr", 10.0), ("m3/ha/yr", 1.0)],
+                        50_000.0,
+                    ),
+                    label_zh: "水面蒸发",
+                    label_en: "water-surface evaporation",
+                    rate_unit: "m³/ha/yr",
+                    valuation: Valuation::Price("electricity"),
+                    cap_item: None,
+                },
+            ],
+        },
+    },
+    Service {
+        key: "pest_control",
+        label_zh: "病虫害控制",
+        label_en: "Pest control",
+        category: Category::Regulating,
+        quantity_unit: Some("ha"),
+        doc: "docs/methodology.md#pest-control-and-biodiversity",
+        inputs: LAND,
+        rates: &[],
+        prices: &[],
+        parameters: &[],
+        derived_prices: &[],
+        missing: None,
+        valued_by: ValuedBy::Rates {
+            formula: "A = area that controls pests itself; V = A × cost per ha",
+            components: &[one(
+                rate("pest_control", &[("元/ha/yr", 1.0)], 1e6),
+                "元/ha/yr",
+                Valuation::PerHectare,
+            )],
+        },
+    },
+    Service {
+        key: "biodiversity",
+        label_zh: "物种保育(生物多样性)",
+        label_en: "Species conservation (biodiversity)",
+        category: Category::Regulating,
+        quantity_unit: Some("ha"),
+        doc: "docs/methodology.md#pest-control-and-biodiversity",
+        inputs: LAND,
+        rates: &[],
+        prices: &[],
+        parameters: &[],
+        derived_prices: &[],
+        missing: None,
+        valued_by: ValuedBy::Rates {
+            formula: "A = habitat area; V = A × value per ha (Shannon-index class)",
+            components: &[one(
+                rate("biodiversity", &[("元/ha/yr", 1.0)], 1e6),
+                "元/ha/yr",
+                Valuation::PerHectare,
+            )],
+        },
+    },
+    Service {
+        key: "recreation",
+        label_zh: "休闲旅游",
+        label_en: "Recreation and tourism",
+        category: Category::Cultural,
+        quantity_unit: None,
+        doc: "docs/methodology.md#cultural-services",
+        inputs: &[col::TOURISM_REVENUE_CNY, col::TOURIST_VISITS],
+        rates: &[],
+        prices: &[price("travel_cost", &["元/人次"], (1.0, 100_000.0))],
+        parameters: &[],
+        derived_prices: &[],
+        missing: Some((
+            "the workbook gives no tourism revenue or visits column for the set's recreation_basis",
+            "输入表没有与系数集 recreation_basis 对应的旅游总收入或接待游客列",
+        )),
+        valued_by: ValuedBy::Family(&RECREATION),
+    },
+];
+
+/// The service with `key`.
+pub fn service(key: &str) -> Option<&'static Service> {
+    SERVICES.iter().find(|s| s.key == key)
+}
+
+/// The rate component with `rate_key`, and its service.
+pub fn component(rate_key: &str) -> Option<(&'static Service, &'static Component)> {
+    SERVICES.iter().find_map(|s| {
+        s.components()
+            .iter()
+            .find(|c| c.rate.key == rate_key)
+            .map(|c| (s, c))
+    })
+}
+
+/// The valuation families, each once, in registry order.
+pub fn families() -> Vec<&'static Family> {
+    let mut out: Vec<&'static Family> = Vec::new();
+    for s in SERVICES {
+        let f = s.family();
+        if !out.iter().any(|g| std::ptr::eq(*g, f)) {
+            out.push(f);
+        }
+    }
+    out
+}
+
+/// What the services read from a coefficient set (each key once; a key several services
+/// declare must be declared alike, tested).
+pub fn demand() -> Demand {
+    let mut d = Demand::default();
+    for s in SERVICES {
+        for r in s.all_rates() {
+            if d.rate(r.key).is_none() {
+                d.rates.push(*r);
+            }
+        }
+        for p in s.prices {
+            if d.price(p.key).is_none() {
+                d.prices.push(*p);
+            }
+        }
+        for p in s.parameters {
+            if d.parameter(p.key).is_none() {
+                d.parameters.push(*p);
+            }
+        }
+        for p in s.derived_prices {
+            d.derived.push(*p);
+        }
+    }
+    d
+}
+
+/// Loads a coefficient set for the services of this registry (`None` = the built-in Shanxi set).
+///
+/// # Errors
+/// As [`Coefficients::load`].
+pub fn load_coefficients(dir: Option<&std::path::Path>, strict: bool) -> Result<Coefficients> {
+    Coefficients::load(dir, strict, &demand())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_unique() {
+        let mut seen = std::collections::BTreeSet::new();
+        for s in SERVICES {
+            assert!(seen.insert(s.key), "{} twice", s.key);
+        }
+    }
+
+    #[test]
+    fn a_key_declared_by_several_services_is_declared_alike() {
+        for a in SERVICES {
+            for b in SERVICES {
+                for x in a.all_rates() {
+                    for y in b.all_rates().into_iter().filter(|y| y.key == x.key) {
+                        assert_eq!(x, y, "{} / {}: rate {}", a.key, b.key, x.key);
+                    }
+                }
+                for x in a.prices {
+                    for y in b.prices.iter().filter(|y| y.key == x.key) {
+                        assert_eq!(x, y, "{} / {}: price {}", a.key, b.key, x.key);
+                    }
+                }
+                for x in a.parameters {
+                    for y in b.parameters.iter().filter(|y| y.key == x.key) {
+                        assert_eq!(x, y, "{} / {}: parameter {}", a.key, b.key, x.key);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_price_a_component_uses_is_declared_or_derived_by_its_service() {
+        for s in SERVICES {
+            for c in s.components() {
+                if let Valuation::Price(key) = c.valuation {
+                    assert!(
+                        s.prices.iter().any(|p| p.key == key)
+                            || s.derived_prices.iter().any(|p| p.key == key),
+                        "{}: price {key} not declared",
+                        s.key
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_rate_and_price_is_ranged() {
+        let d = demand();
+        for r in &d.rates {
+            assert!(r.max > 0.0 && !r.units.is_empty(), "{}", r.key);
+        }
+        for p in &d.prices {
+            assert!(
+                p.range.0 > 0.0 && p.range.0 < p.range.1 && !p.units.is_empty(),
+                "{}",
+                p.key
+            );
+        }
+        for p in &d.parameters {
+            assert!(p.range.0 < p.range.1 && !p.units.is_empty(), "{}", p.key);
+        }
+    }
+
+    #[test]
+    fn every_input_column_is_in_the_schema() {
+        for s in SERVICES {
+            for key in s.inputs {
+                assert!(
+                    crate::schema::SHEETS
+                        .iter()
+                        .any(|sheet| sheet.columns.iter().any(|c| c.key == *key)),
+                    "{}: input column {key} is in no sheet of the schema",
+                    s.key
+                );
+            }
+        }
+    }
+
+    /// Every key the built-in sets use is declared by a service (loading would refuse it), and
+    /// every declared key is used by some set or is optional.
+    #[test]
+    fn the_built_in_set_loads_against_the_registry() {
+        let coef = load_coefficients(None, true).unwrap();
+        let d = demand();
+        for r in &coef.rates {
+            assert!(d.rate(&r.indicator).is_some(), "{}", r.indicator);
+        }
+    }
+}

@@ -133,8 +133,11 @@ pub struct DerivedPrice {
     /// Key of the derived price.
     pub key: &'static str,
     /// The price from the set's prices and parameters, `None` when a part is missing.
-    pub derive: fn(&BTreeMap<String, Price>, &BTreeMap<String, Price>) -> Option<Price>,
+    pub derive: Derive,
 }
+
+/// How a derived price is computed: (prices, parameters) → the price, `None` when a part is missing.
+pub type Derive = fn(&BTreeMap<String, Price>, &BTreeMap<String, Price>) -> Option<Price>;
 
 /// What the engine's services read from a coefficient set: the rates, prices and parameters
 /// they declare (`crate::account::registry` builds it from the service registry). Loading

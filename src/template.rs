@@ -11,6 +11,8 @@ use rust_xlsxwriter::{
 
 use crate::coefficients::Coefficients;
 use crate::error::{Error, Result};
+use crate::schema::{ColumnKind, ColumnSpec, SheetKind, col, sheet};
+use crate::units::Dimension;
 
 /// Rows left open (unlocked, validated) below the prefilled ones in long-form sheets.
 const SPARE_ROWS: u32 = 2000;
@@ -62,22 +64,50 @@ fn template_classes(coef: &Coefficients) -> Vec<String> {
         .collect()
 }
 
-/// Writes the header row (names) and, below it, the units row taken from `名称(单位)`;
-/// returns the first data row.
+/// The unit a column is offered in: the one statistical yearbooks print it in (the reader
+/// converts any other unit of the dimension written in the units row).
+fn display_unit(kind: SheetKind, column: &ColumnSpec) -> &'static str {
+    let ColumnKind::Number(dimension) = column.kind else {
+        return "";
+    };
+    match dimension {
+        Dimension::Area => "公顷",
+        Dimension::Volume if kind == SheetKind::WaterSupply => "万m³",
+        Dimension::Volume => "m³",
+        Dimension::Money => "万元",
+        Dimension::People if column.key == col::TOURIST_VISITS => "万人次",
+        Dimension::People => "万人",
+        Dimension::Mass => "吨",
+        Dimension::Energy => "万kWh",
+        Dimension::Depth => "mm",
+        Dimension::Free => "",
+    }
+}
+
+/// The columns of sheet `kind` as the schema defines them: (header, unit). The header is the
+/// column's first alias, so every column the reader knows is in the template (tested).
+fn columns(kind: SheetKind) -> Vec<(&'static str, &'static str)> {
+    sheet(kind)
+        .columns
+        .iter()
+        .map(|c| {
+            (
+                c.aliases.first().copied().unwrap_or(c.key),
+                display_unit(kind, c),
+            )
+        })
+        .collect()
+}
+
+/// Writes the header row (names) and, below it, the units row; returns the first data row.
 fn header(
     ws: &mut Worksheet,
     row: u32,
-    headers: &[&str],
+    headers: &[(&str, &str)],
     s: &Styles,
 ) -> std::result::Result<u32, XlsxError> {
-    for (c, h) in headers.iter().enumerate() {
-        let (name, unit) = match h.rsplit_once('(') {
-            Some((n, u)) if crate::units::parse(u.trim_end_matches(')')).is_some() => {
-                (n, u.trim_end_matches(')'))
-            }
-            _ => (*h, ""),
-        };
-        ws.write_string_with_format(row, c as u16, name, &s.header)?;
+    for (c, (name, unit)) in headers.iter().enumerate() {
+        ws.write_string_with_format(row, c as u16, *name, &s.header)?;
         let unit = if c == 0 { "单位" } else { unit };
         ws.write_string_with_format(row + 1, c as u16, unit, &s.header)?;
         ws.set_column_width(c as u16, if c < 2 { 12 } else { 16 })?;
@@ -151,7 +181,7 @@ pub fn build(year: i32, coef: &Coefficients) -> std::result::Result<Vec<u8>, Xls
         "8. 可在表下方加“注：”开头的说明行；可加 合计/小计/市 小计行，程序只核对、不累加。".into(),
         "9. 经济社会表的旅游总收入、接待游客、水电发电量为可选项（休闲旅游、生态能源）；环境表为可选表（GEEP 与空气/水质净化上限），整表不填则不计算 GEEP、不设上限。".into(),
         "10. 实物量表（可选）：已有模型结果（RUSLE 土壤保持、RWEQ 防风固沙、水库调蓄量等）时每县每指标填一行，单位写在本行“单位”列，程序以此替代按面积系数的估算，并在核算明细中注明来源。".into(),
-        "11. 用水量平衡法计算水源涵养时，另加“气象”表（区划代码、县、降水量(mm)、蒸散量(mm)，每县一行）；系数集须给出各地类径流系数。".into(),
+        "11. 用水量平衡法计算水源涵养时，填写“气象”表（区划代码、县、降水量(mm)、蒸散量(mm)，每县一行）；系数集须给出各地类径流系数。不用此法时“气象”表留空（空表视为无此表）。".into(),
         "12. 填好后运行：gep check 本文件.xlsx（检查全部问题并给出单元格位置），再运行 gep run --data 本文件.xlsx。".into(),
     ];
     for (i, line) in lines.iter().enumerate() {
@@ -181,7 +211,8 @@ pub fn build(year: i32, coef: &Coefficients) -> std::result::Result<Vec<u8>, Xls
         format!("{year}年{province}各县(市、区)土地利用现状"),
         &s.title,
     )?;
-    let first = header(ws, 1, &["区划代码", "县(市、区)", "地类", "面积(公顷)"], &s)?;
+    let land_columns = columns(SheetKind::LandCover);
+    let first = header(ws, 1, &land_columns, &s)?;
     let mut r = first;
     for county in counties {
         for class in &classes {
@@ -194,30 +225,21 @@ pub fn build(year: i32, coef: &Coefficients) -> std::result::Result<Vec<u8>, Xls
     }
     dropdown(ws, first, r + SPARE_ROWS, 2, &class_range)?;
     non_negative(ws, first, r + SPARE_ROWS, 3, 3)?;
-    protect(ws, 4, &s)?;
+    protect(ws, land_columns.len() as u16, &s)?;
 
     // 森林资源 and 森林资源(上年) (long form, rows added by the user)
-    for (sheet, y, growth) in [
-        ("森林资源", year, true),
-        ("森林资源(上年)", year - 1, false),
+    for (kind, y) in [
+        (SheetKind::ForestStock, year),
+        (SheetKind::ForestStockPrevious, year - 1),
     ] {
-        let ws = wb.add_worksheet().set_name(sheet)?;
+        let ws = wb.add_worksheet().set_name(sheet(kind).label)?;
         ws.write_string_with_format(
             0,
             0,
             format!("{y}年{province}各县(市、区)乔木林分优势树种组面积与蓄积"),
             &s.title,
         )?;
-        let mut headers = vec![
-            "区划代码",
-            "县(市、区)",
-            "优势树种组",
-            "面积(公顷)",
-            "蓄积量(m³)",
-        ];
-        if growth {
-            headers.push("年生长量(m³)");
-        }
+        let headers = columns(kind);
         let first = header(ws, 1, &headers, &s)?;
         let width = headers.len() as u16;
         dropdown(ws, first, first + SPARE_ROWS * 4, 2, &type_range)?;
@@ -225,76 +247,53 @@ pub fn build(year: i32, coef: &Coefficients) -> std::result::Result<Vec<u8>, Xls
         protect(ws, width, &s)?;
     }
 
-    // 供水 and 经济社会 (wide form, one row per county)
-    let wide: [(&str, String, &[&str]); 3] = [
+    // 供水, 经济社会, 环境 (wide form, one prefilled row per county) and 气象 (one row per
+    // county, added by the user: a blank 气象 sheet is no 气象 sheet).
+    let wide = [
         (
-            "供水",
+            SheetKind::WaterSupply,
             format!("{year}年{province}各县(市、区)供水量与用水量"),
-            &[
-                "区划代码",
-                "县(市、区)",
-                "地表水(万m³)",
-                "地下水(万m³)",
-                "其他(万m³)",
-                "农业(万m³)",
-                "工业(万m³)",
-                "生活(万m³)",
-                "生态(万m³)",
-                "水库总库容(万m³)",
-            ],
+            true,
         ),
         (
-            "经济社会",
+            SheetKind::Economy,
             format!("{year}年{province}各县(市、区)主要经济社会指标"),
-            &[
-                "区划代码",
-                "县(市、区)",
-                "常住人口(万人)",
-                "地区生产总值(万元)",
-                "农业总产值(万元)",
-                "林业总产值(万元)",
-                "牧业总产值(万元)",
-                "渔业总产值(万元)",
-                "农业增加值(万元)",
-                "林业增加值(万元)",
-                "牧业增加值(万元)",
-                "渔业增加值(万元)",
-                "旅游总收入(万元)",
-                "接待游客(万人次)",
-                "水电发电量(万kWh)",
-            ],
+            true,
         ),
         (
-            "环境",
-            format!("{year}年{province}各县(市、区)主要污染物排放（可选：GEEP 与净化能力上限）"),
-            &[
-                "区划代码",
-                "县(市、区)",
-                "二氧化硫(吨)",
-                "氮氧化物(吨)",
-                "颗粒物(吨)",
-                "化学需氧量(吨)",
-                "氨氮(吨)",
-                "资源耗减成本(万元)",
-                "总磷(吨)",
-            ],
+            SheetKind::Environment,
+            format!(
+                "{year}年{province}各县(市、区)主要污染物排放与生态破坏（可选：GEEP 与净化能力上限）"
+            ),
+            true,
+        ),
+        (
+            SheetKind::Climate,
+            format!("{year}年{province}各县(市、区)降水量与蒸散量（可选：水量平衡法水源涵养）"),
+            false,
         ),
     ];
-    for (sheet, title, headers) in wide {
-        let ws = wb.add_worksheet().set_name(sheet)?;
+    for (kind, title, prefilled) in wide {
+        let ws = wb.add_worksheet().set_name(sheet(kind).label)?;
         ws.write_string_with_format(0, 0, &title, &s.title)?;
-        let first = header(ws, 1, headers, &s)?;
-        for (i, county) in counties.iter().enumerate() {
-            let r = first + i as u32;
-            ws.write_string_with_format(r, 0, &county.code, &s.open)?;
-            ws.write_string_with_format(r, 1, &county.name, &s.open)?;
-            for c in 2..headers.len() as u16 {
-                ws.write_blank(r, c, &s.number)?;
+        let headers = columns(kind);
+        let first = header(ws, 1, &headers, &s)?;
+        let width = headers.len() as u16;
+        let last = if prefilled {
+            for (i, county) in counties.iter().enumerate() {
+                let r = first + i as u32;
+                ws.write_string_with_format(r, 0, &county.code, &s.open)?;
+                ws.write_string_with_format(r, 1, &county.name, &s.open)?;
+                for c in 2..width {
+                    ws.write_blank(r, c, &s.number)?;
+                }
             }
-        }
-        let last = first + counties.len() as u32 - 1;
-        non_negative(ws, first, last, 2, headers.len() as u16 - 1)?;
-        protect(ws, headers.len() as u16, &s)?;
+            first + counties.len() as u32 - 1
+        } else {
+            first + counties.len() as u32 + SPARE_ROWS
+        };
+        non_negative(ws, first, last, 2, width - 1)?;
+        protect(ws, width, &s)?;
     }
 
     // 实物量 (long form, optional): model results that replace the rate-based estimate.
@@ -305,8 +304,8 @@ pub fn build(year: i32, coef: &Coefficients) -> std::result::Result<Vec<u8>, Xls
         format!("{year}年{province}各县(市、区)模型实物量（可选：RUSLE、RWEQ、InVEST 等结果，每县每指标一行）"),
         &s.title,
     )?;
-    let headers = ["区划代码", "县(市、区)", "指标", "实物量", "单位", "来源"];
-    for (c, h) in headers.iter().enumerate() {
+    let headers = columns(SheetKind::Physical);
+    for (c, (h, _)) in headers.iter().enumerate() {
         ws.write_string_with_format(1, c as u16, *h, &s.header)?;
         ws.set_column_width(c as u16, if c == 5 { 40 } else { 14 })?;
     }
@@ -319,4 +318,50 @@ pub fn build(year: i32, coef: &Coefficients) -> std::result::Result<Vec<u8>, Xls
     non_negative(ws, 2, 1 + SPARE_ROWS, 3, 3)?;
     protect(ws, headers.len() as u16, &s)?;
     wb.save_to_buffer()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::read::{Limits, Source, workbook};
+    use crate::schema::SHEETS;
+
+    /// Regression: the template lacked the 气象 sheet and 采煤沉陷面积 that the reader accepts.
+    /// Read back by gep's own reader, it has every sheet and every column of the schema, so every
+    /// service's input columns too.
+    #[test]
+    fn the_template_has_every_sheet_and_column_the_reader_knows() {
+        let coef = crate::account::registry::load_coefficients(None, false).unwrap();
+        let bytes = build(2021, &coef).unwrap();
+        let mut issues = crate::error::Issues::new();
+        let tables = workbook(
+            &Source::from_bytes("blank.xlsx", None, bytes),
+            &Limits::default(),
+            &mut issues,
+        )
+        .unwrap();
+        for spec in SHEETS {
+            let table = tables
+                .iter()
+                .find(|t| t.kind == spec.kind)
+                .unwrap_or_else(|| panic!("no {} sheet", spec.label));
+            for column in spec.columns {
+                assert!(
+                    table.column(column.key).is_some(),
+                    "{}: column {} not recognised",
+                    spec.label,
+                    column.key
+                );
+            }
+        }
+        for service in crate::account::SERVICES {
+            for key in service.inputs {
+                assert!(
+                    tables.iter().any(|t| t.column(key).is_some()),
+                    "{}: input {key} not in the template",
+                    service.key
+                );
+            }
+        }
+    }
 }

@@ -238,6 +238,23 @@ pub fn inputs(
             bytes: s.bytes.len(),
         })
         .collect();
+    // A 气象 sheet without rows (as the template gives it) is no 气象 sheet: water conservation
+    // stays on the set's per-hectare rates.
+    let mut tables = tables;
+    let empty_climate: Vec<String> = tables
+        .iter()
+        .filter(|t| t.kind == SheetKind::Climate && t.rows.is_empty())
+        .map(SheetTable::sheet_location)
+        .collect();
+    if !empty_climate.is_empty() {
+        tables.retain(|t| !(t.kind == SheetKind::Climate && t.rows.is_empty()));
+        issues.warn(
+            Check::Reading,
+            empty_climate.join(", "),
+            "the 气象 sheet has no rows: ignored — water conservation from the set's rates, not the water balance",
+            "气象表无数据：已忽略——水源涵养按系数集单位面积服务量计算，不用水量平衡法",
+        );
+    }
     let by_kind = |kind: SheetKind| -> Vec<&SheetTable> {
         tables.iter().filter(|t| t.kind == kind).collect()
     };

@@ -9,7 +9,11 @@ use crate::util::*;
 
 fn code_of(row: &[Data]) -> Option<String> {
     match row.first() {
-        Some(Data::String(c)) if c.len() == 6 && !c.ends_with("00") => Some(c.clone()),
+        Some(Data::String(c))
+            if c.len() == 6 && c.bytes().all(|b| b.is_ascii_digit()) && !c.ends_with("00") =>
+        {
+            Some(c.clone())
+        }
         _ => None,
     }
 }
@@ -33,6 +37,7 @@ fn a_filled_template_round_trips() {
             "供水",
             "经济社会",
             "环境",
+            "气象",
             "实物量"
         ]
     );
@@ -101,28 +106,33 @@ fn a_filled_template_round_trips() {
             }
         }
     }
-    for (sheet, scale) in [
-        ("供水", vec![1.0; 7]),
-        (
-            "经济社会",
-            // …, 旅游总收入 亿元 → 万元, 接待游客 万人次 as is.
-            vec![1.0, 1e4, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1e4, 1.0],
-        ),
-        ("环境", vec![1.0; 6]),
-    ] {
-        let source: HashMap<String, Vec<Data>> = demo
-            .sheet(sheet)
+    // Wide sheets: each template column filled from the demo column of the same name, whatever
+    // the order, converted from the demo's unit (亿元) to the template's (万元).
+    for sheet in ["供水", "经济社会", "环境"] {
+        let demo_rows = demo.sheet(sheet).clone();
+        let demo_columns = column_names(&demo_rows);
+        let template_rows = t.sheet(sheet).clone();
+        let template_columns = column_names(&template_rows);
+        let source: HashMap<String, Vec<Data>> = demo_rows
             .iter()
             .filter_map(|r| code_of(r).map(|c| (c, r.clone())))
             .collect();
-        let rows = t.sheet(sheet).len();
-        for r in 3..rows {
-            let Some(code) = code_of(&t.sheet(sheet)[r].clone()) else {
-                continue;
+        for (tc, (name, unit)) in template_columns.iter().enumerate().skip(2) {
+            let Some(dc) = demo_columns.iter().position(|(n, _)| n == name) else {
+                continue; // a column the demo does not have (总磷, 采煤沉陷面积, 水库总库容)
             };
-            for (k, factor) in scale.iter().enumerate() {
-                if let Data::Float(v) = source[&code][2 + k] {
-                    t.set(sheet, r, 2 + k, Data::Float(v * factor));
+            let demo_unit = demo_columns[dc].1.as_str();
+            let factor = match (demo_unit, unit.as_str()) {
+                (a, b) if a == b || a.is_empty() => 1.0,
+                ("亿元", "万元") => 1e4,
+                other => panic!("{sheet} {name}: units {other:?}"),
+            };
+            for r in 3..template_rows.len() {
+                let Some(code) = code_of(&template_rows[r]) else {
+                    continue;
+                };
+                if let Some(Data::Float(v)) = source[&code].get(dc) {
+                    t.set(sheet, r, tc, Data::Float(v * factor));
                 }
             }
         }
@@ -160,4 +170,27 @@ fn a_filled_template_round_trips() {
         &root().join("fixtures/demo/expected/accounts.csv"),
         1e-9,
     );
+}
+
+/// Each column's name and unit, from the header rows above the first county row: the last
+/// name given in the column (a second header row names the parts of a merged group), with a
+/// unit in brackets split off, or the unit from a units row (`单位` in column A).
+fn column_names(rows: &[Vec<Data>]) -> Vec<(String, String)> {
+    let width = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let mut out = vec![(String::new(), String::new()); width];
+    let is_code = |r: &Vec<Data>| matches!(r.first(), Some(Data::String(c)) if c.len() == 6 && c.bytes().all(|b| b.is_ascii_digit()));
+    for row in rows.iter().take_while(|r| !is_code(r)) {
+        let units_row = matches!(row.first(), Some(Data::String(s)) if s == "单位");
+        for (c, cell) in row.iter().enumerate() {
+            let Data::String(text) = cell else { continue };
+            if units_row {
+                out[c].1 = text.clone();
+            } else if let Some((name, unit)) = text.split_once('(') {
+                out[c] = (name.to_string(), unit.trim_end_matches(')').to_string());
+            } else if !text.starts_with("单位") && !text.contains('年') {
+                out[c].0 = text.clone();
+            }
+        }
+    }
+    out
 }

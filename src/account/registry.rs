@@ -789,6 +789,101 @@ pub fn load_coefficients(dir: Option<&std::path::Path>, strict: bool) -> Result<
     Coefficients::load(dir, strict, &demand())
 }
 
+/// docs/services.md: the registry as tables (kept identical to the registry by a test).
+pub fn services_markdown() -> String {
+    let mut out = String::from(
+        "# Services\n\n\
+         Generated from the service registry (`src/account/registry.rs`) by\n\
+         `UPDATE_DOCS=1 cargo test --lib services_doc`; a test fails when the two differ.\n\
+         Each service: what it reads from the workbook (input columns, see docs/input-workbook.md)\n\
+         and from the coefficient set (rates in service_rates.csv, prices and parameters in\n\
+         prices.toml, see docs/coefficients.md), and where its formula is (docs/methodology.md).\n\n\
+         | key | 指标 | indicator | category | quantity unit | valued by | formula |\n\
+         |---|---|---|---|---|---|---|\n",
+    );
+    for s in SERVICES {
+        let anchor = s.doc.trim_start_matches("docs/");
+        out.push_str(&format!(
+            "| `{}` | {} | {} | {} | {} | {} | [methodology]({anchor}) |\n",
+            s.key,
+            s.label_zh,
+            s.label_en,
+            s.category.key(),
+            s.quantity_unit.unwrap_or("— (value only)"),
+            match s.valued_by {
+                ValuedBy::Rates { .. } => "area × rate (实物量 sheet may replace it)".to_string(),
+                ValuedBy::Family(f) => format!("`{}`", f.name),
+            },
+        ));
+    }
+    out.push_str("\n## What each service reads\n\n| key | input columns | rates (accepted units; max per ha·yr) | prices (accepted units; plausible range) | parameters (units; range) |\n|---|---|---|---|---|\n");
+    let join = |items: Vec<String>| {
+        if items.is_empty() {
+            "—".to_string()
+        } else {
+            items.join("<br>")
+        }
+    };
+    for s in SERVICES {
+        let rates = s
+            .all_rates()
+            .iter()
+            .map(|r| {
+                let units: Vec<&str> = r.units.iter().map(|u| u.0).collect();
+                format!(
+                    "`{}`{} ({}; ≤ {})",
+                    r.key,
+                    if r.required { " (required)" } else { "" },
+                    units.join(", "),
+                    r.max
+                )
+            })
+            .collect();
+        let prices = s
+            .prices
+            .iter()
+            .map(|p| {
+                format!(
+                    "`{}`{} ({}; {}–{})",
+                    p.key,
+                    if p.required { " (required)" } else { "" },
+                    p.units.join(", "),
+                    p.range.0,
+                    p.range.1
+                )
+            })
+            .chain(
+                s.derived_prices
+                    .iter()
+                    .map(|d| format!("`{}` (derived on loading)", d.key)),
+            )
+            .collect();
+        let parameters = s
+            .parameters
+            .iter()
+            .map(|p| {
+                let units: Vec<&str> = p.units.iter().map(|u| u.0).collect();
+                format!(
+                    "`{}` ({}; {}–{})",
+                    p.key,
+                    units.join(", "),
+                    p.range.0,
+                    p.range.1
+                )
+            })
+            .collect();
+        out.push_str(&format!(
+            "| `{}` | {} | {} | {} | {} |\n",
+            s.key,
+            join(s.inputs.iter().map(|i| format!("`{i}`")).collect()),
+            join(rates),
+            join(prices),
+            join(parameters),
+        ));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -882,5 +977,22 @@ mod tests {
         for r in &coef.rates {
             assert!(d.rate(&r.indicator).is_some(), "{}", r.indicator);
         }
+    }
+
+    #[test]
+    fn services_doc_is_the_registry() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/services.md");
+        let expected = services_markdown();
+        if std::env::var_os("UPDATE_DOCS").is_some() {
+            std::fs::write(&path, &expected).unwrap();
+            panic!(
+                "UPDATE_DOCS: rewrote docs/services.md; review `git diff`, then run without UPDATE_DOCS"
+            );
+        }
+        let written = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            written == expected,
+            "docs/services.md differs from the registry: run `UPDATE_DOCS=1 cargo test --lib services_doc` and review the diff"
+        );
     }
 }

@@ -127,8 +127,8 @@ fn a_filled_template_round_trips() {
                 ("亿元", "万元") => 1e4,
                 other => panic!("{sheet} {name}: units {other:?}"),
             };
-            for r in 3..template_rows.len() {
-                let Some(code) = code_of(&template_rows[r]) else {
+            for (r, row) in template_rows.iter().enumerate().skip(3) {
+                let Some(code) = code_of(row) else {
                     continue;
                 };
                 if let Some(Data::Float(v)) = source[&code].get(dc) {

@@ -661,29 +661,24 @@ fn coverage_table(
         ws.write_string_with_format(r, c as u16, *h, &s.header)?;
     }
     r += 1;
-    let (indicator, method, coef_ref, price_key) = (
-        str_column(&acc.lines, "indicator")?,
-        str_column(&acc.lines, "method")?,
-        str_column(&acc.lines, "coefficient_ref")?,
-        str_column(&acc.lines, "price_key")?,
-    );
     let rank = |g: &str| crate::coefficients::STATUSES.iter().position(|x| *x == g);
     for (k, ind) in acc.indicators.iter().enumerate() {
         let cov = &acc.coverage[k];
         let mut first_method = String::new();
         let mut worst: Option<&str> = None;
-        for i in (0..indicator.len()).filter(|&i| indicator[i] == ind.key) {
+        for line in acc.lines.iter().filter(|l| l.indicator == ind.key) {
             if first_method.is_empty() {
-                first_method = method[i].to_string();
+                first_method = line.method.clone();
             }
             // Grades in the coefficient reference ("… [V2]") and of the price used.
-            let mut grades: Vec<&str> = coef_ref[i]
+            let mut grades: Vec<&str> = line
+                .coefficient_ref
                 .split('[')
                 .skip(1)
                 .filter_map(|t| t.split(']').next())
                 .filter(|g| rank(g).is_some())
                 .collect();
-            if let Some(p) = ctx.coef.prices.get(price_key[i]) {
+            if let Some(p) = ctx.coef.prices.get(&line.price_key) {
                 grades.push(p.status.as_str());
             }
             for g in grades {
@@ -1040,22 +1035,6 @@ fn widths(
         ws.set_column_width(c, s.money_width)?;
     }
     Ok(())
-}
-
-/// A text column of a frame as borrowed strings (null → "").
-fn str_column<'a>(
-    df: &'a polars::prelude::DataFrame,
-    name: &str,
-) -> std::result::Result<Vec<&'a str>, XlsxError> {
-    let err = |e: polars::prelude::PolarsError| XlsxError::ParameterError(e.to_string());
-    Ok(df
-        .column(name)
-        .map_err(err)?
-        .str()
-        .map_err(err)?
-        .iter()
-        .map(Option::unwrap_or_default)
-        .collect())
 }
 
 /// A ranking chart of 图表: the top `count` counties by `value` (linked to 汇总 `summary_col`).
@@ -2018,7 +1997,7 @@ fn lines_per_sheet() -> usize {
 
 /// The 明细 sheets: (name, index of the first line, number of lines); at least one sheet.
 fn lines_sheets(ctx: &BookContext<'_>, s: &Styles) -> Vec<(String, usize, usize)> {
-    let total = ctx.accounts.lines.height();
+    let total = ctx.accounts.lines.len();
     let per = lines_per_sheet();
     let count = total.div_ceil(per).max(1);
     (0..count)
@@ -2036,8 +2015,7 @@ fn lines_sheets(ctx: &BookContext<'_>, s: &Styles) -> Vec<(String, usize, usize)
 
 /// The valuation lines in book order: by county, then the book's indicator order, then as valued.
 fn lines_order(ctx: &BookContext<'_>) -> std::result::Result<Vec<usize>, XlsxError> {
-    let df = &ctx.accounts.lines;
-    let (code, indicator) = (str_column(df, "county_code")?, str_column(df, "indicator")?);
+    let lines = &ctx.accounts.lines;
     let position = |key: &str| {
         ctx.accounts
             .indicators
@@ -2045,9 +2023,10 @@ fn lines_order(ctx: &BookContext<'_>) -> std::result::Result<Vec<usize>, XlsxErr
             .position(|i| i.key == key)
             .unwrap_or(usize::MAX)
     };
-    let mut order: Vec<usize> = (0..df.height()).collect();
+    let mut order: Vec<usize> = (0..lines.len()).collect();
     order.sort_by(|&a, &b| {
-        (code[a], position(indicator[a])).cmp(&(code[b], position(indicator[b])))
+        let (a, b) = (&lines[a], &lines[b]);
+        (&a.county_code, position(a.indicator)).cmp(&(&b.county_code, position(b.indicator)))
     });
     Ok(order)
 }
@@ -2189,32 +2168,14 @@ fn account_sheet(
 /// (county, indicator) → the 实物量 sources ("source (cell)") of the lines that override it.
 fn given_quantities(acc: &Accounts) -> BTreeMap<(String, &'static str), Vec<String>> {
     let mut out: BTreeMap<(String, &'static str), Vec<String>> = BTreeMap::new();
-    let text = |name: &str| {
-        acc.lines
-            .column(name)
-            .ok()
-            .and_then(|c| c.str().ok().cloned())
-    };
-    let (Some(codes), Some(inds), Some(methods), Some(refs)) = (
-        text("county_code"),
-        text("indicator"),
-        text("method"),
-        text("source_ref"),
-    ) else {
-        return out;
-    };
-    for i in 0..acc.lines.height() {
-        let method = methods.get(i).unwrap_or_default();
-        let Some(rest) = method.strip_prefix("实物量 override (") else {
-            continue;
-        };
-        let Some(ind) = inds.get(i).and_then(crate::account::service) else {
+    for line in &acc.lines {
+        let Some(rest) = line.method.strip_prefix("实物量 override (") else {
             continue;
         };
         let source = rest.split(");").next().unwrap_or(rest);
-        out.entry((codes.get(i).unwrap_or_default().to_string(), ind.key))
+        out.entry((line.county_code.clone(), line.indicator))
             .or_default()
-            .push(format!("{source} ({})", refs.get(i).unwrap_or_default()));
+            .push(format!("{source} ({})", line.source_ref));
     }
     out
 }
@@ -2254,7 +2215,7 @@ fn lines(
     s: &Styles,
     order: &[usize],
 ) -> std::result::Result<(), XlsxError> {
-    let df = &ctx.accounts.lines;
+    let lines = &ctx.accounts.lines;
     ws.write_string_with_format(
         0,
         0,
@@ -2309,70 +2270,36 @@ fn lines(
         .map(|x| (*x).to_string())
         .collect();
     header_row(ws, FIRST_ROW - 1, &headers, 3, s)?;
-    let err = |e: polars::prelude::PolarsError| XlsxError::ParameterError(e.to_string());
-    // Borrowed from the frame, not copied: 明细 has ~76 rows a county.
-    let text = |name: &str| str_column(df, name);
-    let number = |name: &str| -> std::result::Result<Vec<Option<f64>>, XlsxError> {
-        Ok(df
-            .column(name)
-            .map_err(err)?
-            .f64()
-            .map_err(err)?
-            .iter()
-            .collect())
-    };
-    let (code, indicator, component, source, input_unit) = (
-        text("county_code")?,
-        text("indicator")?,
-        text("component")?,
-        text("source_ref")?,
-        text("input_unit")?,
-    );
-    let (coef_ref, coef_unit, method, qformula, qunit, price_key) = (
-        text("coefficient_ref")?,
-        text("coefficient_unit")?,
-        text("method")?,
-        text("quantity_formula")?,
-        text("quantity_unit")?,
-        text("price_key")?,
-    );
-    let (input, coefficient, quantity, price, value) = (
-        number("input_amount")?,
-        number("coefficient")?,
-        number("quantity")?,
-        number("price_cny_per_unit")?,
-        number("value_cny")?,
-    );
     let prices = price_rows(ctx);
     for (&i, r) in order.iter().zip(FIRST_ROW..) {
+        let line = &lines[i];
         let n = r + 1;
-        ws.write_string(r, 0, code[i])?;
+        ws.write_string(r, 0, &line.county_code)?;
         ws.write_string(
             r,
             1,
-            crate::account::service(indicator[i]).map_or(indicator[i], |x| ind_label(x, s.en)),
+            crate::account::service(line.indicator).map_or(line.indicator, |x| ind_label(x, s.en)),
         )?;
         if s.en {
-            ws.write_string(r, 2, crate::account::rated::component_en(component[i]))?;
+            ws.write_string(r, 2, crate::account::rated::component_en(&line.component))?;
         } else {
-            ws.write_string(r, 2, component[i])?;
+            ws.write_string(r, 2, &line.component)?;
         }
-        ws.write_string(r, 3, source[i])?;
-        if let Some(v) = input[i] {
-            ws.write_number_with_format(r, 4, v, &s.quantity)?;
-        }
-        ws.write_string(r, 5, input_unit[i])?;
-        ws.write_string(r, 6, coef_ref[i])?;
-        if let Some(v) = coefficient[i] {
+        ws.write_string(r, 3, &line.source_ref)?;
+        ws.write_number_with_format(r, 4, line.input_amount, &s.quantity)?;
+        ws.write_string(r, 5, &line.input_unit)?;
+        ws.write_string(r, 6, &line.coefficient_ref)?;
+        if let Some(v) = line.coefficient {
             ws.write_number(r, 7, v)?;
         }
-        ws.write_string(r, 8, coef_unit[i])?;
-        ws.write_string(r, 9, method[i])?;
-        if let Some(q) = quantity[i] {
-            if qformula[i].is_empty() {
+        ws.write_string(r, 8, &line.coefficient_unit)?;
+        ws.write_string(r, 9, &line.method)?;
+        if let Some(q) = line.quantity {
+            if line.quantity_formula.is_empty() {
                 ws.write_number_with_format(r, 10, q, &s.quantity)?;
             } else {
-                let mut f = qformula[i]
+                let mut f = line
+                    .quantity_formula
                     .replace("{input}", &format!("E{n}"))
                     .replace("{coefficient}", &format!("H{n}"));
                 // A trailing decimal factor (the emission cap) goes to its own labelled cell.
@@ -2386,16 +2313,16 @@ fn lines(
                 formula(ws, r, 10, &format!("={f}"), q, &s.quantity)?;
             }
         }
-        ws.write_string(r, 11, qunit[i])?;
-        ws.write_string(r, 12, price_key[i])?;
+        ws.write_string(r, 11, &line.quantity_unit)?;
+        ws.write_string(r, 12, &line.price_key)?;
         // The value in the book's money unit (万元, or 元 with --money yuan), like every other sheet.
-        let v = value[i].unwrap_or_default() / s.wan;
+        let v = line.value_cny / s.wan;
         let per = if s.wan == 1.0 {
             String::new()
         } else {
             format!("/{}", s.wan)
         };
-        match (prices.get(price_key[i]), price[i]) {
+        match (prices.get(&line.price_key), line.price_cny_per_unit) {
             (Some(row), Some(p)) => {
                 let price_cell = format!(
                     "='{}'!${}${}",

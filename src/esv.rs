@@ -8,6 +8,7 @@ use polars::prelude::*;
 
 use crate::coefficients::Coefficients;
 use crate::error::{Error, Issues, Result};
+use crate::schema::col;
 use crate::validate::Inputs;
 
 pub use crate::coefficients::esv::{
@@ -103,10 +104,10 @@ pub fn compute(inputs: &Inputs, coef: &Coefficients) -> Result<Esv> {
         .lazy()
         .left_join(crosswalk, col("land_class"), col("land_class"))
         .left_join(table.lazy(), col("xie_type"), col("xie_type"))
-        .group_by([col("county_code")])
+        .group_by([col(col::CODE)])
         .agg(aggs)
         .collect()?;
-    let codes = df.column("county_code")?.str()?.clone();
+    let codes = df.column(col::CODE)?.str()?.clone();
     let mut counties = BTreeMap::new();
     let mut columns = Vec::new();
     for (key, _, _) in SERVICES {
@@ -192,7 +193,7 @@ mod tests {
         let mut changed = inputs();
         // 140106: 200 ha 旱地 → 150 ha 旱地 + 50 ha 乔木林地.
         changed.land = df!(
-            "county_code" => ["140105", "140105", "140106", "140106", "140107"],
+            col::CODE => ["140105", "140105", "140106", "140106", "140107"],
             "land_class" => ["乔木林地", "天然牧草地", "旱地", "乔木林地", "灌木林地"],
             "area_ha" => [100.0, 50.0, 150.0, 50.0, 10.0],
             "source_ref" => ["a", "b", "c", "d", "e"],

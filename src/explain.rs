@@ -91,74 +91,46 @@ pub fn explain(
             accounts.coverage[k].reason_en, accounts.coverage[k].reason_zh, ind.doc
         ));
     }
-    let df = &accounts.lines;
-    let text = |name: &str| -> Result<Vec<String>> {
-        Ok(df
-            .column(name)?
-            .str()?
-            .iter()
-            .map(|v| v.unwrap_or_default().to_string())
-            .collect())
-    };
-    let number =
-        |name: &str| -> Result<Vec<Option<f64>>> { Ok(df.column(name)?.f64()?.iter().collect()) };
-    let (codes, inds, comps, refs, in_units) = (
-        text("county_code")?,
-        text("indicator")?,
-        text("component")?,
-        text("source_ref")?,
-        text("input_unit")?,
-    );
-    let (coef_refs, coef_units, methods, q_units, price_keys) = (
-        text("coefficient_ref")?,
-        text("coefficient_unit")?,
-        text("method")?,
-        text("quantity_unit")?,
-        text("price_key")?,
-    );
-    let (inputs, coefs, quantities, prices, values) = (
-        number("input_amount")?,
-        number("coefficient")?,
-        number("quantity")?,
-        number("price_cny_per_unit")?,
-        number("value_cny")?,
-    );
-    let rows: Vec<usize> = (0..df.height())
-        .filter(|&i| codes[i] == region.code && inds[i] == ind.key)
+    let lines: Vec<&crate::account::Line> = accounts
+        .lines
+        .iter()
+        .filter(|l| l.county_code == region.code && l.indicator == ind.key)
         .collect();
     let mut out = String::new();
-    let total: f64 = rows.iter().filter_map(|&i| values[i]).sum();
-    let quantity: f64 = rows.iter().filter_map(|&i| quantities[i]).sum();
+    let total: f64 = lines.iter().map(|l| l.value_cny).sum();
+    let quantity: f64 = lines.iter().filter_map(|l| l.quantity).sum();
     let _ = writeln!(out, "{header}");
     let _ = writeln!(
         out,
         "value: {} 元 ({} 万元) = Σ of {} line(s)",
         thousands(total),
         thousands(total / 1e4),
-        rows.len()
+        lines.len()
     );
     if let Some(unit) = ind.quantity_unit {
         let _ = writeln!(out, "quantity: {} {unit}", thousands(quantity));
     }
     let _ = writeln!(out, "formula and sources: {}", ind.doc);
-    for (n, &i) in rows.iter().enumerate() {
+    for (n, l) in lines.iter().enumerate() {
         let _ = writeln!(out);
-        let _ = writeln!(out, "{:>3}. {} — {}", n + 1, comps[i], methods[i]);
+        let _ = writeln!(out, "{:>3}. {} — {}", n + 1, l.component, l.method);
         let _ = writeln!(
             out,
             "     input: {} = {} {}",
-            refs[i],
-            inputs[i].map_or("—".into(), thousands),
-            in_units[i]
+            l.source_ref,
+            thousands(l.input_amount),
+            l.input_unit
         );
-        if !coef_refs[i].is_empty() {
-            let value = coefs[i].map_or(String::new(), |c| format!(" → {c} {}", coef_units[i]));
-            let _ = writeln!(out, "     coefficient: {}{value}", coef_refs[i]);
+        if !l.coefficient_ref.is_empty() {
+            let value = l
+                .coefficient
+                .map_or(String::new(), |c| format!(" → {c} {}", l.coefficient_unit));
+            let _ = writeln!(out, "     coefficient: {}{value}", l.coefficient_ref);
         }
-        if let Some(q) = quantities[i] {
-            let _ = writeln!(out, "     quantity: {} {}", thousands(q), q_units[i]);
+        if let Some(q) = l.quantity {
+            let _ = writeln!(out, "     quantity: {} {}", thousands(q), l.quantity_unit);
         }
-        if let (Some(p), Some(price)) = (prices[i], coef.price(&price_keys[i])) {
+        if let (Some(p), Some(price)) = (l.price_cny_per_unit, coef.price(&l.price_key)) {
             let _ = writeln!(
                 out,
                 "     price: {} [{}] = {} {} ({}, {}, status {}; {}) → {p} 元 per {}",
@@ -167,23 +139,19 @@ pub fn explain(
                 } else {
                     "prices.toml"
                 },
-                price_keys[i],
+                l.price_key,
                 price.value,
                 price.unit,
                 price.year,
                 price.scope,
                 price.status,
                 price.source,
-                q_units[i]
+                l.quantity_unit
             );
         }
-        let _ = writeln!(
-            out,
-            "     value: {} 元",
-            thousands(values[i].unwrap_or_default())
-        );
+        let _ = writeln!(out, "     value: {} 元", thousands(l.value_cny));
     }
-    if rows.is_empty() {
+    if lines.is_empty() {
         let _ = writeln!(
             out,
             "\n(no valuation lines: the county reports nothing for this indicator, so its value is 0)"

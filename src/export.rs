@@ -80,6 +80,9 @@ pub fn stage(dir: &Path, accounts: &Accounts) -> Result<Vec<crate::files::Staged
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     Ok(vec![
         stage_csv(&dir.join("accounts.csv"), &mut tidy(accounts)?)?,
-        stage_csv(&dir.join("lines.csv"), &mut accounts.lines.clone())?,
+        stage_csv(
+            &dir.join("lines.csv"),
+            &mut crate::account::Line::frame(&accounts.lines)?,
+        )?,
     ])
 }

@@ -12,6 +12,7 @@ use polars::prelude::*;
 use super::{apply_prices, land_with_rates, line_select};
 use crate::coefficients::Coefficients;
 use crate::error::{Issues, Result};
+use crate::schema::col;
 use crate::validate::Inputs;
 
 /// t CO₂ per t C.
@@ -97,7 +98,7 @@ fn forest_carbon(inputs: &Inputs, coef: &Coefficients, warnings: &mut Issues) ->
         None => (1.0, inputs.forest.clear()),
     };
     let prev = previous.lazy().select([
-        col("county_code"),
+        col(col::CODE),
         col("forest_type"),
         col("area_ha").alias("area_ha_prev"),
         col("stock_m3").alias("stock_m3_prev"),
@@ -109,8 +110,8 @@ fn forest_carbon(inputs: &Inputs, coef: &Coefficients, warnings: &mut Issues) ->
         .lazy()
         .join(
             prev,
-            [col("county_code"), col("forest_type")],
-            [col("county_code"), col("forest_type")],
+            [col(col::CODE), col("forest_type")],
+            [col(col::CODE), col("forest_type")],
             JoinArgs::new(JoinType::Left),
         )
         .left_join(
@@ -120,7 +121,7 @@ fn forest_carbon(inputs: &Inputs, coef: &Coefficients, warnings: &mut Issues) ->
         )
         .collect()?;
     // Every row needs a previous stock or an annual growth.
-    let codes = df.column("county_code")?.str()?.clone();
+    let codes = df.column(col::CODE)?.str()?.clone();
     let types = df.column("forest_type")?.str()?.clone();
     let refs = df.column("source_ref")?.str()?.clone();
     let prevs = df.column("stock_m3_prev")?.f64()?.clone();
@@ -158,7 +159,7 @@ fn forest_carbon(inputs: &Inputs, coef: &Coefficients, warnings: &mut Issues) ->
                 )
             })
             .collect();
-        let pc = prev_df.column("county_code")?.str()?.clone();
+        let pc = prev_df.column(col::CODE)?.str()?.clone();
         let pt = prev_df.column("forest_type")?.str()?.clone();
         let pr = prev_df.column("source_ref")?.str()?.clone();
         for ((c, t), r) in pc.iter().zip(pt.iter()).zip(pr.iter()) {
@@ -301,7 +302,7 @@ fn formula_times(factor: Expr) -> Expr {
 /// no coefficient.
 pub fn lines(inputs: &Inputs, coef: &Coefficients, warnings: &mut Issues) -> Result<DataFrame> {
     let common = [
-        col("county_code"),
+        col(col::CODE),
         col("component"),
         col("source_ref"),
         col("input_amount"),
@@ -415,13 +416,13 @@ mod tests {
         let mut one = inputs();
         one.forest_previous = None;
         one.forest = df!(
-            "county_code" => ["140105"], "forest_type" => ["油松"], "area_ha" => [100.0],
+            col::CODE => ["140105"], "forest_type" => ["油松"], "area_ha" => [100.0],
             "stock_m3" => [5000.0], "growth_m3" => [Some(100.0)], "source_ref" => ["x"],
         )
         .unwrap();
         let mut two = one.clone();
         two.forest = df!(
-            "county_code" => ["140105", "140105"], "forest_type" => ["油松", "油松"], "area_ha" => [50.0, 50.0],
+            col::CODE => ["140105", "140105"], "forest_type" => ["油松", "油松"], "area_ha" => [50.0, 50.0],
             "stock_m3" => [2500.0, 2500.0], "growth_m3" => [Some(50.0), Some(50.0)], "source_ref" => ["x", "y"],
         ).unwrap();
         let mut w = Issues::new();
@@ -446,7 +447,7 @@ mod tests {
         let mut inp = inputs();
         inp.forest_previous = None;
         inp.forest = df!(
-            "county_code" => ["140105"], "forest_type" => ["油松"], "area_ha" => [100.0],
+            col::CODE => ["140105"], "forest_type" => ["油松"], "area_ha" => [100.0],
             "stock_m3" => [5000.0], "growth_m3" => [None::<f64>], "source_ref" => ["t [森林资源!A5:F5]"],
         ).unwrap();
         let err = lines(&inp, &coef, &mut Issues::new())

@@ -9,6 +9,7 @@ use polars::prelude::*;
 use super::{Accounts, Category, Level};
 use crate::coefficients::Coefficients;
 use crate::error::{Issues, Result};
+use crate::schema::col;
 use crate::validate::Inputs;
 
 pub use crate::coefficients::geep::{Settings, UnitCost};
@@ -159,10 +160,10 @@ pub fn compute(
 
 fn sum_by_county(lf: LazyFrame) -> Result<BTreeMap<String, f64>> {
     let df = lf
-        .group_by([col("county_code")])
+        .group_by([col(col::CODE)])
         .agg([col("value").sum()])
         .collect()?;
-    let codes = df.column("county_code")?.str()?.clone();
+    let codes = df.column(col::CODE)?.str()?.clone();
     let values = df.column("value")?.f64()?.clone();
     Ok(codes
         .iter()
@@ -189,7 +190,7 @@ fn damage_by_county(
             .map_or(0.0, |v| v.iter().sum())
     };
     let areas = |df: &DataFrame| -> Result<BTreeMap<(String, String), f64>> {
-        let codes = df.column("county_code")?.str()?.clone();
+        let codes = df.column(col::CODE)?.str()?.clone();
         let classes = df.column("land_class")?.str()?.clone();
         let areas = df.column("area_ha")?.f64()?.clone();
         let mut out = BTreeMap::new();
@@ -227,7 +228,7 @@ mod tests {
         let acc = compute_accounts(&inp, &coef).unwrap();
         // Previous year: 140105 had 120 ha 乔木林地 (now 100): 20 ha lost.
         let previous = df!(
-            "county_code" => ["140105", "140105"],
+            col::CODE => ["140105", "140105"],
             "land_class" => ["乔木林地", "天然牧草地"],
             "area_ha" => [120.0, 50.0],
             "source_ref" => ["p", "q"],
@@ -265,7 +266,7 @@ mod tests {
         let mut coef = crate::account::registry::load_coefficients(None, false).unwrap();
         let mut inp = inputs();
         let extra = df!(
-            "county_code" => ["140105"],
+            col::CODE => ["140105"],
             "item" => [crate::schema::col::SUBSIDENCE_AREA_HA],
             "amount" => [5.0],
             "source_ref" => ["t [环境!J5]"],

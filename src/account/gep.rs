@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use polars::prelude::*;
 
-use super::{Category, SERVICES, Service};
+use super::{Category, Line, SERVICES, Service};
 use crate::coefficients::Coefficients;
 use crate::error::{Error, Issues, Result};
 use crate::schema::col;
@@ -77,8 +77,8 @@ pub struct Accounts {
     pub year: i32,
     /// Indicators accounted, in book order.
     pub indicators: Vec<&'static Service>,
-    /// Every valuation line (see [`super::LINE_COLUMNS`]).
-    pub lines: DataFrame,
+    /// Every valuation line, sorted by county, indicator and component.
+    pub lines: Vec<Line>,
     /// Counties grouped by prefecture, each prefecture followed by its subtotal; the province last.
     pub rows: Vec<AccountRow>,
     /// Warnings from valuation, for the Checks sheet.
@@ -197,7 +197,7 @@ pub fn roll_up(
         .collect();
     let regions = DataFrame::new_infer_height(vec![
         Column::new(
-            "county_code".into(),
+            col::CODE.into(),
             coef.regions
                 .iter()
                 .map(|r| r.code.clone())
@@ -214,9 +214,9 @@ pub fn roll_up(
     let with_prefecture = lines
         .clone()
         .lazy()
-        .left_join(regions.lazy(), col("county_code"), col("county_code"))
+        .left_join(regions.lazy(), col(col::CODE), col(col::CODE))
         .collect()?;
-    let county = sums_by(&lines, &["county_code", "indicator"])?;
+    let county = sums_by(&lines, &[col::CODE, "indicator"])?;
     let prefecture = sums_by(&with_prefecture, &["prefecture_code", "indicator"])?;
     let gdp = economy_by_county(inputs, col::GDP_CNY)?;
     let population = economy_by_county(inputs, col::POPULATION)?;
@@ -431,34 +431,24 @@ pub fn roll_up(
     rows.push(province);
     // Identity: each county's category = Σ of its lines whose indicator is in that category,
     // summed straight from the valuation lines (independently of the per-indicator roll-up).
-    let mut from_lines: HashMap<(String, usize), f64> = HashMap::new();
-    {
-        let codes = lines.column("county_code")?.str()?.clone();
-        let inds = lines.column("indicator")?.str()?.clone();
-        let values = lines.column("value_cny")?.f64()?.clone();
-        for i in 0..lines.height() {
-            let Some(ind) = inds.get(i).and_then(super::service) else {
-                return Err(Error::Internal(format!(
-                    "a valuation line names no indicator: {:?}",
-                    inds.get(i)
-                )));
-            };
-            if !indicators.iter().any(|x| x.key == ind.key) {
-                continue; // switched off (oxygen)
-            }
-            let slot = Category::ALL
-                .iter()
-                .position(|c| *c == ind.category)
-                .unwrap_or(0);
-            *from_lines
-                .entry((codes.get(i).unwrap_or_default().to_string(), slot))
-                .or_insert(0.0) += values.get(i).unwrap_or(0.0);
-        }
+    let lines = Line::rows(&lines)?;
+    let mut from_lines: HashMap<(&str, usize), f64> = HashMap::new();
+    for line in &lines {
+        let Some(ind) = indicators.iter().find(|x| x.key == line.indicator) else {
+            continue; // switched off (oxygen)
+        };
+        let slot = Category::ALL
+            .iter()
+            .position(|c| *c == ind.category)
+            .unwrap_or(0);
+        *from_lines
+            .entry((line.county_code.as_str(), slot))
+            .or_insert(0.0) += line.value_cny;
     }
     for row in rows.iter().filter(|r| r.level == Level::County) {
         for (slot, category) in Category::ALL.iter().enumerate() {
             let want = from_lines
-                .get(&(row.code.clone(), slot))
+                .get(&(row.code.as_str(), slot))
                 .copied()
                 .unwrap_or(0.0);
             if !close(want, row.category_cny[slot]) {
@@ -482,13 +472,7 @@ pub fn roll_up(
         }
     }
     // Coverage: an indicator with no valuation line in the run was not valued.
-    let present: std::collections::HashSet<String> = lines
-        .column("indicator")?
-        .str()?
-        .iter()
-        .flatten()
-        .map(str::to_string)
-        .collect();
+    let present: std::collections::HashSet<&str> = lines.iter().map(|l| l.indicator).collect();
     let coverage = indicators
         .iter()
         .map(|ind| {

@@ -4,7 +4,8 @@
 
 use polars::prelude::*;
 
-use super::rated::{Line, Lines};
+use super::Line;
+use super::rated::Lines;
 use crate::coefficients::Coefficients;
 use crate::error::{Error, Result};
 use crate::schema::col;
@@ -43,7 +44,7 @@ pub fn hydropower_lines(inputs: &Inputs, coef: &Coefficients) -> Result<DataFram
         )?;
         for (county, kwh, at) in rows {
             lines.push(Line {
-                county,
+                county_code: county,
                 indicator: "hydropower",
                 component: "水电".into(),
                 source_ref: at,
@@ -54,11 +55,11 @@ pub fn hydropower_lines(inputs: &Inputs, coef: &Coefficients) -> Result<DataFram
                 coefficient_unit: String::new(),
                 method: "V = generation × tariff".into(),
                 quantity_formula: "{input}".into(),
-                quantity: kwh,
-                quantity_unit: "kWh",
+                quantity: Some(kwh),
+                quantity_unit: "kWh".into(),
                 price_key: "hydropower".into(),
-                price: Some(p),
-                value: kwh * p,
+                price_cny_per_unit: Some(p),
+                value_cny: kwh * p,
             });
         }
     }
@@ -79,7 +80,7 @@ pub fn recreation_lines(inputs: &Inputs, coef: &Coefficients) -> Result<DataFram
             let p = price(coef, "travel_cost", "recreation_basis = \"travel_cost\"")?;
             for (county, visits, at) in rows {
                 lines.push(Line {
-                    county,
+                    county_code: county,
                     indicator: "recreation",
                     component: "游客人次 × 旅行费用".into(),
                     source_ref: at,
@@ -90,18 +91,18 @@ pub fn recreation_lines(inputs: &Inputs, coef: &Coefficients) -> Result<DataFram
                     coefficient_unit: String::new(),
                     method: "travel cost: V = visits × cost per visit".into(),
                     quantity_formula: "{input}".into(),
-                    quantity: visits,
-                    quantity_unit: "人次",
+                    quantity: Some(visits),
+                    quantity_unit: "人次".into(),
                     price_key: "travel_cost".into(),
-                    price: Some(p),
-                    value: visits * p,
+                    price_cny_per_unit: Some(p),
+                    value_cny: visits * p,
                 });
             }
         }
     } else {
         for (county, revenue, at) in items(inputs, col::TOURISM_REVENUE_CNY)? {
             lines.push(Line {
-                county,
+                county_code: county,
                 indicator: "recreation",
                 component: "旅游总收入".into(),
                 source_ref: at,
@@ -112,11 +113,11 @@ pub fn recreation_lines(inputs: &Inputs, coef: &Coefficients) -> Result<DataFram
                 coefficient_unit: String::new(),
                 method: "revenue: V = reported tourism revenue".into(),
                 quantity_formula: String::new(),
-                quantity: 0.0,
-                quantity_unit: "",
+                quantity: Some(0.0),
+                quantity_unit: "".into(),
                 price_key: String::new(),
-                price: None,
-                value: revenue,
+                price_cny_per_unit: None,
+                value_cny: revenue,
             });
         }
     }
@@ -131,7 +132,7 @@ mod tests {
     fn with_economy(rows: &[(&str, &str, f64)]) -> Inputs {
         let mut i = inputs();
         let extra = df!(
-            "county_code" => rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+            col::CODE => rows.iter().map(|r| r.0).collect::<Vec<_>>(),
             "item" => rows.iter().map(|r| r.1).collect::<Vec<_>>(),
             "amount" => rows.iter().map(|r| r.2).collect::<Vec<_>>(),
             "source_ref" => rows.iter().map(|_| "t [经济社会!K5]").collect::<Vec<_>>(),

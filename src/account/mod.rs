@@ -17,6 +17,7 @@ use polars::prelude::*;
 
 use crate::coefficients::Coefficients;
 use crate::error::{Error, Issues, Result};
+use crate::schema::col;
 use crate::validate::Inputs;
 
 pub use gep::{AccountRow, Accounts, Level};
@@ -123,7 +124,7 @@ pub fn not_valued_reason(key: &str, coef: &Coefficients) -> (String, String) {
 /// placeholders `{input}` and `{coefficient}` (the book substitutes the cell addresses); empty
 /// when the quantity is not a simple product of them (it is then written as a number).
 pub const LINE_COLUMNS: &[&str] = &[
-    "county_code",
+    col::CODE,
     "indicator",
     "component",
     "source_ref",
@@ -141,10 +142,151 @@ pub const LINE_COLUMNS: &[&str] = &[
     "value_cny",
 ];
 
+/// One valuation line: how one input cell became a quantity and a value (the columns of
+/// [`LINE_COLUMNS`], typed). Families build them row by row or as polars frames; the accounts
+/// keep them as a `Vec<Line>`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Line {
+    /// County code.
+    pub county_code: String,
+    /// Service key (a registry key).
+    pub indicator: &'static str,
+    /// Component: land class, sector, pollutant … as written.
+    pub component: String,
+    /// The input cell (`file [sheet!A1]`).
+    pub source_ref: String,
+    /// Input amount in `input_unit`.
+    pub input_amount: f64,
+    /// Unit of the input amount.
+    pub input_unit: String,
+    /// The coefficient's file, key, value and grade; empty without one.
+    pub coefficient_ref: String,
+    /// The coefficient in the engine's unit.
+    pub coefficient: Option<f64>,
+    /// Unit of the coefficient.
+    pub coefficient_unit: String,
+    /// Formula in words.
+    pub method: String,
+    /// The quantity as an Excel formula over `{input}` and `{coefficient}`; empty when written
+    /// as a number.
+    pub quantity_formula: String,
+    /// Physical quantity (none for a value-only service).
+    pub quantity: Option<f64>,
+    /// Unit of the quantity.
+    pub quantity_unit: String,
+    /// Key of the price in prices.toml; empty without one.
+    pub price_key: String,
+    /// Price, 元 per quantity unit (a value per hectare for per-hectare services).
+    pub price_cny_per_unit: Option<f64>,
+    /// Value, 元.
+    pub value_cny: f64,
+}
+
+impl Line {
+    /// Lines as a frame in [`LINE_COLUMNS`] order.
+    ///
+    /// # Errors
+    /// Polars failures only.
+    pub fn frame(lines: &[Line]) -> Result<DataFrame> {
+        let s = |f: &dyn Fn(&Line) -> &str| lines.iter().map(f).collect::<Vec<&str>>();
+        let n =
+            |f: &dyn Fn(&Line) -> Option<f64>| lines.iter().map(f).collect::<Vec<Option<f64>>>();
+        let frame = DataFrame::new_infer_height(vec![
+            Column::new(col::CODE.into(), s(&|x| &x.county_code)),
+            Column::new("indicator".into(), s(&|x| x.indicator)),
+            Column::new("component".into(), s(&|x| &x.component)),
+            Column::new("source_ref".into(), s(&|x| &x.source_ref)),
+            Column::new("input_amount".into(), n(&|x| Some(x.input_amount))),
+            Column::new("input_unit".into(), s(&|x| &x.input_unit)),
+            Column::new("coefficient_ref".into(), s(&|x| &x.coefficient_ref)),
+            Column::new("coefficient".into(), n(&|x| x.coefficient)),
+            Column::new("coefficient_unit".into(), s(&|x| &x.coefficient_unit)),
+            Column::new("method".into(), s(&|x| &x.method)),
+            Column::new("quantity_formula".into(), s(&|x| &x.quantity_formula)),
+            Column::new("quantity".into(), n(&|x| x.quantity)),
+            Column::new("quantity_unit".into(), s(&|x| &x.quantity_unit)),
+            Column::new("price_key".into(), s(&|x| &x.price_key)),
+            Column::new("price_cny_per_unit".into(), n(&|x| x.price_cny_per_unit)),
+            Column::new("value_cny".into(), n(&|x| Some(x.value_cny))),
+        ])?;
+        Ok(frame)
+    }
+
+    /// The rows of a frame in [`LINE_COLUMNS`] (as the families return them).
+    ///
+    /// # Errors
+    /// [`Error::Internal`] when a line names no registry service or lacks an input amount or a
+    /// value (a null would be summed as 0, hiding a missing coefficient).
+    pub fn rows(df: &DataFrame) -> Result<Vec<Line>> {
+        let text = |name: &str| -> Result<StringChunked> { Ok(df.column(name)?.str()?.clone()) };
+        let number = |name: &str| -> Result<Float64Chunked> { Ok(df.column(name)?.f64()?.clone()) };
+        let (code, indicator, component, source_ref) = (
+            text(col::CODE)?,
+            text("indicator")?,
+            text("component")?,
+            text("source_ref")?,
+        );
+        let (input_amount, input_unit, coefficient_ref, coefficient, coefficient_unit) = (
+            number("input_amount")?,
+            text("input_unit")?,
+            text("coefficient_ref")?,
+            number("coefficient")?,
+            text("coefficient_unit")?,
+        );
+        let (method, quantity_formula, quantity, quantity_unit) = (
+            text("method")?,
+            text("quantity_formula")?,
+            number("quantity")?,
+            text("quantity_unit")?,
+        );
+        let (price_key, price, value) = (
+            text("price_key")?,
+            number("price_cny_per_unit")?,
+            number("value_cny")?,
+        );
+        let owned = |c: &StringChunked, i: usize| c.get(i).unwrap_or_default().to_string();
+        let mut out = Vec::with_capacity(df.height());
+        for i in 0..df.height() {
+            let key = indicator.get(i).unwrap_or_default();
+            let Some(service) = service(key) else {
+                return Err(Error::Internal(format!(
+                    "a valuation line names no service: \"{key}\""
+                )));
+            };
+            let (Some(input), Some(value)) = (input_amount.get(i), value.get(i)) else {
+                return Err(Error::Internal(format!(
+                    "a {key} line of {} has no input amount or value ({})",
+                    owned(&code, i),
+                    owned(&source_ref, i)
+                )));
+            };
+            out.push(Line {
+                county_code: owned(&code, i),
+                indicator: service.key,
+                component: owned(&component, i),
+                source_ref: owned(&source_ref, i),
+                input_amount: input,
+                input_unit: owned(&input_unit, i),
+                coefficient_ref: owned(&coefficient_ref, i),
+                coefficient: coefficient.get(i),
+                coefficient_unit: owned(&coefficient_unit, i),
+                method: owned(&method, i),
+                quantity_formula: owned(&quantity_formula, i),
+                quantity: quantity.get(i),
+                quantity_unit: owned(&quantity_unit, i),
+                price_key: owned(&price_key, i),
+                price_cny_per_unit: price.get(i),
+                value_cny: value,
+            });
+        }
+        Ok(out)
+    }
+}
+
 /// Puts a lazy frame's columns in [`LINE_COLUMNS`] order with their types.
 pub(crate) fn line_select(lf: LazyFrame) -> LazyFrame {
     lf.select([
-        col("county_code").cast(DataType::String),
+        col(col::CODE).cast(DataType::String),
         col("indicator").cast(DataType::String),
         col("component").cast(DataType::String),
         col("source_ref").cast(DataType::String),
@@ -250,7 +392,7 @@ pub fn compute(inputs: &Inputs, coef: &Coefficients) -> Result<Accounts> {
     let lines = lines
         .lazy()
         .sort(
-            ["county_code", "indicator", "component"],
+            [col::CODE, "indicator", "component"],
             SortMultipleOptions::default().with_maintain_order(true),
         )
         .collect()?;
@@ -422,14 +564,14 @@ pub(crate) mod testing {
     /// Three Taiyuan counties with round numbers.
     pub fn inputs() -> Inputs {
         let land = df!(
-            "county_code" => ["140105", "140105", "140106", "140107"],
+            col::CODE => ["140105", "140105", "140106", "140107"],
             "land_class" => ["乔木林地", "天然牧草地", "旱地", "灌木林地"],
             "area_ha" => [100.0, 50.0, 200.0, 10.0],
             "source_ref" => ["t [土地利用!C5]", "t [土地利用!D5]", "t [土地利用!E6]", "t [土地利用!F7]"],
         )
         .unwrap();
         let forest = df!(
-            "county_code" => ["140105", "140106"],
+            col::CODE => ["140105", "140106"],
             "forest_type" => ["油松", "其他松类"],
             "area_ha" => [100.0, 20.0],
             "stock_m3" => [5000.0, 600.0],
@@ -438,7 +580,7 @@ pub(crate) mod testing {
         )
         .unwrap();
         let previous = df!(
-            "county_code" => ["140105"],
+            col::CODE => ["140105"],
             "forest_type" => ["油松"],
             "area_ha" => [90.0],
             "stock_m3" => [4400.0],
@@ -447,14 +589,14 @@ pub(crate) mod testing {
         )
         .unwrap();
         let water = df!(
-            "county_code" => ["140105", "140105", "140106"],
+            col::CODE => ["140105", "140105", "140106"],
             "sector" => ["agriculture", "household", "industry"],
             "volume_m3" => [1_000_000.0, 200_000.0, 50_000.0],
             "source_ref" => ["t [供水!F5]", "t [供水!H5]", "t [供水!G6]"],
         )
         .unwrap();
         let economy = df!(
-            "county_code" => ["140105", "140105", "140106", "140107"],
+            col::CODE => ["140105", "140105", "140106", "140107"],
             "item" => ["agriculture_output_cny", "fishery_output_cny", "forestry_output_cny", "gdp_cny"],
             "amount" => [3.0e8, 1.0e6, 2.0e6, 9.0e9],
             "source_ref" => ["t [经济社会!E5]", "t [经济社会!H5]", "t [经济社会!F6]", "t [经济社会!D7]"],
@@ -470,7 +612,7 @@ pub(crate) mod testing {
             economy,
             environment: Some(
                 df!(
-                    "county_code" => ["140105", "140105", "140105"],
+                    col::CODE => ["140105", "140105", "140105"],
                     "item" => ["so2_t", "cod_t", "resource_depletion_cny"],
                     "amount" => [100.0, 50.0, 2.0e6],
                     "source_ref" => ["t [环境!C5]", "t [环境!F5]", "t [环境!I5]"],
@@ -478,7 +620,7 @@ pub(crate) mod testing {
                 .unwrap(),
             ),
             reservoirs: df!(
-                "county_code" => Vec::<String>::new(),
+                col::CODE => Vec::<String>::new(),
                 "item" => Vec::<String>::new(),
                 "amount" => Vec::<f64>::new(),
                 "source_ref" => Vec::<String>::new(),
@@ -499,7 +641,7 @@ pub(crate) mod testing {
 
     /// Sum of `value_cny` (or `quantity`) of the lines of `indicator` for `county`.
     pub fn total(lines: &DataFrame, county: &str, indicator: &str, column: &str) -> f64 {
-        let codes = lines.column("county_code").unwrap().str().unwrap().clone();
+        let codes = lines.column(col::CODE).unwrap().str().unwrap().clone();
         let inds = lines.column("indicator").unwrap().str().unwrap().clone();
         let values = lines.column(column).unwrap().f64().unwrap().clone();
         codes

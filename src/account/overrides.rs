@@ -186,7 +186,7 @@ mod tests {
         let mut i = inputs();
         i.physical = Some(
             df!(
-                "county_code" => rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+                col::CODE => rows.iter().map(|r| r.0).collect::<Vec<_>>(),
                 "indicator" => rows.iter().map(|r| r.1).collect::<Vec<_>>(),
                 "quantity" => rows.iter().map(|r| r.2).collect::<Vec<_>>(),
                 "unit" => rows.iter().map(|r| r.3).collect::<Vec<_>>(),

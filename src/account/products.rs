@@ -115,7 +115,7 @@ mod tests {
         coef.manifest.switches.provisioning_basis = "value_added".into();
         let mut inp = inputs();
         inp.economy = df!(
-            "county_code" => ["140105", "140105"],
+            col::CODE => ["140105", "140105"],
             "item" => ["agriculture_output_cny", "agriculture_value_added_cny"],
             "amount" => [3.0e8, 1.8e8],
             "source_ref" => ["a", "b"],

@@ -8,7 +8,7 @@ use polars::prelude::*;
 
 use super::overrides::{Override, Overrides};
 use super::registry::{SERVICES, Service, ValuedBy};
-use super::{ClassRate, class_rates};
+use super::{ClassRate, Line, class_rates};
 use crate::coefficients::{Coefficients, Price, RateSpec, STATUSES};
 use crate::error::{Issues, Result};
 use crate::validate::Inputs;
@@ -307,7 +307,7 @@ pub fn lines(
                     };
                     let value = quantity * line_price.unwrap_or_default();
                     out.push(Line {
-                        county: county.clone(),
+                        county_code: county.clone(),
                         indicator: service.key,
                         component: label(&c.class),
                         source_ref: c.source_ref,
@@ -318,11 +318,11 @@ pub fn lines(
                         coefficient_unit: component.rate_unit.into(),
                         method: format!("{method}{conversion_text}{cap_text}"),
                         quantity_formula: formula,
-                        quantity,
-                        quantity_unit,
+                        quantity: Some(quantity),
+                        quantity_unit: quantity_unit.into(),
                         price_key: price_key.into(),
-                        price: line_price,
-                        value,
+                        price_cny_per_unit: line_price,
+                        value_cny: value,
                     });
                 }
             }
@@ -360,7 +360,7 @@ fn reservoir_lines(
     for (county, capacity, at) in rows {
         let quantity = capacity * share.value;
         out.push(Line {
-            county,
+            county_code: county,
             indicator: "flood_regulation",
             component: "水库".into(),
             source_ref: at,
@@ -374,11 +374,11 @@ fn reservoir_lines(
             coefficient_unit: "1".into(),
             method: "reservoirs: C_r = share × total capacity; V = C_r × P_reservoir".into(),
             quantity_formula: "{input}*{coefficient}".into(),
-            quantity,
-            quantity_unit: "m³",
+            quantity: Some(quantity),
+            quantity_unit: "m³".into(),
             price_key: "reservoir_storage".into(),
-            price: Some(price),
-            value: quantity * price,
+            price_cny_per_unit: Some(price),
+            value_cny: quantity * price,
         });
     }
     Ok(())
@@ -402,26 +402,6 @@ fn emissions_by_county(inputs: &Inputs) -> Result<BTreeMap<(String, String), (f6
         .into_iter()
         .map(|r| ((r.county, r.item), (r.amount, r.source_ref)))
         .collect())
-}
-
-/// One valuation line before it becomes a frame row.
-pub(crate) struct Line {
-    pub county: String,
-    pub indicator: &'static str,
-    pub component: String,
-    pub source_ref: String,
-    pub input_amount: f64,
-    pub input_unit: String,
-    pub coefficient_ref: String,
-    pub coefficient: Option<f64>,
-    pub coefficient_unit: String,
-    pub method: String,
-    pub quantity_formula: String,
-    pub quantity: f64,
-    pub quantity_unit: &'static str,
-    pub price_key: String,
-    pub price: Option<f64>,
-    pub value: f64,
 }
 
 /// Lines collected row by row, turned into a frame in [`super::LINE_COLUMNS`] order.
@@ -448,7 +428,7 @@ impl Lines {
         valuation: &str,
     ) {
         self.push(Line {
-            county: county.to_string(),
+            county_code: county.to_string(),
             indicator,
             component,
             source_ref: o.source_ref.clone(),
@@ -459,11 +439,11 @@ impl Lines {
             coefficient_unit: String::new(),
             method: format!("实物量 override ({}); {valuation}", o.source),
             quantity_formula: "{input}".into(),
-            quantity: o.quantity,
-            quantity_unit,
+            quantity: Some(o.quantity),
+            quantity_unit: quantity_unit.into(),
             price_key: price_key.into(),
-            price,
-            value: o.quantity * price.unwrap_or_default(),
+            price_cny_per_unit: price,
+            value_cny: o.quantity * price.unwrap_or_default(),
         });
     }
 
@@ -472,49 +452,7 @@ impl Lines {
     /// # Errors
     /// Polars failures only.
     pub fn frame(self) -> Result<DataFrame> {
-        let l = &self.0;
-        let s = |f: &dyn Fn(&Line) -> String| l.iter().map(f).collect::<Vec<String>>();
-        Ok(DataFrame::new_infer_height(vec![
-            Column::new("county_code".into(), s(&|x| x.county.clone())),
-            Column::new("indicator".into(), s(&|x| x.indicator.to_string())),
-            Column::new("component".into(), s(&|x| x.component.clone())),
-            Column::new("source_ref".into(), s(&|x| x.source_ref.clone())),
-            Column::new(
-                "input_amount".into(),
-                l.iter().map(|x| x.input_amount).collect::<Vec<f64>>(),
-            ),
-            Column::new("input_unit".into(), s(&|x| x.input_unit.clone())),
-            Column::new("coefficient_ref".into(), s(&|x| x.coefficient_ref.clone())),
-            Column::new(
-                "coefficient".into(),
-                l.iter()
-                    .map(|x| x.coefficient)
-                    .collect::<Vec<Option<f64>>>(),
-            ),
-            Column::new(
-                "coefficient_unit".into(),
-                s(&|x| x.coefficient_unit.clone()),
-            ),
-            Column::new("method".into(), s(&|x| x.method.clone())),
-            Column::new(
-                "quantity_formula".into(),
-                s(&|x| x.quantity_formula.clone()),
-            ),
-            Column::new(
-                "quantity".into(),
-                l.iter().map(|x| x.quantity).collect::<Vec<f64>>(),
-            ),
-            Column::new("quantity_unit".into(), s(&|x| x.quantity_unit.to_string())),
-            Column::new("price_key".into(), s(&|x| x.price_key.clone())),
-            Column::new(
-                "price_cny_per_unit".into(),
-                l.iter().map(|x| x.price).collect::<Vec<Option<f64>>>(),
-            ),
-            Column::new(
-                "value_cny".into(),
-                l.iter().map(|x| x.value).collect::<Vec<f64>>(),
-            ),
-        ])?)
+        Line::frame(&self.0)
     }
 }
 
@@ -524,6 +462,7 @@ mod tests {
     use crate::account::overrides::Override;
     use crate::account::testing::{inputs, total};
     use crate::coefficients::Rate;
+    use crate::schema::col;
 
     const CLASSES: &[&str] = &[
         "forest",
@@ -690,7 +629,7 @@ mod tests {
         let mut coef = shanxi();
         let mut i = inputs();
         i.reservoirs = df!(
-            "county_code" => ["140105", "140106"],
+            col::CODE => ["140105", "140106"],
             "item" => ["reservoir_capacity_m3", "reservoir_capacity_m3"],
             "amount" => [1.0e7, 2.0e6],
             "source_ref" => ["t [供水!J5]", "t [供水!J6]"],

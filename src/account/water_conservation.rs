@@ -7,8 +7,9 @@ use std::collections::BTreeMap;
 
 use polars::prelude::*;
 
+use super::Line;
 use super::overrides::Overrides;
-use super::rated::{Line, Lines};
+use super::rated::Lines;
 use super::{apply_prices, land_with_rates};
 use crate::coefficients::Coefficients;
 use crate::error::{Error, Result};
@@ -120,7 +121,7 @@ fn water_balance(
         let area = row.area_ha;
         let quantity = depth_mm.max(0.0) * 10.0 * area;
         out.push(Line {
-            county: county.to_string(),
+            county_code: county.to_string(),
             indicator: "water_conservation",
             component: row.class.clone(),
             source_ref: format!("{}; P {p_at}; ET {et_at}", row.source_ref),
@@ -138,11 +139,11 @@ fn water_balance(
             } else {
                 format!("({p}-{p}*{{coefficient}}-{et})*10*{{input}}")
             },
-            quantity,
-            quantity_unit: "m³",
+            quantity: Some(quantity),
+            quantity_unit: "m³".into(),
             price_key: "reservoir_storage".into(),
-            price: Some(price),
-            value: quantity * price,
+            price_cny_per_unit: Some(price),
+            value_cny: quantity * price,
         });
     }
     Ok(())
@@ -198,7 +199,7 @@ mod tests {
         let mut i = inputs();
         i.climate = Some(
             df!(
-                "county_code" => ["140105", "140105", "140106", "140106", "140107", "140107"],
+                col::CODE => ["140105", "140105", "140106", "140106", "140107", "140107"],
                 "item" => ["precipitation_mm", "evapotranspiration_mm", "precipitation_mm", "evapotranspiration_mm", "precipitation_mm", "evapotranspiration_mm"],
                 "amount" => [500.0, 350.0, 400.0, 420.0, 450.0, 300.0],
                 "source_ref" => ["t [气象!C5]", "t [气象!D5]", "t [气象!C6]", "t [气象!D6]", "t [气象!C7]", "t [气象!D7]"],

@@ -750,7 +750,7 @@ fn cell(sheet: &str, row: u32, col: u16) -> String {
 }
 
 fn col_letter(col: u16) -> String {
-    crate::error::a1(0, col).trim_end_matches('1').to_string()
+    rust_xlsxwriter::utility::column_number_to_name(col)
 }
 
 /// Writes a formula with its computed result cached (calamine and scripts read the cache;

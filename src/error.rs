@@ -319,14 +319,7 @@ pub fn cell_location(file: &str, sheet: &str, row: u32, col: u16) -> String {
 
 /// 0-based (row, col) to A1 notation.
 pub fn a1(row: u32, col: u16) -> String {
-    let mut name = String::new();
-    let mut c = u32::from(col) + 1;
-    while c > 0 {
-        let rem = (c - 1) % 26;
-        name.insert(0, char::from(b'A' + rem as u8));
-        c = (c - 1) / 26;
-    }
-    format!("{name}{}", row + 1)
+    rust_xlsxwriter::utility::row_col_to_cell(row, col)
 }
 
 #[cfg(test)]

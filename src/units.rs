@@ -134,16 +134,7 @@ const UNITS: &[(&[&str], Dimension, f64, &str)] = &[
 
 /// Normalises a unit as written (`万m³`, `（万亩）`, `单位:公顷`, `hm²`) for lookup.
 fn normalise_unit(text: &str) -> String {
-    let half = to_half_width(text);
-    let mut s: String = half
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .map(|c| match c {
-            '³' => '3',
-            '²' => '2',
-            c => c.to_ascii_lowercase(),
-        })
-        .collect();
+    let mut s = fold(text);
     for prefix in ["单位:", "单位", "unit:", "unit"] {
         if let Some(rest) = s.strip_prefix(prefix) {
             s = rest.to_string();
@@ -180,7 +171,8 @@ pub fn accepted(dimension: Dimension) -> String {
         .join(", ")
 }
 
-/// Full-width ASCII (Ａ-Ｚ, ０-９, （）, ：…) and the ideographic space to half-width.
+/// Full-width ASCII (Ａ-Ｚ, ０-９, （）, ：…) and the ideographic space to half-width; other
+/// characters as written (a unit shown back to the user keeps its m³).
 pub fn to_half_width(text: &str) -> String {
     text.chars()
         .map(|c| match c {
@@ -191,9 +183,29 @@ pub fn to_half_width(text: &str) -> String {
         .collect()
 }
 
+/// The key under which two spellings of a unit or a short label compare equal: Unicode
+/// compatibility folding (NFKC: full width to half width, m³ → m3, CO₂ → CO2, ㎡ → m2), no
+/// spaces or middle dots, ASCII lower case (`t CO₂/ha·yr` → `tco2/hayr`).
+pub fn fold(text: &str) -> String {
+    use unicode_normalization::UnicodeNormalization as _;
+    text.nfkc()
+        .filter(|c| !c.is_whitespace() && *c != '·')
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fold_compares_units_across_widths_superscripts_and_spaces() {
+        assert_eq!(fold("t CO₂/ha·yr"), "tco2/hayr");
+        assert_eq!(fold("元／ｍ³"), "元/m3");
+        assert_eq!(fold("㎡"), "m2");
+        assert_eq!(fold("Ｔ／ＨＡ／ＹＲ"), "t/ha/yr");
+        assert_eq!(to_half_width("万m³（）"), "万m³()");
+    }
 
     fn base(value: f64, unit: &str) -> f64 {
         value * parse(unit).unwrap().to_base

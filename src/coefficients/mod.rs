@@ -487,17 +487,10 @@ fn file_text(source: SetSource<'_>, name: &str) -> Result<String> {
     }
 }
 
-/// Normalises a unit string for comparison: no spaces, ASCII lower case, ³ → 3.
+/// Normalises a unit string for comparison ([`crate::units::fold`]: no spaces, ASCII lower
+/// case, m³ → m3).
 pub fn unit_key(unit: &str) -> String {
-    crate::units::to_half_width(unit)
-        .chars()
-        .filter(|c| !c.is_whitespace() && *c != '·')
-        .map(|c| match c {
-            '³' => '3',
-            '²' | '₂' => '2',
-            c => c.to_ascii_lowercase(),
-        })
-        .collect()
+    crate::units::fold(unit)
 }
 
 fn parse_csv<T: for<'de> Deserialize<'de>>(

@@ -498,20 +498,36 @@ pub(crate) struct LongRow {
     pub source_ref: String,
 }
 
+/// A number that validation guarantees (an amount read, an area, a joined rate). A null here
+/// would be summed as 0 and hide a missing input, so it is an internal error naming the cell.
+///
+/// # Errors
+/// [`Error::Internal`] when the value is missing.
+pub(crate) fn present(value: Option<f64>, what: &str, at: Option<&str>) -> Result<f64> {
+    value.ok_or_else(|| {
+        Error::Internal(format!(
+            "{what} missing at {} after validation",
+            at.unwrap_or("an unknown cell")
+        ))
+    })
+}
+
 /// The rows of a long frame (county_code, item, amount, source_ref).
 pub(crate) fn long_rows(df: &DataFrame) -> Result<Vec<LongRow>> {
     let codes = df.column(crate::schema::col::CODE)?.str()?.clone();
     let items = df.column("item")?.str()?.clone();
     let amounts = df.column("amount")?.f64()?.clone();
     let refs = df.column("source_ref")?.str()?.clone();
-    Ok((0..df.height())
-        .map(|i| LongRow {
-            county: codes.get(i).unwrap_or_default().to_string(),
-            item: items.get(i).unwrap_or_default().to_string(),
-            amount: amounts.get(i).unwrap_or_default(),
-            source_ref: refs.get(i).unwrap_or_default().to_string(),
+    (0..df.height())
+        .map(|i| {
+            Ok(LongRow {
+                county: codes.get(i).unwrap_or_default().to_string(),
+                item: items.get(i).unwrap_or_default().to_string(),
+                amount: present(amounts.get(i), "an amount", refs.get(i))?,
+                source_ref: refs.get(i).unwrap_or_default().to_string(),
+            })
         })
-        .collect())
+        .collect()
 }
 
 /// One land-cover row joined to its per-hectare rate.
@@ -543,16 +559,18 @@ pub(crate) fn class_rates(
     let refs = df.column("source_ref")?.str()?.clone();
     let rates = df.column("rate")?.f64()?.clone();
     let rate_refs = df.column("rate_ref")?.str()?.clone();
-    Ok((0..df.height())
-        .map(|i| ClassRate {
-            county: codes.get(i).unwrap_or_default().to_string(),
-            class: classes.get(i).unwrap_or_default().to_string(),
-            area_ha: areas.get(i).unwrap_or_default(),
-            source_ref: refs.get(i).unwrap_or_default().to_string(),
-            rate: rates.get(i).unwrap_or_default(),
-            rate_ref: rate_refs.get(i).unwrap_or_default().to_string(),
+    (0..df.height())
+        .map(|i| {
+            Ok(ClassRate {
+                county: codes.get(i).unwrap_or_default().to_string(),
+                class: classes.get(i).unwrap_or_default().to_string(),
+                area_ha: present(areas.get(i), "an area", refs.get(i))?,
+                source_ref: refs.get(i).unwrap_or_default().to_string(),
+                rate: present(rates.get(i), "a rate", refs.get(i))?,
+                rate_ref: rate_refs.get(i).unwrap_or_default().to_string(),
+            })
         })
-        .collect())
+        .collect()
 }
 
 #[cfg(test)]

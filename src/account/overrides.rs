@@ -152,7 +152,8 @@ impl Overrides {
                 .insert(
                     codes.get(i).unwrap_or_default().to_string(),
                     Override {
-                        quantity: quantities.get(i).unwrap_or_default() * factor,
+                        quantity: super::present(quantities.get(i), "a quantity", Some(&at))?
+                            * factor,
                         source: sources.get(i).unwrap_or_default().to_string(),
                         source_ref: at,
                     },

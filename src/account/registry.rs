@@ -708,6 +708,40 @@ pub const SERVICES: &[Service] = &[
         },
     },
     Service {
+        key: "negative_air_ions",
+        label_zh: "提供负离子",
+        label_en: "Negative air ions",
+        category: Category::Regulating,
+        quantity_unit: Some("10¹⁸ ions"),
+        doc: "docs/methodology.md#negative-air-ions",
+        inputs: LAND,
+        rates: &[],
+        prices: &[price(
+            "negative_air_ions",
+            &["元/10^18个", "元/10^18ions"],
+            (0.1, 1000.0),
+        )],
+        parameters: &[],
+        derived_prices: &[],
+        missing: None,
+        valued_by: ValuedBy::Rates {
+            formula: "G = A × 5.256×10¹⁵ × (Q − 600) × H / L (per class); V = G × K",
+            components: &[one(
+                rate(
+                    "negative_air_ions",
+                    &[
+                        ("10^18个/ha/yr", 1.0),
+                        ("10^18ions/ha/yr", 1.0),
+                        ("个/ha/yr", 1e-18),
+                    ],
+                    2_000.0,
+                ),
+                "10¹⁸ ions/ha/yr",
+                Valuation::Price("negative_air_ions"),
+            )],
+        },
+    },
+    Service {
         key: "recreation",
         label_zh: "休闲旅游",
         label_en: "Recreation and tourism",

@@ -13,4 +13,5 @@ mod layouts;
 mod national;
 mod print;
 mod recalc;
+mod registry;
 mod template;

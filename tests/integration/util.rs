@@ -236,8 +236,8 @@ pub fn edited_set(dir: &Path, edit: impl Fn(&str, String) -> String) -> PathBuf 
     set
 }
 
-/// Indicators in an account (src/account/mod.rs INDICATORS): one column each per county.
-pub const INDICATOR_COUNT: usize = 18;
+/// Services in an account (the registry, src/account/registry.rs): one row each per unit.
+pub const INDICATOR_COUNT: usize = gep::account::SERVICES.len();
 
 /// A tool the LibreOffice tests need (`soffice`, `pdftotext`), found on PATH. Without it the test
 /// FAILS, naming what to install; only `GEP_SKIP_RECALC=1` skips (then `None`, said on stderr).

@@ -1,4 +1,5 @@
-//! Command line: clap definitions of `gep run`, `gep check` and `gep coefficients`.
+//! Command line: clap definitions of `gep run`, `check`, `explain`, `template`, `coefficients`,
+//! `completions` and `man`, and the options every command takes (`--quiet`, `--format` …).
 
 use std::path::PathBuf;
 
@@ -8,9 +9,52 @@ use clap::{Args, Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(name = "gep", version, about, long_about = None)]
 pub struct Cli {
+    /// Options of every command.
+    #[command(flatten)]
+    pub global: GlobalArgs,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args, Clone)]
+pub struct GlobalArgs {
+    /// Print only errors (with --format json: only the JSON).
+    #[arg(long, short, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Print every problem (no limit) and the files and coefficient set used.
+    #[arg(long, short, global = true)]
+    pub verbose: bool,
+    /// Colour in messages: auto (on a terminal, unless NO_COLOR is set), always or never.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto, global = true)]
+    pub color: ColorChoice,
+    /// Output of check, run and explain: text, or json on stdout (schema gep/1: docs/cli.md).
+    #[arg(long, value_enum, default_value_t = Format::Text, global = true)]
+    pub format: Format,
+    /// Most problems listed (one cause at several cells counts once); 0 lists all.
+    #[arg(long, value_name = "N", default_value_t = 200, global = true)]
+    pub max_problems: usize,
+}
+
+/// When messages are coloured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorChoice {
+    /// On a terminal, unless NO_COLOR is set.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// Output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Text for people.
+    Text,
+    /// One JSON object on stdout (docs/cli.md).
+    Json,
 }
 
 /// Subcommands.
@@ -36,6 +80,18 @@ pub enum Command {
     /// Work with a coefficient set.
     #[command(subcommand)]
     Coefficients(CoefficientsCommand),
+    /// Print a shell completion script.
+    ///
+    /// Example: gep completions bash > /etc/bash_completion.d/gep
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), generated from these definitions.
+    ///
+    /// Example: gep man > gep.1 && man ./gep.1
+    Man,
 }
 
 /// `gep explain`.
@@ -161,8 +217,8 @@ pub struct CheckArgs {
 pub enum CoefficientsCommand {
     /// Load and validate a coefficient set; report problems with file and line.
     Check {
-        /// The set's folder.
-        dir: PathBuf,
+        /// The set's folder (default: the built-in Shanxi set).
+        dir: Option<PathBuf>,
     },
     /// Record the current SHA-256 of every file in manifest.toml (an edit made on purpose).
     Rehash {

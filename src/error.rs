@@ -9,7 +9,7 @@ use std::path::PathBuf;
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// How serious a collected problem is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Severity {
     /// The run cannot produce a trustworthy book.
     Error,
@@ -296,7 +296,7 @@ fn format_issues(issues: &[Issue]) -> String {
         .filter(|i| i.severity == Severity::Error)
         .count();
     let mut out = format!(
-        "{errors} problem{} found (nothing was written):",
+        "{errors} problem{} found:",
         if errors == 1 { "" } else { "s" }
     );
     for issue in issues.iter().take(MAX_LISTED_ISSUES) {

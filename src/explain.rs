@@ -3,9 +3,10 @@
 
 use std::fmt::Write as _;
 
-use crate::account::{Accounts, SERVICES, Service};
-use crate::coefficients::Coefficients;
-use crate::error::{Error, Issues, Result};
+use crate::account::{Accounts, Line, SERVICES, Service};
+use crate::coefficients::{Coefficients, Region};
+use crate::error::{Error, Result};
+use crate::suggest;
 
 /// Finds an indicator by key (`water_conservation`) or label (水源涵养, Water conservation).
 fn find_indicator(name: &str) -> Option<&'static Service> {
@@ -28,90 +29,272 @@ fn thousands(v: f64) -> String {
     format!("{}{out}.{frac}", if v < 0.0 { "-" } else { "" })
 }
 
-/// The explanation of `indicator` for `county` (code or name) as text.
+/// The county (code, or a name unique in the set) and the indicator (key or label) asked for.
 ///
 /// # Errors
-/// [`Error::Invalid`] when the county or indicator is unknown.
+/// [`Error::Usage`] naming what is unknown or ambiguous, with "did you mean" when a name is close.
+pub fn resolve<'a>(
+    coef: &'a Coefficients,
+    county: &str,
+    indicator: &str,
+) -> Result<(&'a Region, &'static Service)> {
+    let mut problems = Vec::new();
+    let wanted = county.trim();
+    let matches: Vec<&Region> = coef
+        .regions
+        .iter()
+        .filter(|r| r.code == wanted || r.name == wanted)
+        .collect();
+    let region = match matches.as_slice() {
+        [one] => Some(*one),
+        [] => {
+            let names = coef.regions.iter().map(|r| r.name.as_str());
+            let codes = coef.regions.iter().map(|r| r.code.as_str());
+            let hint = suggest::did_you_mean(wanted, names.chain(codes))
+                .map_or_else(String::new, |c| format!("; did you mean \"{c}\"?"));
+            problems.push(format!(
+                "--county: no county \"{wanted}\" in {}/regions.csv (give a 6-digit code or a county name){hint}",
+                coef.manifest.name
+            ));
+            None
+        }
+        several => {
+            let codes: Vec<String> = several
+                .iter()
+                .map(|r| format!("{} ({})", r.code, r.prefecture))
+                .collect();
+            problems.push(format!(
+                "--county: \"{wanted}\" names {} counties: {}; give the code",
+                several.len(),
+                codes.join(", ")
+            ));
+            None
+        }
+    };
+    let service = find_indicator(indicator);
+    if service.is_none() {
+        let keys = SERVICES.iter().map(|s| s.key);
+        let labels = SERVICES.iter().map(|s| s.label_zh);
+        let hint = suggest::hint(indicator, keys.chain(labels));
+        let known: Vec<String> = SERVICES
+            .iter()
+            .map(|i| format!("{} ({})", i.key, i.label_zh))
+            .collect();
+        problems.push(format!(
+            "--indicator: unknown indicator \"{indicator}\"{hint}; known: {}",
+            known.join(", ")
+        ));
+    }
+    match (region, service) {
+        (Some(r), Some(s)) if problems.is_empty() => Ok((r, s)),
+        _ => Err(Error::Usage(problems.join("\n"))),
+    }
+}
+
+/// The price a line used, as the set states it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PriceUsed {
+    /// prices.toml key.
+    pub key: String,
+    /// Value as written.
+    pub value: f64,
+    /// Unit as written.
+    pub unit: String,
+    /// Year of the price.
+    pub year: i32,
+    /// Scope (`derived` for a price computed on loading).
+    pub scope: String,
+    /// Evidence grade.
+    pub status: String,
+    /// Source.
+    pub source: String,
+}
+
+/// One line of an explanation.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ExplainedLine {
+    /// Component (land class, sector, pollutant …).
+    pub component: String,
+    /// Formula in words.
+    pub method: String,
+    /// Input cell.
+    pub source_ref: String,
+    /// Input amount.
+    pub input_amount: f64,
+    /// Its unit.
+    pub input_unit: String,
+    /// Coefficient reference (file, key, value, grade); empty without one.
+    pub coefficient_ref: String,
+    /// Coefficient in the engine's unit.
+    pub coefficient: Option<f64>,
+    /// Its unit.
+    pub coefficient_unit: String,
+    /// Quantity.
+    pub quantity: Option<f64>,
+    /// Its unit.
+    pub quantity_unit: String,
+    /// Price per quantity unit used.
+    pub price_cny_per_unit: Option<f64>,
+    /// The price as the set states it, when it is a prices.toml (or derived) price.
+    pub price: Option<PriceUsed>,
+    /// Value, 元.
+    pub value_cny: f64,
+}
+
+/// The chain behind one county's value of one indicator.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Explanation {
+    /// Accounting year.
+    pub year: i32,
+    /// County code.
+    pub county_code: String,
+    /// County name.
+    pub county_name: String,
+    /// Prefecture name.
+    pub prefecture: String,
+    /// Indicator key.
+    pub indicator: String,
+    /// Chinese label.
+    pub indicator_zh: String,
+    /// English label.
+    pub indicator_en: String,
+    /// Category key.
+    pub category: String,
+    /// Where the formula is documented.
+    pub doc: String,
+    /// Valued in this run.
+    pub valued: bool,
+    /// Why not (English; empty when valued).
+    pub not_valued_reason: String,
+    /// Why not (Chinese).
+    pub not_valued_reason_zh: String,
+    /// Value, 元 (`None` when not valued).
+    pub value_cny: Option<f64>,
+    /// Quantity (`None` when not valued or value-only).
+    pub quantity: Option<f64>,
+    /// Unit of the quantity.
+    pub quantity_unit: Option<String>,
+    /// The valuation lines.
+    pub lines: Vec<ExplainedLine>,
+}
+
+/// The explanation of `indicator` for `county` (code or name).
+///
+/// # Errors
+/// [`Error::Usage`] when the county or indicator is unknown.
+pub fn explanation(
+    accounts: &Accounts,
+    coef: &Coefficients,
+    county: &str,
+    indicator: &str,
+) -> Result<Explanation> {
+    let (region, ind) = resolve(coef, county, indicator)?;
+    let coverage = accounts
+        .indicators
+        .iter()
+        .position(|i| i.key == ind.key)
+        .map(|k| &accounts.coverage[k]);
+    let valued = coverage.is_none_or(|c| c.valued);
+    let lines: Vec<&Line> = accounts
+        .lines
+        .iter()
+        .filter(|l| l.county_code == region.code && l.indicator == ind.key)
+        .collect();
+    let explained: Vec<ExplainedLine> = lines
+        .iter()
+        .map(|l| ExplainedLine {
+            component: l.component.clone(),
+            method: l.method.clone(),
+            source_ref: l.source_ref.clone(),
+            input_amount: l.input_amount,
+            input_unit: l.input_unit.clone(),
+            coefficient_ref: l.coefficient_ref.clone(),
+            coefficient: l.coefficient,
+            coefficient_unit: l.coefficient_unit.clone(),
+            quantity: l.quantity,
+            quantity_unit: l.quantity_unit.clone(),
+            price_cny_per_unit: l.price_cny_per_unit,
+            price: l
+                .price_cny_per_unit
+                .and(coef.price(&l.price_key))
+                .map(|p| PriceUsed {
+                    key: l.price_key.clone(),
+                    value: p.value,
+                    unit: p.unit.clone(),
+                    year: p.year,
+                    scope: p.scope.clone(),
+                    status: p.status.clone(),
+                    source: p.source.clone(),
+                }),
+            value_cny: l.value_cny,
+        })
+        .collect();
+    Ok(Explanation {
+        year: accounts.year,
+        county_code: region.code.clone(),
+        county_name: region.name.clone(),
+        prefecture: region.prefecture.clone(),
+        indicator: ind.key.into(),
+        indicator_zh: ind.label_zh.into(),
+        indicator_en: ind.label_en.into(),
+        category: ind.category.key().into(),
+        doc: ind.doc.into(),
+        valued,
+        not_valued_reason: coverage.map_or_else(String::new, |c| c.reason_en.clone()),
+        not_valued_reason_zh: coverage.map_or_else(String::new, |c| c.reason_zh.clone()),
+        value_cny: valued.then(|| lines.iter().map(|l| l.value_cny).sum()),
+        quantity: (valued && ind.quantity_unit.is_some())
+            .then(|| lines.iter().filter_map(|l| l.quantity).sum()),
+        quantity_unit: ind.quantity_unit.map(str::to_string),
+        lines: explained,
+    })
+}
+
+/// The explanation as text.
+///
+/// # Errors
+/// As [`explanation`].
 pub fn explain(
     accounts: &Accounts,
     coef: &Coefficients,
     county: &str,
     indicator: &str,
 ) -> Result<String> {
-    let mut issues = Issues::new();
-    let region = coef
-        .regions
+    Ok(render(&explanation(accounts, coef, county, indicator)?))
+}
+
+/// An explanation as the text `gep explain` prints.
+pub fn render(x: &Explanation) -> String {
+    let category = crate::account::Category::ALL
         .iter()
-        .find(|r| r.code == county.trim() || r.name == county.trim());
-    let ind = find_indicator(indicator);
-    if region.is_none() {
-        issues.error(
-            "--county",
-            format!(
-                "no county \"{county}\" in {}/regions.csv",
-                coef.manifest.name
-            ),
-        );
-    }
-    if ind.is_none() {
-        let known: Vec<String> = SERVICES
-            .iter()
-            .map(|i| format!("{} ({})", i.key, i.label_zh))
-            .collect();
-        issues.error(
-            "--indicator",
-            format!(
-                "unknown indicator \"{indicator}\"; known: {}",
-                known.join(", ")
-            ),
-        );
-    }
-    issues.into_result()?;
-    let (Some(region), Some(ind)) = (region, ind) else {
-        return Err(Error::Internal(
-            "explain without county or indicator".into(),
-        ));
-    };
+        .find(|c| c.key() == x.category)
+        .map_or("", |c| c.label_zh());
     let header = format!(
         "{} {} ({}) — {} {} [{}], {}",
-        region.code,
-        region.name,
-        region.prefecture,
-        ind.label_zh,
-        ind.key,
-        ind.category.label_zh(),
-        accounts.year
+        x.county_code, x.county_name, x.prefecture, x.indicator_zh, x.indicator, category, x.year
     );
     // An indicator the run did not value is said to be not valued, with the reason — never 0.
-    if let Some(k) = accounts.indicators.iter().position(|i| i.key == ind.key)
-        && !accounts.valued(k)
-    {
-        return Ok(format!(
+    if !x.valued {
+        return format!(
             "{header}\nNOT VALUED (未核算) in this run: {}\n{}\nIt is left out of GEP and shown blank in the book, not as 0.\nformula and sources: {}\n",
-            accounts.coverage[k].reason_en, accounts.coverage[k].reason_zh, ind.doc
-        ));
+            x.not_valued_reason, x.not_valued_reason_zh, x.doc
+        );
     }
-    let lines: Vec<&crate::account::Line> = accounts
-        .lines
-        .iter()
-        .filter(|l| l.county_code == region.code && l.indicator == ind.key)
-        .collect();
     let mut out = String::new();
-    let total: f64 = lines.iter().map(|l| l.value_cny).sum();
-    let quantity: f64 = lines.iter().filter_map(|l| l.quantity).sum();
+    let total = x.value_cny.unwrap_or_default();
     let _ = writeln!(out, "{header}");
     let _ = writeln!(
         out,
         "value: {} 元 ({} 万元) = Σ of {} line(s)",
         thousands(total),
         thousands(total / 1e4),
-        lines.len()
+        x.lines.len()
     );
-    if let Some(unit) = ind.quantity_unit {
-        let _ = writeln!(out, "quantity: {} {unit}", thousands(quantity));
+    if let (Some(unit), Some(q)) = (&x.quantity_unit, x.quantity) {
+        let _ = writeln!(out, "quantity: {} {unit}", thousands(q));
     }
-    let _ = writeln!(out, "formula and sources: {}", ind.doc);
-    for (n, l) in lines.iter().enumerate() {
+    let _ = writeln!(out, "formula and sources: {}", x.doc);
+    for (n, l) in x.lines.iter().enumerate() {
         let _ = writeln!(out);
         let _ = writeln!(out, "{:>3}. {} — {}", n + 1, l.component, l.method);
         let _ = writeln!(
@@ -130,7 +313,7 @@ pub fn explain(
         if let Some(q) = l.quantity {
             let _ = writeln!(out, "     quantity: {} {}", thousands(q), l.quantity_unit);
         }
-        if let (Some(p), Some(price)) = (l.price_cny_per_unit, coef.price(&l.price_key)) {
+        if let (Some(p), Some(price)) = (l.price_cny_per_unit, &l.price) {
             let _ = writeln!(
                 out,
                 "     price: {} [{}] = {} {} ({}, {}, status {}; {}) → {p} 元 per {}",
@@ -139,7 +322,7 @@ pub fn explain(
                 } else {
                     "prices.toml"
                 },
-                l.price_key,
+                price.key,
                 price.value,
                 price.unit,
                 price.year,
@@ -151,13 +334,13 @@ pub fn explain(
         }
         let _ = writeln!(out, "     value: {} 元", thousands(l.value_cny));
     }
-    if lines.is_empty() {
+    if x.lines.is_empty() {
         let _ = writeln!(
             out,
             "\n(no valuation lines: the county reports nothing for this indicator, so its value is 0)"
         );
     }
-    Ok(out)
+    out
 }
 
 #[cfg(test)]
@@ -186,11 +369,21 @@ mod tests {
         );
         // 63,750 m³ × 7.53 元/m³ = 480,037.50 元.
         assert!(text.contains("value: 480,037.50 元"), "{text}");
-        let err = explain(&acc, &coef, "999999", "nothing")
-            .unwrap_err()
-            .to_string();
+        let err = explain(&acc, &coef, "999999", "nothing").unwrap_err();
+        assert_eq!(err.exit_code(), 2, "a usage error");
+        let err = err.to_string();
         assert!(
             err.contains("no county \"999999\"") && err.contains("unknown indicator \"nothing\""),
+            "{err}"
+        );
+        // By name, with a suggestion for a typo.
+        assert!(explain(&acc, &coef, "小店区", "water_conservation").is_ok());
+        let err = explain(&acc, &coef, "小店", "water_conservaton")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("did you mean \"小店区\"?"), "{err}");
+        assert!(
+            err.contains("did you mean \"water_conservation\"?"),
             "{err}"
         );
     }

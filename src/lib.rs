@@ -18,7 +18,9 @@ pub mod explain;
 pub mod export;
 pub mod files;
 pub mod read;
+pub mod report;
 pub mod schema;
+pub mod suggest;
 pub mod template;
 pub mod transfer;
 pub mod units;
@@ -105,11 +107,39 @@ pub fn sources(request: &Request) -> Result<Vec<Source>> {
             DEMO_WORKBOOK.to_vec(),
         )]);
     }
-    request
+    let mut problems = Vec::new();
+    for path in &request.data {
+        if !path.exists() {
+            problems.push(format!("no such file: {}", path.display()));
+        } else if path.is_dir() {
+            problems.push(format!("{} is a folder, not a workbook", path.display()));
+        }
+    }
+    if !problems.is_empty() {
+        return Err(Error::Usage(problems.join("\n")));
+    }
+    let sources: Vec<Source> = request
         .data
         .iter()
         .map(|p| Source::open(p, &request.limits))
-        .collect()
+        .collect::<Result<_>>()?;
+    // One file given twice (or two copies of it) would report each county twice.
+    for (i, a) in sources.iter().enumerate() {
+        if let Some(b) = sources[..i].iter().find(|b| b.sha256 == a.sha256) {
+            let (pa, pb) = (request.data[i].display(), b.name.clone());
+            problems.push(
+                if same_file(&request.data[i], b.path.as_deref().unwrap_or(Path::new(""))) {
+                    format!("{pa} is given twice")
+                } else {
+                    format!("{pa} and {pb} have the same content (one workbook given twice?)")
+                },
+            );
+        }
+    }
+    if !problems.is_empty() {
+        return Err(Error::Usage(problems.join("\n")));
+    }
+    Ok(sources)
 }
 
 /// Stages 0-2: coefficients, read, validate and audit. Every problem of the coefficient set and
@@ -403,10 +433,16 @@ pub fn run(request: &Request, options: &RunOptions) -> Result<RunReport> {
 ///
 /// # Errors
 /// As [`prepare`] and [`account::compute`]; [`Error::Invalid`] for an unknown county or indicator.
-pub fn explain(request: &Request, county: &str, indicator: &str) -> Result<String> {
+pub fn explain(request: &Request, county: &str, indicator: &str) -> Result<explain::Explanation> {
+    // An unknown county or indicator is a usage error, said before the workbooks are read.
+    if let Ok(coef) =
+        account::registry::load_coefficients(request.coefficients.as_deref(), request.strict)
+    {
+        explain::resolve(&coef, county, indicator)?;
+    }
     let (coef, inputs) = prepare(request)?;
     let accounts = account::compute(&inputs, &coef)?;
-    explain::explain(&accounts, &coef, county, indicator)
+    explain::explanation(&accounts, &coef, county, indicator)
 }
 
 /// A previous year: its engine values, and its validated inputs when it was a workbook.

@@ -1,11 +1,14 @@
-//! The `gep` command: parse arguments, call the library, print results and problems, exit
-//! 0 (success), 1 (invalid input or coefficients), 2 (usage), 3 (I/O or internal failure).
+//! The `gep` command: parse arguments, call the library, print results and problems (text or
+//! JSON, `gep::report`), exit 0 (success), 1 (invalid input or coefficients), 2 (usage),
+//! 3 (I/O or internal failure), 130 (interrupted).
 
+use std::io::IsTerminal as _;
 use std::process::ExitCode;
 
-use clap::Parser;
-use gep::cli::{Cli, CoefficientsCommand, Command, InputArgs};
+use clap::{CommandFactory as _, Parser as _};
+use gep::cli::{Cli, CoefficientsCommand, ColorChoice, Command, Format, GlobalArgs, InputArgs};
 use gep::error::{Issue, Severity};
+use gep::report::{self, Listing};
 use gep::{Error, Request};
 
 fn request(data: Vec<std::path::PathBuf>, input: InputArgs) -> Request {
@@ -23,29 +26,156 @@ fn request(data: Vec<std::path::PathBuf>, input: InputArgs) -> Request {
     }
 }
 
-fn print_warnings(warnings: &[Issue]) {
-    let shown = warnings
-        .iter()
-        .filter(|w| w.severity == Severity::Warning)
-        .count();
-    for w in warnings.iter().take(gep::error::MAX_LISTED_ISSUES) {
-        eprintln!("{w}");
+/// How this invocation prints.
+struct Out {
+    global: GlobalArgs,
+    color: bool,
+}
+
+impl Out {
+    fn new(global: GlobalArgs) -> Self {
+        let color = match global.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                    && std::io::stderr().is_terminal()
+            }
+        };
+        Out { global, color }
     }
-    if shown > gep::error::MAX_LISTED_ISSUES {
-        eprintln!(
-            "… and {} more warnings",
-            shown - gep::error::MAX_LISTED_ISSUES
+
+    fn json(&self) -> bool {
+        self.global.format == Format::Json
+    }
+
+    fn listing(&self) -> Listing {
+        Listing {
+            max_problems: if self.global.verbose {
+                0
+            } else {
+                self.global.max_problems
+            },
+            color: self.color,
+        }
+    }
+
+    /// Informational text on stdout (not with --quiet or --format json).
+    fn say(&self, text: &str) {
+        if !self.global.quiet && !self.json() {
+            println!("{text}");
+        }
+    }
+
+    fn warnings(&self, warnings: &[Issue]) {
+        if self.global.quiet || self.json() {
+            return;
+        }
+        let warnings: Vec<Issue> = warnings
+            .iter()
+            .filter(|w| w.severity == Severity::Warning)
+            .cloned()
+            .collect();
+        for line in report::problem_lines(&warnings, self.listing()) {
+            eprintln!("{line}");
+        }
+    }
+
+    fn print_json(&self, value: &serde_json::Value) {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string())
         );
+    }
+
+    /// A failure: the problems (text on stderr, or the JSON on stdout); the exit code.
+    fn failure(&self, command: &str, error: &Error, wrote_nothing: bool) -> ExitCode {
+        if self.json() {
+            self.print_json(&report::error_json(command, error));
+        } else {
+            match error {
+                Error::Invalid { issues } => {
+                    let errors = issues
+                        .iter()
+                        .filter(|i| i.severity == Severity::Error)
+                        .count();
+                    eprintln!(
+                        "{} problem{} found{}:",
+                        errors,
+                        if errors == 1 { "" } else { "s" },
+                        if wrote_nothing {
+                            " (nothing was written)"
+                        } else {
+                            ""
+                        }
+                    );
+                    for line in report::problem_lines(issues, self.listing()) {
+                        eprintln!("{line}");
+                    }
+                }
+                other => {
+                    let text = format!("error: {other}");
+                    eprintln!("{}", paint_error(&text, self.color));
+                    // Causes not already in the message.
+                    let mut source = std::error::Error::source(other);
+                    while let Some(s) = source {
+                        if !text.contains(&s.to_string()) {
+                            eprintln!("  caused by: {s}");
+                        }
+                        source = s.source();
+                    }
+                }
+            }
+        }
+        ExitCode::from(error.exit_code() as u8)
+    }
+}
+
+fn paint_error(text: &str, color: bool) -> String {
+    match (color, text.strip_prefix("error:")) {
+        (true, Some(rest)) => format!("\u{1b}[1;31merror\u{1b}[0m:{rest}"),
+        _ => text.to_string(),
+    }
+}
+
+/// Parses the command line; an unknown subcommand gets "did you mean".
+fn parse() -> Cli {
+    match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            if e.kind() == clap::error::ErrorKind::InvalidSubcommand
+                && let Some(clap::error::ContextValue::String(given)) =
+                    e.get(clap::error::ContextKind::InvalidSubcommand)
+            {
+                let command = Cli::command();
+                let names: Vec<&str> = command.get_subcommands().map(|c| c.get_name()).collect();
+                let hint = gep::suggest::hint(given, names.iter().copied());
+                if !hint.is_empty()
+                    && e.get(clap::error::ContextKind::SuggestedSubcommand)
+                        .is_none()
+                {
+                    eprintln!(
+                        "error: unrecognized subcommand '{given}'{hint}\n\nUsage: gep <COMMAND>\n\nFor more information, try '--help'."
+                    );
+                    std::process::exit(2);
+                }
+            }
+            e.exit()
+        }
     }
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = parse();
     gep::install_interrupt_handler();
-    let result: Result<(), Error> = match cli.command {
+    let out = Out::new(cli.global.clone());
+    match cli.command {
         Command::Run(args) => {
             let req = request(args.data, args.input);
-            gep::run(
+            if out.global.verbose && !out.json() {
+                verbose_inputs(&req);
+            }
+            let result = gep::run(
                 &req,
                 &gep::RunOptions {
                     out: args.out,
@@ -56,99 +186,156 @@ fn main() -> ExitCode {
                     money: args.money,
                     force: args.force,
                 },
-            )
-            .map(|report| {
-                print_warnings(&report.warnings);
-                if let Some(p) = report.accounts.province() {
-                    let scope = if report.accounts.scope.is_some() {
-                        format!(" (--only {}; not the whole province)", report.only.join(","))
-                    } else {
-                        String::new()
-                    };
-                    println!(
-                        "{} {}{scope} GEP {:.2} 亿元 ({} counties)",
-                        report.year,
-                        p.name,
-                        p.gep_cny / 1e8,
-                        report.accounts.level(gep::account::Level::County).count()
-                    );
+            );
+            match result {
+                Ok(report) => {
+                    if out.json() {
+                        out.print_json(&report::run_json(&report));
+                        return ExitCode::SUCCESS;
+                    }
+                    out.warnings(&report.warnings);
+                    if let Some(p) = report.accounts.province() {
+                        let scope = if report.accounts.scope.is_some() {
+                            format!(
+                                " (--only {}; not the whole province)",
+                                report.only.join(",")
+                            )
+                        } else {
+                            String::new()
+                        };
+                        out.say(&format!(
+                            "{} {}{scope} GEP {:.2} 亿元 ({} counties)",
+                            report.year,
+                            p.name,
+                            p.gep_cny / 1e8,
+                            report.accounts.level(gep::account::Level::County).count()
+                        ));
+                    }
+                    if report.demo {
+                        out.say(
+                            "(built-in SYNTHETIC demo data, not official statistics; give --data for real workbooks)",
+                        );
+                    }
+                    out.say(&format!("wrote {}", report.book.display()));
+                    for path in &report.csv {
+                        out.say(&format!("wrote {}", path.display()));
+                    }
+                    ExitCode::SUCCESS
                 }
-                if report.demo {
-                    println!(
-                        "(built-in SYNTHETIC demo data, not official statistics; give --data for real workbooks)"
-                    );
-                }
-                println!("wrote {}", report.book.display());
-                for path in &report.csv {
-                    println!("wrote {}", path.display());
-                }
-            })
+                Err(e) => out.failure("run", &e, true),
+            }
         }
         Command::Check(args) => {
             let req = request(args.data, args.input);
-            gep::check(&req, args.previous.as_deref()).map(|warnings| {
-                print_warnings(&warnings);
-                println!("ok: no errors ({} warnings)", warnings.len());
-            })
+            if out.global.verbose && !out.json() {
+                verbose_inputs(&req);
+            }
+            match gep::check(&req, args.previous.as_deref()) {
+                Ok(warnings) => {
+                    if out.json() {
+                        out.print_json(&report::check_json(&warnings));
+                    } else {
+                        out.warnings(&warnings);
+                        out.say(&format!("ok: no errors ({} warnings)", warnings.len()));
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(e) => out.failure("check", &e, false),
+            }
         }
         Command::Explain(args) => {
             let req = request(args.data, args.input);
-            gep::explain(&req, &args.county, &args.indicator).map(|text| print!("{text}"))
+            match gep::explain(&req, &args.county, &args.indicator) {
+                Ok(x) => {
+                    if out.json() {
+                        out.print_json(&report::explain_json(&x));
+                    } else {
+                        print!("{}", gep::explain::render(&x));
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(e) => out.failure("explain", &e, false),
+            }
         }
         Command::Template(args) => {
             let year = args.year.unwrap_or_else(gep::clock::last_year);
-            gep::account::registry::load_coefficients(args.coefficients.as_deref(), false).and_then(
-                |c| {
-                    if args.out.exists() && args.out.extension().is_none_or(|e| e != "xlsx") {
-                        return Err(Error::Usage(format!(
-                            "refusing to overwrite {}",
-                            args.out.display()
-                        )));
-                    }
-                    gep::template::write(&args.out, year, &c)?;
-                    println!(
-                        "wrote {} (template for {year}, {} counties)",
-                        args.out.display(),
-                        c.regions.len()
-                    );
-                    Ok(())
-                },
+            let result =
+                gep::account::registry::load_coefficients(args.coefficients.as_deref(), false)
+                    .and_then(|c| {
+                        if args.out.exists() && args.out.extension().is_none_or(|e| e != "xlsx") {
+                            return Err(Error::Usage(format!(
+                                "refusing to overwrite {}",
+                                args.out.display()
+                            )));
+                        }
+                        gep::template::write(&args.out, year, &c)?;
+                        out.say(&format!(
+                            "wrote {} (template for {year}, {} counties)",
+                            args.out.display(),
+                            c.regions.len()
+                        ));
+                        Ok(())
+                    });
+            result.map_or_else(
+                |e| out.failure("template", &e, true),
+                |()| ExitCode::SUCCESS,
             )
         }
         Command::Coefficients(CoefficientsCommand::Check { dir }) => {
-            gep::account::registry::load_coefficients(Some(&dir), false).map(|c| {
-                print_warnings(c.warnings.all());
-                println!(
-                    "ok: {} {} ({} regions, {} land classes, {} rates, {} forest types, {} prices)",
-                    c.manifest.name,
-                    c.manifest.version,
-                    c.regions.len(),
-                    c.land_classes.len(),
-                    c.rates.len(),
-                    c.forest_types.len(),
-                    c.prices.len()
-                );
-            })
+            match gep::account::registry::load_coefficients(dir.as_deref(), false) {
+                Ok(c) => {
+                    out.warnings(c.warnings.all());
+                    out.say(&format!(
+                        "ok: {} {} ({} regions, {} land classes, {} rates, {} forest types, {} prices)",
+                        c.manifest.name,
+                        c.manifest.version,
+                        c.regions.len(),
+                        c.land_classes.len(),
+                        c.rates.len(),
+                        c.forest_types.len(),
+                        c.prices.len()
+                    ));
+                    ExitCode::SUCCESS
+                }
+                Err(e) => out.failure("coefficients check", &e, false),
+            }
         }
         Command::Coefficients(CoefficientsCommand::Rehash { dir }) => {
-            gep::coefficients::rehash(&dir).map(|hashes| {
-                for (file, hash) in hashes {
-                    println!("{hash}  {file}");
+            match gep::coefficients::rehash(&dir) {
+                Ok(hashes) => {
+                    for (file, hash) in hashes {
+                        out.say(&format!("{hash}  {file}"));
+                    }
+                    out.say(&format!("updated {}", dir.join("manifest.toml").display()));
+                    ExitCode::SUCCESS
                 }
-                println!("updated {}", dir.join("manifest.toml").display());
-            })
-        }
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            let mut source = std::error::Error::source(&e);
-            while let Some(s) = source {
-                eprintln!("  caused by: {s}");
-                source = s.source();
+                Err(e) => out.failure("coefficients rehash", &e, false),
             }
-            ExitCode::from(e.exit_code() as u8)
         }
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "gep", &mut std::io::stdout());
+            ExitCode::SUCCESS
+        }
+        Command::Man => {
+            let man = clap_mangen::Man::new(Cli::command());
+            match man.render(&mut std::io::stdout()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => out.failure("man", &Error::io("stdout", e), false),
+            }
+        }
+    }
+}
+
+/// With --verbose: the workbooks and the coefficient set a run reads.
+fn verbose_inputs(req: &Request) {
+    if req.data.is_empty() {
+        eprintln!("reading: the built-in demo workbook ({})", gep::DEMO_NAME);
+    }
+    for path in &req.data {
+        eprintln!("reading: {}", path.display());
+    }
+    match &req.coefficients {
+        Some(dir) => eprintln!("coefficients: {}", dir.display()),
+        None => eprintln!("coefficients: the built-in Shanxi set"),
     }
 }

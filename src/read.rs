@@ -881,11 +881,31 @@ fn workbook_unguarded(
             .find(|s| s.aliases.contains(&normalised.as_str()))
         else {
             if !schema::AUXILIARY_SHEETS.contains(&normalised.as_str()) {
+                let names = schema::SHEETS
+                    .iter()
+                    .flat_map(|s| s.aliases.iter().copied());
+                let close = crate::suggest::did_you_mean(&normalised, names);
+                let label = close.and_then(|alias| {
+                    schema::SHEETS
+                        .iter()
+                        .find(|s| s.aliases.contains(&alias))
+                        .map(|s| s.label)
+                });
                 issues.warn(
                     Check::Reading,
                     format!("{} [{}]", source.name, sheet_name),
-                    "sheet not recognised as an input table; ignored",
-                    "未识别为输入表的工作表，已忽略",
+                    format!(
+                        "sheet not recognised as an input table; ignored{}",
+                        label.map_or_else(String::new, |l| format!(
+                            " (did you mean {l}? rename the sheet)"
+                        ))
+                    ),
+                    format!(
+                        "未识别为输入表的工作表，已忽略{}",
+                        label.map_or_else(String::new, |l| format!(
+                            "（是否应为「{l}」？请重命名工作表）"
+                        ))
+                    ),
                 );
             }
             continue;

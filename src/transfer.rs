@@ -229,6 +229,11 @@ pub fn parse_budget(text: &str) -> std::result::Result<i64, String> {
     if !(0.0..9e15).contains(&yuan) {
         return Err(format!("\"{text}\" is not a non-negative amount"));
     }
+    if yuan < 1.0 {
+        return Err(format!(
+            "\"{text}\": a budget of 0 allocates nothing; give the amount to allocate"
+        ));
+    }
     Ok(yuan as i64)
 }
 

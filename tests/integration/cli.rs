@@ -303,6 +303,304 @@ fn explain_prints_the_chain_behind_a_number() {
             "water_conservation",
         ],
     );
-    assert_eq!(bad.status.code(), Some(1));
+    // An unknown county is a usage error (exit 2), as README says.
+    assert_eq!(bad.status.code(), Some(2));
     assert!(text(&bad).1.contains("no county \"140199\""));
+}
+
+fn json_of(out: &std::process::Output) -> serde_json::Value {
+    let (stdout, stderr) = text(out);
+    serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}\n{stderr}"))
+}
+
+/// The keys docs/cli.md promises in every JSON result, and in every problem.
+fn assert_envelope(v: &serde_json::Value, command: &str, ok: bool, exit_code: i64) {
+    assert_eq!(v["schema"], "gep/1", "{v}");
+    assert_eq!(v["command"], command, "{v}");
+    assert_eq!(v["ok"], ok, "{v}");
+    assert_eq!(v["exit_code"], exit_code, "{v}");
+    for list in ["errors", "warnings"] {
+        for p in v[list].as_array().unwrap_or_else(|| panic!("{list}: {v}")) {
+            for key in ["severity", "check", "location", "message", "message_zh"] {
+                assert!(p.get(key).is_some(), "{list} entry without {key}: {p}");
+            }
+        }
+    }
+}
+
+#[test]
+fn json_output_of_check_run_and_explain_follows_the_documented_schema() {
+    let dir = workdir("json_output");
+    // check, passing (the demo) and failing (a text cell in a number column: exit 1).
+    let out = gep(&dir, &["--format", "json", "check"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_envelope(&json_of(&out), "check", true, 0);
+    let mut b = Book::demo();
+    let r = b.row_of("土地利用", "140105");
+    b.set("土地利用", r, 6, calamine::Data::String("约300".into()));
+    b.save(&dir.join("bad.xlsx"));
+    let out = gep(&dir, &["check", "--format", "json", "bad.xlsx"]);
+    assert_eq!(out.status.code(), Some(1));
+    let v = json_of(&out);
+    assert_envelope(&v, "check", false, 1);
+    let errors = v["errors"].as_array().unwrap();
+    assert!(
+        errors.iter().any(
+            |e| e["location"].as_str().unwrap().contains("[土地利用!G7]")
+                && e["severity"] == "error"
+        ),
+        "{v}"
+    );
+    // run: the total is the province's GEP of accounts.csv, the outputs are the files written.
+    let out = gep(
+        &dir,
+        &["run", "--format", "json", "--out", "b.xlsx", "--csv", "csv"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out).1);
+    let v = json_of(&out);
+    assert_envelope(&v, "run", true, 0);
+    assert_eq!(v["year"], 2021);
+    assert_eq!(v["counties"], 117);
+    assert_eq!(v["total"]["code"], "140000");
+    let (h, rows) = read_csv(&dir.join("csv/accounts.csv"));
+    let col = |n: &str| h.iter().position(|x| x == n).unwrap();
+    let province: f64 = rows
+        .iter()
+        .filter(|r| r[col("code")] == "140000")
+        .filter_map(|r| r[col("value_cny")].parse::<f64>().ok())
+        .sum();
+    assert!(close(
+        v["total"]["gep_cny"].as_f64().unwrap(),
+        province,
+        1e-12
+    ));
+    let outputs: Vec<&str> = v["outputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o.as_str().unwrap())
+        .collect();
+    assert_eq!(outputs.len(), 3, "{outputs:?}");
+    assert!(
+        outputs
+            .iter()
+            .all(|o| std::path::Path::new(o).is_absolute() || dir.join(o).exists())
+    );
+    assert!(
+        v["not_valued"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|k| k == "hydropower")
+    );
+    // explain: the lines and the value; the value is the sum of the lines.
+    let out = gep(
+        &dir,
+        &[
+            "explain",
+            "--format",
+            "json",
+            "--county",
+            "小店区",
+            "--indicator",
+            "water_supply",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out).1);
+    let v = json_of(&out);
+    assert_envelope(&v, "explain", true, 0);
+    assert_eq!(v["county_code"], "140105");
+    assert_eq!(v["valued"], true);
+    let lines = v["lines"].as_array().unwrap();
+    assert!(!lines.is_empty());
+    let sum: f64 = lines.iter().map(|l| l["value_cny"].as_f64().unwrap()).sum();
+    assert!(close(v["value_cny"].as_f64().unwrap(), sum, 1e-12));
+    // A usage error is JSON too.
+    let out = gep(
+        &dir,
+        &[
+            "explain",
+            "--format",
+            "json",
+            "--county",
+            "1",
+            "--indicator",
+            "x",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert_envelope(&json_of(&out), "explain", false, 2);
+}
+
+#[test]
+fn suggestions_for_subcommands_indicators_counties_and_sheets() {
+    let dir = workdir("suggestions");
+    let out = gep(&dir, &["rn"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out).1.contains("did you mean \"run\"?"),
+        "{}",
+        text(&out).1
+    );
+    let out = gep(
+        &dir,
+        &[
+            "explain",
+            "--county",
+            "小店",
+            "--indicator",
+            "water_conservaton",
+        ],
+    );
+    let stderr = text(&out).1;
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("did you mean \"小店区\"?"), "{stderr}");
+    assert!(
+        stderr.contains("did you mean \"water_conservation\"?"),
+        "{stderr}"
+    );
+    // A county by its name.
+    let out = gep(
+        &dir,
+        &["explain", "--county", "小店区", "--indicator", "水源涵养"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out).1);
+    assert!(text(&out).0.starts_with("140105 小店区"));
+    // A sheet named almost like an input sheet.
+    let mut b = Book::demo();
+    b.rename("环境", "环镜");
+    b.save(&dir.join("renamed.xlsx"));
+    let out = gep(&dir, &["check", "renamed.xlsx"]);
+    let stderr = text(&out).1;
+    assert!(
+        stderr.contains(
+            "[环镜]: sheet not recognised as an input table; ignored (did you mean 环境?"
+        ),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn each_exit_code_is_what_the_readme_says() {
+    let dir = workdir("exit_codes");
+    let code = |args: &[&str]| gep(&dir, args).status.code();
+    // 0 success.
+    assert_eq!(code(&["check"]), Some(0));
+    // 1 invalid input: a workbook that is not one.
+    std::fs::write(dir.join("empty.xlsx"), "").unwrap();
+    assert_eq!(code(&["check", "empty.xlsx"]), Some(1));
+    // 2 usage: unknown option or subcommand, a missing file, a file given twice, an unknown
+    // indicator or county, a missing output folder, a budget of 0.
+    assert_eq!(code(&["check", "--no-such-option"]), Some(2));
+    assert_eq!(code(&["rn"]), Some(2));
+    assert_eq!(code(&["check", "missing.xlsx"]), Some(2));
+    let demo = demo();
+    let demo = demo.to_str().unwrap();
+    assert_eq!(code(&["check", demo, demo]), Some(2));
+    assert_eq!(
+        code(&["explain", "--county", "140105", "--indicator", "nothing"]),
+        Some(2)
+    );
+    assert_eq!(
+        code(&[
+            "explain",
+            "--county",
+            "999999",
+            "--indicator",
+            "water_supply"
+        ]),
+        Some(2)
+    );
+    assert_eq!(code(&["run", "--out", "no/such/folder/book.xlsx"]), Some(2));
+    assert_eq!(code(&["run", "--budget", "0"]), Some(2));
+    // 3 I/O: the CSV folder is an existing file.
+    std::fs::write(dir.join("taken"), "x").unwrap();
+    assert_eq!(code(&["run", "--out", "b.xlsx", "--csv", "taken"]), Some(3));
+    // Messages: a missing file is named once, and check does not say "nothing was written".
+    let out = gep(&dir, &["check", "missing.xlsx"]);
+    let stderr = text(&out).1;
+    assert_eq!(stderr.matches("missing.xlsx").count(), 1, "{stderr}");
+    let out = gep(&dir, &["check", "empty.xlsx"]);
+    assert!(
+        !text(&out).1.contains("nothing was written"),
+        "{}",
+        text(&out).1
+    );
+    // The same file twice is one problem, not one per county.
+    let out = gep(&dir, &["check", demo, demo]);
+    let stderr = text(&out).1;
+    assert!(stderr.contains("is given twice"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+}
+
+#[test]
+fn problem_lists_are_limited_collapsed_and_complete_on_request() {
+    let dir = workdir("max_problems");
+    let mut b = Book::demo();
+    for code in ["140105", "140106", "140107", "140108"] {
+        let r = b.row_of("土地利用", code);
+        b.set("土地利用", r, 6, calamine::Data::String("约300".into()));
+        let r = b.row_of("经济社会", code);
+        b.set("经济社会", r, 3, calamine::Data::String("n/a".into()));
+    }
+    b.save(&dir.join("bad.xlsx"));
+    let all = gep(&dir, &["check", "--max-problems", "0", "bad.xlsx"]);
+    let all_lines = text(&all).1.lines().count();
+    let one = gep(&dir, &["check", "--max-problems", "1", "bad.xlsx"]);
+    let stderr = text(&one).1;
+    assert_eq!(one.status.code(), Some(1));
+    assert!(stderr.contains("--max-problems 0 lists all"), "{stderr}");
+    assert!(stderr.lines().count() < all_lines, "{stderr}");
+    // JSON has every problem, one entry per cell.
+    let json = gep(
+        &dir,
+        &[
+            "check",
+            "--format",
+            "json",
+            "--max-problems",
+            "1",
+            "bad.xlsx",
+        ],
+    );
+    let v = json_of(&json);
+    assert!(v["errors"].as_array().unwrap().len() >= 8, "{v}");
+    // --quiet prints errors only; --color always colours the tag, NO_COLOR has no effect on it.
+    let quiet = gep(&dir, &["check", "--quiet"]);
+    assert_eq!(text(&quiet).0, "");
+    let coloured = gep(&dir, &["check", "--color", "always", "bad.xlsx"]);
+    assert!(
+        text(&coloured).1.contains("\u{1b}[1;31merror\u{1b}[0m"),
+        "{}",
+        text(&coloured).1
+    );
+    let plain = gep(&dir, &["check", "bad.xlsx"]);
+    assert!(
+        !text(&plain).1.contains('\u{1b}'),
+        "not a terminal: no colour"
+    );
+}
+
+#[test]
+fn completions_and_man_page_come_from_the_command_definitions() {
+    let dir = workdir("completions");
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let out = gep(&dir, &["completions", shell]);
+        assert_eq!(out.status.code(), Some(0), "{shell}");
+        let script = text(&out).0;
+        for word in ["explain", "template", "max-problems"] {
+            assert!(script.contains(word), "{shell} completion lacks {word}");
+        }
+    }
+    let out = gep(&dir, &["man"]);
+    assert_eq!(out.status.code(), Some(0));
+    let page = text(&out).0;
+    assert!(
+        page.starts_with(".ie") || page.contains(".TH gep 1"),
+        "{page}"
+    );
+    assert!(
+        page.contains("completions") && page.contains("\\-\\-format"),
+        "{page}"
+    );
 }

@@ -111,6 +111,15 @@ impl Book {
         grid[row][col] = value;
     }
 
+    /// Renames a sheet.
+    pub fn rename(&mut self, name: &str, to: &str) {
+        for (n, _) in &mut self.sheets {
+            if n == name {
+                *n = to.to_string();
+            }
+        }
+    }
+
     /// Removes a sheet.
     pub fn remove(&mut self, name: &str) {
         self.sheets.retain(|(n, _)| n != name);

@@ -378,11 +378,13 @@ fn implausible_years_are_errors() {
     }
     let (code, stderr) = check("future_year", &b, &[]);
     assert_eq!(code, Some(1), "{stderr}");
+    // Every sheet title says it: one entry naming the six sheets.
     assert_has(
         &stderr,
-        &[&format!(
-            "error [logic]: w.xlsx [土地利用!A1]: the year {future} is not a plausible accounting year"
-        )],
+        &[
+            "error [logic]: 6 places: w.xlsx [土地利用!A1], w.xlsx [森林资源!A1]",
+            &format!("the year {future} is not a plausible accounting year"),
+        ],
     );
 }
 

@@ -110,35 +110,14 @@ pub struct PriceUsed {
     pub source: String,
 }
 
-/// One line of an explanation.
+/// One line of an explanation: the valuation line, and the price as the set states it.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct ExplainedLine {
-    /// Component (land class, sector, pollutant …).
-    pub component: String,
-    /// Formula in words.
-    pub method: String,
-    /// Input cell.
-    pub source_ref: String,
-    /// Input amount.
-    pub input_amount: f64,
-    /// Its unit.
-    pub input_unit: String,
-    /// Coefficient reference (file, key, value, grade); empty without one.
-    pub coefficient_ref: String,
-    /// Coefficient in the engine's unit.
-    pub coefficient: Option<f64>,
-    /// Its unit.
-    pub coefficient_unit: String,
-    /// Quantity.
-    pub quantity: Option<f64>,
-    /// Its unit.
-    pub quantity_unit: String,
-    /// Price per quantity unit used.
-    pub price_cny_per_unit: Option<f64>,
+    /// The valuation line.
+    #[serde(flatten)]
+    pub line: Line,
     /// The price as the set states it, when it is a prices.toml (or derived) price.
     pub price: Option<PriceUsed>,
-    /// Value, 元.
-    pub value_cny: f64,
 }
 
 /// The chain behind one county's value of one indicator.
@@ -203,17 +182,7 @@ pub fn explanation(
     let explained: Vec<ExplainedLine> = lines
         .iter()
         .map(|l| ExplainedLine {
-            component: l.component.clone(),
-            method: l.method.clone(),
-            source_ref: l.source_ref.clone(),
-            input_amount: l.input_amount,
-            input_unit: l.input_unit.clone(),
-            coefficient_ref: l.coefficient_ref.clone(),
-            coefficient: l.coefficient,
-            coefficient_unit: l.coefficient_unit.clone(),
-            quantity: l.quantity,
-            quantity_unit: l.quantity_unit.clone(),
-            price_cny_per_unit: l.price_cny_per_unit,
+            line: (*l).clone(),
             price: l
                 .price_cny_per_unit
                 .and(coef.price(&l.price_key))
@@ -226,7 +195,6 @@ pub fn explanation(
                     status: p.status.clone(),
                     source: p.source.clone(),
                 }),
-            value_cny: l.value_cny,
         })
         .collect();
     Ok(Explanation {
@@ -296,24 +264,35 @@ pub fn render(x: &Explanation) -> String {
     let _ = writeln!(out, "formula and sources: {}", x.doc);
     for (n, l) in x.lines.iter().enumerate() {
         let _ = writeln!(out);
-        let _ = writeln!(out, "{:>3}. {} — {}", n + 1, l.component, l.method);
+        let _ = writeln!(
+            out,
+            "{:>3}. {} — {}",
+            n + 1,
+            l.line.component,
+            l.line.method
+        );
         let _ = writeln!(
             out,
             "     input: {} = {} {}",
-            l.source_ref,
-            thousands(l.input_amount),
-            l.input_unit
+            l.line.source_ref,
+            thousands(l.line.input_amount),
+            l.line.input_unit
         );
-        if !l.coefficient_ref.is_empty() {
-            let value = l
-                .coefficient
-                .map_or(String::new(), |c| format!(" → {c} {}", l.coefficient_unit));
-            let _ = writeln!(out, "     coefficient: {}{value}", l.coefficient_ref);
+        if !l.line.coefficient_ref.is_empty() {
+            let value = l.line.coefficient.map_or(String::new(), |c| {
+                format!(" → {c} {}", l.line.coefficient_unit)
+            });
+            let _ = writeln!(out, "     coefficient: {}{value}", l.line.coefficient_ref);
         }
-        if let Some(q) = l.quantity {
-            let _ = writeln!(out, "     quantity: {} {}", thousands(q), l.quantity_unit);
+        if let Some(q) = l.line.quantity {
+            let _ = writeln!(
+                out,
+                "     quantity: {} {}",
+                thousands(q),
+                l.line.quantity_unit
+            );
         }
-        if let (Some(p), Some(price)) = (l.price_cny_per_unit, &l.price) {
+        if let (Some(p), Some(price)) = (l.line.price_cny_per_unit, &l.price) {
             let _ = writeln!(
                 out,
                 "     price: {} [{}] = {} {} ({}, {}, status {}; {}) → {p} 元 per {}",
@@ -329,10 +308,10 @@ pub fn render(x: &Explanation) -> String {
                 price.scope,
                 price.status,
                 price.source,
-                l.quantity_unit
+                l.line.quantity_unit
             );
         }
-        let _ = writeln!(out, "     value: {} 元", thousands(l.value_cny));
+        let _ = writeln!(out, "     value: {} 元", thousands(l.line.value_cny));
     }
     if x.lines.is_empty() {
         let _ = writeln!(

@@ -145,7 +145,7 @@ pub const LINE_COLUMNS: &[&str] = &[
 /// One valuation line: how one input cell became a quantity and a value (the columns of
 /// [`LINE_COLUMNS`], typed). Families build them row by row or as polars frames; the accounts
 /// keep them as a `Vec<Line>`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Line {
     /// County code.
     pub county_code: String,

@@ -110,11 +110,23 @@ impl Overrides {
             let at = refs.get(i).unwrap_or_default().to_string();
             let name = names.get(i).unwrap_or_default();
             let Some(target) = targets.iter().find(|t| t.names.contains(&normalise(name))) else {
+                let keys: Vec<&str> = targets.iter().map(|t| t.key).collect();
+                // Labels of the services a row may give (not 农业产品, which has no quantity).
+                let labels = super::SERVICES
+                    .iter()
+                    .filter(|s| {
+                        keys.iter().any(|k| {
+                            *k == s.key || k.strip_prefix(s.key).is_some_and(|r| r.starts_with('.'))
+                        })
+                    })
+                    .map(|s| s.label_zh);
+                let hint = crate::suggest::did_you_mean(name, keys.iter().copied().chain(labels))
+                    .map_or_else(String::new, |c| format!("; did you mean \"{c}\"?"));
                 issues.error(
                     &at,
                     format!(
-                        "实物量: unknown indicator \"{name}\" (expected one of {})",
-                        targets.iter().map(|t| t.key).collect::<Vec<_>>().join(", ")
+                        "实物量: unknown indicator \"{name}\"{hint} (expected one of {})",
+                        keys.join(", ")
                     ),
                 );
                 continue;
@@ -217,10 +229,15 @@ mod tests {
         let i = with_rows(&[
             ("140105", "土壤侵蚀", 1.0, "t"),
             ("140106", "防风固沙", 1.0, "m³"),
+            ("140107", "防风固砂", 1.0, "t"),
         ]);
         let err = Overrides::resolve(&i).unwrap_err().to_string();
         assert!(
-            err.contains("t [实物量!D3]: 实物量: unknown indicator \"土壤侵蚀\""),
+            err.contains("t [实物量!D3]: 实物量: unknown indicator \"土壤侵蚀\" (expected one of"),
+            "{err}"
+        );
+        assert!(
+            err.contains("unknown indicator \"防风固砂\"; did you mean \"防风固沙\"?"),
             "{err}"
         );
         assert!(

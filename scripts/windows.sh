@@ -7,17 +7,28 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 TARGET=x86_64-pc-windows-gnu
+if ! command -v rustup >/dev/null || ! command -v cargo >/dev/null; then
+  echo "needs rustup and cargo (Rust 1.88+; Debian's own rustc is too old): https://rustup.rs" >&2
+  exit 1
+fi
 need=()
 command -v x86_64-w64-mingw32-gcc >/dev/null || need+=(gcc-mingw-w64-x86-64)
+command -v python3 >/dev/null || need+=(python3)
+python3 -c "import openpyxl" 2>/dev/null || need+=(python3-openpyxl)
 command -v wine >/dev/null || need+=(wine wine64)
 command -v zip >/dev/null || need+=(zip)
 if ((${#need[@]})); then
+  sudo=""
   if [ "$(id -u)" -ne 0 ]; then
-    echo "missing: ${need[*]} (install them, or run as root to install them here)" >&2
-    exit 1
+    if command -v sudo >/dev/null; then
+      sudo="sudo"
+    else
+      echo "missing: ${need[*]} (install them, or run as root to install them here)" >&2
+      exit 1
+    fi
   fi
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}"
+  $sudo apt-get update -qq
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}"
 fi
 rustup target list --installed | grep -qx "$TARGET" || rustup target add "$TARGET"
 

@@ -226,8 +226,13 @@ pub fn compare(
     let (t0, t1) = (previous.year, current.year);
     let mut factors = Vec::new();
     let mut issues = Issues::new();
-    for ind in &current.indicators {
+    for (k, ind) in current.indicators.iter().enumerate() {
         let Some(series) = coef.manifest.price_lines.get(ind.key) else {
+            // A service the set does not value needs no price series (its value is blank).
+            if !current.valued(k) {
+                factors.push((1.0, false));
+                continue;
+            }
             issues.error(
                 "manifest.toml",
                 format!("[price_lines] has no series for {}", ind.key),

@@ -33,7 +33,7 @@ pub struct GlobalArgs {
     #[arg(long, value_enum, default_value_t = Format::Text, global = true)]
     pub format: Format,
     /// Most problems listed (one cause at several cells counts once); 0 lists all.
-    #[arg(long, value_name = "N", default_value_t = 200, global = true)]
+    #[arg(long, value_name = "N", default_value_t = crate::error::MAX_LISTED_ISSUES, global = true)]
     pub max_problems: usize,
 }
 

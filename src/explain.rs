@@ -10,10 +10,12 @@ use crate::suggest;
 
 /// Finds an indicator by key (`water_conservation`) or label (水源涵养, Water conservation).
 fn find_indicator(name: &str) -> Option<&'static Service> {
-    let key = name.trim().to_lowercase();
-    SERVICES
-        .iter()
-        .find(|i| i.key == key || i.label_zh == name.trim() || i.label_en.to_lowercase() == key)
+    let key = crate::units::fold(name);
+    SERVICES.iter().find(|i| {
+        crate::units::fold(i.key) == key
+            || crate::units::fold(i.label_zh) == key
+            || crate::units::fold(i.label_en) == key
+    })
 }
 
 fn thousands(v: f64) -> String {
@@ -155,6 +157,9 @@ pub struct Explanation {
     pub quantity_unit: Option<String>,
     /// The valuation lines.
     pub lines: Vec<ExplainedLine>,
+    /// Warnings of the run that made the number (reading, audits, valuation).
+    #[serde(skip)]
+    pub warnings: Vec<crate::error::Issue>,
 }
 
 /// The explanation of `indicator` for `county` (code or name).
@@ -168,12 +173,39 @@ pub fn explanation(
     indicator: &str,
 ) -> Result<Explanation> {
     let (region, ind) = resolve(coef, county, indicator)?;
+    if !accounts
+        .level(crate::account::Level::County)
+        .any(|r| r.code == region.code)
+    {
+        return Err(Error::Usage(format!(
+            "--county: {} {} is outside the counties of this run{}",
+            region.code,
+            region.name,
+            accounts
+                .scope
+                .as_ref()
+                .map_or_else(String::new, |s| format!(" ({s})"))
+        )));
+    }
     let coverage = accounts
         .indicators
         .iter()
         .position(|i| i.key == ind.key)
-        .map(|k| &accounts.coverage[k]);
-    let valued = coverage.is_none_or(|c| c.valued);
+        .map(|k| accounts.coverage[k].clone())
+        // Not among the accounted indicators at all: a switch of the set leaves it out.
+        .unwrap_or_else(|| crate::account::Coverage {
+            valued: false,
+            reason_en: format!(
+                "left out of the accounts by the coefficient set's switches ({}/manifest.toml)",
+                coef.manifest.name
+            ),
+            reason_zh: format!(
+                "系数集开关未将其纳入核算（{}/manifest.toml）",
+                coef.manifest.name
+            ),
+        });
+    let coverage = Some(&coverage);
+    let valued = coverage.is_some_and(|c| c.valued);
     let lines: Vec<&Line> = accounts
         .lines
         .iter()
@@ -215,6 +247,7 @@ pub fn explanation(
             .then(|| lines.iter().filter_map(|l| l.quantity).sum()),
         quantity_unit: ind.quantity_unit.map(str::to_string),
         lines: explained,
+        warnings: accounts.warnings.all().to_vec(),
     })
 }
 

@@ -146,7 +146,8 @@ pub fn sources(request: &Request) -> Result<Vec<Source>> {
 /// of every workbook is collected first and reported together.
 ///
 /// # Errors
-/// [`Error::Invalid`] listing every problem; [`Error::Io`] for unreadable files.
+/// [`Error::Invalid`] listing every problem; [`Error::Usage`] for a workbook or coefficient folder
+/// that does not exist; [`Error::Io`] for unreadable files.
 pub fn prepare(request: &Request) -> Result<(Coefficients, Inputs)> {
     let mut issues = Issues::new();
     // A broken coefficient set does not hide the workbooks' own problems: they are read anyway.
@@ -432,7 +433,8 @@ pub fn run(request: &Request, options: &RunOptions) -> Result<RunReport> {
 /// `gep explain`: values the inputs and explains one county's indicator.
 ///
 /// # Errors
-/// As [`prepare`] and [`account::compute`]; [`Error::Invalid`] for an unknown county or indicator.
+/// As [`prepare`] and [`account::compute`]; [`Error::Usage`] for an unknown county or indicator,
+/// or a county outside `--only`.
 pub fn explain(request: &Request, county: &str, indicator: &str) -> Result<explain::Explanation> {
     // An unknown county or indicator is a usage error, said before the workbooks are read.
     if let Ok(coef) =
@@ -442,7 +444,11 @@ pub fn explain(request: &Request, county: &str, indicator: &str) -> Result<expla
     }
     let (coef, inputs) = prepare(request)?;
     let accounts = account::compute(&inputs, &coef)?;
-    explain::explanation(&accounts, &coef, county, indicator)
+    let mut x = explain::explanation(&accounts, &coef, county, indicator)?;
+    let mut warnings = inputs.warnings.all().to_vec();
+    warnings.append(&mut x.warnings);
+    x.warnings = warnings;
+    Ok(x)
 }
 
 /// A previous year: its engine values, and its validated inputs when it was a workbook.
@@ -454,6 +460,12 @@ struct Previous {
 /// Engine values of a previous year: from a book written by `gep run`, or by accounting a
 /// previous year's workbook with the same coefficient set (its inputs kept for the trend audit).
 fn previous_values(path: &Path, request: &Request) -> Result<Previous> {
+    if !path.is_file() {
+        return Err(Error::Usage(format!(
+            "--previous: no such file: {}",
+            path.display()
+        )));
+    }
     let source = Source::open(path, &request.limits)?;
     if let Some(values) = change::values_from_book(&source) {
         return Ok(Previous {
@@ -563,11 +575,28 @@ mod tests {
             for (i, _) in code.match_indices("crate::") {
                 let rest = &code[i + "crate::".len()..];
                 let names: Vec<&str> = if let Some(group) = rest.strip_prefix('{') {
-                    group
-                        .split('}')
-                        .next()
-                        .unwrap()
-                        .split(',')
+                    // The balanced group, split at its top-level commas
+                    // (`crate::{a::{B, C}, d}` names a and d).
+                    let mut depth = 0;
+                    let mut start = 0;
+                    let mut parts = Vec::new();
+                    for (i, c) in group.char_indices() {
+                        match c {
+                            '{' => depth += 1,
+                            '}' if depth == 0 => {
+                                parts.push(&group[start..i]);
+                                break;
+                            }
+                            '}' => depth -= 1,
+                            ',' if depth == 0 => {
+                                parts.push(&group[start..i]);
+                                start = i + 1;
+                            }
+                            _ => {}
+                        }
+                    }
+                    parts
+                        .into_iter()
                         .map(|n| n.trim().split("::").next().unwrap().trim())
                         .collect()
                 } else {

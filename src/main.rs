@@ -138,11 +138,36 @@ fn paint_error(text: &str, color: bool) -> String {
     }
 }
 
-/// Parses the command line; an unknown subcommand gets "did you mean".
+/// True when the raw arguments ask for JSON output (for errors found before parsing succeeds).
+fn json_requested() -> bool {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter().any(|a| a == "--format=json")
+        || args
+            .windows(2)
+            .any(|w| w[0] == "--format" && w[1] == "json")
+}
+
+/// Parses the command line; an unknown subcommand gets "did you mean"; with `--format json` a
+/// usage error is JSON too.
 fn parse() -> Cli {
     match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
+            let failure = !matches!(
+                e.kind(),
+                clap::error::ErrorKind::DisplayHelp
+                    | clap::error::ErrorKind::DisplayVersion
+                    | clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+            );
+            if failure && json_requested() {
+                let error = Error::Usage(first_line(&e.to_string()));
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&report::error_json(&command_named(), &error))
+                        .unwrap_or_default()
+                );
+                std::process::exit(2);
+            }
             if e.kind() == clap::error::ErrorKind::InvalidSubcommand
                 && let Some(clap::error::ContextValue::String(given)) =
                     e.get(clap::error::ContextKind::InvalidSubcommand)
@@ -155,7 +180,7 @@ fn parse() -> Cli {
                         .is_none()
                 {
                     eprintln!(
-                        "error: unrecognized subcommand '{given}'{hint}\n\nUsage: gep <COMMAND>\n\nFor more information, try '--help'."
+                        "error: unrecognized subcommand '{given}'{hint}\n\nUsage: gep [OPTIONS] <COMMAND>\n\nFor more information, try '--help'."
                     );
                     std::process::exit(2);
                 }
@@ -163,6 +188,25 @@ fn parse() -> Cli {
             e.exit()
         }
     }
+}
+
+/// The subcommand named on the command line, for a JSON error found while parsing it.
+fn command_named() -> String {
+    let command = Cli::command();
+    let names: Vec<&str> = command.get_subcommands().map(|c| c.get_name()).collect();
+    std::env::args()
+        .skip(1)
+        .find(|a| names.contains(&a.as_str()))
+        .unwrap_or_default()
+}
+
+/// The first line of a clap message, without its `error: ` prefix.
+fn first_line(text: &str) -> String {
+    text.lines()
+        .next()
+        .unwrap_or_default()
+        .trim_start_matches("error: ")
+        .to_string()
 }
 
 fn main() -> ExitCode {
@@ -245,6 +289,9 @@ fn main() -> ExitCode {
         }
         Command::Explain(args) => {
             let req = request(args.data, args.input);
+            if out.global.verbose && !out.json() {
+                verbose_inputs(&req);
+            }
             match gep::explain(&req, &args.county, &args.indicator) {
                 Ok(x) => {
                     if out.json() {
@@ -269,6 +316,13 @@ fn main() -> ExitCode {
                             )));
                         }
                         gep::template::write(&args.out, year, &c)?;
+                        if out.json() {
+                            out.print_json(&report::done_json(
+                                "template",
+                                &[args.out.display().to_string()],
+                                &[],
+                            ));
+                        }
                         out.say(&format!(
                             "wrote {} (template for {year}, {} counties)",
                             args.out.display(),
@@ -284,6 +338,13 @@ fn main() -> ExitCode {
         Command::Coefficients(CoefficientsCommand::Check { dir }) => {
             match gep::account::registry::load_coefficients(dir.as_deref(), false) {
                 Ok(c) => {
+                    if out.json() {
+                        out.print_json(&report::done_json(
+                            "coefficients check",
+                            &[],
+                            c.warnings.all(),
+                        ));
+                    }
                     out.warnings(c.warnings.all());
                     out.say(&format!(
                         "ok: {} {} ({} regions, {} land classes, {} rates, {} forest types, {} prices)",
@@ -303,6 +364,13 @@ fn main() -> ExitCode {
         Command::Coefficients(CoefficientsCommand::Rehash { dir }) => {
             match gep::coefficients::rehash(&dir) {
                 Ok(hashes) => {
+                    if out.json() {
+                        out.print_json(&report::done_json(
+                            "coefficients rehash",
+                            &[dir.join("manifest.toml").display().to_string()],
+                            &[],
+                        ));
+                    }
                     for (file, hash) in hashes {
                         out.say(&format!("{hash}  {file}"));
                     }

@@ -144,20 +144,29 @@ pub fn issues_json(issues: &[Issue]) -> (Vec<Value>, Vec<Value>) {
 pub fn error_json(command: &str, error: &Error) -> Value {
     let (errors, warnings) = match error {
         Error::Invalid { issues } => issues_json(issues),
-        other => (
-            vec![json!({
-                "severity": "error",
-                "check": match other {
-                    Error::Usage(_) => "usage",
-                    Error::Io { .. } | Error::Book { .. } => "io",
-                    _ => "internal",
-                },
-                "location": "",
-                "message": other.to_string(),
-                "message_zh": null,
-            })],
-            Vec::new(),
-        ),
+        other => {
+            let check = match other {
+                Error::Usage(_) => "usage",
+                Error::Io { .. } | Error::Book { .. } => "io",
+                _ => "internal",
+            };
+            // A usage error names each of its causes on a line: one problem each.
+            let text = other.to_string();
+            let problems = text
+                .lines()
+                .filter(|l| !l.trim().is_empty())
+                .map(|line| {
+                    json!({
+                        "severity": "error",
+                        "check": check,
+                        "location": "",
+                        "message": line,
+                        "message_zh": null,
+                    })
+                })
+                .collect();
+            (problems, Vec::new())
+        }
     };
     json!({
         "schema": JSON_SCHEMA,
@@ -165,6 +174,21 @@ pub fn error_json(command: &str, error: &Error) -> Value {
         "ok": false,
         "exit_code": error.exit_code(),
         "errors": errors,
+        "warnings": warnings,
+    })
+}
+
+/// A command that wrote files (or only checked), successful, as JSON: `template`,
+/// `coefficients check` (no outputs) and `coefficients rehash`.
+pub fn done_json(command: &str, outputs: &[String], warnings: &[Issue]) -> Value {
+    let (_, warnings) = issues_json(warnings);
+    json!({
+        "schema": JSON_SCHEMA,
+        "command": command,
+        "ok": true,
+        "exit_code": 0,
+        "outputs": outputs,
+        "errors": [],
         "warnings": warnings,
     })
 }
@@ -226,13 +250,14 @@ pub fn run_json(report: &crate::RunReport) -> Value {
 
 /// A successful `gep explain` as JSON.
 pub fn explain_json(x: &crate::explain::Explanation) -> Value {
+    let (_, warnings) = issues_json(&x.warnings);
     let mut value = json!({
         "schema": JSON_SCHEMA,
         "command": "explain",
         "ok": true,
         "exit_code": 0,
         "errors": [],
-        "warnings": [],
+        "warnings": warnings,
     });
     if let (Some(object), Ok(Value::Object(fields))) =
         (value.as_object_mut(), serde_json::to_value(x))

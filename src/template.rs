@@ -204,7 +204,9 @@ pub fn build(year: i32, coef: &Coefficients) -> std::result::Result<Vec<u8>, Xls
     let type_range = format!("=代码表!$B$2:$B${}", coef.forest_types.len() + 1);
 
     // 土地利用 (long form, one row per county and class)
-    let ws = wb.add_worksheet().set_name("土地利用")?;
+    let ws = wb
+        .add_worksheet()
+        .set_name(sheet(SheetKind::LandCover).label)?;
     ws.write_string_with_format(
         0,
         0,
@@ -297,7 +299,9 @@ pub fn build(year: i32, coef: &Coefficients) -> std::result::Result<Vec<u8>, Xls
     }
 
     // 实物量 (long form, optional): model results that replace the rate-based estimate.
-    let ws = wb.add_worksheet().set_name("实物量")?;
+    let ws = wb
+        .add_worksheet()
+        .set_name(sheet(SheetKind::Physical).label)?;
     ws.write_string_with_format(
         0,
         0,

@@ -188,7 +188,25 @@ pub fn to_half_width(text: &str) -> String {
 /// spaces or middle dots, ASCII lower case (`t CO₂/ha·yr` → `tco2/hayr`).
 pub fn fold(text: &str) -> String {
     use unicode_normalization::UnicodeNormalization as _;
-    text.nfkc()
+    // A superscript after a digit is an exponent (10¹⁸ → 10^18), after a letter a power of the
+    // unit (m³ → m3): NFKC alone would make 10¹⁸ read as 1018.
+    let mut marked = String::with_capacity(text.len());
+    let mut previous: Option<char> = None;
+    for c in text.chars() {
+        let superscript = matches!(c, '⁰' | '¹' | '²' | '³' | '⁴' | '⁵' | '⁶' | '⁷' | '⁸' | '⁹');
+        if superscript && previous.is_some_and(|p| p.is_ascii_digit()) {
+            marked.push('^');
+        }
+        marked.push(c);
+        // Within an exponent, the next superscript continues it.
+        previous = if superscript && previous.is_some_and(|p| p.is_ascii_digit() || p == '^') {
+            Some('^')
+        } else {
+            Some(c)
+        };
+    }
+    marked
+        .nfkc()
         .filter(|c| !c.is_whitespace() && *c != '·')
         .map(|c| c.to_ascii_lowercase())
         .collect()
@@ -205,6 +223,10 @@ mod tests {
         assert_eq!(fold("㎡"), "m2");
         assert_eq!(fold("Ｔ／ＨＡ／ＹＲ"), "t/ha/yr");
         assert_eq!(to_half_width("万m³（）"), "万m³()");
+        // An exponent stays an exponent: 10¹⁸ is 10^18, not 1018.
+        assert_eq!(fold("元/10¹⁸个"), "元/10^18个");
+        assert_eq!(fold("10¹⁸ ions/ha/yr"), "10^18ions/ha/yr");
+        assert_eq!(fold("km²"), "km2");
     }
 
     fn base(value: f64, unit: &str) -> f64 {

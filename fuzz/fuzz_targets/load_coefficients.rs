@@ -16,5 +16,9 @@ fuzz_target!(|data: &[u8]| {
             (*name, text)
         })
         .collect();
-    let _ = Coefficients::load_from(SetSource::Memory(&files), false);
+    let _ = Coefficients::load_from(
+        SetSource::Memory(&files),
+        false,
+        &gep::account::registry::demand(),
+    );
 });

@@ -146,6 +146,8 @@ impl Overrides {
             let wanted = dimension(target.unit);
             let factor = match units::parse(unit_text) {
                 Some(u) if Some(u.dimension) == wanted => u.to_base,
+                // A unit of its own (10¹⁸ ions): the row's unit must be that unit.
+                _ if wanted.is_none() && units::fold(unit_text) == units::fold(target.unit) => 1.0,
                 _ => {
                     issues.error(
                         &at,
@@ -217,8 +219,11 @@ mod tests {
             ("140105", "土壤保持", 2.5, "万吨"),
             ("140106", "空气净化·二氧化硫", 1200.0, "kg"),
             ("140107", "水源涵养", 3.0, "亿m³"),
+            ("140108", "提供负离子", 5.0, "10¹⁸ ions"),
         ]);
         let o = Overrides::resolve(&i).unwrap();
+        // A service with a unit of its own takes rows in exactly that unit.
+        assert_eq!(o.for_key("negative_air_ions")["140108"].quantity, 5.0);
         assert_eq!(o.for_key("soil_retention")["140105"].quantity, 25_000.0);
         assert!((o.for_key("air_purification.so2")["140106"].quantity - 1.2).abs() < 1e-12);
         assert_eq!(o.for_key("water_conservation")["140107"].quantity, 3.0e8);

@@ -818,8 +818,14 @@ pub fn demand() -> Demand {
 /// Loads a coefficient set for the services of this registry (`None` = the built-in Shanxi set).
 ///
 /// # Errors
-/// As [`Coefficients::load`].
+/// [`crate::Error::Usage`] when the folder does not exist; otherwise as [`Coefficients::load`].
 pub fn load_coefficients(dir: Option<&std::path::Path>, strict: bool) -> Result<Coefficients> {
+    if let Some(d) = dir.filter(|d| !d.is_dir()) {
+        return Err(crate::Error::Usage(format!(
+            "--coefficients: no coefficient set folder {}",
+            d.display()
+        )));
+    }
     Coefficients::load(dir, strict, &demand())
 }
 

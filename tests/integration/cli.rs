@@ -415,7 +415,18 @@ fn json_output_of_check_run_and_explain_follows_the_documented_schema() {
     assert!(!lines.is_empty());
     let sum: f64 = lines.iter().map(|l| l["value_cny"].as_f64().unwrap()).sum();
     assert!(close(v["value_cny"].as_f64().unwrap(), sum, 1e-12));
-    // A usage error is JSON too.
+    // A usage error is JSON too, one problem per cause, also one clap finds.
+    let out = gep(&dir, &["run", "--format", "json", "--budget", "0"]);
+    assert_eq!(out.status.code(), Some(2));
+    let v = json_of(&out);
+    assert_envelope(&v, "run", false, 2);
+    assert!(
+        v["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("--budget"),
+        "{v}"
+    );
     let out = gep(
         &dir,
         &[
@@ -513,6 +524,21 @@ fn each_exit_code_is_what_the_readme_says() {
     );
     assert_eq!(code(&["run", "--out", "no/such/folder/book.xlsx"]), Some(2));
     assert_eq!(code(&["run", "--budget", "0"]), Some(2));
+    assert_eq!(code(&["check", "--previous", "gone.xlsx"]), Some(2));
+    assert_eq!(code(&["check", "--coefficients", "no-such-set"]), Some(2));
+    assert_eq!(
+        code(&[
+            "explain",
+            "--only",
+            "1401",
+            "--county",
+            "140221",
+            "--indicator",
+            "water_supply"
+        ]),
+        Some(2),
+        "a county outside --only"
+    );
     // 3 I/O: the CSV folder is an existing file.
     std::fs::write(dir.join("taken"), "x").unwrap();
     assert_eq!(code(&["run", "--out", "b.xlsx", "--csv", "taken"]), Some(3));

@@ -34,9 +34,9 @@ rustup target list --installed | grep -qx "$TARGET" || rustup target add "$TARGE
 
 export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_LINKER=x86_64-w64-mingw32-gcc
 start=$(date +%s)
-cargo build --release --locked --target "$TARGET"
+cargo build --profile dist --locked --target "$TARGET"
 end=$(date +%s)
-exe="target/$TARGET/release/gep.exe"
+exe="target/$TARGET/dist/gep.exe"
 echo "build: $((end - start)) s; gep.exe $(stat -c %s "$exe") bytes"
 
 # Smoke test under Wine, in a scratch folder.

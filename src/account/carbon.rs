@@ -15,14 +15,33 @@ use crate::error::{Issues, Result};
 use crate::schema::col;
 use crate::validate::Inputs;
 
-/// t CO₂ per t C.
-pub const CO2_PER_C: f64 = 44.0 / 12.0;
-/// t O₂ released per t C fixed.
-pub const O2_PER_C: f64 = 32.0 / 12.0;
-/// t CO₂ fixed per t dry matter (264/162, LY/T 1721-2008 rounding).
-pub const CO2_PER_DM: f64 = 1.63;
-/// t O₂ released per t dry matter (192/162, LY/T 1721-2008 rounding).
-pub const O2_PER_DM: f64 = 1.19;
+/// The stoichiometric factors of the set (prices.toml `[parameters]`, or the engine's defaults
+/// declared in the service registry): t CO₂ and t O₂ per t C and per t dry matter.
+struct Factors {
+    co2_per_c: f64,
+    o2_per_c: f64,
+    co2_per_dm: f64,
+    o2_per_dm: f64,
+}
+
+impl Factors {
+    fn of(coef: &Coefficients) -> Result<Self> {
+        let get = |key: &str| {
+            coef.parameters.get(key).map(|p| p.value).ok_or_else(|| {
+                crate::Error::invalid(
+                    "prices.toml",
+                    format!("carbon and oxygen need [parameters.{key}]"),
+                )
+            })
+        };
+        Ok(Factors {
+            co2_per_c: get("co2_per_carbon")?,
+            o2_per_c: get("o2_per_carbon")?,
+            co2_per_dm: get("co2_per_dry_matter")?,
+            o2_per_dm: get("o2_per_dry_matter")?,
+        })
+    }
+}
 
 fn forest_types_frame(coef: &Coefficients) -> Result<DataFrame> {
     let t = &coef.forest_types;
@@ -245,6 +264,7 @@ fn forest_carbon(inputs: &Inputs, coef: &Coefficients, warnings: &mut Issues) ->
 /// Non-forest carbon from per-hectare rates, t C per year; on the dry-matter route, dry matter
 /// from the `npp_dry_matter` rates (t DM per year).
 fn rate_carbon(inputs: &Inputs, coef: &Coefficients) -> Result<LazyFrame> {
+    let f = Factors::of(coef)?;
     if dry_matter_route(coef) {
         if !coef.rates.iter().any(|r| r.indicator == "npp_dry_matter") {
             return Err(crate::Error::invalid(
@@ -256,7 +276,7 @@ fn rate_carbon(inputs: &Inputs, coef: &Coefficients) -> Result<LazyFrame> {
             .lazy()
             .with_columns([
                 (col("area_ha") * col("rate")).alias("dry_matter_t"),
-                (col("area_ha") * col("rate") * lit(CO2_PER_DM / CO2_PER_C)).alias("carbon_t"),
+                (col("area_ha") * col("rate") * lit(f.co2_per_dm / f.co2_per_c)).alias("carbon_t"),
                 col("land_class").alias("component"),
                 col("area_ha").alias("input_amount"),
                 lit("公顷").alias("input_unit"),
@@ -319,31 +339,35 @@ pub fn lines(inputs: &Inputs, coef: &Coefficients, warnings: &mut Issues) -> Res
     let other = rate_carbon(inputs, coef)?.select(common);
     let carbon = concat([forest, other], UnionArgs::default())?;
     let dm = dry_matter_route(coef);
-    // (quantity, method suffix, formula suffix) per route.
+    let f = Factors::of(coef)?;
+    // (quantity, method suffix, formula suffix) per route; the factors as the set gives them.
     let (co2_q, co2_m, co2_f) = if dm {
         (
-            col("dry_matter_t") * lit(CO2_PER_DM),
-            "; dry matter: CO₂ = 1.63 × DM (ΔB = ΔC/CF for forest)",
-            "*1.63",
+            col("dry_matter_t") * lit(f.co2_per_dm),
+            format!(
+                "; dry matter: CO₂ = co2_per_dry_matter {} × DM (ΔB = ΔC/CF for forest)",
+                f.co2_per_dm
+            ),
+            format!("*{}", f.co2_per_dm),
         )
     } else {
         (
-            col("carbon_t") * lit(CO2_PER_C),
-            "; CO₂ = C × 44/12",
-            "*44/12",
+            col("carbon_t") * lit(f.co2_per_c),
+            format!("; CO₂ = C × co2_per_carbon {}", f.co2_per_c),
+            format!("*{}", f.co2_per_c),
         )
     };
     let (o2_q, o2_m, o2_f) = if dm {
         (
-            col("dry_matter_t") * lit(O2_PER_DM),
-            "; dry matter: O₂ = 1.19 × DM",
-            "*1.19",
+            col("dry_matter_t") * lit(f.o2_per_dm),
+            format!("; dry matter: O₂ = o2_per_dry_matter {} × DM", f.o2_per_dm),
+            format!("*{}", f.o2_per_dm),
         )
     } else {
         (
-            col("carbon_t") * lit(O2_PER_C),
-            "; O₂ = C × 32/12",
-            "*32/12",
+            col("carbon_t") * lit(f.o2_per_c),
+            format!("; O₂ = C × o2_per_carbon {}", f.o2_per_c),
+            format!("*{}", f.o2_per_c),
         )
     };
     let co2 = carbon.clone().with_columns([
@@ -503,5 +527,46 @@ mod tests {
         assert!((co2 - 1.63 * dm).abs() < 1e-6, "{co2} vs {}", 1.63 * dm);
         let o2 = total(&lines, "140105", "oxygen_release", "quantity");
         assert!((o2 - 1.19 * dm).abs() < 1e-6, "{o2}");
+        // A set that writes 1.2 t O₂ per t DM (as some published accounts do) moves every oxygen
+        // quantity by exactly 1.2/1.19 and leaves carbon alone.
+        let mut other = coef.clone();
+        other
+            .parameters
+            .get_mut("o2_per_dry_matter")
+            .expect("a default")
+            .value = 1.2;
+        let changed = super::lines(&inputs(), &other, &mut Issues::new()).unwrap();
+        for county in ["140105", "140106", "140107"] {
+            let (before, after) = (
+                total(&lines, county, "oxygen_release", "quantity"),
+                total(&changed, county, "oxygen_release", "quantity"),
+            );
+            assert!((after - before * 1.2 / 1.19).abs() <= 1e-12 * before.abs().max(1.0));
+            assert_eq!(
+                total(&lines, county, "carbon_sequestration", "quantity"),
+                total(&changed, county, "carbon_sequestration", "quantity")
+            );
+        }
+    }
+
+    #[test]
+    fn the_carbon_route_factors_are_parameters_with_defaults_listed_as_such() {
+        let coef = crate::account::registry::load_coefficients(None, false).unwrap();
+        let p = &coef.parameters["o2_per_carbon"];
+        assert_eq!(p.value, 32.0 / 12.0);
+        assert_eq!(p.scope, "engine default");
+        let mut other = coef.clone();
+        other
+            .parameters
+            .get_mut("o2_per_carbon")
+            .expect("a default")
+            .value = 2.7;
+        let a = lines(&inputs(), &coef, &mut Issues::new()).unwrap();
+        let b = lines(&inputs(), &other, &mut Issues::new()).unwrap();
+        let (before, after) = (
+            total(&a, "140105", "oxygen_release", "quantity"),
+            total(&b, "140105", "oxygen_release", "quantity"),
+        );
+        assert!((after - before * 2.7 / (32.0 / 12.0)).abs() < 1e-9 * before);
     }
 }

@@ -8,7 +8,8 @@ use super::overrides::Overrides;
 use super::rated::{Component, Valuation};
 use super::{Category, hydropower_recreation, products, rated, water_conservation, water_supply};
 use crate::coefficients::{
-    Coefficients, Demand, DerivedPrice, ParameterSpec, PriceSpec, RateSpec, SHARE_UNITS,
+    Coefficients, Demand, DerivedPrice, ParameterDefault, ParameterSpec, PriceSpec, RateSpec,
+    SHARE_UNITS,
 };
 use crate::error::{Issues, Result};
 use crate::schema::col;
@@ -195,6 +196,7 @@ const fn parameter(
         units,
         range,
         share: false,
+        default: None,
     }
 }
 
@@ -204,8 +206,66 @@ const fn share(key: &'static str, range: (f64, f64)) -> ParameterSpec {
         units: SHARE_UNITS,
         range,
         share: true,
+        default: None,
     }
 }
+
+/// A stoichiometric factor of the carbon and oxygen formulas, with the engine's default
+/// (`unit`: accepted spelling and the one shown).
+const fn factor(
+    key: &'static str,
+    unit: (&'static [(&'static str, f64)], &'static str),
+    range: (f64, f64),
+    value: f64,
+    source: &'static str,
+) -> ParameterSpec {
+    ParameterSpec {
+        key,
+        units: unit.0,
+        range,
+        share: false,
+        default: Some(ParameterDefault {
+            value,
+            unit: unit.1,
+            year: 2008,
+            source,
+            status: "V",
+        }),
+    }
+}
+
+/// The stoichiometric factors of carbon sequestration and oxygen release: every one a named
+/// parameter a set may change (some published accounts use 1.2 t O₂ per t of dry matter).
+const CARBON_FACTORS: &[ParameterSpec] = &[
+    factor(
+        "co2_per_carbon",
+        (&[("tco2/tc", 1.0)], "t CO₂/t C"),
+        (3.6, 3.7),
+        44.0 / 12.0,
+        "molar masses: CO₂ 44, C 12 (44/12)",
+    ),
+    factor(
+        "o2_per_carbon",
+        (&[("to2/tc", 1.0)], "t O₂/t C"),
+        (2.6, 2.7),
+        32.0 / 12.0,
+        "molar masses: O₂ 32, C 12 (32/12)",
+    ),
+    factor(
+        "co2_per_dry_matter",
+        (&[("tco2/tdm", 1.0)], "t CO₂/t DM"),
+        (1.5, 1.8),
+        1.63,
+        "photosynthesis 6CO₂ + 6H₂O → C₆H₁₂O₆ + 6O₂: 264/162 = 1.63 t CO₂ per t of dry matter, as in LY/T 1721-2008",
+    ),
+    factor(
+        "o2_per_dry_matter",
+        (&[("to2/tdm", 1.0)], "t O₂/t DM"),
+        (1.0, 1.4),
+        1.19,
+        "photosynthesis: 192/162 = 1.19 t O₂ per t of dry matter, as in LY/T 1721-2008 (some accounts use 1.2)",
+    ),
+];
 
 const WATER_PRICE_RANGE: (f64, f64) = (0.01, 100.0);
 const RESERVOIR_STORAGE: PriceSpec = required_price("reservoir_storage", &["元/m3"], (0.1, 100.0));
@@ -588,7 +648,7 @@ pub const SERVICES: &[Service] = &[
             &["元/tc", "元/tco2"],
             (1.0, 10_000.0),
         )],
-        parameters: &[],
+        parameters: CARBON_FACTORS,
         derived_prices: &[],
         missing: None,
         valued_by: ValuedBy::Family(&CARBON),
@@ -607,7 +667,7 @@ pub const SERVICES: &[Service] = &[
             &["元/to2", "元/t"],
             (10.0, 10_000.0),
         )],
-        parameters: &[],
+        parameters: CARBON_FACTORS,
         derived_prices: &[],
         missing: None,
         valued_by: ValuedBy::Family(&CARBON),
@@ -903,8 +963,11 @@ pub fn services_markdown() -> String {
             .iter()
             .map(|p| {
                 let units: Vec<&str> = p.units.iter().map(|u| u.0).collect();
+                let default = p
+                    .default
+                    .map_or_else(String::new, |d| format!("; default {} {}", d.value, d.unit));
                 format!(
-                    "`{}` ({}; {}–{})",
+                    "`{}` ({}; {}–{}{default})",
                     p.key,
                     units.join(", "),
                     p.range.0,

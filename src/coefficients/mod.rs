@@ -121,6 +121,24 @@ pub struct ParameterSpec {
     pub range: (f64, f64),
     /// A fraction of 1 (shares, contents, ratios of parts to a whole).
     pub share: bool,
+    /// The value used when the set does not give one (a physical constant or a conventional
+    /// factor), listed on 系数 like a value of the set.
+    pub default: Option<ParameterDefault>,
+}
+
+/// The engine's value of a parameter a set may leave out, with its source.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ParameterDefault {
+    /// Value in the parameter's first unit.
+    pub value: f64,
+    /// That unit, as shown.
+    pub unit: &'static str,
+    /// Year of the source.
+    pub year: i32,
+    /// Where it comes from.
+    pub source: &'static str,
+    /// Evidence grade.
+    pub status: &'static str,
 }
 
 /// Accepted units of a share: a fraction of 1, or a percentage.
@@ -1386,6 +1404,23 @@ fn load_prices(text: &str, demand: &Demand, issues: &mut Issues) -> PricesAndPar
         let mut p = p.clone();
         p.value *= factor;
         parameters.insert(key.clone(), p);
+    }
+    // Parameters the set leaves out that have a default: the engine's value, said as such.
+    for spec in &demand.parameters {
+        if let (Some(d), false) = (spec.default, parameters.contains_key(spec.key)) {
+            parameters.insert(
+                spec.key.to_string(),
+                Price {
+                    value: d.value,
+                    unit: d.unit.to_string(),
+                    year: d.year,
+                    scope: "engine default".into(),
+                    source: d.source.to_string(),
+                    status: d.status.to_string(),
+                    note: "not in the set's prices.toml: the engine's default value".into(),
+                },
+            );
+        }
     }
     let mut prices = parsed.prices;
     for derived in &demand.derived {

@@ -340,7 +340,8 @@ pub fn lines(inputs: &Inputs, coef: &Coefficients, warnings: &mut Issues) -> Res
     let carbon = concat([forest, other], UnionArgs::default())?;
     let dm = dry_matter_route(coef);
     let f = Factors::of(coef)?;
-    // (quantity, method suffix, formula suffix) per route; the factors as the set gives them.
+    // (quantity, method suffix, formula suffix) per route; the factors as the set gives them, in
+    // brackets in the formula (a bare trailing decimal is the emission-cap factor on 明细).
     let (co2_q, co2_m, co2_f) = if dm {
         (
             col("dry_matter_t") * lit(f.co2_per_dm),
@@ -348,26 +349,26 @@ pub fn lines(inputs: &Inputs, coef: &Coefficients, warnings: &mut Issues) -> Res
                 "; dry matter: CO₂ = co2_per_dry_matter {} × DM (ΔB = ΔC/CF for forest)",
                 f.co2_per_dm
             ),
-            format!("*{}", f.co2_per_dm),
+            format!("*({})", f.co2_per_dm),
         )
     } else {
         (
             col("carbon_t") * lit(f.co2_per_c),
             format!("; CO₂ = C × co2_per_carbon {}", f.co2_per_c),
-            format!("*{}", f.co2_per_c),
+            format!("*({})", f.co2_per_c),
         )
     };
     let (o2_q, o2_m, o2_f) = if dm {
         (
             col("dry_matter_t") * lit(f.o2_per_dm),
             format!("; dry matter: O₂ = o2_per_dry_matter {} × DM", f.o2_per_dm),
-            format!("*{}", f.o2_per_dm),
+            format!("*({})", f.o2_per_dm),
         )
     } else {
         (
             col("carbon_t") * lit(f.o2_per_c),
             format!("; O₂ = C × o2_per_carbon {}", f.o2_per_c),
-            format!("*{}", f.o2_per_c),
+            format!("*({})", f.o2_per_c),
         )
     };
     let co2 = carbon.clone().with_columns([

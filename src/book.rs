@@ -2278,7 +2278,11 @@ fn lines(
         ws.write_string(
             r,
             1,
-            crate::account::service(line.indicator).map_or(line.indicator, |x| ind_label(x, s.en)),
+            ctx.accounts
+                .indicators
+                .iter()
+                .find(|i| i.key == line.indicator)
+                .map_or(line.indicator, |x| ind_label(x, s.en)),
         )?;
         if s.en {
             ws.write_string(r, 2, crate::account::rated::component_en(&line.component))?;

@@ -3,15 +3,15 @@
 
 use std::fmt::Write as _;
 
-use crate::account::{Accounts, Line, SERVICES, Service};
+use crate::account::{Accounts, Line, Service};
 use crate::coefficients::{Coefficients, Region};
 use crate::error::{Error, Result};
 use crate::suggest;
 
 /// Finds an indicator by key (`water_conservation`) or label (水源涵养, Water conservation).
-fn find_indicator(name: &str) -> Option<&'static Service> {
+fn find_indicator(name: &str, services: &[&'static Service]) -> Option<&'static Service> {
     let key = crate::units::fold(name);
-    SERVICES.iter().find(|i| {
+    services.iter().copied().find(|i| {
         crate::units::fold(i.key) == key
             || crate::units::fold(i.label_zh) == key
             || crate::units::fold(i.label_en) == key
@@ -73,12 +73,13 @@ pub fn resolve<'a>(
             None
         }
     };
-    let service = find_indicator(indicator);
+    let services = crate::account::registry::services(coef);
+    let service = find_indicator(indicator, &services);
     if service.is_none() {
-        let keys = SERVICES.iter().map(|s| s.key);
-        let labels = SERVICES.iter().map(|s| s.label_zh);
+        let keys = services.iter().map(|s| s.key);
+        let labels = services.iter().map(|s| s.label_zh);
         let hint = suggest::hint(indicator, keys.chain(labels));
-        let known: Vec<String> = SERVICES
+        let known: Vec<String> = services
             .iter()
             .map(|i| format!("{} ({})", i.key, i.label_zh))
             .collect();

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use polars::prelude::*;
 
-use super::{Category, Line, SERVICES, Service};
+use super::{Category, Line, Service};
 use crate::coefficients::Coefficients;
 use crate::error::{Error, Issues, Result};
 use crate::schema::col;
@@ -191,8 +191,10 @@ pub fn roll_up(
     lines: DataFrame,
     warnings: Issues,
 ) -> Result<Accounts> {
-    let indicators: Vec<&'static Service> = SERVICES
-        .iter()
+    let indicators_all = super::registry::services(coef);
+    let indicators: Vec<&'static Service> = indicators_all
+        .clone()
+        .into_iter()
         .filter(|i| i.key != "oxygen_release" || coef.manifest.switches.include_oxygen)
         .collect();
     let regions = DataFrame::new_infer_height(vec![
@@ -431,7 +433,7 @@ pub fn roll_up(
     rows.push(province);
     // Identity: each county's category = Σ of its lines whose indicator is in that category,
     // summed straight from the valuation lines (independently of the per-indicator roll-up).
-    let lines = Line::rows(&lines)?;
+    let lines = Line::rows(&lines, &indicators_all)?;
     let mut from_lines: HashMap<(&str, usize), f64> = HashMap::new();
     for line in &lines {
         let Some(ind) = indicators.iter().find(|x| x.key == line.indicator) else {

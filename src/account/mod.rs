@@ -76,7 +76,7 @@ pub struct Coverage {
 /// what is missing, in English and Chinese. A service that is not valued is shown as not
 /// valued (未核算), never as 0.
 pub fn not_valued_reason(key: &str, coef: &Coefficients) -> (String, String) {
-    let Some(s) = service(key) else {
+    let Some(s) = registry::services(coef).into_iter().find(|s| s.key == key) else {
         return (format!("unknown service {key}"), format!("未知服务 {key}"));
     };
     if !s.components().is_empty() {
@@ -217,7 +217,7 @@ impl Line {
     /// # Errors
     /// [`Error::Internal`] when a line names no registry service or lacks an input amount or a
     /// value (a null would be summed as 0, hiding a missing coefficient).
-    pub fn rows(df: &DataFrame) -> Result<Vec<Line>> {
+    pub fn rows(df: &DataFrame, services: &[&'static Service]) -> Result<Vec<Line>> {
         let text = |name: &str| -> Result<StringChunked> { Ok(df.column(name)?.str()?.clone()) };
         let number = |name: &str| -> Result<Float64Chunked> { Ok(df.column(name)?.f64()?.clone()) };
         let (code, indicator, component, source_ref) = (
@@ -248,7 +248,7 @@ impl Line {
         let mut out = Vec::with_capacity(df.height());
         for i in 0..df.height() {
             let key = indicator.get(i).unwrap_or_default();
-            let Some(service) = service(key) else {
+            let Some(service) = services.iter().find(|s| s.key == key) else {
                 return Err(Error::Internal(format!(
                     "a valuation line names no service: \"{key}\""
                 )));
@@ -374,7 +374,7 @@ pub(crate) fn required_price(coef: &Coefficients, key: &str) -> Result<f64> {
 /// [`Error::Internal`] when an accounting identity fails.
 pub fn compute(inputs: &Inputs, coef: &Coefficients) -> Result<Accounts> {
     let mut warnings = Issues::new();
-    let overrides = overrides::Overrides::resolve(inputs)?;
+    let overrides = overrides::Overrides::resolve(inputs, coef)?;
     let mut context = registry::Context {
         inputs,
         coef,
@@ -382,7 +382,7 @@ pub fn compute(inputs: &Inputs, coef: &Coefficients) -> Result<Accounts> {
         warnings: &mut warnings,
     };
     let mut parts = Vec::new();
-    for family in registry::families() {
+    for family in registry::families_of(coef) {
         parts.push((family.lines)(&mut context)?);
     }
     let mut lines = parts.first().cloned().unwrap_or_default();

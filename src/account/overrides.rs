@@ -28,8 +28,8 @@ pub struct Overrides {
 
 /// A key an override may name, its unit, and the names it may be written as.
 struct Target {
-    key: &'static str,
-    unit: &'static str,
+    key: String,
+    unit: String,
     names: Vec<String>,
     /// Valued per hectare of each land class: an area given without its class has no value.
     per_hectare: bool,
@@ -43,10 +43,10 @@ fn normalise(text: &str) -> String {
         .collect()
 }
 
-fn targets() -> Vec<Target> {
+fn targets(coef: &crate::coefficients::Coefficients) -> Vec<Target> {
     let mut out = vec![Target {
-        key: "water_conservation",
-        unit: "m³",
+        key: "water_conservation".into(),
+        unit: "m³".into(),
         names: vec!["water_conservation".into(), "水源涵养".into()],
         per_hectare: false,
     }];
@@ -63,12 +63,21 @@ fn targets() -> Vec<Target> {
                 names.push(c.label_zh.into());
             }
             out.push(Target {
-                key: c.rate.key,
-                unit: service.quantity_unit.unwrap_or_default(),
+                key: c.rate.key.into(),
+                unit: service.quantity_unit.unwrap_or_default().into(),
                 names: names.iter().map(|n| normalise(n)).collect(),
                 per_hectare: c.valuation == super::rated::Valuation::PerHectare,
             });
         }
+    }
+    // Services the set declares: a quantity in their unit, or a value in 元.
+    for (key, d) in &coef.manifest.services {
+        out.push(Target {
+            key: key.clone(),
+            unit: d.quantity_unit.clone().unwrap_or_else(|| "元".into()),
+            names: vec![key.clone(), d.label_zh.clone(), d.label_en.clone()],
+            per_hectare: false,
+        });
     }
     for t in &mut out {
         t.names = t.names.iter().map(|n| normalise(n)).collect();
@@ -93,12 +102,12 @@ impl Overrides {
     ///
     /// # Errors
     /// [`crate::Error::Invalid`] listing every bad row.
-    pub fn resolve(inputs: &Inputs) -> Result<Self> {
+    pub fn resolve(inputs: &Inputs, coef: &crate::coefficients::Coefficients) -> Result<Self> {
         let mut out = Overrides::default();
         let Some(df) = &inputs.physical else {
             return Ok(out);
         };
-        let targets = targets();
+        let targets = targets(coef);
         let mut issues = Issues::new();
         let codes = df.column(col::CODE)?.str()?.clone();
         let names = df.column("indicator")?.str()?.clone();
@@ -110,7 +119,7 @@ impl Overrides {
             let at = refs.get(i).unwrap_or_default().to_string();
             let name = names.get(i).unwrap_or_default();
             let Some(target) = targets.iter().find(|t| t.names.contains(&normalise(name))) else {
-                let keys: Vec<&str> = targets.iter().map(|t| t.key).collect();
+                let keys: Vec<&str> = targets.iter().map(|t| t.key.as_str()).collect();
                 // Labels of the services a row may give (not 农业产品, which has no quantity).
                 let labels = super::SERVICES
                     .iter()
@@ -119,7 +128,8 @@ impl Overrides {
                             *k == s.key || k.strip_prefix(s.key).is_some_and(|r| r.starts_with('.'))
                         })
                     })
-                    .map(|s| s.label_zh);
+                    .map(|s| s.label_zh)
+                    .chain(coef.manifest.services.values().map(|d| d.label_zh.as_str()));
                 let hint = crate::suggest::did_you_mean(name, keys.iter().copied().chain(labels))
                     .map_or_else(String::new, |c| format!("; did you mean \"{c}\"?"));
                 issues.error(
@@ -143,11 +153,16 @@ impl Overrides {
                 continue;
             }
             let unit_text = unit_texts.get(i).unwrap_or_default();
-            let wanted = dimension(target.unit);
+            // The target's unit: a base unit (t, m³ …), a unit a declared service names (万t), or
+            // one of its own (10¹⁸ ions), which the row must then write exactly.
+            let (wanted, target_to_base) = match dimension(&target.unit) {
+                Some(d) => (Some(d), 1.0),
+                None => units::parse(&target.unit)
+                    .map_or((None, 1.0), |u| (Some(u.dimension), u.to_base)),
+            };
             let factor = match units::parse(unit_text) {
-                Some(u) if Some(u.dimension) == wanted => u.to_base,
-                // A unit of its own (10¹⁸ ions): the row's unit must be that unit.
-                _ if wanted.is_none() && units::fold(unit_text) == units::fold(target.unit) => 1.0,
+                Some(u) if Some(u.dimension) == wanted => u.to_base / target_to_base,
+                _ if wanted.is_none() && units::fold(unit_text) == units::fold(&target.unit) => 1.0,
                 _ => {
                     issues.error(
                         &at,
@@ -160,18 +175,14 @@ impl Overrides {
                     continue;
                 }
             };
-            out.by_key
-                .entry(target.key.to_string())
-                .or_default()
-                .insert(
-                    codes.get(i).unwrap_or_default().to_string(),
-                    Override {
-                        quantity: super::present(quantities.get(i), "a quantity", Some(&at))?
-                            * factor,
-                        source: sources.get(i).unwrap_or_default().to_string(),
-                        source_ref: at,
-                    },
-                );
+            out.by_key.entry(target.key.clone()).or_default().insert(
+                codes.get(i).unwrap_or_default().to_string(),
+                Override {
+                    quantity: super::present(quantities.get(i), "a quantity", Some(&at))? * factor,
+                    source: sources.get(i).unwrap_or_default().to_string(),
+                    source_ref: at,
+                },
+            );
         }
         issues.into_result()?;
         Ok(out)
@@ -221,7 +232,11 @@ mod tests {
             ("140107", "水源涵养", 3.0, "亿m³"),
             ("140108", "提供负离子", 5.0, "10¹⁸ ions"),
         ]);
-        let o = Overrides::resolve(&i).unwrap();
+        let o = Overrides::resolve(
+            &i,
+            &crate::account::registry::load_coefficients(None, false).unwrap(),
+        )
+        .unwrap();
         // A service with a unit of its own takes rows in exactly that unit.
         assert_eq!(o.for_key("negative_air_ions")["140108"].quantity, 5.0);
         assert_eq!(o.for_key("soil_retention")["140105"].quantity, 25_000.0);
@@ -236,7 +251,12 @@ mod tests {
             ("140106", "防风固沙", 1.0, "m³"),
             ("140107", "防风固砂", 1.0, "t"),
         ]);
-        let err = Overrides::resolve(&i).unwrap_err().to_string();
+        let err = Overrides::resolve(
+            &i,
+            &crate::account::registry::load_coefficients(None, false).unwrap(),
+        )
+        .unwrap_err()
+        .to_string();
         assert!(
             err.contains("t [实物量!D3]: 实物量: unknown indicator \"土壤侵蚀\" (expected one of"),
             "{err}"

@@ -836,7 +836,129 @@ pub fn component(rate_key: &str) -> Option<(&'static Service, &'static Component
     })
 }
 
-/// The valuation families, each once, in registry order.
+/// Every service of a run: the engine's, then those the coefficient set declares
+/// (`[services.KEY]` in manifest.toml), in the set's order.
+pub fn services(coef: &Coefficients) -> Vec<&'static Service> {
+    SERVICES
+        .iter()
+        .chain(
+            coef.manifest
+                .services
+                .iter()
+                .map(|(key, d)| declared(key, d)),
+        )
+        .collect()
+}
+
+/// A declared service as a registry entry (leaked: it lives as long as the run).
+fn declared(key: &str, d: &crate::coefficients::DeclaredService) -> &'static Service {
+    let text = |t: &str| -> &'static str { Box::leak(t.to_string().into_boxed_str()) };
+    let category = match d.category.as_str() {
+        "provisioning" => Category::Provisioning,
+        "cultural" => Category::Cultural,
+        _ => Category::Regulating,
+    };
+    Box::leak(Box::new(Service {
+        key: text(key),
+        label_zh: text(&d.label_zh),
+        label_en: text(&d.label_en),
+        category,
+        quantity_unit: d.quantity_unit.as_deref().map(text),
+        doc: "docs/coefficients.md#services-a-set-declares",
+        inputs: &[col::INDICATOR, col::QUANTITY, col::UNIT, col::SOURCE],
+        rates: &[],
+        prices: &[],
+        parameters: &[],
+        derived_prices: &[],
+        missing: Some((
+            "the 实物量 sheet gives no row for this service the set declares",
+            "实物量表未给出系数集声明的该项服务",
+        )),
+        valued_by: ValuedBy::Family(&DECLARED),
+    }))
+}
+
+/// The services a coefficient set declares, from their 实物量 rows.
+static DECLARED: Family = Family {
+    name: "declared",
+    lines: declared_lines,
+};
+
+fn declared_lines(c: &mut Context<'_>) -> Result<DataFrame> {
+    let mut out = rated::Lines::default();
+    for service in services(c.coef)
+        .into_iter()
+        .filter(|s| std::ptr::eq(s.family(), &DECLARED))
+    {
+        let Some(d) = c.coef.manifest.services.get(service.key) else {
+            continue;
+        };
+        for (county, o) in c.overrides.for_key(service.key) {
+            let line = match (&d.quantity_unit, &d.price) {
+                (Some(unit), Some(key)) => {
+                    let price = c.coef.price(key).map(|p| p.value).ok_or_else(|| {
+                        crate::Error::invalid(
+                            "prices.toml",
+                            format!("[services.{}] needs [prices.{key}]", service.key),
+                        )
+                    })?;
+                    super::Line {
+                        county_code: county,
+                        indicator: service.key,
+                        component: "实物量".into(),
+                        source_ref: o.source_ref.clone(),
+                        input_amount: o.quantity,
+                        input_unit: unit.clone(),
+                        coefficient_ref: String::new(),
+                        coefficient: None,
+                        coefficient_unit: String::new(),
+                        method: format!("{} ({}); V = Q × P", d.method, o.source),
+                        quantity_formula: "{input}".into(),
+                        quantity: Some(o.quantity),
+                        quantity_unit: unit.clone(),
+                        price_key: key.clone(),
+                        price_cny_per_unit: Some(price),
+                        value_cny: o.quantity * price,
+                    }
+                }
+                _ => super::Line {
+                    county_code: county,
+                    indicator: service.key,
+                    component: "价值量".into(),
+                    source_ref: o.source_ref.clone(),
+                    input_amount: o.quantity,
+                    input_unit: "元".into(),
+                    coefficient_ref: String::new(),
+                    coefficient: None,
+                    coefficient_unit: String::new(),
+                    method: format!("{} ({}); value given", d.method, o.source),
+                    quantity_formula: String::new(),
+                    quantity: None,
+                    quantity_unit: String::new(),
+                    price_key: String::new(),
+                    price_cny_per_unit: None,
+                    value_cny: o.quantity,
+                },
+            };
+            out.push(line);
+        }
+    }
+    out.frame()
+}
+
+/// The valuation families of a run, each once, in registry order.
+pub fn families_of(coef: &Coefficients) -> Vec<&'static Family> {
+    let mut out: Vec<&'static Family> = Vec::new();
+    for s in services(coef) {
+        let f = s.family();
+        if !out.iter().any(|g| std::ptr::eq(*g, f)) {
+            out.push(f);
+        }
+    }
+    out
+}
+
+/// The valuation families of the engine's services, each once, in registry order.
 pub fn families() -> Vec<&'static Family> {
     let mut out: Vec<&'static Family> = Vec::new();
     for s in SERVICES {
@@ -871,6 +993,7 @@ pub fn demand() -> Demand {
         for p in s.derived_prices {
             d.derived.push(*p);
         }
+        d.services.push(s.key);
     }
     d
 }

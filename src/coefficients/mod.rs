@@ -170,6 +170,8 @@ pub struct Demand {
     pub parameters: Vec<ParameterSpec>,
     /// Prices derived on loading.
     pub derived: Vec<DerivedPrice>,
+    /// Keys of the engine's services (a declared service may not reuse one).
+    pub services: Vec<&'static str>,
 }
 
 impl Demand {
@@ -197,6 +199,29 @@ pub fn percentage_hint(value: f64) -> Option<String> {
             value / 100.0
         )
     })
+}
+
+/// A service a coefficient set declares (`[services.KEY]` in manifest.toml): valued as a quantity
+/// of the 实物量 sheet × a price of prices.toml, or as a money value given there directly.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeclaredService {
+    /// Chinese label (also a name a 实物量 row may use).
+    pub label_zh: String,
+    /// English label.
+    pub label_en: String,
+    /// `provisioning`, `regulating` or `cultural`.
+    pub category: String,
+    /// `quantity_price` (quantity × `price`) or `money` (a value in 元, 万元, 亿元).
+    pub valuation: String,
+    /// Unit of the quantity (`quantity_price`): t, m³, kWh, 公顷 … (rows are converted to it).
+    #[serde(default)]
+    pub quantity_unit: Option<String>,
+    /// prices.toml key of its price, 元 per `quantity_unit` (`quantity_price`).
+    #[serde(default)]
+    pub price: Option<String>,
+    /// How the quantity or value is obtained, with its source (shown in the book and explain).
+    pub method: String,
 }
 
 /// Identity, versions and switches of a coefficient set.
@@ -234,6 +259,10 @@ pub struct Manifest {
     /// second-level classes and first-level classes without children.
     #[serde(default)]
     pub template_land_classes: Vec<String>,
+    /// Services the set declares besides the engine's (`[services.KEY]`), fed from the 实物量
+    /// sheet; see docs/coefficients.md.
+    #[serde(default)]
+    pub services: BTreeMap<String, DeclaredService>,
     /// SHA-256 of each file when the version was made.
     pub files: BTreeMap<String, String>,
 }
@@ -719,7 +748,25 @@ impl Coefficients {
             &mut issues,
         );
         let forest_types = load_forest_types(&texts["forest_types.csv"], &mut issues);
+        // Declared services: checked here; their prices join what prices.toml may hold.
+        let mut demand = demand.clone();
+        if let Some(m) = &manifest {
+            check_declared(&m.services, &mut demand, &mut issues);
+        }
+        let demand = &demand;
         let (prices, parameters) = load_prices(&texts["prices.toml"], demand, &mut issues);
+        if let Some(m) = &manifest {
+            for (key, s) in &m.services {
+                if let Some(p) = s.price.as_deref().filter(|p| !prices.contains_key(*p)) {
+                    issues.error(
+                        "prices.toml",
+                        format!(
+                            "[services.{key}] is valued at price \"{p}\": missing [prices.{p}]"
+                        ),
+                    );
+                }
+            }
+        }
         transpiration_to_kwh(&mut rates, &parameters, &mut issues);
         let deflators = load_deflators(&texts["deflators.csv"], &mut issues);
         let equivalent_factors: Vec<esv::FactorRow> = parse_csv(
@@ -1429,6 +1476,81 @@ fn load_prices(text: &str, demand: &Demand, issues: &mut Issues) -> PricesAndPar
         }
     }
     (prices, parameters)
+}
+
+/// Checks the services a set declares and adds their prices to what prices.toml may hold.
+fn check_declared(
+    services: &BTreeMap<String, DeclaredService>,
+    demand: &mut Demand,
+    issues: &mut Issues,
+) {
+    for (key, s) in services {
+        let at = format!("manifest.toml [services.{key}]");
+        if !key
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            || key.is_empty()
+        {
+            issues.error(&at, "a service key is lower-case letters, digits and _");
+        }
+        if demand.services.contains(&key.as_str()) {
+            issues.error(
+                &at,
+                format!("\"{key}\" is a service of the engine; choose another key"),
+            );
+        }
+        if !["provisioning", "regulating", "cultural"].contains(&s.category.as_str()) {
+            issues.error(
+                &at,
+                format!(
+                    "category \"{}\": expected provisioning, regulating or cultural",
+                    s.category
+                ),
+            );
+        }
+        if s.method.trim().is_empty() {
+            issues.error(
+                &at,
+                "method is empty: say how the quantity or value is obtained, with its source",
+            );
+        }
+        match (s.valuation.as_str(), &s.quantity_unit, &s.price) {
+            ("money", None, None) => {}
+            ("money", _, _) => issues.error(
+                &at,
+                "a money-valued service has no quantity_unit or price (the 实物量 rows give 元, 万元 or 亿元)",
+            ),
+            ("quantity_price", Some(unit), Some(price)) => {
+                if crate::units::parse(unit).is_none_or(|u| u.dimension == crate::units::Dimension::Money) {
+                    issues.error(
+                        &at,
+                        format!("quantity_unit \"{unit}\" is not a unit of quantity the engine knows"),
+                    );
+                }
+                if demand.price(price).is_none() {
+                    // Leaked once per load: a declared price key lives as long as the run.
+                    let key: &'static str = Box::leak(price.clone().into_boxed_str());
+                    let unit: &'static str =
+                        Box::leak(unit_key(&format!("元/{unit}")).into_boxed_str());
+                    let units: &'static [&'static str] = Box::leak(vec![unit].into_boxed_slice());
+                    demand.prices.push(PriceSpec {
+                        key,
+                        units,
+                        range: (1e-6, 1e12),
+                        required: false,
+                    });
+                }
+            }
+            ("quantity_price", _, _) => issues.error(
+                &at,
+                "a quantity_price service needs quantity_unit and price",
+            ),
+            (other, _, _) => issues.error(
+                &at,
+                format!("valuation \"{other}\": expected quantity_price or money"),
+            ),
+        }
+    }
 }
 
 /// Records the current SHA-256 of every file in `dir/manifest.toml` (an edit made on purpose).

@@ -6,6 +6,7 @@ mod util;
 mod audit;
 mod book;
 mod cli;
+mod declared;
 mod example_set;
 mod golden;
 mod invalid;

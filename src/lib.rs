@@ -171,9 +171,16 @@ pub fn prepare(request: &Request) -> Result<(Coefficients, Inputs)> {
     let sources = sources(request)?;
     let mut tables = Vec::new();
     let mut unreadable = false;
+    // The schema, with the 经济社会 columns the set's declared services read.
+    let sheets = schema::with_declared_columns(
+        &coef
+            .as_ref()
+            .map(account::registry::declared_columns)
+            .unwrap_or_default(),
+    );
     timed("read", || {
         for source in &sources {
-            match read::workbook(source, &request.limits, &mut issues) {
+            match read::workbook_with(source, &request.limits, sheets, &mut issues) {
                 Some(read) => tables.extend(read),
                 None => unreadable = true,
             }

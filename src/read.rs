@@ -801,10 +801,21 @@ impl SheetTable {
 /// two sheets mean the same table is an error. `None` when the file cannot be opened as a
 /// workbook at all (the reason is in `issues`).
 pub fn workbook(source: &Source, limits: &Limits, issues: &mut Issues) -> Option<Vec<SheetTable>> {
+    workbook_with(source, limits, schema::SHEETS, issues)
+}
+
+/// As [`workbook`], against `sheets` (the schema's, with the columns a coefficient set declares
+/// added: `schema::with_declared_columns`).
+pub fn workbook_with(
+    source: &Source,
+    limits: &Limits,
+    sheets: &'static [SheetSpec],
+    issues: &mut Issues,
+) -> Option<Vec<SheetTable>> {
     // A malformed file can make the parser panic (fuzzing found one in calamine's CFB reader):
     // contain it, report the file as damaged, and keep the problems found so far.
     let mut found = Issues::new();
-    let outcome = contained(|| workbook_unguarded(source, limits, &mut found));
+    let outcome = contained(|| workbook_unguarded(source, limits, sheets, &mut found));
     issues.extend(found);
     match outcome {
         Ok(tables) => tables,
@@ -836,6 +847,7 @@ fn contained<T>(f: impl FnOnce() -> T) -> std::result::Result<T, String> {
 fn workbook_unguarded(
     source: &Source,
     limits: &Limits,
+    sheets: &'static [SheetSpec],
     issues: &mut Issues,
 ) -> Option<Vec<SheetTable>> {
     let format = match sniff(&source.bytes, limits) {
@@ -876,17 +888,15 @@ fn workbook_unguarded(
     let mut seen: Vec<(SheetKind, String)> = Vec::new();
     for sheet_name in book.sheet_names() {
         let normalised = normalise_sheet_name(&sheet_name);
-        let Some(spec) = schema::SHEETS
+        let Some(spec) = sheets
             .iter()
             .find(|s| s.aliases.contains(&normalised.as_str()))
         else {
             if !schema::AUXILIARY_SHEETS.contains(&normalised.as_str()) {
-                let names = schema::SHEETS
-                    .iter()
-                    .flat_map(|s| s.aliases.iter().copied());
+                let names = sheets.iter().flat_map(|s| s.aliases.iter().copied());
                 let close = crate::suggest::did_you_mean(&normalised, names);
                 let label = close.and_then(|alias| {
-                    schema::SHEETS
+                    sheets
                         .iter()
                         .find(|s| s.aliases.contains(&alias))
                         .map(|s| s.label)

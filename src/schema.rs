@@ -773,6 +773,66 @@ const ENVIRONMENT: SheetSpec = SheetSpec {
     ],
 };
 
+/// Prefix of the keys of declared 经济社会 columns (`declared:reed`).
+pub const DECLARED_COLUMN_PREFIX: &str = "declared:";
+
+/// A column a coefficient set declares on the 经济社会 sheet (`column = "芦苇产量"` of a declared
+/// service): its header and the dimension of its unit.
+#[derive(Debug, Clone)]
+pub struct DeclaredColumn {
+    /// Canonical key (`declared:reed`).
+    pub key: String,
+    /// The header as written (normalised when matched).
+    pub header: String,
+    /// Dimension of its values (converted to the base unit when read).
+    pub dimension: Dimension,
+}
+
+/// The schema's sheets with `declared` columns added to the 经济社会 sheet (leaked: built once
+/// per run). Without declared columns, the schema itself.
+pub fn with_declared_columns(declared: &[DeclaredColumn]) -> &'static [SheetSpec] {
+    if declared.is_empty() {
+        return SHEETS;
+    }
+    let text = |t: &str| -> &'static str { Box::leak(t.to_string().into_boxed_str()) };
+    let sheets: Vec<SheetSpec> = SHEETS
+        .iter()
+        .map(|spec| {
+            let mut columns: Vec<ColumnSpec> = spec
+                .columns
+                .iter()
+                .map(|c| ColumnSpec {
+                    key: c.key,
+                    aliases: c.aliases,
+                    kind: c.kind,
+                    required: c.required,
+                    blank: c.blank,
+                })
+                .collect();
+            if spec.kind == SheetKind::Economy {
+                for d in declared {
+                    let alias: &'static str = text(&normalise_header(&d.header).0);
+                    columns.push(ColumnSpec {
+                        key: text(&d.key),
+                        aliases: Box::leak(vec![alias].into_boxed_slice()),
+                        kind: ColumnKind::Number(d.dimension),
+                        required: false,
+                        blank: Blank::Missing,
+                    });
+                }
+            }
+            SheetSpec {
+                kind: spec.kind,
+                label: spec.label,
+                aliases: spec.aliases,
+                required: spec.required,
+                columns: Box::leak(columns.into_boxed_slice()),
+            }
+        })
+        .collect();
+    Box::leak(sheets.into_boxed_slice())
+}
+
 /// The spec of `kind`.
 pub fn sheet(kind: SheetKind) -> &'static SheetSpec {
     // SHEETS lists every kind exactly once (checked by a unit test).

@@ -1129,7 +1129,19 @@ fn economy_frame(
             }
         }
     }
-    long_frame(tables, ECONOMY_ITEMS, scope)
+    // Columns the set's declared services read (`declared:KEY`), read like the others.
+    let declared: Vec<String> = coef
+        .manifest
+        .services
+        .keys()
+        .map(|k| format!("{}{k}", crate::schema::DECLARED_COLUMN_PREFIX))
+        .collect();
+    let items: Vec<&str> = ECONOMY_ITEMS
+        .iter()
+        .copied()
+        .chain(declared.iter().map(String::as_str))
+        .collect();
+    long_frame(tables, &items, scope)
 }
 
 /// Whether every amount of a long frame is 0 (blank cells read as 0).

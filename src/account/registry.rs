@@ -12,7 +12,7 @@ use crate::coefficients::{
     SHARE_UNITS,
 };
 use crate::error::{Issues, Result};
-use crate::schema::col;
+use crate::schema::{DECLARED_COLUMN_PREFIX as DECLARED_COLUMN, col};
 use crate::validate::Inputs;
 
 /// What a family's valuation function sees.
@@ -878,7 +878,27 @@ fn declared(key: &str, d: &crate::coefficients::DeclaredService) -> &'static Ser
     }))
 }
 
-/// The services a coefficient set declares, from their 实物量 rows.
+/// The 经济社会 columns the set's declared services read, for the reader.
+pub fn declared_columns(coef: &Coefficients) -> Vec<crate::schema::DeclaredColumn> {
+    coef.manifest
+        .services
+        .iter()
+        .filter_map(|(key, d)| {
+            let header = d.column.clone()?;
+            let dimension = match &d.quantity_unit {
+                Some(unit) => crate::units::parse(unit)?.dimension,
+                None => crate::units::Dimension::Money,
+            };
+            Some(crate::schema::DeclaredColumn {
+                key: format!("{DECLARED_COLUMN}{key}"),
+                header,
+                dimension,
+            })
+        })
+        .collect()
+}
+
+/// The services a coefficient set declares, from their 实物量 rows and 经济社会 column.
 static DECLARED: Family = Family {
     name: "declared",
     lines: declared_lines,
@@ -893,7 +913,27 @@ fn declared_lines(c: &mut Context<'_>) -> Result<DataFrame> {
         let Some(d) = c.coef.manifest.services.get(service.key) else {
             continue;
         };
-        for (county, o) in c.overrides.for_key(service.key) {
+        let mut given = c.overrides.for_key(service.key);
+        // The 经济社会 column, in base units, converted to the service's unit; a 实物量 row wins.
+        let to_unit = d
+            .quantity_unit
+            .as_deref()
+            .and_then(crate::units::parse)
+            .map_or(1.0, |u| u.to_base);
+        let item = format!("{DECLARED_COLUMN}{}", service.key);
+        for row in super::long_rows(&c.inputs.economy)?
+            .into_iter()
+            .filter(|r| r.item == item)
+        {
+            given
+                .entry(row.county)
+                .or_insert(super::overrides::Override {
+                    quantity: row.amount / to_unit,
+                    source: format!("经济社会 {}", d.column.as_deref().unwrap_or_default()),
+                    source_ref: row.source_ref,
+                });
+        }
+        for (county, o) in given {
             let line = match (&d.quantity_unit, &d.price) {
                 (Some(unit), Some(key)) => {
                     let price = c.coef.price(key).map(|p| p.value).ok_or_else(|| {

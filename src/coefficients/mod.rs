@@ -220,6 +220,10 @@ pub struct DeclaredService {
     /// prices.toml key of its price, 元 per `quantity_unit` (`quantity_price`).
     #[serde(default)]
     pub price: Option<String>,
+    /// A column of the 经济社会 sheet that gives it per county (`芦苇产量`), besides the 实物量
+    /// sheet (whose row wins for its county).
+    #[serde(default)]
+    pub column: Option<String>,
     /// How the quantity or value is obtained, with its source (shown in the book and explain).
     pub method: String,
 }

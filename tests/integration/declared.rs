@@ -20,6 +20,7 @@ category = "provisioning"
 valuation = "quantity_price"
 quantity_unit = "t"
 price = "reed"
+column = "芦苇产量"
 method = "reed harvest × grade-weighted price (江波 et al. 2017, 生态学报 37(8), §2.1.2)"
 
 [services.non_use]
@@ -68,11 +69,19 @@ fn with_rows(rows: &[(&str, &str, f64, &str)]) -> Book {
 fn a_set_declaring_a_money_service_and_a_quantity_price_service_reproduces_the_published_lines() {
     let dir = workdir("declared_services");
     let set = declaring_set(&dir);
-    with_rows(&[
+    let mut b = with_rows(&[
         ("140105", "芦苇", 3.74, "万吨"),
         ("140105", "非使用价值", 0.98, "亿元"),
-    ])
-    .save(&dir.join("w.xlsx"));
+    ]);
+    // The declared 经济社会 column 芦苇产量 (万吨): 1.0 for 140106; 9.99 for 140105, where the
+    // 实物量 row wins.
+    let width = b.sheet("经济社会")[1].len();
+    b.set("经济社会", 1, width, Data::String("芦苇产量(万吨)".into()));
+    let r = b.row_of("经济社会", "140106");
+    b.set("经济社会", r, width, Data::Float(1.0));
+    let r = b.row_of("经济社会", "140105");
+    b.set("经济社会", r, width, Data::Float(9.99));
+    b.save(&dir.join("w.xlsx"));
     let set = set.to_str().unwrap();
     // check accepts what run accepts.
     let check = gep(&dir, &["check", "--coefficients", set, "w.xlsx"]);
@@ -120,7 +129,10 @@ fn a_set_declaring_a_money_service_and_a_quantity_price_service_reproduces_the_p
             .unwrap(),
         0.98e8
     );
-    assert_eq!(row("140106", "reed")[col("valued")], "true");
+    // From the 经济社会 column: 1.0 万吨 × 4460 元/t.
+    let from_column: f64 = row("140106", "reed")[col("value_cny")].parse().unwrap();
+    assert!((from_column - 1.0e4 * 4460.0).abs() < 1e-6, "{from_column}");
+    assert_eq!(row("140107", "reed")[col("value_cny")], "0.0");
     // Explained like any service.
     let out = gep(
         &dir,

@@ -133,6 +133,27 @@ fn a_set_declaring_a_money_service_and_a_quantity_price_service_reproduces_the_p
     let from_column: f64 = row("140106", "reed")[col("value_cny")].parse().unwrap();
     assert!((from_column - 1.0e4 * 4460.0).abs() < 1e-6, "{from_column}");
     assert_eq!(row("140107", "reed")[col("value_cny")], "0.0");
+    // In the book like any service: a 价值量 column and its 明细 lines.
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook(dir.join("b.xlsx")).unwrap();
+    use calamine::Reader as _;
+    let value = book.worksheet_range("价值量").unwrap();
+    assert!(
+        value
+            .rows()
+            .take(4)
+            .flatten()
+            .any(|c| c.to_string().contains("芦苇")),
+        "no 芦苇 column on 价值量"
+    );
+    let lines = book.worksheet_range("明细").unwrap();
+    let reed_lines = lines
+        .rows()
+        .filter(|r| r.get(1).is_some_and(|c| c.to_string() == "芦苇"))
+        .count();
+    assert_eq!(
+        reed_lines, 2,
+        "140105 (实物量 row) and 140106 (经济社会 column)"
+    );
     // Explained like any service.
     let out = gep(
         &dir,

@@ -7,6 +7,8 @@
 //! 3.74×10⁴ t → 1.67×10⁸ 元, the reed price being §2.1.2's grades 40 % × 7000 + 40 % × 4000 +
 //! 20 % × 300 = 4460 元/t; 非使用价值 (payment-card willingness to pay) 0.98×10⁸ 元.
 //! The rows are put on a demo county only to carry them; the arithmetic is the publication's.
+//! Numbers as read from the ChinaXiv preprint of the paper (ChinaXiv:201704.00322, OCR text);
+//! the eight values of its Table 3 sum to the printed 35.55 × 10⁸ 元.
 
 use calamine::Data;
 

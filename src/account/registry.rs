@@ -998,18 +998,6 @@ pub fn families_of(coef: &Coefficients) -> Vec<&'static Family> {
     out
 }
 
-/// The valuation families of the engine's services, each once, in registry order.
-pub fn families() -> Vec<&'static Family> {
-    let mut out: Vec<&'static Family> = Vec::new();
-    for s in SERVICES {
-        let f = s.family();
-        if !out.iter().any(|g| std::ptr::eq(*g, f)) {
-            out.push(f);
-        }
-    }
-    out
-}
-
 /// What the services read from a coefficient set (each key once; a key several services
 /// declare must be declared alike, tested).
 pub fn demand() -> Demand {

@@ -478,11 +478,20 @@ fn about(
         (
             "系数集 Coefficient set",
             format!(
-                "{} — {} ({} {})",
+                "{} — {} ({} {}){}",
                 m.name,
                 m.title,
                 tr(s.en, "版本", "version"),
-                m.version
+                m.version,
+                m.derived_from
+                    .as_ref()
+                    .map_or_else(String::new, |origin| format!(
+                        "; {} {origin}{}",
+                        tr(s.en, "由以下版本修改：", "derived from"),
+                        m.edited
+                            .as_ref()
+                            .map_or_else(String::new, |d| format!(", {d}"))
+                    ))
             ),
         ),
         ("系数集来源 Origin", ctx.coef.origin()),

@@ -224,5 +224,9 @@ pub enum CoefficientsCommand {
     Rehash {
         /// The set's folder.
         dir: PathBuf,
+        /// The edited set's new version (required when a file changed); the old one is kept as
+        /// derived_from, with today's date.
+        #[arg(long, value_name = "X.Y.Z")]
+        version: Option<String>,
     },
 }

@@ -361,8 +361,9 @@ fn main() -> ExitCode {
                 Err(e) => out.failure("coefficients check", &e, false),
             }
         }
-        Command::Coefficients(CoefficientsCommand::Rehash { dir }) => {
-            match gep::coefficients::rehash(&dir) {
+        Command::Coefficients(CoefficientsCommand::Rehash { dir, version }) => {
+            let today = gep::clock::today();
+            match gep::coefficients::rehash(&dir, version.as_deref(), &today) {
                 Ok(hashes) => {
                     if out.json() {
                         out.print_json(&report::done_json(

@@ -238,6 +238,13 @@ pub struct Manifest {
     pub title: String,
     /// Version of the set; bumped when a value changes.
     pub version: String,
+    /// The set and version this one was edited from (`shanxi 0.1.0`), written by
+    /// `gep coefficients rehash --version`.
+    #[serde(default)]
+    pub derived_from: Option<String>,
+    /// When it was last edited (YYYY-MM-DD), written by `rehash`.
+    #[serde(default)]
+    pub edited: Option<String>,
     /// Province covered.
     pub province: String,
     /// Province code (`140000`); for a set covering several provinces, the code of the top
@@ -1558,13 +1565,18 @@ fn check_declared(
 }
 
 /// Records the current SHA-256 of every file in `dir/manifest.toml` (an edit made on purpose).
+/// When a file changed since the recorded hashes, the edit must get a new version: `version`
+/// (different from the manifest's) is written, with `derived_from = "<name> <old version>"`
+/// (kept from an earlier edit if there is one) and `edited = <today>`, so that a book made
+/// with the edited set says so. Without changes the hashes are rewritten as they are.
 ///
 /// The `[files]` table must be the last table of the manifest; it is rewritten in place.
 ///
 /// # Errors
-/// [`Error::Io`] when a file cannot be read or the manifest written; [`Error::Invalid`] when the
-/// manifest has no `[files]` table.
-pub fn rehash(dir: &Path) -> Result<Vec<(String, String)>> {
+/// [`Error::Usage`] when files changed and no new `version` is given; [`Error::Io`] when a file
+/// cannot be read or the manifest written; [`Error::Invalid`] when the manifest has no `[files]`
+/// table or cannot be read.
+pub fn rehash(dir: &Path, version: Option<&str>, today: &str) -> Result<Vec<(String, String)>> {
     let manifest_path = dir.join("manifest.toml");
     let text = std::fs::read_to_string(&manifest_path).map_err(|e| Error::io(&manifest_path, e))?;
     let Some(pos) = text.find("\n[files]") else {
@@ -1573,15 +1585,64 @@ pub fn rehash(dir: &Path) -> Result<Vec<(String, String)>> {
         issues.into_result()?;
         return Ok(Vec::new());
     };
-    let mut out = text[..pos].to_string();
-    out.push_str("\n[files]\n");
+    let manifest: Manifest = toml::from_str(&text).map_err(|e| {
+        Error::invalid(
+            toml_location("manifest.toml", &text, &e),
+            e.message().to_string(),
+        )
+    })?;
     let mut hashes = Vec::new();
+    let mut changed = Vec::new();
     for name in FILES {
         let path = dir.join(name);
         let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
         let hash = sha256_hex(&bytes);
-        out.push_str(&format!("\"{name}\" = \"{hash}\"\n"));
+        if manifest.files.get(*name) != Some(&hash) {
+            changed.push(*name);
+        }
         hashes.push(((*name).to_string(), hash));
+    }
+    let mut head = text[..pos].to_string();
+    match version {
+        Some(v) if v == manifest.version => {
+            return Err(Error::Usage(format!(
+                "--version {v} is the set's current version; give a new one for the edit"
+            )));
+        }
+        Some(v) => {
+            let origin = manifest
+                .derived_from
+                .clone()
+                .unwrap_or_else(|| format!("{} {}", manifest.name, manifest.version));
+            let mut lines: Vec<String> = Vec::new();
+            for line in head.lines() {
+                let key = line.split('=').next().unwrap_or_default().trim();
+                match key {
+                    "version" => {
+                        lines.push(format!("version = \"{v}\""));
+                        lines.push(format!("derived_from = \"{origin}\""));
+                        lines.push(format!("edited = \"{today}\""));
+                    }
+                    "derived_from" | "edited" => {}
+                    _ => lines.push(line.to_string()),
+                }
+            }
+            head = lines.join("\n");
+        }
+        None if !changed.is_empty() => {
+            return Err(Error::Usage(format!(
+                "{} changed since version {}: record the edit with a new version (gep coefficients rehash {} --version X.Y.Z)",
+                changed.join(", "),
+                manifest.version,
+                dir.display()
+            )));
+        }
+        None => {}
+    }
+    let mut out = head;
+    out.push_str("\n[files]\n");
+    for (name, hash) in &hashes {
+        out.push_str(&format!("\"{name}\" = \"{hash}\"\n"));
     }
     crate::files::write_atomically(&manifest_path, |f| {
         use std::io::Write as _;

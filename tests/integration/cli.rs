@@ -189,13 +189,54 @@ fn coefficients_check_and_rehash_record_an_edit() {
         "{}",
         text(&strict).1
     );
+    // An edit needs a new version: refused without one, recorded with one.
+    let refused = gep(&dir, &["coefficients", "rehash", "set"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        text(&refused)
+            .1
+            .contains("prices.toml changed since version 0.1.0"),
+        "{}",
+        text(&refused).1
+    );
+    let same = gep(
+        &dir,
+        &["coefficients", "rehash", "set", "--version", "0.1.0"],
+    );
+    assert_eq!(same.status.code(), Some(2));
+    let done = gep(
+        &dir,
+        &["coefficients", "rehash", "set", "--version", "0.1.1-local"],
+    );
+    assert!(done.status.success(), "{}", text(&done).1);
+    let manifest = std::fs::read_to_string(set.join("manifest.toml")).unwrap();
+    assert!(manifest.contains("version = \"0.1.1-local\""), "{manifest}");
+    assert!(
+        manifest.contains("derived_from = \"shanxi 0.1.0\""),
+        "{manifest}"
+    );
+    assert!(manifest.contains("edited = \""), "{manifest}");
+    let clean = gep(&dir, &["check", "--coefficients", "set", "--strict"]);
+    assert!(clean.status.success(), "{}", text(&clean).1);
+    // Nothing changed since: rehash without --version is a no-op, allowed.
     assert!(
         gep(&dir, &["coefficients", "rehash", "set"])
             .status
             .success()
     );
-    let clean = gep(&dir, &["check", "--coefficients", "set", "--strict"]);
-    assert!(clean.status.success(), "{}", text(&clean).1);
+    // The book says which set it used, and what it was derived from.
+    let run = gep(&dir, &["run", "--coefficients", "set", "--out", "b.xlsx"]);
+    assert!(run.status.success(), "{}", text(&run).1);
+    let mut wb: calamine::Xlsx<_> = calamine::open_workbook(dir.join("b.xlsx")).unwrap();
+    use calamine::Reader as _;
+    let about = wb.worksheet_range("说明").unwrap();
+    assert!(
+        about.rows().flatten().any(|c| {
+            let t = c.to_string();
+            t.contains("0.1.1-local") && t.contains("shanxi 0.1.0")
+        }),
+        "说明 names the edited set and its origin"
+    );
 }
 
 #[test]

@@ -52,9 +52,13 @@ impl YearValues {
     }
 }
 
-/// Reads the engine values of an account book written by `gep run` (价值量 sheet, 说明 year);
-/// `None` when `source` is not such a book.
-pub fn values_from_book(source: &crate::read::Source) -> Option<YearValues> {
+/// Reads the engine values of an account book written by `gep run` (价值量 sheet, 说明 year),
+/// recognising the columns of `services` (the engine's and those the set declares); `None` when
+/// `source` is not such a book.
+pub fn values_from_book(
+    source: &crate::read::Source,
+    services: &[&'static crate::account::Service],
+) -> Option<YearValues> {
     use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
     let mut wb: Xlsx<_> =
         open_workbook_from_rs(std::io::Cursor::new(source.bytes.as_slice())).ok()?;
@@ -99,7 +103,7 @@ pub fn values_from_book(source: &crate::read::Source) -> Option<YearValues> {
             "(元)" | "(yuan)" => 1.0,
             _ => continue,
         };
-        if let Some(ind) = crate::account::SERVICES
+        if let Some(ind) = services
             .iter()
             .find(|i| i.label_zh == label || i.label_en == label)
         {

@@ -474,7 +474,12 @@ fn previous_values(path: &Path, request: &Request) -> Result<Previous> {
         )));
     }
     let source = Source::open(path, &request.limits)?;
-    if let Some(values) = change::values_from_book(&source) {
+    let services = account::registry::load_coefficients(request.coefficients.as_deref(), false)
+        .map_or_else(
+            |_| account::SERVICES.iter().collect(),
+            |coef| account::registry::services(&coef),
+        );
+    if let Some(values) = change::values_from_book(&source, &services) {
         return Ok(Previous {
             values,
             inputs: None,

@@ -35,7 +35,7 @@ struct Target {
     per_hectare: bool,
 }
 
-fn normalise(text: &str) -> String {
+pub(crate) fn normalise(text: &str) -> String {
     crate::units::to_half_width(text)
         .chars()
         .filter(|c| c.is_alphanumeric())
@@ -175,6 +175,23 @@ impl Overrides {
                     continue;
                 }
             };
+            // One county and indicator given twice (under two names: 芦苇 and reed).
+            if let Some(first) = out
+                .by_key
+                .get(&target.key)
+                .and_then(|m| m.get(codes.get(i).unwrap_or_default()))
+            {
+                issues.error(
+                    &at,
+                    format!(
+                        "实物量: {} of {} is given twice (also {})",
+                        target.key,
+                        codes.get(i).unwrap_or_default(),
+                        first.source_ref
+                    ),
+                );
+                continue;
+            }
             out.by_key.entry(target.key.clone()).or_default().insert(
                 codes.get(i).unwrap_or_default().to_string(),
                 Override {

@@ -42,6 +42,12 @@ pub struct Component {
 /// The English label of a component label written in the lines (`乔木林地 · 二氧化硫` →
 /// `乔木林地 · SO₂`; land classes are names from the inputs and stay as written).
 pub fn component_en(component: &str) -> String {
+    // The components of a declared service's lines.
+    match component {
+        "实物量" => return "given quantity".into(),
+        "价值量" => return "given value".into(),
+        _ => {}
+    }
     let mut out = component.to_string();
     for c in SERVICES.iter().flat_map(|s| s.components()) {
         if !c.label_zh.is_empty() && out.ends_with(c.label_zh) {

@@ -1022,6 +1022,25 @@ pub fn demand() -> Demand {
             d.derived.push(*p);
         }
         d.services.push(s.key);
+        // The names a 实物量 row may use for it: a declared service may not answer to them.
+        let norm = super::overrides::normalise;
+        for name in [s.key, s.label_zh, s.label_en] {
+            d.names.insert(norm(name), s.key);
+        }
+        for c in s.components() {
+            d.names.insert(norm(c.rate.key), s.key);
+            if !c.label_zh.is_empty() {
+                d.names.insert(norm(c.label_zh), s.key);
+                d.names
+                    .insert(norm(&format!("{}{}", s.label_zh, c.label_zh)), s.key);
+            }
+        }
+    }
+    d.name_key = Some(super::overrides::normalise);
+    for c in crate::schema::sheet(crate::schema::SheetKind::Economy).columns {
+        for alias in c.aliases {
+            d.economy_headers.insert((*alias).to_string(), c.key);
+        }
     }
     d
 }

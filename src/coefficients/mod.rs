@@ -172,6 +172,12 @@ pub struct Demand {
     pub derived: Vec<DerivedPrice>,
     /// Keys of the engine's services (a declared service may not reuse one).
     pub services: Vec<&'static str>,
+    /// Names a 实物量 row may use for the engine's services (normalised by `name_key`) → key.
+    pub names: BTreeMap<String, &'static str>,
+    /// How 实物量 names are normalised.
+    pub name_key: Option<fn(&str) -> String>,
+    /// 经济社会 headers the engine reads (normalised) → column key.
+    pub economy_headers: BTreeMap<String, &'static str>,
 }
 
 impl Demand {
@@ -1495,8 +1501,45 @@ fn check_declared(
     demand: &mut Demand,
     issues: &mut Issues,
 ) {
+    let mut declared_prices: Vec<&'static str> = Vec::new();
+    // Names and columns a declared service answers to must be its own: a 实物量 row naming
+    // 土壤保持, or a header such as 旅游总收入, would otherwise go to the engine, silently.
+    let norm = demand.name_key.unwrap_or(unit_key);
+    let mut names: BTreeMap<String, String> = demand
+        .names
+        .iter()
+        .map(|(n, k)| (n.clone(), (*k).to_string()))
+        .collect();
+    let mut headers: BTreeMap<String, String> = demand
+        .economy_headers
+        .iter()
+        .map(|(h, k)| (h.clone(), (*k).to_string()))
+        .collect();
     for (key, s) in services {
         let at = format!("manifest.toml [services.{key}]");
+        for name in [key.as_str(), s.label_zh.as_str(), s.label_en.as_str()] {
+            match names.get(&norm(name)) {
+                Some(owner) if owner != key => issues.error(
+                    &at,
+                    format!("\"{name}\" already names {owner}: a 实物量 row could not tell them apart; choose another"),
+                ),
+                _ => {
+                    names.insert(norm(name), key.clone());
+                }
+            }
+        }
+        if let Some(column) = &s.column {
+            let header = crate::schema::normalise_header(column).0;
+            match headers.get(&header) {
+                Some(owner) => issues.error(
+                    &at,
+                    format!("column \"{column}\" is already read as {owner}; name the service's own column"),
+                ),
+                None => {
+                    headers.insert(header, format!("the declared service {key}"));
+                }
+            }
+        }
         if !key
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
@@ -1538,11 +1581,32 @@ fn check_declared(
                         format!("quantity_unit \"{unit}\" is not a unit of quantity the engine knows"),
                     );
                 }
-                if demand.price(price).is_none() {
+                let wanted = unit_key(&format!("元/{unit}"));
+                if demand.services.contains(&price.as_str())
+                    || demand.derived.iter().any(|d| d.key == price)
+                    || demand.price(price).is_some_and(|p| !declared_prices.contains(&p.key))
+                {
+                    issues.error(
+                        &at,
+                        format!(
+                            "price \"{price}\" is a price of the engine's services; give the declared service a price key of its own"
+                        ),
+                    );
+                } else if let Some(p) = demand.price(price) {
+                    if !p.units.contains(&wanted.as_str()) {
+                        issues.error(
+                            &at,
+                            format!(
+                                "price \"{price}\" is shared with another declared service measured in another unit ({}); give each its own price",
+                                p.units.join(", ")
+                            ),
+                        );
+                    }
+                } else {
                     // Leaked once per load: a declared price key lives as long as the run.
                     let key: &'static str = Box::leak(price.clone().into_boxed_str());
-                    let unit: &'static str =
-                        Box::leak(unit_key(&format!("元/{unit}")).into_boxed_str());
+                    declared_prices.push(key);
+                    let unit: &'static str = Box::leak(wanted.into_boxed_str());
                     let units: &'static [&'static str] = Box::leak(vec![unit].into_boxed_slice());
                     demand.prices.push(PriceSpec {
                         key,

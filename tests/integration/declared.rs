@@ -177,6 +177,19 @@ fn a_set_declaring_a_money_service_and_a_quantity_price_service_reproduces_the_p
         stdout.contains("prices.toml [reed] = 4460 元/t"),
         "{stdout}"
     );
+    // One county given twice under two names is an error, not the last row winning.
+    with_rows(&[
+        ("140105", "芦苇", 3.74, "万吨"),
+        ("140105", "reed", 1.0, "万吨"),
+    ])
+    .save(&dir.join("twice.xlsx"));
+    let out = gep(&dir, &["check", "--coefficients", set, "twice.xlsx"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out).1.contains("reed of 140105 is given twice"),
+        "{}",
+        text(&out).1
+    );
     // A row naming no service is an error in check and in run alike, with "did you mean".
     with_rows(&[("140105", "芦笋", 3.74, "万吨")]).save(&dir.join("bad.xlsx"));
     for command in ["check", "run"] {
@@ -210,7 +223,12 @@ fn a_declared_service_that_reuses_an_engine_key_or_lacks_its_price_is_refused() 
         match name {
         "manifest.toml" => text.replacen(
             "\n[files]",
-            "\n[services.recreation]\nlabel_zh = \"x\"\nlabel_en = \"x\"\ncategory = \"cultural\"\nvaluation = \"money\"\nmethod = \"m\"\n\n[services.reed]\nlabel_zh = \"芦苇\"\nlabel_en = \"Reed\"\ncategory = \"provisioning\"\nvaluation = \"quantity_price\"\nquantity_unit = \"t\"\nprice = \"reed\"\nmethod = \"m\"\n\n[files]",
+            concat!(
+                "\n[services.recreation]\nlabel_zh = \"x\"\nlabel_en = \"x\"\ncategory = \"cultural\"\nvaluation = \"money\"\nmethod = \"m\"\n",
+                "\n[services.reed]\nlabel_zh = \"芦苇\"\nlabel_en = \"Reed\"\ncategory = \"provisioning\"\nvaluation = \"quantity_price\"\nquantity_unit = \"t\"\nprice = \"reed\"\nmethod = \"m\"\n",
+                "\n[services.erosion]\nlabel_zh = \"土壤保持\"\nlabel_en = \"Erosion\"\ncategory = \"regulating\"\nvaluation = \"quantity_price\"\nquantity_unit = \"t\"\nprice = \"carbon\"\ncolumn = \"旅游总收入\"\nmethod = \"m\"\n",
+                "\n[files]"
+            ),
             1,
         ),
         _ => text,
@@ -224,4 +242,17 @@ fn a_declared_service_that_reuses_an_engine_key_or_lacks_its_price_is_refused() 
         "{stderr}"
     );
     assert!(stderr.contains("missing [prices.reed]"), "{stderr}");
+    // Names, columns and prices of the engine's services are not a declared service's.
+    assert!(
+        stderr.contains("\"土壤保持\" already names soil_retention"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("column \"旅游总收入\" is already read as tourism_revenue_cny"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("price \"carbon\" is a price of the engine's services"),
+        "{stderr}"
+    );
 }

@@ -44,12 +44,17 @@ pub(crate) fn normalise(text: &str) -> String {
 }
 
 fn targets(coef: &crate::coefficients::Coefficients) -> Vec<Target> {
-    let mut out = vec![Target {
-        key: "water_conservation".into(),
-        unit: "m³".into(),
-        names: vec!["water_conservation".into(), "水源涵养".into()],
-        per_hectare: false,
-    }];
+    // Family services that read 实物量 rows (water conservation): the service as a whole.
+    let mut out: Vec<Target> = super::SERVICES
+        .iter()
+        .filter(|s| s.physical_rows && s.components().is_empty())
+        .map(|s| Target {
+            key: s.key.into(),
+            unit: s.quantity_unit.unwrap_or_default().into(),
+            names: vec![s.key.into(), s.label_zh.into(), s.label_en.into()],
+            per_hectare: false,
+        })
+        .collect();
     for service in super::SERVICES {
         let components = service.components();
         for c in components {

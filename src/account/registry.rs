@@ -84,6 +84,9 @@ pub struct Service {
     pub parameters: &'static [ParameterSpec],
     /// Prices derived on loading from its prices and parameters.
     pub derived_prices: &'static [DerivedPrice],
+    /// A 实物量 row may give its quantity for a county, replacing the estimate (a service valued
+    /// by rates always may, per component; a family service when its family reads them).
+    pub physical_rows: bool,
     /// Why it has no line when it has none (English, Chinese); `None` for the generic reason.
     /// Rate-based services compute theirs from their rates.
     pub missing: Option<(&'static str, &'static str)>,
@@ -347,6 +350,7 @@ const fn product(
         parameters: &[],
         derived_prices: &[],
         missing: None,
+        physical_rows: false,
         valued_by: ValuedBy::Family(&PRODUCTS),
     }
 }
@@ -397,6 +401,7 @@ pub const SERVICES: &[Service] = &[
         parameters: &[],
         derived_prices: &[],
         missing: None,
+        physical_rows: false,
         valued_by: ValuedBy::Family(&WATER_SUPPLY),
     },
     Service {
@@ -415,6 +420,7 @@ pub const SERVICES: &[Service] = &[
             "the workbook has no hydropower generation column",
             "输入表没有水电发电量列",
         )),
+        physical_rows: false,
         valued_by: ValuedBy::Family(&HYDROPOWER),
     },
     Service {
@@ -450,6 +456,7 @@ pub const SERVICES: &[Service] = &[
         parameters: &[],
         derived_prices: &[],
         missing: None,
+        physical_rows: true,
         valued_by: ValuedBy::Family(&WATER_CONSERVATION),
     },
     Service {
@@ -477,6 +484,7 @@ pub const SERVICES: &[Service] = &[
             derive: rated::soil_retention_price,
         }],
         missing: None,
+        physical_rows: true,
         valued_by: ValuedBy::Rates {
             formula: "SC = A × sc_class; V = SC × (λ/ρ × c_dredging + C_N × P_N + C_P × P_P)",
             components: &[one(
@@ -505,6 +513,7 @@ pub const SERVICES: &[Service] = &[
             derive: rated::sand_fixation_price,
         }],
         missing: None,
+        physical_rows: true,
         valued_by: ValuedBy::Rates {
             formula: "Q = A × q_class; V = Q / (ρ_s × h) × P_sand-control",
             components: &[one(
@@ -527,6 +536,7 @@ pub const SERVICES: &[Service] = &[
         parameters: &[share("reservoir_flood_share", (0.0, 1.0))],
         derived_prices: &[],
         missing: None,
+        physical_rows: true,
         valued_by: ValuedBy::Rates {
             formula: "C = A × storage_class (marsh 0.3 m); V = C × P_reservoir",
             components: &[one(
@@ -563,6 +573,7 @@ pub const SERVICES: &[Service] = &[
         parameters: &[],
         derived_prices: &[],
         missing: None,
+        physical_rows: true,
         valued_by: ValuedBy::Rates {
             formula: "Q_j = A × q_class,j [capped at emissions]; V = Σ_j Q_j × c_j",
             components: &[
@@ -610,6 +621,7 @@ pub const SERVICES: &[Service] = &[
         parameters: &[],
         derived_prices: &[],
         missing: None,
+        physical_rows: true,
         valued_by: ValuedBy::Rates {
             formula: "Q_j = A × q_class,j [capped at discharges]; V = Σ_j Q_j × c_j",
             components: &[
@@ -651,6 +663,7 @@ pub const SERVICES: &[Service] = &[
         parameters: CARBON_FACTORS,
         derived_prices: &[],
         missing: None,
+        physical_rows: false,
         valued_by: ValuedBy::Family(&CARBON),
     },
     Service {
@@ -670,6 +683,7 @@ pub const SERVICES: &[Service] = &[
         parameters: CARBON_FACTORS,
         derived_prices: &[],
         missing: None,
+        physical_rows: false,
         valued_by: ValuedBy::Family(&CARBON),
     },
     Service {
@@ -691,6 +705,7 @@ pub const SERVICES: &[Service] = &[
         ],
         derived_prices: &[],
         missing: None,
+        physical_rows: true,
         valued_by: ValuedBy::Rates {
             formula: "E = A × e_class (transpiration, kWh) + A × evaporation × (q/3.6 + γ)[/r] (water surface); V = E × P_electricity",
             components: &[
@@ -736,6 +751,7 @@ pub const SERVICES: &[Service] = &[
         parameters: &[],
         derived_prices: &[],
         missing: None,
+        physical_rows: true,
         valued_by: ValuedBy::Rates {
             formula: "A = area that controls pests itself; V = A × cost per ha",
             components: &[one(
@@ -758,6 +774,7 @@ pub const SERVICES: &[Service] = &[
         parameters: &[],
         derived_prices: &[],
         missing: None,
+        physical_rows: true,
         valued_by: ValuedBy::Rates {
             formula: "A = habitat area; V = A × value per ha (Shannon-index class)",
             components: &[one(
@@ -784,6 +801,7 @@ pub const SERVICES: &[Service] = &[
         parameters: &[],
         derived_prices: &[],
         missing: None,
+        physical_rows: true,
         valued_by: ValuedBy::Rates {
             formula: "G = A × 5.256×10¹⁵ × (Q − 600) × H / L (per class); V = G × K",
             components: &[one(
@@ -817,6 +835,7 @@ pub const SERVICES: &[Service] = &[
             "the workbook gives no tourism revenue or visits column for the set's recreation_basis",
             "输入表没有与系数集 recreation_basis 对应的旅游总收入或接待游客列",
         )),
+        physical_rows: false,
         valued_by: ValuedBy::Family(&RECREATION),
     },
 ];
@@ -874,6 +893,7 @@ fn declared(key: &str, d: &crate::coefficients::DeclaredService) -> &'static Ser
             "the 实物量 sheet gives no row for this service the set declares",
             "实物量表未给出系数集声明的该项服务",
         )),
+        physical_rows: true,
         valued_by: ValuedBy::Family(&DECLARED),
     }))
 }
@@ -1082,6 +1102,9 @@ pub fn services_markdown() -> String {
             s.quantity_unit.unwrap_or("— (value only)"),
             match s.valued_by {
                 ValuedBy::Rates { .. } => "area × rate (实物量 sheet may replace it)".to_string(),
+                ValuedBy::Family(f) if s.physical_rows => {
+                    format!("`{}` (实物量 sheet may replace it)", f.name)
+                }
                 ValuedBy::Family(f) => format!("`{}`", f.name),
             },
         ));

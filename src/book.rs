@@ -677,7 +677,7 @@ fn coverage_table(
         let mut worst: Option<&str> = None;
         for line in acc.lines.iter().filter(|l| l.indicator == ind.key) {
             if first_method.is_empty() {
-                first_method = line.method.clone();
+                first_method = line.method.to_string();
             }
             // Grades in the coefficient reference ("… [V2]") and of the price used.
             let mut grades: Vec<&str> = line
@@ -687,7 +687,7 @@ fn coverage_table(
                 .filter_map(|t| t.split(']').next())
                 .filter(|g| rank(g).is_some())
                 .collect();
-            if let Some(p) = ctx.coef.prices.get(&line.price_key) {
+            if let Some(p) = ctx.coef.prices.get(&*line.price_key) {
                 grades.push(p.status.as_str());
             }
             for g in grades {
@@ -2182,7 +2182,7 @@ fn given_quantities(acc: &Accounts) -> BTreeMap<(String, &'static str), Vec<Stri
             continue;
         };
         let source = rest.split(");").next().unwrap_or(rest);
-        out.entry((line.county_code.clone(), line.indicator))
+        out.entry((line.county_code.to_string(), line.indicator))
             .or_default()
             .push(format!("{source} ({})", line.source_ref));
     }
@@ -2283,7 +2283,7 @@ fn lines(
     for (&i, r) in order.iter().zip(FIRST_ROW..) {
         let line = &lines[i];
         let n = r + 1;
-        ws.write_string(r, 0, &line.county_code)?;
+        ws.write_string(r, 0, &*line.county_code)?;
         ws.write_string(
             r,
             1,
@@ -2296,17 +2296,17 @@ fn lines(
         if s.en {
             ws.write_string(r, 2, crate::account::rated::component_en(&line.component))?;
         } else {
-            ws.write_string(r, 2, &line.component)?;
+            ws.write_string(r, 2, &*line.component)?;
         }
         ws.write_string(r, 3, &line.source_ref)?;
         ws.write_number_with_format(r, 4, line.input_amount, &s.quantity)?;
-        ws.write_string(r, 5, &line.input_unit)?;
-        ws.write_string(r, 6, &line.coefficient_ref)?;
+        ws.write_string(r, 5, &*line.input_unit)?;
+        ws.write_string(r, 6, &*line.coefficient_ref)?;
         if let Some(v) = line.coefficient {
             ws.write_number(r, 7, v)?;
         }
-        ws.write_string(r, 8, &line.coefficient_unit)?;
-        ws.write_string(r, 9, &line.method)?;
+        ws.write_string(r, 8, &*line.coefficient_unit)?;
+        ws.write_string(r, 9, &*line.method)?;
         if let Some(q) = line.quantity {
             if line.quantity_formula.is_empty() {
                 ws.write_number_with_format(r, 10, q, &s.quantity)?;
@@ -2326,8 +2326,8 @@ fn lines(
                 formula(ws, r, 10, &format!("={f}"), q, &s.quantity)?;
             }
         }
-        ws.write_string(r, 11, &line.quantity_unit)?;
-        ws.write_string(r, 12, &line.price_key)?;
+        ws.write_string(r, 11, &*line.quantity_unit)?;
+        ws.write_string(r, 12, &*line.price_key)?;
         // The value in the book's money unit (万元, or 元 with --money yuan), like every other sheet.
         let v = line.value_cny / s.wan;
         let per = if s.wan == 1.0 {
@@ -2335,7 +2335,7 @@ fn lines(
         } else {
             format!("/{}", s.wan)
         };
-        match (prices.get(&line.price_key), line.price_cny_per_unit) {
+        match (prices.get(&*line.price_key), line.price_cny_per_unit) {
             (Some(row), Some(p)) => {
                 let price_cell = format!(
                     "='{}'!${}${}",

@@ -210,7 +210,7 @@ pub fn explanation(
     let lines: Vec<&Line> = accounts
         .lines
         .iter()
-        .filter(|l| l.county_code == region.code && l.indicator == ind.key)
+        .filter(|l| *l.county_code == *region.code && l.indicator == ind.key)
         .collect();
     let explained: Vec<ExplainedLine> = lines
         .iter()
@@ -220,7 +220,7 @@ pub fn explanation(
                 .price_cny_per_unit
                 .and(coef.price(&l.price_key))
                 .map(|p| PriceUsed {
-                    key: l.price_key.clone(),
+                    key: l.price_key.to_string(),
                     value: p.value,
                     unit: p.unit.clone(),
                     year: p.year,

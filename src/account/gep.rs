@@ -443,9 +443,7 @@ pub fn roll_up(
             .iter()
             .position(|c| *c == ind.category)
             .unwrap_or(0);
-        *from_lines
-            .entry((line.county_code.as_str(), slot))
-            .or_insert(0.0) += line.value_cny;
+        *from_lines.entry((&*line.county_code, slot)).or_insert(0.0) += line.value_cny;
     }
     for row in rows.iter().filter(|r| r.level == Level::County) {
         for (slot, category) in Category::ALL.iter().enumerate() {

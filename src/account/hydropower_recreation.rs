@@ -44,15 +44,15 @@ pub fn hydropower_lines(inputs: &Inputs, coef: &Coefficients) -> Result<DataFram
         )?;
         for (county, kwh, at) in rows {
             lines.push(Line {
-                county_code: county,
+                county_code: (county).into(),
                 indicator: "hydropower",
                 component: "水电".into(),
                 source_ref: at,
                 input_amount: kwh,
                 input_unit: "kWh".into(),
-                coefficient_ref: String::new(),
+                coefficient_ref: (String::new()).into(),
                 coefficient: None,
-                coefficient_unit: String::new(),
+                coefficient_unit: (String::new()).into(),
                 method: "V = generation × tariff".into(),
                 quantity_formula: "{input}".into(),
                 quantity: Some(kwh),
@@ -80,15 +80,15 @@ pub fn recreation_lines(inputs: &Inputs, coef: &Coefficients) -> Result<DataFram
             let p = price(coef, "travel_cost", "recreation_basis = \"travel_cost\"")?;
             for (county, visits, at) in rows {
                 lines.push(Line {
-                    county_code: county,
+                    county_code: (county).into(),
                     indicator: "recreation",
                     component: "游客人次 × 旅行费用".into(),
                     source_ref: at,
                     input_amount: visits,
                     input_unit: "人次".into(),
-                    coefficient_ref: switch.clone(),
+                    coefficient_ref: (switch.clone()).into(),
                     coefficient: None,
-                    coefficient_unit: String::new(),
+                    coefficient_unit: (String::new()).into(),
                     method: "travel cost: V = visits × cost per visit".into(),
                     quantity_formula: "{input}".into(),
                     quantity: Some(visits),
@@ -102,20 +102,20 @@ pub fn recreation_lines(inputs: &Inputs, coef: &Coefficients) -> Result<DataFram
     } else {
         for (county, revenue, at) in items(inputs, col::TOURISM_REVENUE_CNY)? {
             lines.push(Line {
-                county_code: county,
+                county_code: (county).into(),
                 indicator: "recreation",
                 component: "旅游总收入".into(),
                 source_ref: at,
                 input_amount: revenue,
                 input_unit: "元".into(),
-                coefficient_ref: switch.clone(),
+                coefficient_ref: (switch.clone()).into(),
                 coefficient: None,
-                coefficient_unit: String::new(),
+                coefficient_unit: (String::new()).into(),
                 method: "revenue: V = reported tourism revenue".into(),
-                quantity_formula: String::new(),
+                quantity_formula: (String::new()).into(),
                 quantity: Some(0.0),
                 quantity_unit: "".into(),
-                price_key: String::new(),
+                price_key: (String::new()).into(),
                 price_cny_per_unit: None,
                 value_cny: revenue,
             });

@@ -142,40 +142,44 @@ pub const LINE_COLUMNS: &[&str] = &[
     "value_cny",
 ];
 
+/// Text of a valuation line shared between lines (the method, units, a county code are the same on
+/// thousands of lines): cloned by reference count, not copied.
+pub type Text = std::sync::Arc<str>;
+
 /// One valuation line: how one input cell became a quantity and a value (the columns of
 /// [`LINE_COLUMNS`], typed). Families build them row by row or as polars frames; the accounts
 /// keep them as a `Vec<Line>`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Line {
     /// County code.
-    pub county_code: String,
+    pub county_code: Text,
     /// Service key (a registry key).
     pub indicator: &'static str,
     /// Component: land class, sector, pollutant … as written.
-    pub component: String,
+    pub component: Text,
     /// The input cell (`file [sheet!A1]`).
     pub source_ref: String,
     /// Input amount in `input_unit`.
     pub input_amount: f64,
     /// Unit of the input amount.
-    pub input_unit: String,
+    pub input_unit: Text,
     /// The coefficient's file, key, value and grade; empty without one.
-    pub coefficient_ref: String,
+    pub coefficient_ref: Text,
     /// The coefficient in the engine's unit.
     pub coefficient: Option<f64>,
     /// Unit of the coefficient.
-    pub coefficient_unit: String,
+    pub coefficient_unit: Text,
     /// Formula in words.
-    pub method: String,
+    pub method: Text,
     /// The quantity as an Excel formula over `{input}` and `{coefficient}`; empty when written
     /// as a number.
-    pub quantity_formula: String,
+    pub quantity_formula: Text,
     /// Physical quantity (none for a value-only service).
     pub quantity: Option<f64>,
     /// Unit of the quantity.
-    pub quantity_unit: String,
+    pub quantity_unit: Text,
     /// Key of the price in prices.toml; empty without one.
-    pub price_key: String,
+    pub price_key: Text,
     /// Price, 元 per quantity unit (a value per hectare for per-hectare services).
     pub price_cny_per_unit: Option<f64>,
     /// Value, 元.
@@ -245,6 +249,17 @@ impl Line {
             number("value_cny")?,
         );
         let owned = |c: &StringChunked, i: usize| c.get(i).unwrap_or_default().to_string();
+        // Repeated texts (method, units, county codes) are allocated once and shared.
+        let mut pool: std::collections::HashMap<String, Text> = std::collections::HashMap::new();
+        let mut shared = |c: &StringChunked, i: usize| -> Text {
+            let text = c.get(i).unwrap_or_default();
+            if let Some(t) = pool.get(text) {
+                return t.clone();
+            }
+            let t: Text = text.into();
+            pool.insert(text.to_string(), t.clone());
+            t
+        };
         let mut out = Vec::with_capacity(df.height());
         for i in 0..df.height() {
             let key = indicator.get(i).unwrap_or_default();
@@ -261,20 +276,20 @@ impl Line {
                 )));
             };
             out.push(Line {
-                county_code: owned(&code, i),
+                county_code: shared(&code, i),
                 indicator: service.key,
-                component: owned(&component, i),
+                component: shared(&component, i),
                 source_ref: owned(&source_ref, i),
                 input_amount: input,
-                input_unit: owned(&input_unit, i),
-                coefficient_ref: owned(&coefficient_ref, i),
+                input_unit: shared(&input_unit, i),
+                coefficient_ref: shared(&coefficient_ref, i),
                 coefficient: coefficient.get(i),
-                coefficient_unit: owned(&coefficient_unit, i),
-                method: owned(&method, i),
-                quantity_formula: owned(&quantity_formula, i),
+                coefficient_unit: shared(&coefficient_unit, i),
+                method: shared(&method, i),
+                quantity_formula: shared(&quantity_formula, i),
                 quantity: quantity.get(i),
-                quantity_unit: owned(&quantity_unit, i),
-                price_key: owned(&price_key, i),
+                quantity_unit: shared(&quantity_unit, i),
+                price_key: shared(&price_key, i),
                 price_cny_per_unit: price.get(i),
                 value_cny: value,
             });

@@ -313,17 +313,17 @@ pub fn lines(
                     };
                     let value = quantity * line_price.unwrap_or_default();
                     out.push(Line {
-                        county_code: county.clone(),
+                        county_code: (county.clone()).into(),
                         indicator: service.key,
-                        component: label(&c.class),
+                        component: (label(&c.class)).into(),
                         source_ref: c.source_ref,
                         input_amount: c.area_ha,
                         input_unit: "公顷".into(),
-                        coefficient_ref: c.rate_ref,
+                        coefficient_ref: (c.rate_ref).into(),
                         coefficient: Some(c.rate),
                         coefficient_unit: component.rate_unit.into(),
-                        method: format!("{method}{conversion_text}{cap_text}"),
-                        quantity_formula: formula,
+                        method: (format!("{method}{conversion_text}{cap_text}")).into(),
+                        quantity_formula: (formula).into(),
                         quantity: Some(quantity),
                         quantity_unit: quantity_unit.into(),
                         price_key: price_key.into(),
@@ -366,16 +366,17 @@ fn reservoir_lines(
     for (county, capacity, at) in rows {
         let quantity = capacity * share.value;
         out.push(Line {
-            county_code: county,
+            county_code: (county).into(),
             indicator: "flood_regulation",
             component: "水库".into(),
             source_ref: at,
             input_amount: capacity,
             input_unit: "m³ 总库容".into(),
-            coefficient_ref: format!(
+            coefficient_ref: (format!(
                 "prices.toml [parameters.reservoir_flood_share] = {} [{}] ({})",
                 share.value, share.status, share.source
-            ),
+            ))
+            .into(),
             coefficient: Some(share.value),
             coefficient_unit: "1".into(),
             method: "reservoirs: C_r = share × total capacity; V = C_r × P_reservoir".into(),
@@ -434,16 +435,16 @@ impl Lines {
         valuation: &str,
     ) {
         self.push(Line {
-            county_code: county.to_string(),
+            county_code: (county.to_string()).into(),
             indicator,
-            component,
+            component: component.into(),
             source_ref: o.source_ref.clone(),
             input_amount: o.quantity,
             input_unit: quantity_unit.into(),
-            coefficient_ref: String::new(),
+            coefficient_ref: (String::new()).into(),
             coefficient: None,
-            coefficient_unit: String::new(),
-            method: format!("实物量 override ({}); {valuation}", o.source),
+            coefficient_unit: (String::new()).into(),
+            method: (format!("实物量 override ({}); {valuation}", o.source)).into(),
             quantity_formula: "{input}".into(),
             quantity: Some(o.quantity),
             quantity_unit: quantity_unit.into(),

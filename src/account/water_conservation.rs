@@ -121,24 +121,24 @@ fn water_balance(
         let area = row.area_ha;
         let quantity = depth_mm.max(0.0) * 10.0 * area;
         out.push(Line {
-            county_code: county.to_string(),
+            county_code: (county.to_string()).into(),
             indicator: "water_conservation",
-            component: row.class.clone(),
+            component: (row.class.clone()).into(),
             source_ref: format!("{}; P {p_at}; ET {et_at}", row.source_ref),
             input_amount: area,
             input_unit: "公顷".into(),
-            coefficient_ref: row.rate_ref.clone(),
+            coefficient_ref: (row.rate_ref.clone()).into(),
             coefficient: Some(alpha),
             coefficient_unit: "runoff coefficient α".into(),
-            method: format!(
+            method: (format!(
                 "water balance: Q = (P − P·α − ET) × 10 × A = ({p} − {p}×{alpha} − {et}) mm × 10 m³/ha/mm × A{}; V = Q × P_reservoir",
                 if depth_mm < 0.0 { " (negative balance: 0)" } else { "" }
-            ),
-            quantity_formula: if depth_mm < 0.0 {
+            )).into(),
+            quantity_formula: (if depth_mm < 0.0 {
                 "0*{input}".into()
             } else {
                 format!("({p}-{p}*{{coefficient}}-{et})*10*{{input}}")
-            },
+            }).into(),
             quantity: Some(quantity),
             quantity_unit: "m³".into(),
             price_key: "reservoir_storage".into(),

@@ -205,8 +205,7 @@ pub fn explanation(
                 coef.manifest.name
             ),
         });
-    let coverage = Some(&coverage);
-    let valued = coverage.is_some_and(|c| c.valued);
+    let valued = coverage.valued;
     let lines: Vec<&Line> = accounts
         .lines
         .iter()
@@ -241,8 +240,8 @@ pub fn explanation(
         category: ind.category.key().into(),
         doc: ind.doc.into(),
         valued,
-        not_valued_reason: coverage.map_or_else(String::new, |c| c.reason_en.clone()),
-        not_valued_reason_zh: coverage.map_or_else(String::new, |c| c.reason_zh.clone()),
+        not_valued_reason: coverage.reason_en,
+        not_valued_reason_zh: coverage.reason_zh,
         value_cny: valued.then(|| lines.iter().map(|l| l.value_cny).sum()),
         quantity: (valued && ind.quantity_unit.is_some())
             .then(|| lines.iter().filter_map(|l| l.quantity).sum()),

@@ -2,6 +2,8 @@
 //! category, unit, the input columns, rates, prices and parameters it reads, and how it is
 //! valued. Coefficient loading, the checks, `explain`, the book and the docs' list derive from it.
 
+use std::collections::BTreeMap;
+
 use polars::prelude::DataFrame;
 
 use super::overrides::Overrides;
@@ -870,7 +872,22 @@ pub fn services(coef: &Coefficients) -> Vec<&'static Service> {
 }
 
 /// A declared service as a registry entry (leaked: it lives as long as the run).
+/// Built once per distinct declaration: `services` is called at several stages of a run, and
+/// each call returns the same entries instead of leaking new ones.
 fn declared(key: &str, d: &crate::coefficients::DeclaredService) -> &'static Service {
+    static MADE: std::sync::Mutex<BTreeMap<String, &'static Service>> =
+        std::sync::Mutex::new(BTreeMap::new());
+    let id = format!(
+        "{key}\u{0}{}\u{0}{}\u{0}{}\u{0}{:?}",
+        d.label_zh, d.label_en, d.category, d.quantity_unit
+    );
+    let mut made = MADE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    made.entry(id).or_insert_with(|| make_declared(key, d))
+}
+
+fn make_declared(key: &str, d: &crate::coefficients::DeclaredService) -> &'static Service {
     let text = |t: &str| -> &'static str { Box::leak(t.to_string().into_boxed_str()) };
     let category = match d.category.as_str() {
         "provisioning" => Category::Provisioning,

@@ -2298,7 +2298,7 @@ fn lines(
         } else {
             ws.write_string(r, 2, &*line.component)?;
         }
-        ws.write_string(r, 3, &line.source_ref)?;
+        ws.write_string(r, 3, &*line.source_ref)?;
         ws.write_number_with_format(r, 4, line.input_amount, &s.quantity)?;
         ws.write_string(r, 5, &*line.input_unit)?;
         ws.write_string(r, 6, &*line.coefficient_ref)?;

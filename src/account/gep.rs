@@ -134,29 +134,30 @@ impl Accounts {
     }
 }
 
-fn sums_by(lines: &DataFrame, keys: &[&str]) -> Result<HashMap<(String, String), (f64, f64)>> {
-    let by: Vec<Expr> = keys.iter().map(|k| col(*k)).collect();
-    let df = lines
-        .clone()
-        .lazy()
-        .group_by(by)
-        .agg([col("quantity").sum(), col("value_cny").sum()])
-        .collect()?;
-    let a = df.column(keys[0])?.str()?.clone();
-    let b = df.column(keys[1])?.str()?.clone();
-    let q = df.column("quantity")?.f64()?.clone();
-    let v = df.column("value_cny")?.f64()?.clone();
-    let mut out = HashMap::new();
-    for i in 0..df.height() {
-        out.insert(
-            (
-                a.get(i).unwrap_or_default().to_string(),
-                b.get(i).unwrap_or_default().to_string(),
-            ),
-            (q.get(i).unwrap_or(0.0), v.get(i).unwrap_or(0.0)),
-        );
+/// Σ quantity and Σ value of the lines by (`key`, service).
+type Sums<'a> = PlHashMap<(&'a str, &'a str), (f64, f64)>;
+
+/// The sums of rows `parts` (prefectures or provinces) under `code`.
+fn sum_rows<'a>(code: &'a str, parts: &[AccountRow], indicators: &[&'static Service]) -> Sums<'a> {
+    let mut sums = Sums::default();
+    for (k, ind) in indicators.iter().enumerate() {
+        let q: f64 = parts.iter().filter_map(|r| r.quantities[k]).sum();
+        let v: f64 = parts.iter().map(|r| r.values_cny[k]).sum();
+        sums.insert((code, ind.key), (q, v));
     }
-    Ok(out)
+    sums
+}
+
+fn sums_by<'a>(lines: &'a [Line], key: impl Fn(&'a Line) -> &'a str) -> Sums<'a> {
+    let mut sums: PlHashMap<(&str, &str), (f64, f64)> = PlHashMap::default();
+    for line in lines {
+        let sum = sums
+            .entry((key(line), line.indicator))
+            .or_insert((0.0, 0.0));
+        sum.0 += line.quantity.unwrap_or(0.0);
+        sum.1 += line.value_cny;
+    }
+    sums
 }
 
 fn economy_by_county(inputs: &Inputs, item: &str) -> Result<HashMap<String, f64>> {
@@ -188,38 +189,26 @@ fn close(a: f64, b: f64) -> bool {
 pub fn roll_up(
     inputs: &Inputs,
     coef: &Coefficients,
-    lines: DataFrame,
+    lines: Vec<Line>,
     warnings: Issues,
 ) -> Result<Accounts> {
-    let indicators_all = super::registry::services(coef);
-    let indicators: Vec<&'static Service> = indicators_all
-        .clone()
+    let indicators: Vec<&'static Service> = super::registry::services(coef)
         .into_iter()
         .filter(|i| i.key != "oxygen_release" || coef.manifest.switches.include_oxygen)
         .collect();
-    let regions = DataFrame::new_infer_height(vec![
-        Column::new(
-            col::CODE.into(),
-            coef.regions
-                .iter()
-                .map(|r| r.code.clone())
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "prefecture_code".into(),
-            coef.regions
-                .iter()
-                .map(|r| r.prefecture_code.clone())
-                .collect::<Vec<_>>(),
-        ),
-    ])?;
-    let with_prefecture = lines
-        .clone()
-        .lazy()
-        .left_join(regions.lazy(), col(col::CODE), col(col::CODE))
-        .collect()?;
-    let county = sums_by(&lines, &[col::CODE, "indicator"])?;
-    let prefecture = sums_by(&with_prefecture, &["prefecture_code", "indicator"])?;
+    // Sums by county and by prefecture (a county outside regions.csv sums under "").
+    let prefecture_of: HashMap<&str, &str> = coef
+        .regions
+        .iter()
+        .map(|r| (r.code.as_str(), r.prefecture_code.as_str()))
+        .collect();
+    let county = sums_by(&lines, |l| &l.county_code);
+    let prefecture = sums_by(&lines, |l| {
+        prefecture_of
+            .get(&*l.county_code)
+            .copied()
+            .unwrap_or_default()
+    });
     let gdp = economy_by_county(inputs, col::GDP_CNY)?;
     let population = economy_by_county(inputs, col::POPULATION)?;
     // Land area: the published area of regions.csv, else the county's land-cover total.
@@ -230,16 +219,13 @@ pub fn roll_up(
                     name: &str,
                     pcode: &str,
                     pname: &str,
-                    sums: &HashMap<(String, String), (f64, f64)>,
+                    sums: &Sums<'_>,
                     members: &[&str]| {
         let mut quantities = Vec::new();
         let mut values = Vec::new();
         let mut category = [0.0; 3];
         for ind in &indicators {
-            let (q, v) = sums
-                .get(&(code.to_string(), ind.key.to_string()))
-                .copied()
-                .unwrap_or((0.0, 0.0));
+            let (q, v) = sums.get(&(code, ind.key)).copied().unwrap_or((0.0, 0.0));
             quantities.push(ind.quantity_unit.map(|_| q));
             values.push(v);
             let slot = Category::ALL
@@ -300,15 +286,6 @@ pub fn roll_up(
     }
     let national = provinces.len() > 1;
     // A row summing `parts` (prefecture or province rows), checked against `counties`.
-    let sum_rows = |code: &str, parts: &[AccountRow]| {
-        let mut sums = HashMap::new();
-        for (k, ind) in indicators.iter().enumerate() {
-            let q: f64 = parts.iter().filter_map(|r| r.quantities[k]).sum();
-            let v: f64 = parts.iter().map(|r| r.values_cny[k]).sum();
-            sums.insert((code.to_string(), ind.key.to_string()), (q, v));
-        }
-        sums
-    };
     let check_counties = |row: &AccountRow, counties: &[&AccountRow]| -> Result<()> {
         for (k, ind) in indicators.iter().enumerate() {
             let sum: f64 = counties.iter().map(|r| r.values_cny[k]).sum();
@@ -388,7 +365,7 @@ pub fn roll_up(
                 &name,
                 &code,
                 &name,
-                &sum_rows(&code, &prefecture_rows),
+                &sum_rows(&code, &prefecture_rows, &indicators),
                 &members,
             );
             let counties: Vec<&AccountRow> = rows[first_row..]
@@ -425,6 +402,7 @@ pub fn roll_up(
             } else {
                 &all_prefecture_rows
             },
+            &indicators,
         ),
         &all_members,
     );
@@ -433,7 +411,6 @@ pub fn roll_up(
     rows.push(province);
     // Identity: each county's category = Σ of its lines whose indicator is in that category,
     // summed straight from the valuation lines (independently of the per-indicator roll-up).
-    let lines = Line::rows(&lines, &indicators_all)?;
     let mut from_lines: HashMap<(&str, usize), f64> = HashMap::new();
     for line in &lines {
         let Some(ind) = indicators.iter().find(|x| x.key == line.indicator) else {
@@ -492,6 +469,8 @@ pub fn roll_up(
             }
         })
         .collect();
+    // The sums borrow the lines, which the accounts now take.
+    drop((county, prefecture, present));
     Ok(Accounts {
         year: inputs.year,
         indicators,

@@ -2,8 +2,6 @@
 //! V = generation × tariff, methodology §2.1) and recreation (休闲旅游, §2.12) as tourism revenue
 //! or as visits × travel cost per visit, per the set's `recreation_basis` switch.
 
-use polars::prelude::*;
-
 use super::Line;
 use super::rated::Lines;
 use crate::coefficients::Coefficients;
@@ -33,7 +31,7 @@ fn price(coef: &Coefficients, key: &str, needed_by: &str) -> Result<f64> {
 ///
 /// # Errors
 /// [`Error::Invalid`] when generation is reported and the set has no `hydropower` price.
-pub fn hydropower_lines(inputs: &Inputs, coef: &Coefficients) -> Result<DataFrame> {
+pub fn hydropower_lines(inputs: &Inputs, coef: &Coefficients) -> Result<Vec<Line>> {
     let rows = items(inputs, col::HYDROPOWER_KWH)?;
     let mut lines = Lines::default();
     if !rows.is_empty() {
@@ -47,7 +45,7 @@ pub fn hydropower_lines(inputs: &Inputs, coef: &Coefficients) -> Result<DataFram
                 county_code: (county).into(),
                 indicator: "hydropower",
                 component: "水电".into(),
-                source_ref: at,
+                source_ref: at.into(),
                 input_amount: kwh,
                 input_unit: "kWh".into(),
                 coefficient_ref: (String::new()).into(),
@@ -63,14 +61,14 @@ pub fn hydropower_lines(inputs: &Inputs, coef: &Coefficients) -> Result<DataFram
             });
         }
     }
-    lines.frame()
+    Ok(lines.into_vec())
 }
 
 /// Recreation lines: tourism revenue as reported, or visits × travel cost per visit.
 ///
 /// # Errors
 /// [`Error::Invalid`] when the travel-cost basis is chosen and the set has no `travel_cost`.
-pub fn recreation_lines(inputs: &Inputs, coef: &Coefficients) -> Result<DataFrame> {
+pub fn recreation_lines(inputs: &Inputs, coef: &Coefficients) -> Result<Vec<Line>> {
     let mut lines = Lines::default();
     let basis = coef.manifest.switches.recreation_basis.as_str();
     let switch = format!("manifest.toml switches.recreation_basis = {basis}");
@@ -83,7 +81,7 @@ pub fn recreation_lines(inputs: &Inputs, coef: &Coefficients) -> Result<DataFram
                     county_code: (county).into(),
                     indicator: "recreation",
                     component: "游客人次 × 旅行费用".into(),
-                    source_ref: at,
+                    source_ref: at.into(),
                     input_amount: visits,
                     input_unit: "人次".into(),
                     coefficient_ref: (switch.clone()).into(),
@@ -105,7 +103,7 @@ pub fn recreation_lines(inputs: &Inputs, coef: &Coefficients) -> Result<DataFram
                 county_code: (county).into(),
                 indicator: "recreation",
                 component: "旅游总收入".into(),
-                source_ref: at,
+                source_ref: at.into(),
                 input_amount: revenue,
                 input_unit: "元".into(),
                 coefficient_ref: (switch.clone()).into(),
@@ -121,13 +119,14 @@ pub fn recreation_lines(inputs: &Inputs, coef: &Coefficients) -> Result<DataFram
             });
         }
     }
-    lines.frame()
+    Ok(lines.into_vec())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::account::testing::{inputs, total};
+    use polars::prelude::*;
 
     fn with_economy(rows: &[(&str, &str, f64)]) -> Inputs {
         let mut i = inputs();
@@ -150,7 +149,7 @@ mod tests {
         coef.prices.insert("hydropower".into(), p);
         // 2 亿kWh read as 2e8 kWh at the boundary.
         let i = with_economy(&[("140105", col::HYDROPOWER_KWH, 2.0e8)]);
-        let lines = hydropower_lines(&i, &coef).unwrap();
+        let lines = Line::frame(&hydropower_lines(&i, &coef).unwrap()).unwrap();
         assert_eq!(total(&lines, "140105", "hydropower", "quantity"), 2.0e8);
         assert!((total(&lines, "140105", "hydropower", "value_cny") - 6.0e7).abs() < 1e-6);
     }
@@ -163,14 +162,14 @@ mod tests {
             ("140105", col::TOURIST_VISITS, 1.0e6),
         ]);
         coef.manifest.switches.recreation_basis = "revenue".into();
-        let lines = recreation_lines(&i, &coef).unwrap();
+        let lines = Line::frame(&recreation_lines(&i, &coef).unwrap()).unwrap();
         assert_eq!(total(&lines, "140105", "recreation", "value_cny"), 5.0e8);
         coef.manifest.switches.recreation_basis = "travel_cost".into();
         let mut p = coef.price("electricity").unwrap().clone();
         p.value = 1970.0;
         p.unit = "元/人次".into();
         coef.prices.insert("travel_cost".into(), p);
-        let lines = recreation_lines(&i, &coef).unwrap();
+        let lines = Line::frame(&recreation_lines(&i, &coef).unwrap()).unwrap();
         assert!((total(&lines, "140105", "recreation", "value_cny") - 1.97e9).abs() < 1e-3);
     }
 }

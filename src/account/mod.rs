@@ -146,6 +146,23 @@ pub const LINE_COLUMNS: &[&str] = &[
 /// thousands of lines): cloned by reference count, not copied.
 pub type Text = std::sync::Arc<str>;
 
+/// One copy of each text of a valuation (county codes, units, methods, cells): a line takes a
+/// reference-counted [`Text`] from here instead of allocating its own.
+#[derive(Debug, Default)]
+pub struct Texts(PlHashSet<Text>);
+
+impl Texts {
+    /// The shared copy of `text`.
+    pub fn get(&mut self, text: &str) -> Text {
+        if let Some(t) = self.0.get(text) {
+            return t.clone();
+        }
+        let t: Text = text.into();
+        self.0.insert(t.clone());
+        t
+    }
+}
+
 /// One valuation line: how one input cell became a quantity and a value (the columns of
 /// [`LINE_COLUMNS`], typed). Families build them row by row or as polars frames; the accounts
 /// keep them as a `Vec<Line>`.
@@ -158,7 +175,7 @@ pub struct Line {
     /// Component: land class, sector, pollutant … as written.
     pub component: Text,
     /// The input cell (`file [sheet!A1]`).
-    pub source_ref: String,
+    pub source_ref: Text,
     /// Input amount in `input_unit`.
     pub input_amount: f64,
     /// Unit of the input amount.
@@ -221,76 +238,99 @@ impl Line {
     /// # Errors
     /// [`Error::Internal`] when a line names no registry service or lacks an input amount or a
     /// value (a null would be summed as 0, hiding a missing coefficient).
-    pub fn rows(df: &DataFrame, services: &[&'static Service]) -> Result<Vec<Line>> {
-        let text = |name: &str| -> Result<StringChunked> { Ok(df.column(name)?.str()?.clone()) };
-        let number = |name: &str| -> Result<Float64Chunked> { Ok(df.column(name)?.f64()?.clone()) };
-        let (code, indicator, component, source_ref) = (
-            text(col::CODE)?,
-            text("indicator")?,
-            text("component")?,
-            text("source_ref")?,
-        );
-        let (input_amount, input_unit, coefficient_ref, coefficient, coefficient_unit) = (
-            number("input_amount")?,
+    pub fn rows(
+        df: &DataFrame,
+        services: &[&'static Service],
+        texts: &mut Texts,
+    ) -> Result<Vec<Line>> {
+        // Column by column: a text equal to the row above (units, methods, a county's code on
+        // its run of lines) is the same shared copy; others come from `texts`.
+        let mut text = |name: &str| -> Result<std::vec::IntoIter<Text>> {
+            let mut out = Vec::with_capacity(df.height());
+            let mut last: Option<(&str, Text)> = None;
+            let column = df.column(name)?.str()?;
+            for value in column.iter() {
+                let value = value.unwrap_or_default();
+                let shared = match &last {
+                    Some((prev, t)) if *prev == value => t.clone(),
+                    _ => texts.get(value),
+                };
+                last = Some((value, shared.clone()));
+                out.push(shared);
+            }
+            Ok(out.into_iter())
+        };
+        let (mut code, mut component, mut source_ref) =
+            (text(col::CODE)?, text("component")?, text("source_ref")?);
+        let (mut input_unit, mut coefficient_ref, mut coefficient_unit) = (
             text("input_unit")?,
             text("coefficient_ref")?,
-            number("coefficient")?,
             text("coefficient_unit")?,
         );
-        let (method, quantity_formula, quantity, quantity_unit) = (
+        let (mut method, mut quantity_formula, mut quantity_unit, mut price_key) = (
             text("method")?,
             text("quantity_formula")?,
-            number("quantity")?,
             text("quantity_unit")?,
-        );
-        let (price_key, price, value) = (
             text("price_key")?,
-            number("price_cny_per_unit")?,
-            number("value_cny")?,
         );
-        let owned = |c: &StringChunked, i: usize| c.get(i).unwrap_or_default().to_string();
-        // Repeated texts (method, units, county codes) are allocated once and shared.
-        let mut pool: std::collections::HashMap<String, Text> = std::collections::HashMap::new();
-        let mut shared = |c: &StringChunked, i: usize| -> Text {
-            let text = c.get(i).unwrap_or_default();
-            if let Some(t) = pool.get(text) {
-                return t.clone();
-            }
-            let t: Text = text.into();
-            pool.insert(text.to_string(), t.clone());
-            t
+        let number = |name: &str| -> Result<Vec<Option<f64>>> {
+            Ok(df.column(name)?.f64()?.iter().collect())
         };
+        let (input_amount, coefficient, quantity) = (
+            number("input_amount")?,
+            number("coefficient")?,
+            number("quantity")?,
+        );
+        let (price, value) = (number("price_cny_per_unit")?, number("value_cny")?);
+        let indicator = df.column("indicator")?.str()?;
+        fn next(column: &mut std::vec::IntoIter<Text>) -> Result<Text> {
+            column
+                .next()
+                .ok_or_else(|| Error::Internal("a line column is shorter than its frame".into()))
+        }
         let mut out = Vec::with_capacity(df.height());
-        for i in 0..df.height() {
-            let key = indicator.get(i).unwrap_or_default();
-            let Some(service) = services.iter().find(|s| s.key == key) else {
-                return Err(Error::Internal(format!(
-                    "a valuation line names no service: \"{key}\""
-                )));
+        let mut last: Option<&'static Service> = None;
+        for (i, key) in indicator.iter().enumerate() {
+            let key = key.unwrap_or_default();
+            // Lines come grouped by service: look up only when the key changes.
+            let service = match last {
+                Some(s) if s.key == key => s,
+                _ => match services.iter().find(|s| s.key == key) {
+                    Some(s) => *s,
+                    None => {
+                        return Err(Error::Internal(format!(
+                            "a valuation line names no service: \"{key}\""
+                        )));
+                    }
+                },
             };
-            let (Some(input), Some(value)) = (input_amount.get(i), value.get(i)) else {
+            last = Some(service);
+            let (county, at) = (code.next(), source_ref.next());
+            let (Some(input), Some(value), Some(county), Some(at)) =
+                (input_amount[i], value[i], county, at)
+            else {
                 return Err(Error::Internal(format!(
                     "a {key} line of {} has no input amount or value ({})",
-                    owned(&code, i),
-                    owned(&source_ref, i)
+                    df.column(col::CODE)?.str()?.get(i).unwrap_or_default(),
+                    df.column("source_ref")?.str()?.get(i).unwrap_or_default()
                 )));
             };
             out.push(Line {
-                county_code: shared(&code, i),
+                county_code: county,
                 indicator: service.key,
-                component: shared(&component, i),
-                source_ref: owned(&source_ref, i),
+                component: next(&mut component)?,
+                source_ref: at,
                 input_amount: input,
-                input_unit: shared(&input_unit, i),
-                coefficient_ref: shared(&coefficient_ref, i),
-                coefficient: coefficient.get(i),
-                coefficient_unit: shared(&coefficient_unit, i),
-                method: shared(&method, i),
-                quantity_formula: shared(&quantity_formula, i),
-                quantity: quantity.get(i),
-                quantity_unit: shared(&quantity_unit, i),
-                price_key: shared(&price_key, i),
-                price_cny_per_unit: price.get(i),
+                input_unit: next(&mut input_unit)?,
+                coefficient_ref: next(&mut coefficient_ref)?,
+                coefficient: coefficient[i],
+                coefficient_unit: next(&mut coefficient_unit)?,
+                method: next(&mut method)?,
+                quantity_formula: next(&mut quantity_formula)?,
+                quantity: quantity[i],
+                quantity_unit: next(&mut quantity_unit)?,
+                price_key: next(&mut price_key)?,
+                price_cny_per_unit: price[i],
                 value_cny: value,
             });
         }
@@ -382,6 +422,47 @@ pub(crate) fn required_price(coef: &Coefficients, key: &str) -> Result<f64> {
         .ok_or_else(|| Error::invalid("prices.toml", format!("missing price [prices.{key}]")))
 }
 
+/// Sorts lines by county, service and component (as strings); lines that tie keep their order.
+/// The keys are ranked once (a few thousand distinct texts) and the lines sorted by the ranks.
+fn sort_lines(lines: &mut [Line]) {
+    fn ranks<'a>(texts: impl Iterator<Item = &'a str>) -> PlHashMap<&'a str, u64> {
+        let mut distinct: Vec<&str> = texts.collect::<PlHashSet<_>>().into_iter().collect();
+        distinct.sort_unstable();
+        distinct.into_iter().zip(0u64..).collect()
+    }
+    let owned: Vec<(Text, &'static str, Text)> = lines
+        .iter()
+        .map(|l| (l.county_code.clone(), l.indicator, l.component.clone()))
+        .collect();
+    let county = ranks(owned.iter().map(|k| &*k.0));
+    let service = ranks(owned.iter().map(|k| k.1));
+    let component = ranks(owned.iter().map(|k| &*k.2));
+    let rank = |map: &PlHashMap<&str, u64>, key: &str| map.get(key).copied().unwrap_or_default();
+    let keys: Vec<(u64, u64, u64)> = owned
+        .iter()
+        .map(|(c, s, k)| (rank(&county, c), rank(&service, s), rank(&component, k)))
+        .collect();
+    let mut order: Vec<usize> = (0..lines.len()).collect();
+    order.sort_by_key(|&i| keys[i]);
+    apply_order(lines, &order);
+}
+
+/// Puts `items` in `order` (a permutation of its indices) in place, one swap per move.
+fn apply_order<T>(items: &mut [T], order: &[usize]) {
+    let mut position: Vec<usize> = (0..items.len()).collect(); // where each original item is now
+    let mut item_at: Vec<usize> = (0..items.len()).collect(); // which original item is at a slot
+    for (slot, &wanted) in order.iter().enumerate() {
+        let from = position[wanted];
+        if from != slot {
+            items.swap(slot, from);
+            let displaced = item_at[slot];
+            item_at.swap(slot, from);
+            position[displaced] = from;
+            position[wanted] = slot;
+        }
+    }
+}
+
 /// Values every indicator and rolls the lines up.
 ///
 /// # Errors
@@ -395,22 +476,13 @@ pub fn compute(inputs: &Inputs, coef: &Coefficients) -> Result<Accounts> {
         coef,
         overrides: &overrides,
         warnings: &mut warnings,
+        texts: Texts::default(),
     };
-    let mut parts = Vec::new();
+    let mut lines = Vec::new();
     for family in registry::families_of(coef) {
-        parts.push((family.lines)(&mut context)?);
+        lines.extend((family.lines)(&mut context)?);
     }
-    let mut lines = parts.first().cloned().unwrap_or_default();
-    for part in parts.iter().skip(1) {
-        lines.vstack_mut(part)?;
-    }
-    let lines = lines
-        .lazy()
-        .sort(
-            [col::CODE, "indicator", "component"],
-            SortMultipleOptions::default().with_maintain_order(true),
-        )
-        .collect()?;
+    sort_lines(&mut lines);
     gep::roll_up(inputs, coef, lines, warnings)
 }
 
@@ -548,44 +620,122 @@ pub(crate) fn long_rows(df: &DataFrame) -> Result<Vec<LongRow>> {
 /// One land-cover row joined to its per-hectare rate.
 pub(crate) struct ClassRate {
     /// County code.
-    pub county: String,
+    pub county: Text,
     /// Land class as written.
-    pub class: String,
+    pub class: Text,
     /// Area, ha.
     pub area_ha: f64,
     /// The land-cover cell.
-    pub source_ref: String,
+    pub source_ref: Text,
     /// Rate in the engine's unit.
     pub rate: f64,
     /// The rate's file, key, value and grade.
-    pub rate_ref: String,
+    pub rate_ref: Text,
 }
 
-/// [`land_with_rates`] as rows.
-pub(crate) fn class_rates(
-    inputs: &Inputs,
-    coef: &Coefficients,
-    indicator: &str,
-) -> Result<Vec<ClassRate>> {
-    let df = land_with_rates(inputs, coef, indicator)?;
-    let codes = df.column(crate::schema::col::CODE)?.str()?.clone();
-    let classes = df.column(crate::schema::col::LAND_CLASS)?.str()?.clone();
-    let areas = df.column(crate::schema::col::AREA_HA)?.f64()?.clone();
-    let refs = df.column("source_ref")?.str()?.clone();
-    let rates = df.column("rate")?.f64()?.clone();
-    let rate_refs = df.column("rate_ref")?.str()?.clone();
-    (0..df.height())
-        .map(|i| {
-            Ok(ClassRate {
-                county: codes.get(i).unwrap_or_default().to_string(),
-                class: classes.get(i).unwrap_or_default().to_string(),
-                area_ha: present(areas.get(i), "an area", refs.get(i))?,
-                source_ref: refs.get(i).unwrap_or_default().to_string(),
-                rate: present(rates.get(i), "a rate", refs.get(i))?,
-                rate_ref: rate_refs.get(i).unwrap_or_default().to_string(),
+/// One land-cover row of the run with the valuation class of its land class.
+struct LandRow {
+    county: Text,
+    class: Text,
+    valuation_class: Option<Text>,
+    area_ha: Option<f64>,
+    source_ref: Text,
+}
+
+/// The land-cover rows of a run, each with its valuation class (land_classes.csv), read once and
+/// matched to the rates of one indicator at a time by hash lookups ([`LandCover::class_rates`]).
+pub(crate) struct LandCover {
+    rows: Vec<LandRow>,
+}
+
+impl LandCover {
+    /// The land rows of `inputs` with their valuation classes.
+    ///
+    /// # Errors
+    /// Polars failures only (a column missing from the validated frame).
+    pub fn new(inputs: &Inputs, coef: &Coefficients, texts: &mut Texts) -> Result<Self> {
+        let mut crosswalk: PlHashMap<&str, Text> = PlHashMap::default();
+        for c in &coef.land_classes {
+            if !crosswalk.contains_key(c.land_class.as_str()) {
+                crosswalk.insert(c.land_class.as_str(), texts.get(&c.valuation_class));
+            }
+        }
+        let df = &inputs.land;
+        let codes = df.column(col::CODE)?.str()?;
+        let classes = df.column(col::LAND_CLASS)?.str()?;
+        let areas = df.column(col::AREA_HA)?.f64()?;
+        let refs = df.column("source_ref")?.str()?;
+        let rows = (0..df.height())
+            .map(|i| {
+                let class = classes.get(i).unwrap_or_default();
+                LandRow {
+                    county: texts.get(codes.get(i).unwrap_or_default()),
+                    class: texts.get(class),
+                    valuation_class: crosswalk.get(class).cloned(),
+                    area_ha: areas.get(i),
+                    source_ref: texts.get(refs.get(i).unwrap_or_default()),
+                }
             })
-        })
-        .collect()
+            .collect();
+        Ok(LandCover { rows })
+    }
+
+    /// Each land row with its rate of `indicator` (rates of service_rates.csv by valuation
+    /// class), in land-cover order.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] naming every cell whose land class has no valuation class, or whose
+    /// valuation class has no `indicator` rate (all in one pass).
+    pub fn class_rates(
+        &self,
+        coef: &Coefficients,
+        indicator: &str,
+        texts: &mut Texts,
+    ) -> Result<Vec<ClassRate>> {
+        let mut rates: PlHashMap<&str, (f64, Text)> = PlHashMap::default();
+        for r in coef.rates.iter().filter(|r| r.indicator == indicator) {
+            if !rates.contains_key(r.valuation_class.as_str()) {
+                let rate_ref = format!(
+                    "service_rates.csv: {}/{} = {} {} [{}]",
+                    r.valuation_class, r.indicator, r.rate, r.unit, r.status
+                );
+                rates.insert(
+                    r.valuation_class.as_str(),
+                    (r.rate_base, texts.get(&rate_ref)),
+                );
+            }
+        }
+        let mut issues = Issues::new();
+        let mut out = Vec::with_capacity(self.rows.len());
+        for row in &self.rows {
+            let rate = row.valuation_class.as_deref().and_then(|v| rates.get(v));
+            let Some((rate, rate_ref)) = rate else {
+                let message = match &row.valuation_class {
+                    None => format!(
+                        "land class \"{}\" has no valuation class in land_classes.csv",
+                        row.class
+                    ),
+                    Some(v) => {
+                        format!(
+                            "no {indicator} rate for valuation class \"{v}\" in service_rates.csv"
+                        )
+                    }
+                };
+                issues.error(&*row.source_ref, message);
+                continue;
+            };
+            out.push(ClassRate {
+                county: row.county.clone(),
+                class: row.class.clone(),
+                area_ha: present(row.area_ha, "an area", Some(&row.source_ref))?,
+                source_ref: row.source_ref.clone(),
+                rate: *rate,
+                rate_ref: rate_ref.clone(),
+            });
+        }
+        issues.into_result()?;
+        Ok(out)
+    }
 }
 
 #[cfg(test)]
@@ -690,6 +840,22 @@ pub(crate) mod testing {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn apply_order_puts_items_in_the_given_order() {
+        for order in [
+            vec![2, 0, 1],
+            vec![0, 1, 2],
+            vec![1, 2, 0],
+            vec![2, 1, 0],
+            vec![3, 0, 2, 1],
+            vec![4, 3, 0, 1, 2],
+        ] {
+            let mut items: Vec<usize> = (0..order.len()).collect();
+            apply_order(&mut items, &order);
+            assert_eq!(items, order);
+        }
+    }
 
     /// GitHub-style anchor of a markdown heading.
     fn anchor(heading: &str) -> String {

@@ -4,11 +4,9 @@
 
 use std::collections::BTreeMap;
 
-use polars::prelude::*;
-
 use super::overrides::{Override, Overrides};
 use super::registry::{SERVICES, Service, ValuedBy};
-use super::{ClassRate, Line, class_rates};
+use super::{ClassRate, LandCover, Line, Text, Texts};
 use crate::coefficients::{Coefficients, Price, RateSpec, STATUSES};
 use crate::error::{Issues, Result};
 use crate::validate::Inputs;
@@ -202,8 +200,11 @@ pub fn lines(
     coef: &Coefficients,
     overrides: &Overrides,
     warnings: &mut Issues,
-) -> Result<DataFrame> {
+    texts: &mut Texts,
+) -> Result<Vec<Line>> {
     let mut out = Lines::default();
+    let land = LandCover::new(inputs, coef, texts)?;
+    let hectares = texts.get("公顷");
     let capped = coef.manifest.switches.purification_cap == "emissions";
     if capped && inputs.environment.is_none() {
         warnings.warn(
@@ -223,6 +224,7 @@ pub fn lines(
             continue;
         };
         let quantity_unit = service.quantity_unit.unwrap_or_default();
+        let quantity_unit_text = texts.get(quantity_unit);
         for component in components {
             let rate_key = component.rate.key;
             let has_rates = coef.rates.iter().any(|r| r.indicator == rate_key);
@@ -252,9 +254,9 @@ pub fn lines(
             } else {
                 (1.0, String::new())
             };
-            let mut by_county: BTreeMap<String, Vec<ClassRate>> = BTreeMap::new();
+            let mut by_county: BTreeMap<Text, Vec<ClassRate>> = BTreeMap::new();
             if has_rates {
-                for row in class_rates(inputs, coef, rate_key)? {
+                for row in land.class_rates(coef, rate_key, texts)? {
                     if row.rate != 0.0 {
                         // A rate of 0 provides none in this set (its source says why).
                         by_county.entry(row.county.clone()).or_default().push(row);
@@ -268,9 +270,18 @@ pub fn lines(
                     format!("{class} · {}", component.label_zh)
                 }
             };
+            let rate_unit = texts.get(component.rate_unit);
+            let price_key_text = texts.get(price_key);
+            // The method and formula of the uncapped lines, shared by every county.
+            let method_text = texts.get(&format!("{method}{conversion_text}"));
+            let price_formula = texts.get(&format!(
+                "{{input}}*{{coefficient}}{}",
+                conversion_formula(conversion)
+            ));
+            let area_formula = texts.get("{input}");
             // Counties with an override get the override only.
             for (county, o) in &given {
-                by_county.remove(county);
+                by_county.remove(county.as_str());
                 out.push_override(
                     service.key,
                     quantity_unit,
@@ -288,7 +299,7 @@ pub fn lines(
                     .map(|c| c.area_ha * c.rate * conversion)
                     .sum();
                 let cap = match (capped, component.cap_item) {
-                    (true, Some(item)) => emissions.get(&(county.clone(), item.to_string())),
+                    (true, Some(item)) => emissions.get(&(county.to_string(), item.to_string())),
                     _ => None,
                 };
                 let (factor, cap_text) = match cap {
@@ -298,35 +309,44 @@ pub fn lines(
                     ),
                     _ => (1.0, String::new()),
                 };
+                let (line_method, capped_formula) = if cap_text.is_empty() {
+                    (method_text.clone(), price_formula.clone())
+                } else {
+                    (
+                        texts.get(&format!("{method}{conversion_text}{cap_text}")),
+                        texts.get(&format!("{price_formula}{}", conversion_formula(factor))),
+                    )
+                };
                 for c in classes {
                     let (quantity, line_price, formula) = match component.valuation {
-                        Valuation::PerHectare => (c.area_ha, Some(c.rate), "{input}".to_string()),
+                        Valuation::PerHectare => (c.area_ha, Some(c.rate), area_formula.clone()),
                         Valuation::Price(_) => (
                             c.area_ha * c.rate * conversion * factor,
                             price,
-                            format!(
-                                "{{input}}*{{coefficient}}{}{}",
-                                conversion_formula(conversion),
-                                conversion_formula(factor)
-                            ),
+                            capped_formula.clone(),
                         ),
                     };
                     let value = quantity * line_price.unwrap_or_default();
+                    let component_label = if component.label_zh.is_empty() {
+                        c.class.clone()
+                    } else {
+                        texts.get(&label(&c.class))
+                    };
                     out.push(Line {
-                        county_code: (county.clone()).into(),
+                        county_code: county.clone(),
                         indicator: service.key,
-                        component: (label(&c.class)).into(),
+                        component: component_label,
                         source_ref: c.source_ref,
                         input_amount: c.area_ha,
-                        input_unit: "公顷".into(),
-                        coefficient_ref: (c.rate_ref).into(),
+                        input_unit: hectares.clone(),
+                        coefficient_ref: c.rate_ref,
                         coefficient: Some(c.rate),
-                        coefficient_unit: component.rate_unit.into(),
-                        method: (format!("{method}{conversion_text}{cap_text}")).into(),
-                        quantity_formula: (formula).into(),
+                        coefficient_unit: rate_unit.clone(),
+                        method: line_method.clone(),
+                        quantity_formula: formula,
                         quantity: Some(quantity),
-                        quantity_unit: quantity_unit.into(),
-                        price_key: price_key.into(),
+                        quantity_unit: quantity_unit_text.clone(),
+                        price_key: price_key_text.clone(),
                         price_cny_per_unit: line_price,
                         value_cny: value,
                     });
@@ -335,7 +355,7 @@ pub fn lines(
         }
     }
     reservoir_lines(inputs, coef, overrides, &mut out)?;
-    out.frame()
+    Ok(out.into_vec())
 }
 
 /// Flood regulation by reservoirs: C_r = share × total capacity (0.35 in the national method,
@@ -369,7 +389,7 @@ fn reservoir_lines(
             county_code: (county).into(),
             indicator: "flood_regulation",
             component: "水库".into(),
-            source_ref: at,
+            source_ref: at.into(),
             input_amount: capacity,
             input_unit: "m³ 总库容".into(),
             coefficient_ref: (format!(
@@ -411,7 +431,7 @@ fn emissions_by_county(inputs: &Inputs) -> Result<BTreeMap<(String, String), (f6
         .collect())
 }
 
-/// Lines collected row by row, turned into a frame in [`super::LINE_COLUMNS`] order.
+/// Lines collected row by row.
 #[derive(Default)]
 pub(crate) struct Lines(Vec<Line>);
 
@@ -438,7 +458,7 @@ impl Lines {
             county_code: (county.to_string()).into(),
             indicator,
             component: component.into(),
-            source_ref: o.source_ref.clone(),
+            source_ref: o.source_ref.as_str().into(),
             input_amount: o.quantity,
             input_unit: quantity_unit.into(),
             coefficient_ref: (String::new()).into(),
@@ -454,12 +474,9 @@ impl Lines {
         });
     }
 
-    /// The lines as a frame.
-    ///
-    /// # Errors
-    /// Polars failures only.
-    pub fn frame(self) -> Result<DataFrame> {
-        Line::frame(&self.0)
+    /// The lines.
+    pub fn into_vec(self) -> Vec<Line> {
+        self.0
     }
 }
 
@@ -470,6 +487,7 @@ mod tests {
     use crate::account::testing::{inputs, total};
     use crate::coefficients::Rate;
     use crate::schema::col;
+    use polars::prelude::*;
 
     const CLASSES: &[&str] = &[
         "forest",
@@ -513,7 +531,17 @@ mod tests {
         // λ/ρ × c_d + C_N × P_N + C_P × P_P with the Shanxi set's Garzê/Huanghua values.
         let price = 0.24 / 1.17 * 15.58 + 0.0037 * 875.0 + 0.00108 * 2800.0;
         assert!((coef.price("soil_retention").unwrap().value - price).abs() < 1e-9);
-        let lines = lines(&inputs(), &coef, &Overrides::default(), &mut Issues::new()).unwrap();
+        let lines = Line::frame(
+            &lines(
+                &inputs(),
+                &coef,
+                &Overrides::default(),
+                &mut Issues::new(),
+                &mut Texts::default(),
+            )
+            .unwrap(),
+        )
+        .unwrap();
         // 140105: 100 ha 乔木林地 × 100 t/ha = 10,000 t.
         assert_eq!(
             total(&lines, "140105", "soil_retention", "quantity"),
@@ -530,7 +558,17 @@ mod tests {
         let coef = with_rates(shanxi(), "sand_fixation", &[("grassland", 2.0)]);
         let price = 3.75 / (1.28 * 0.1);
         assert!((coef.price("sand_fixation").unwrap().value - price).abs() < 1e-9);
-        let lines = lines(&inputs(), &coef, &Overrides::default(), &mut Issues::new()).unwrap();
+        let lines = Line::frame(
+            &lines(
+                &inputs(),
+                &coef,
+                &Overrides::default(),
+                &mut Issues::new(),
+                &mut Texts::default(),
+            )
+            .unwrap(),
+        )
+        .unwrap();
         // 50 ha 天然牧草地 × 2 t/ha = 100 t → 100 t / (1.28 t/m³ × 0.1 m) = 781.25 m² × 3.75 元/m².
         assert_eq!(total(&lines, "140105", "sand_fixation", "quantity"), 100.0);
         assert!((total(&lines, "140105", "sand_fixation", "value_cny") - 2929.6875).abs() < 1e-9);
@@ -547,13 +585,33 @@ mod tests {
             .retain(|r| r.indicator != "air_purification.dust");
         // Capacity 100 ha × 2 + 50 ha × 1 = 250 t; 140105 emitted 100 t SO₂ (环境!C5).
         coef.manifest.switches.purification_cap = "capacity".into();
-        let uncapped = lines(&inputs(), &coef, &Overrides::default(), &mut Issues::new()).unwrap();
+        let uncapped = Line::frame(
+            &lines(
+                &inputs(),
+                &coef,
+                &Overrides::default(),
+                &mut Issues::new(),
+                &mut Texts::default(),
+            )
+            .unwrap(),
+        )
+        .unwrap();
         assert_eq!(
             total(&uncapped, "140105", "air_purification", "quantity"),
             250.0
         );
         coef.manifest.switches.purification_cap = "emissions".into();
-        let capped = lines(&inputs(), &coef, &Overrides::default(), &mut Issues::new()).unwrap();
+        let capped = Line::frame(
+            &lines(
+                &inputs(),
+                &coef,
+                &Overrides::default(),
+                &mut Issues::new(),
+                &mut Texts::default(),
+            )
+            .unwrap(),
+        )
+        .unwrap();
         assert!((total(&capped, "140105", "air_purification", "quantity") - 100.0).abs() < 1e-9);
         assert!(
             (total(&capped, "140105", "air_purification", "value_cny") - 100.0 * 1200.0).abs()
@@ -569,7 +627,17 @@ mod tests {
     #[test]
     fn pest_control_values_the_area_at_its_cost_per_hectare() {
         let coef = shanxi();
-        let lines = lines(&inputs(), &coef, &Overrides::default(), &mut Issues::new()).unwrap();
+        let lines = Line::frame(
+            &lines(
+                &inputs(),
+                &coef,
+                &Overrides::default(),
+                &mut Issues::new(),
+                &mut Texts::default(),
+            )
+            .unwrap(),
+        )
+        .unwrap();
         // 100 ha forest × 375 + 50 ha grassland × 112.5; the quantity is the area served.
         assert_eq!(total(&lines, "140105", "pest_control", "quantity"), 150.0);
         assert_eq!(
@@ -591,7 +659,17 @@ mod tests {
             &[("grassland", 10_000.0)], // 1000 mm/yr held as 10,000 m³/ha/yr
         );
         let per_m3 = 2450.0 / 3.6 + 120.0;
-        let lines_a = lines(&inputs(), &coef, &Overrides::default(), &mut Issues::new()).unwrap();
+        let lines_a = Line::frame(
+            &lines(
+                &inputs(),
+                &coef,
+                &Overrides::default(),
+                &mut Issues::new(),
+                &mut Texts::default(),
+            )
+            .unwrap(),
+        )
+        .unwrap();
         let e = 50.0 * 10_000.0 * per_m3;
         assert!((total(&lines_a, "140105", "climate_regulation", "quantity") - e).abs() < 1e-3);
         assert!(
@@ -600,7 +678,17 @@ mod tests {
         coef.manifest
             .switches
             .water_surface_divided_by_ac_efficiency = true;
-        let lines_b = lines(&inputs(), &coef, &Overrides::default(), &mut Issues::new()).unwrap();
+        let lines_b = Line::frame(
+            &lines(
+                &inputs(),
+                &coef,
+                &Overrides::default(),
+                &mut Issues::new(),
+                &mut Texts::default(),
+            )
+            .unwrap(),
+        )
+        .unwrap();
         assert!(
             (total(&lines_b, "140105", "climate_regulation", "quantity") - e / 3.0).abs() < 1e-3
         );
@@ -623,7 +711,17 @@ mod tests {
                 source_ref: "t [实物量!D3]".into(),
             },
         );
-        let lines = lines(&inputs(), &coef, &overrides, &mut Issues::new()).unwrap();
+        let lines = Line::frame(
+            &lines(
+                &inputs(),
+                &coef,
+                &overrides,
+                &mut Issues::new(),
+                &mut Texts::default(),
+            )
+            .unwrap(),
+        )
+        .unwrap();
         assert_eq!(
             total(&lines, "140105", "soil_retention", "quantity"),
             55_555.0
@@ -654,7 +752,9 @@ mod tests {
             },
         );
         let price = coef.price("reservoir_storage").unwrap().value;
-        let lines_ = lines(&i, &coef, &o, &mut Issues::new()).unwrap();
+        let lines_ =
+            Line::frame(&lines(&i, &coef, &o, &mut Issues::new(), &mut Texts::default()).unwrap())
+                .unwrap();
         assert!((total(&lines_, "140105", "flood_regulation", "quantity") - 3.5e6).abs() < 1e-6);
         assert!(
             (total(&lines_, "140105", "flood_regulation", "value_cny") - 3.5e6 * price).abs()
@@ -665,7 +765,7 @@ mod tests {
             123.0
         );
         coef.parameters.remove("reservoir_flood_share");
-        let err = lines(&i, &coef, &o, &mut Issues::new())
+        let err = lines(&i, &coef, &o, &mut Issues::new(), &mut Texts::default())
             .unwrap_err()
             .to_string();
         assert!(err.contains("reservoir_flood_share"), "{err}");
@@ -680,7 +780,17 @@ mod tests {
             &[("forest", 5000.0), ("shrub", 3000.0)],
         );
         coef.manifest.switches.purification_cap = "emissions".into();
-        let lines = lines(&inputs(), &coef, &Overrides::default(), &mut Issues::new()).unwrap();
+        let lines = Line::frame(
+            &lines(
+                &inputs(),
+                &coef,
+                &Overrides::default(),
+                &mut Issues::new(),
+                &mut Texts::default(),
+            )
+            .unwrap(),
+        )
+        .unwrap();
         // COD capacity 100 ha × 1 t = 100 t, capped at the 50 t discharged (环境!F5), × 700 元/t.
         assert!((total(&lines, "140105", "water_purification", "quantity") - 50.0).abs() < 1e-9);
         assert!(

@@ -8,7 +8,9 @@ use polars::prelude::DataFrame;
 
 use super::overrides::Overrides;
 use super::rated::{Component, Valuation};
-use super::{Category, hydropower_recreation, products, rated, water_conservation, water_supply};
+use super::{
+    Category, Line, hydropower_recreation, products, rated, water_conservation, water_supply,
+};
 use crate::coefficients::{
     Coefficients, Demand, DerivedPrice, ParameterDefault, ParameterSpec, PriceSpec, RateSpec,
     SHARE_UNITS,
@@ -27,6 +29,13 @@ pub struct Context<'a> {
     pub overrides: &'a Overrides,
     /// Warnings of the valuation (kept on the Checks sheet).
     pub warnings: &'a mut Issues,
+    /// The shared texts of the lines (one copy of each county code, unit, method …).
+    pub texts: super::Texts,
+}
+
+/// A family's frame as typed lines.
+fn typed(c: &mut Context<'_>, df: Result<DataFrame>) -> Result<Vec<Line>> {
+    Line::rows(&df?, &services(c.coef), &mut c.texts)
 }
 
 /// A valuation function that values one or more services of the registry together (the four
@@ -36,7 +45,7 @@ pub struct Family {
     /// Name, for messages and tests.
     pub name: &'static str,
     /// The lines.
-    pub lines: fn(&mut Context<'_>) -> Result<DataFrame>,
+    pub lines: fn(&mut Context<'_>) -> Result<Vec<Line>>,
 }
 
 impl std::fmt::Debug for Family {
@@ -129,11 +138,17 @@ impl Service {
 
 static PRODUCTS: Family = Family {
     name: "products",
-    lines: |c| products::lines(c.inputs, c.coef),
+    lines: |c| {
+        let df = products::lines(c.inputs, c.coef);
+        typed(c, df)
+    },
 };
 static WATER_SUPPLY: Family = Family {
     name: "water_supply",
-    lines: |c| water_supply::lines(c.inputs, c.coef),
+    lines: |c| {
+        let df = water_supply::lines(c.inputs, c.coef);
+        typed(c, df)
+    },
 };
 static HYDROPOWER: Family = Family {
     name: "hydropower",
@@ -141,11 +156,14 @@ static HYDROPOWER: Family = Family {
 };
 static WATER_CONSERVATION: Family = Family {
     name: "water_conservation",
-    lines: |c| water_conservation::lines(c.inputs, c.coef, c.overrides),
+    lines: |c| water_conservation::lines(c.inputs, c.coef, c.overrides, &mut c.texts),
 };
 static CARBON: Family = Family {
     name: "carbon",
-    lines: |c| super::carbon::lines(c.inputs, c.coef, c.warnings),
+    lines: |c| {
+        let df = super::carbon::lines(c.inputs, c.coef, c.warnings);
+        typed(c, df)
+    },
 };
 static RECREATION: Family = Family {
     name: "recreation",
@@ -154,7 +172,7 @@ static RECREATION: Family = Family {
 /// Every service valued by rates ([`ValuedBy::Rates`]).
 pub static RATED: Family = Family {
     name: "rated",
-    lines: |c| rated::lines(c.inputs, c.coef, c.overrides, c.warnings),
+    lines: |c| rated::lines(c.inputs, c.coef, c.overrides, c.warnings, &mut c.texts),
 };
 
 // ---- shared specifications ----------------------------------------------------------------
@@ -941,7 +959,7 @@ static DECLARED: Family = Family {
     lines: declared_lines,
 };
 
-fn declared_lines(c: &mut Context<'_>) -> Result<DataFrame> {
+fn declared_lines(c: &mut Context<'_>) -> Result<Vec<Line>> {
     let mut out = rated::Lines::default();
     for service in services(c.coef)
         .into_iter()
@@ -983,7 +1001,7 @@ fn declared_lines(c: &mut Context<'_>) -> Result<DataFrame> {
                         county_code: (county).into(),
                         indicator: service.key,
                         component: "实物量".into(),
-                        source_ref: o.source_ref.clone(),
+                        source_ref: o.source_ref.as_str().into(),
                         input_amount: o.quantity,
                         input_unit: (unit.clone()).into(),
                         coefficient_ref: (String::new()).into(),
@@ -1002,7 +1020,7 @@ fn declared_lines(c: &mut Context<'_>) -> Result<DataFrame> {
                     county_code: (county).into(),
                     indicator: service.key,
                     component: "价值量".into(),
-                    source_ref: o.source_ref.clone(),
+                    source_ref: o.source_ref.as_str().into(),
                     input_amount: o.quantity,
                     input_unit: "元".into(),
                     coefficient_ref: (String::new()).into(),
@@ -1020,7 +1038,7 @@ fn declared_lines(c: &mut Context<'_>) -> Result<DataFrame> {
             out.push(line);
         }
     }
-    out.frame()
+    Ok(out.into_vec())
 }
 
 /// The valuation families of a run, each once, in registry order.

@@ -10,7 +10,7 @@ use polars::prelude::*;
 use super::Line;
 use super::overrides::Overrides;
 use super::rated::Lines;
-use super::{apply_prices, land_with_rates};
+use super::{LandCover, Texts};
 use crate::coefficients::Coefficients;
 use crate::error::{Error, Result};
 use crate::schema::col;
@@ -21,7 +21,12 @@ use crate::validate::Inputs;
 /// # Errors
 /// [`crate::Error::Invalid`] when a land class has no rate or runoff coefficient, or the
 /// reservoir price is missing.
-pub fn lines(inputs: &Inputs, coef: &Coefficients, overrides: &Overrides) -> Result<DataFrame> {
+pub fn lines(
+    inputs: &Inputs,
+    coef: &Coefficients,
+    overrides: &Overrides,
+    texts: &mut Texts,
+) -> Result<Vec<Line>> {
     let given = overrides.for_key("water_conservation");
     let price = super::required_price(coef, "reservoir_storage")?;
     let mut extra = Lines::default();
@@ -37,42 +42,45 @@ pub fn lines(inputs: &Inputs, coef: &Coefficients, overrides: &Overrides) -> Res
             "V = Q × P_reservoir",
         );
     }
-    let overridden: Vec<String> = given.keys().cloned().collect();
-    let keep = || {
-        col(col::CODE)
-            .is_in(
-                lit(Series::new("o".into(), overridden.clone())).implode(false),
-                false,
-            )
-            .not()
-    };
-    let mut out = if let Some(climate) = &inputs.climate {
-        water_balance(inputs, coef, climate, price, &given, &mut extra)?;
-        extra.frame()?
+    if let Some(climate) = &inputs.climate {
+        water_balance(inputs, coef, climate, price, &given, &mut extra, texts)?;
+        Ok(extra.into_vec())
     } else {
-        let lf = land_with_rates(inputs, coef, "water_conservation")?
-            .lazy()
-            .filter(keep())
-            .with_columns([
-                lit("water_conservation").alias("indicator"),
-                col("land_class").alias("component"),
-                col("area_ha").alias("input_amount"),
-                lit("公顷").alias("input_unit"),
-                col("rate_ref").alias("coefficient_ref"),
-                col("rate").alias("coefficient"),
-                lit("m³/ha/yr").alias("coefficient_unit"),
-                lit("Q = A × q_class; V = Q × P_reservoir").alias("method"),
-                lit("{input}*{coefficient}").alias("quantity_formula"),
-                (col("area_ha") * col("rate")).alias("quantity"),
-                lit("m³").alias("quantity_unit"),
-                lit("reservoir_storage").alias("price_key"),
-            ]);
-        let mut df = apply_prices(lf, coef)?;
-        df.vstack_mut(&extra.frame()?)?;
-        df
-    };
-    out.rechunk_mut();
-    Ok(out)
+        let land = LandCover::new(inputs, coef, texts)?;
+        let hectares = texts.get("公顷");
+        let rate_unit = texts.get("m³/ha/yr");
+        let method = texts.get("Q = A × q_class; V = Q × P_reservoir");
+        let formula = texts.get("{input}*{coefficient}");
+        let cubic_metres = texts.get("m³");
+        let price_key = texts.get("reservoir_storage");
+        let mut out = Vec::new();
+        for row in land.class_rates(coef, "water_conservation", texts)? {
+            if given.contains_key(&*row.county) {
+                continue;
+            }
+            let quantity = row.area_ha * row.rate;
+            out.push(Line {
+                county_code: row.county,
+                indicator: "water_conservation",
+                component: row.class,
+                source_ref: row.source_ref,
+                input_amount: row.area_ha,
+                input_unit: hectares.clone(),
+                coefficient_ref: row.rate_ref,
+                coefficient: Some(row.rate),
+                coefficient_unit: rate_unit.clone(),
+                method: method.clone(),
+                quantity_formula: formula.clone(),
+                quantity: Some(quantity),
+                quantity_unit: cubic_metres.clone(),
+                price_key: price_key.clone(),
+                price_cny_per_unit: Some(price),
+                value_cny: quantity * price,
+            });
+        }
+        out.extend(extra.into_vec());
+        Ok(out)
+    }
 }
 
 /// A value read from the 气象 sheet and its cell.
@@ -87,6 +95,7 @@ fn water_balance(
     price: f64,
     given: &BTreeMap<String, super::overrides::Override>,
     out: &mut Lines,
+    texts: &mut Texts,
 ) -> Result<()> {
     if !coef
         .rates
@@ -108,8 +117,9 @@ fn water_balance(
             _ => {}
         }
     }
-    for row in super::class_rates(inputs, coef, "runoff_coefficient")? {
-        let county = row.county.as_str();
+    let land = LandCover::new(inputs, coef, texts)?;
+    for row in land.class_rates(coef, "runoff_coefficient", texts)? {
+        let county = &*row.county;
         if given.contains_key(county) {
             continue;
         }
@@ -121,13 +131,13 @@ fn water_balance(
         let area = row.area_ha;
         let quantity = depth_mm.max(0.0) * 10.0 * area;
         out.push(Line {
-            county_code: (county.to_string()).into(),
+            county_code: row.county.clone(),
             indicator: "water_conservation",
-            component: (row.class.clone()).into(),
-            source_ref: format!("{}; P {p_at}; ET {et_at}", row.source_ref),
+            component: row.class.clone(),
+            source_ref: format!("{}; P {p_at}; ET {et_at}", row.source_ref).into(),
             input_amount: area,
             input_unit: "公顷".into(),
-            coefficient_ref: (row.rate_ref.clone()).into(),
+            coefficient_ref: row.rate_ref.clone(),
             coefficient: Some(alpha),
             coefficient_unit: "runoff coefficient α".into(),
             method: (format!(
@@ -165,7 +175,16 @@ mod tests {
                 .rate_base
         };
         let price = coef.price("reservoir_storage").unwrap().value;
-        let lines = lines(&inputs(), &coef, &Overrides::default()).unwrap();
+        let lines = Line::frame(
+            &lines(
+                &inputs(),
+                &coef,
+                &Overrides::default(),
+                &mut Texts::default(),
+            )
+            .unwrap(),
+        )
+        .unwrap();
         // 140105: 100 ha 乔木林地 (forest) + 50 ha 天然牧草地 (grassland).
         let q = 100.0 * rate("forest") + 50.0 * rate("grassland");
         assert!((total(&lines, "140105", "water_conservation", "quantity") - q).abs() < 1e-9);
@@ -184,9 +203,14 @@ mod tests {
         let mut coef = crate::account::registry::load_coefficients(None, false).unwrap();
         coef.rates
             .retain(|r| !(r.valuation_class == "farmland" && r.indicator == "water_conservation"));
-        let err = lines(&inputs(), &coef, &Overrides::default())
-            .unwrap_err()
-            .to_string();
+        let err = lines(
+            &inputs(),
+            &coef,
+            &Overrides::default(),
+            &mut Texts::default(),
+        )
+        .unwrap_err()
+        .to_string();
         assert!(
             err.contains(
                 "t [土地利用!E6]: no water_conservation rate for valuation class \"farmland\""
@@ -240,7 +264,16 @@ mod tests {
     fn water_balance_is_precipitation_minus_runoff_minus_et_times_area() {
         let coef = with_runoff(crate::account::registry::load_coefficients(None, false).unwrap());
         let price = coef.price("reservoir_storage").unwrap().value;
-        let lines = lines(&with_climate(), &coef, &Overrides::default()).unwrap();
+        let lines = Line::frame(
+            &lines(
+                &with_climate(),
+                &coef,
+                &Overrides::default(),
+                &mut Texts::default(),
+            )
+            .unwrap(),
+        )
+        .unwrap();
         // 140105: forest (500 − 25 − 350) mm × 10 × 100 ha + grassland (500 − 50 − 350) × 10 × 50.
         let q = 125.0 * 10.0 * 100.0 + 100.0 * 10.0 * 50.0;
         assert!((total(&lines, "140105", "water_conservation", "quantity") - q).abs() < 1e-9);
@@ -261,9 +294,14 @@ mod tests {
     #[test]
     fn water_balance_without_runoff_coefficients_is_an_error() {
         let coef = crate::account::registry::load_coefficients(None, false).unwrap();
-        let err = lines(&with_climate(), &coef, &Overrides::default())
-            .unwrap_err()
-            .to_string();
+        let err = lines(
+            &with_climate(),
+            &coef,
+            &Overrides::default(),
+            &mut Texts::default(),
+        )
+        .unwrap_err()
+        .to_string();
         assert!(
             err.contains("service_rates.csv: the 气象 sheet asks for water-balance"),
             "{err}"
@@ -283,7 +321,8 @@ mod tests {
                 source_ref: "t [实物量!D3]".into(),
             },
         );
-        let lines = lines(&inputs(), &coef, &o).unwrap();
+        let lines =
+            Line::frame(&lines(&inputs(), &coef, &o, &mut Texts::default()).unwrap()).unwrap();
         assert_eq!(
             total(&lines, "140105", "water_conservation", "quantity"),
             1.0e6

@@ -857,22 +857,7 @@ fn workbook_unguarded(
             return None;
         }
     };
-    let cursor = Cursor::new(source.bytes.as_slice());
-    let opened: std::result::Result<Sheets<_>, String> = match format {
-        Format::Xlsx => open_workbook_from_rs::<Xlsx<_>, _>(cursor)
-            .map(Sheets::Xlsx)
-            .map_err(|e| e.to_string()),
-        Format::Xlsb => open_workbook_from_rs::<Xlsb<_>, _>(cursor)
-            .map(Sheets::Xlsb)
-            .map_err(|e| e.to_string()),
-        Format::Ods => open_workbook_from_rs::<Ods<_>, _>(cursor)
-            .map(Sheets::Ods)
-            .map_err(|e| e.to_string()),
-        Format::Xls => open_workbook_from_rs::<Xls<_>, _>(cursor)
-            .map(Sheets::Xls)
-            .map_err(|e| e.to_string()),
-    };
-    let mut book = match opened {
+    let book = match open_book(source, format) {
         Ok(b) => b,
         Err(e) => {
             let hint = if e.to_lowercase().contains("password") || e.contains("Encrypt") {
@@ -884,7 +869,7 @@ fn workbook_unguarded(
             return None;
         }
     };
-    let mut tables = Vec::new();
+    let mut selected: Vec<(String, &'static SheetSpec)> = Vec::new();
     let mut seen: Vec<(SheetKind, String)> = Vec::new();
     for sheet_name in book.sheet_names() {
         let normalised = normalise_sheet_name(&sheet_name);
@@ -931,27 +916,98 @@ fn workbook_unguarded(
             continue;
         }
         seen.push((spec.kind, sheet_name.clone()));
-        let mut uncalculated = Vec::new();
-        let range = match bounded_range(&mut book, &sheet_name, limits, &mut uncalculated) {
-            Ok(r) => r,
+        selected.push((sheet_name, spec));
+    }
+    // xlsx and xlsb sheets are streamed: two halves read in parallel, each from its own reader
+    // of the same bytes; xls and ods are parsed whole when opened, so they are read in one.
+    let halves = match format {
+        Format::Xlsx | Format::Xlsb if selected.len() > 1 => 2,
+        _ => 1,
+    };
+    let chunk = selected.len().div_ceil(halves).max(1);
+    let mut book = Some(book);
+    let mut first = selected.chunks(chunk);
+    let head = first.next().unwrap_or_default();
+    let rest: Vec<&[(String, &'static SheetSpec)]> = first.collect();
+    let read_chunk = |book: Option<Sheets<Cursor<&[u8]>>>,
+                      part: &[(String, &'static SheetSpec)]| {
+        let mut book = match book.map(Ok).unwrap_or_else(|| open_book(source, format)) {
+            Ok(b) => b,
             Err(e) => {
-                issues.error(format!("{} [{}]", source.name, sheet_name), e);
-                continue;
+                let mut issues = Issues::new();
+                issues.error(&source.name, format!("cannot open workbook: {e}"));
+                return vec![(issues, None)];
             }
         };
-
-        let merges = match &mut book {
-            Sheets::Xlsx(x) => x.merge_cells_by_sheet_name(&sheet_name).unwrap_or_default(),
-            Sheets::Xls(x) => x.merge_cells_by_sheet_name(&sheet_name).unwrap_or_default(),
-            _ => Vec::new(),
-        };
-        let mut grid = Grid::new(range, &merges);
-        grid.uncalculated = uncalculated.into_iter().collect();
-        if let Some(table) = sheet(&grid, spec, &source.name, &sheet_name, issues) {
-            tables.push(table);
-        }
+        part.iter()
+            .map(|(name, spec)| read_sheet(&mut book, name, spec, source, limits))
+            .collect::<Vec<_>>()
+    };
+    let (head_read, rest_read) = rayon::join(
+        || read_chunk(book.take(), head),
+        || {
+            rest.iter()
+                .flat_map(|part| read_chunk(None, part))
+                .collect::<Vec<_>>()
+        },
+    );
+    let mut tables = Vec::new();
+    for (sheet_issues, table) in head_read.into_iter().chain(rest_read) {
+        issues.extend(sheet_issues);
+        tables.extend(table);
     }
     Some(tables)
+}
+
+/// Opens a workbook of a sniffed format from its bytes.
+fn open_book(
+    source: &Source,
+    format: Format,
+) -> std::result::Result<Sheets<Cursor<&[u8]>>, String> {
+    let cursor = Cursor::new(source.bytes.as_slice());
+    match format {
+        Format::Xlsx => open_workbook_from_rs::<Xlsx<_>, _>(cursor)
+            .map(Sheets::Xlsx)
+            .map_err(|e| e.to_string()),
+        Format::Xlsb => open_workbook_from_rs::<Xlsb<_>, _>(cursor)
+            .map(Sheets::Xlsb)
+            .map_err(|e| e.to_string()),
+        Format::Ods => open_workbook_from_rs::<Ods<_>, _>(cursor)
+            .map(Sheets::Ods)
+            .map_err(|e| e.to_string()),
+        Format::Xls => open_workbook_from_rs::<Xls<_>, _>(cursor)
+            .map(Sheets::Xls)
+            .map_err(|e| e.to_string()),
+    }
+}
+
+/// One recognised sheet: its cells within `limits`, merged regions filled, parsed by `spec`;
+/// the problems found on it.
+fn read_sheet(
+    book: &mut Sheets<Cursor<&[u8]>>,
+    sheet_name: &str,
+    spec: &'static SheetSpec,
+    source: &Source,
+    limits: &Limits,
+) -> (Issues, Option<SheetTable>) {
+    let mut issues = Issues::new();
+    let mut uncalculated = Vec::new();
+    let range = match bounded_range(book, sheet_name, limits, &mut uncalculated) {
+        Ok(r) => r,
+        Err(e) => {
+            issues.error(format!("{} [{}]", source.name, sheet_name), e);
+            return (issues, None);
+        }
+    };
+    let merges = match book {
+        Sheets::Xlsx(x) => x.merge_cells_by_sheet_name(sheet_name).unwrap_or_default(),
+        Sheets::Xls(x) => x.merge_cells_by_sheet_name(sheet_name).unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    let mut grid = Grid::new(range, &merges);
+    grid.uncalculated = uncalculated.into_iter().collect();
+    let table = sheet(&grid, spec, &source.name, sheet_name, &mut issues);
+    (issues, table)
 }
 
 /// Reads a sheet's cells within `limits`. For xlsx and xlsb the cells are streamed and the used

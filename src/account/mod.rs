@@ -469,18 +469,32 @@ fn apply_order<T>(items: &mut [T], order: &[usize]) {
 /// [`Error::Invalid`] when a key finds no coefficient (named with the cell it came from);
 /// [`Error::Internal`] when an accounting identity fails.
 pub fn compute(inputs: &Inputs, coef: &Coefficients) -> Result<Accounts> {
-    let mut warnings = Issues::new();
+    use rayon::prelude::*;
     let overrides = overrides::Overrides::resolve(inputs, coef)?;
-    let mut context = registry::Context {
-        inputs,
-        coef,
-        overrides: &overrides,
-        warnings: &mut warnings,
-        texts: Texts::default(),
-    };
+    // The families are independent: valued in parallel, each with its own warnings and texts,
+    // gathered in registry order (the first failing family's error, its warnings in order).
+    let families = registry::families_of(coef);
+    let parts: Vec<Result<(Vec<Line>, Issues)>> = families
+        .par_iter()
+        .map(|family| {
+            let mut warnings = Issues::new();
+            let mut context = registry::Context {
+                inputs,
+                coef,
+                overrides: &overrides,
+                warnings: &mut warnings,
+                texts: Texts::default(),
+            };
+            let lines = (family.lines)(&mut context)?;
+            Ok((lines, warnings))
+        })
+        .collect();
+    let mut warnings = Issues::new();
     let mut lines = Vec::new();
-    for family in registry::families_of(coef) {
-        lines.extend((family.lines)(&mut context)?);
+    for part in parts {
+        let (part_lines, part_warnings) = part?;
+        lines.extend(part_lines);
+        warnings.extend(part_warnings);
     }
     sort_lines(&mut lines);
     gep::roll_up(inputs, coef, lines, warnings)

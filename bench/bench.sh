@@ -2,11 +2,18 @@
 # Benchmarks `gep` against a baseline commit, side by side on this machine.
 #
 #   bench/bench.sh [BASE_REF] [RUNS]     # defaults: HEAD~1, 7 runs per case
+#   BENCH_COUNTIES="117 2850 30000" bench/bench.sh ...   # national sizes (default 2850)
+#   BENCH_TWIN=0 bench/bench.sh ...      # skip the pandas twin (slow: ~40 s at 2,850 counties)
 #
 # Builds the working tree and BASE_REF in release (one target dir), then runs each case
 # RUNS times, alternating base and current so that machine load hits both alike, and prints
-# the median wall time and peak RSS of each with the ratio current / base. Nothing is asserted:
-# performance is measured here, never in the tests. Needs GNU time (/usr/bin/time).
+# the median wall time and peak RSS of each with the ratio current / base. Then, for each
+# national size, the current binary beside two references run in this script on the same
+# workbook: the I/O floor (examples/io_floor.rs: calamine reads the input, rust_xlsxwriter writes
+# the cells and formulas of gep's book) and the pandas + openpyxl twin (bench/pandas_twin.py),
+# and gep's own stages (GEP_TIMING) with the peak RSS reached by each. Nothing is asserted:
+# performance is measured here, never in the tests. Needs GNU time (/usr/bin/time), python3
+# with openpyxl (and pandas for the twin).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 base_ref=${1:-HEAD~1}
@@ -17,7 +24,9 @@ trap 'git worktree remove --force "$work/base" >/dev/null 2>&1 || true; rm -rf "
 
 echo "building current tree (release) ..." >&2
 cargo build --release --quiet
+cargo build --release --quiet --example io_floor
 cp target/release/gep "$work/gep-current"
+cp target/release/examples/io_floor "$work/io_floor"
 echo "building $base_ref (release) ..." >&2
 git worktree add --detach --quiet "$work/base" "$base_ref"
 # Same target dir: the dependencies (polars) are shared, only gep itself is rebuilt.
@@ -30,6 +39,7 @@ demo=fixtures/demo/shanxi-demo-2021.xlsx
 sizes=${BENCH_COUNTIES:-2850}
 national=()
 for n in $sizes; do
+  echo "generating $n counties ..." >&2
   python3 bench/make_national.py "$n" "$work/national" >/dev/null
   national+=("check $n counties|check $work/national/national-$n.xlsx --coefficients $work/national/set-$n")
   national+=("run $n counties|run --data $work/national/national-$n.xlsx --coefficients $work/national/set-$n --out OUT.xlsx")
@@ -71,3 +81,41 @@ for c in "${cases[@]}"; do
 done
 echo
 echo "base $base_ref ($(git rev-parse --short "$base_ref")), current $(git rev-parse --short HEAD)$(git diff --quiet || echo '+dirty'), $runs runs each, median; $(nproc) cores"
+
+# The current binary beside the I/O floor and the pandas twin, per national size. The floor's
+# and the twin's times are their own timed parts (reading the input, writing the book's cells),
+# which excludes their start-up and the preparation of the book's cells; gep's is its whole run.
+printf '\n| counties | gep run s | gep MB | I/O floor s | gep / floor | pandas twin s | twin / gep |\n|---|---|---|---|---|---|---|\n'
+for n in $sizes; do
+  data=$work/national/national-$n.xlsx
+  set_dir=$work/national/set-$n
+  : >"$work/cur.t"; : >"$work/floor.t"
+  for _ in $(seq "$runs"); do
+    rm -f "$work/book.xlsx"
+    /usr/bin/time -f "%e %M" -a -o "$work/cur.t" "$work/gep-current" run --data "$data" \
+      --coefficients "$set_dir" --out "$work/book.xlsx" >/dev/null 2>&1
+    "$work/io_floor" "$data" "$work/book.xlsx" "$work/floor.xlsx" 2>&1 \
+      | sed -n 's/.*total \([0-9.]*\) s.*/\1/p' >>"$work/floor.t"
+  done
+  twin=NA
+  if [ "${BENCH_TWIN:-1}" != 0 ]; then
+    twin=$(python3 bench/pandas_twin.py "$data" "$work/book.xlsx" "$work/twin.xlsx" 2>&1 \
+      | sed -n 's/.*total \([0-9.]*\) s.*/\1/p')
+  fi
+  ct=$(cut -d' ' -f1 "$work/cur.t" | median); cm=$(cut -d' ' -f2 "$work/cur.t" | median)
+  ft=$(median <"$work/floor.t")
+  awk -v n="$n" -v ct="$ct" -v cm="$cm" -v ft="$ft" -v tw="$twin" 'BEGIN {
+    printf "| %s | %.3f | %.0f | %.3f | %.2f | %s | %s |\n", n, ct, cm/1024, ft, ct/ft,
+      tw, (tw == "NA" ? "NA" : sprintf("%.1f", tw/ct)) }'
+done
+echo
+echo "I/O floor: median of $runs; pandas twin: one run (pandas $(python3 -c 'import pandas; print(pandas.__version__)' 2>/dev/null || echo 'not installed'))"
+echo
+echo "Stages of the current binary (GEP_TIMING, one run each; peak RSS so far):"
+for n in $sizes; do
+  rm -f "$work/book.xlsx"
+  echo "- $n counties, run:"
+  GEP_TIMING=1 "$work/gep-current" run --data "$work/national/national-$n.xlsx" \
+    --coefficients "$work/national/set-$n" --out "$work/book.xlsx" 2>&1 >/dev/null \
+    | sed -n 's/^timing: /    /p'
+done

@@ -8,10 +8,11 @@ Deterministic for a given N. The demo's 117 county rows are replicated under new
 100,000 fits in 42 provinces. Every sheet of the demo keeps its header rows; each prefecture
 gets a subtotal row (code PPQQ00, the exact sum of its counties, as bureaus write them) before
 its counties on the wide sheets, and each province a subtotal row PP0000 before its prefectures. Writes OUT_DIR/national-N.xlsx and OUT_DIR/set-N/ (a copy of
-coefficients/shanxi with regions.csv replaced; its manifest hashes are left, so gep warns that
-regions.csv was modified). Needs openpyxl. Nothing here is official statistics.
+coefficients/shanxi with regions.csv replaced and its SHA-256 in the manifest updated, so the
+set loads without a "modified" warning). Needs openpyxl. Nothing here is official statistics.
 """
 import csv
+import hashlib
 import io
 import os
 import re
@@ -105,6 +106,9 @@ def main():
     names = "".join(f'"{11 + p:02d}0000" = "省{11 + p:02d}"\n'
                     for p in range((len(counties) - 1) // (PER_PREFECTURE * PER_PROVINCE) + 1))
     text = text.replace("[switches]", "[provinces]\n" + names + "\n[switches]", 1)
+    digest = hashlib.sha256(open(os.path.join(target, "regions.csv"), "rb").read()).hexdigest()
+    text, hashed = re.subn(r'(?m)^"regions.csv" = "[0-9a-f]{64}"$', f'"regions.csv" = "{digest}"', text)
+    assert hashed == 1, "manifest.toml lists no hash of regions.csv"
     open(manifest, "w", encoding="utf-8").write(text)
     print(path)
     print(target)

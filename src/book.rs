@@ -236,6 +236,7 @@ pub fn stage(path: &Path, ctx: &BookContext<'_>) -> Result<crate::files::Staged>
         source,
     };
     let mut wb = workbook(ctx).map_err(book_error)?;
+    crate::progress::stage("book: compressing");
     // Zipped straight into the temporary file: the finished book is never held in memory.
     let mut failure = None;
     let staged = crate::files::stage(path, |f| {
@@ -296,6 +297,7 @@ fn workbook(ctx: &BookContext<'_>) -> std::result::Result<Workbook, XlsxError> {
     // 明细 holds most of the cells (about 76 rows a county): written row by row in constant
     // memory mode, so a national book does not hold them all in memory.
     let order = lines_order(ctx)?;
+    crate::progress::steps(order.len() as u64);
     for (name, first, count) in lines_sheets(ctx, &s) {
         lines(
             wb.add_worksheet_with_constant_memory()?.set_name(&name)?,
@@ -778,6 +780,18 @@ fn formula(
         Formula::new(text).set_result(format_result(result)),
         f,
     )?;
+    Ok(())
+}
+
+/// [`formula`] in the column's format (set with `set_column_format`).
+fn column_formula(
+    ws: &mut Worksheet,
+    row: u32,
+    col: u16,
+    text: &str,
+    result: f64,
+) -> std::result::Result<(), XlsxError> {
+    ws.write_formula(row, col, Formula::new(text).set_result(format_result(result)))?;
     Ok(())
 }
 
@@ -2032,10 +2046,10 @@ fn lines_order(ctx: &BookContext<'_>) -> std::result::Result<Vec<usize>, XlsxErr
             .position(|i| i.key == key)
             .unwrap_or(usize::MAX)
     };
+    let positions: Vec<usize> = lines.iter().map(|l| position(l.indicator)).collect();
     let mut order: Vec<usize> = (0..lines.len()).collect();
     order.sort_by(|&a, &b| {
-        let (a, b) = (&lines[a], &lines[b]);
-        (&a.county_code, position(a.indicator)).cmp(&(&b.county_code, position(b.indicator)))
+        (&lines[a].county_code, positions[a]).cmp(&(&lines[b].county_code, positions[b]))
     });
     Ok(order)
 }
@@ -2225,6 +2239,11 @@ fn lines(
     order: &[usize],
 ) -> std::result::Result<(), XlsxError> {
     let lines = &ctx.accounts.lines;
+    // The number columns take their format from the column: a cell written without one costs
+    // no per-cell format lookup (a hash of the whole format in rust_xlsxwriter).
+    for c in [4, 10, 13, 14] {
+        ws.set_column_format(c, &s.quantity)?;
+    }
     ws.write_string_with_format(
         0,
         0,
@@ -2280,7 +2299,10 @@ fn lines(
         .collect();
     header_row(ws, FIRST_ROW - 1, &headers, 3, s)?;
     let prices = price_rows(ctx);
-    for (&i, r) in order.iter().zip(FIRST_ROW..) {
+    for (k, (&i, r)) in order.iter().zip(FIRST_ROW..).enumerate() {
+        if k % 4096 == 4095 {
+            crate::progress::advance(4096);
+        }
         let line = &lines[i];
         let n = r + 1;
         ws.write_string(r, 0, &*line.county_code)?;
@@ -2299,7 +2321,7 @@ fn lines(
             ws.write_string(r, 2, &*line.component)?;
         }
         ws.write_string(r, 3, &*line.source_ref)?;
-        ws.write_number_with_format(r, 4, line.input_amount, &s.quantity)?;
+        ws.write_number(r, 4, line.input_amount)?;
         ws.write_string(r, 5, &*line.input_unit)?;
         ws.write_string(r, 6, &*line.coefficient_ref)?;
         if let Some(v) = line.coefficient {
@@ -2309,7 +2331,7 @@ fn lines(
         ws.write_string(r, 9, &*line.method)?;
         if let Some(q) = line.quantity {
             if line.quantity_formula.is_empty() {
-                ws.write_number_with_format(r, 10, q, &s.quantity)?;
+                ws.write_number(r, 10, q)?;
             } else {
                 let mut f = line
                     .quantity_formula
@@ -2323,7 +2345,7 @@ fn lines(
                     ws.write_number(r, 15, x)?;
                     f = format!("{head}*P{n}");
                 }
-                formula(ws, r, 10, &format!("={f}"), q, &s.quantity)?;
+                column_formula(ws, r, 10, &format!("={f}"), q)?;
             }
         }
         ws.write_string(r, 11, &*line.quantity_unit)?;
@@ -2343,17 +2365,18 @@ fn lines(
                     col_letter(USED_PRICE_COL),
                     row + 1
                 );
-                formula(ws, r, 13, &price_cell, p, &s.quantity)?;
-                formula(ws, r, 14, &format!("=K{n}*N{n}{per}"), v, &s.quantity)?;
+                column_formula(ws, r, 13, &price_cell, p)?;
+                column_formula(ws, r, 14, &format!("=K{n}*N{n}{per}"), v)?;
             }
             (None, Some(p)) => {
                 // A price that is not a prices.toml entry: a per-hectare value of service_rates.csv.
-                ws.write_number_with_format(r, 13, p, &s.quantity)?;
-                formula(ws, r, 14, &format!("=K{n}*N{n}{per}"), v, &s.quantity)?;
+                ws.write_number(r, 13, p)?;
+                column_formula(ws, r, 14, &format!("=K{n}*N{n}{per}"), v)?;
             }
-            _ => formula(ws, r, 14, &format!("=E{n}{per}"), v, &s.quantity)?,
+            _ => column_formula(ws, r, 14, &format!("=E{n}{per}"), v)?,
         }
     }
+    crate::progress::advance((order.len() % 4096) as u64);
     // Input amounts (E) and values (O) are in 元: up to 10¹² with separators and decimals.
     for (c, w) in [
         9, 10, 12, 32, 22, 16, 60, 10, 12, 48, 16, 10, 18, 12, 22, 16,

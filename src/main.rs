@@ -213,6 +213,9 @@ fn main() -> ExitCode {
     let cli = parse();
     gep::install_interrupt_handler();
     let out = Out::new(cli.global.clone());
+    if !out.global.quiet && !out.json() && std::io::stderr().is_terminal() {
+        gep::progress::enable();
+    }
     match cli.command {
         Command::Run(args) => {
             let req = request(args.data, args.input);
@@ -231,6 +234,7 @@ fn main() -> ExitCode {
                     force: args.force,
                 },
             );
+            gep::progress::finish();
             match result {
                 Ok(report) => {
                     if out.json() {
@@ -274,7 +278,9 @@ fn main() -> ExitCode {
             if out.global.verbose && !out.json() {
                 verbose_inputs(&req);
             }
-            match gep::check(&req, args.previous.as_deref()) {
+            let result = gep::check(&req, args.previous.as_deref());
+            gep::progress::finish();
+            match result {
                 Ok(warnings) => {
                     if out.json() {
                         out.print_json(&report::check_json(&warnings));

@@ -791,7 +791,11 @@ fn column_formula(
     text: &str,
     result: f64,
 ) -> std::result::Result<(), XlsxError> {
-    ws.write_formula(row, col, Formula::new(text).set_result(format_result(result)))?;
+    ws.write_formula(
+        row,
+        col,
+        Formula::new(text).set_result(format_result(result)),
+    )?;
     Ok(())
 }
 

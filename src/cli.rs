@@ -65,6 +65,11 @@ pub enum Command {
     /// Example: gep run --data 2021.xlsx --coefficients coefficients/shanxi --out accounts-2021.xlsx
     /// Without --data, runs the built-in synthetic Shanxi demo workbook.
     Run(RunArgs),
+    /// Run several complete workbooks (one year each), each a whole run with its own book, in parallel.
+    ///
+    /// Example: gep batch --out-dir books 2019.xlsx 2020.xlsx 2021.xlsx
+    /// Writes books/gep-accounts-2019.xlsx … ; a workbook with problems writes nothing, the others are written.
+    Batch(BatchArgs),
     /// Validate workbooks and the coefficient set exactly as `run` does, writing nothing; list every problem.
     ///
     /// Example: gep check 2021.xlsx
@@ -190,6 +195,35 @@ pub struct RunArgs {
     #[arg(long, value_enum, default_value_t = crate::book::Money::Wan)]
     pub money: crate::book::Money,
     /// Replace the book if it exists (without it, an existing book is never overwritten).
+    #[arg(long)]
+    pub force: bool,
+    /// Inputs and coefficients.
+    #[command(flatten)]
+    pub input: InputArgs,
+}
+
+/// `gep batch`.
+#[derive(Debug, Args)]
+pub struct BatchArgs {
+    /// Workbooks, each a complete year (xlsx, xls, xlsb, ods).
+    #[arg(value_name = "WORKBOOK", required = true)]
+    pub data: Vec<PathBuf>,
+    /// Folder for the books: gep-accounts-<workbook name>.xlsx each.
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: PathBuf,
+    /// Also write each workbook's CSV tables into <DIR>/gep-accounts-<workbook name>-csv/.
+    #[arg(long)]
+    pub csv: bool,
+    /// Workbooks valued at once (default: one per core; each needs the memory of one run).
+    #[arg(long, value_name = "N", default_value_t = 0, hide_default_value = true)]
+    pub jobs: usize,
+    /// Language of the books' sheet names and labels.
+    #[arg(long, value_enum, default_value_t = crate::book::Lang::Zh)]
+    pub lang: crate::book::Lang,
+    /// Money unit of the books' value cells: wan (万元, default) or yuan (元).
+    #[arg(long, value_enum, default_value_t = crate::book::Money::Wan)]
+    pub money: crate::book::Money,
+    /// Replace books that exist.
     #[arg(long)]
     pub force: bool,
     /// Inputs and coefficients.

@@ -360,6 +360,146 @@ pub struct RunOptions {
     pub force: bool,
 }
 
+/// What became of one workbook of a batch.
+#[derive(Debug)]
+pub struct BatchItem {
+    /// The workbook.
+    pub workbook: PathBuf,
+    /// The book it was to write.
+    pub book: PathBuf,
+    /// Its run: a summary, or why nothing was written for it.
+    pub outcome: Result<BatchDone>,
+}
+
+/// A successful run of a batch, kept small (the accounts are dropped as each run ends, so that a
+/// batch of many years does not hold them all).
+#[derive(Debug)]
+pub struct BatchDone {
+    /// Accounting year.
+    pub year: i32,
+    /// The top unit and its GEP: `2021 山西省 GEP 6841.68 亿元 (117 counties)`.
+    pub summary: String,
+    /// Warnings of the run.
+    pub warnings: Vec<Issue>,
+    /// The run as `gep run --format json` reports it.
+    pub json: serde_json::Value,
+}
+
+/// Options of `gep batch`.
+#[derive(Debug, Clone)]
+pub struct BatchOptions {
+    /// Folder for the books (`gep-accounts-<workbook name>.xlsx`) and CSV folders.
+    pub out_dir: PathBuf,
+    /// Write each run's CSV tables into `<out_dir>/gep-accounts-<workbook name>-csv/`.
+    pub csv: bool,
+    /// Workbooks valued at once (0: one per core).
+    pub jobs: usize,
+    /// The rest as for one run (`out` and `csv` are set per workbook).
+    pub run: RunOptions,
+}
+
+/// `gep batch`: several complete workbooks (one year each), each a whole `run` of its own,
+/// `jobs` at a time on a thread pool. A workbook that fails writes nothing; the others are
+/// written. Results in the order given.
+///
+/// # Errors
+/// [`Error::Usage`] when the output folder does not exist, no workbook is given, or two
+/// workbooks would write the same book (same file name).
+pub fn batch(
+    request: &Request,
+    workbooks: &[PathBuf],
+    options: &BatchOptions,
+) -> Result<Vec<BatchItem>> {
+    use rayon::prelude::*;
+    if workbooks.is_empty() {
+        return Err(Error::Usage(
+            "give the workbooks to run (one complete year each)".into(),
+        ));
+    }
+    if !options.out_dir.is_dir() {
+        return Err(Error::Usage(format!(
+            "output folder {} does not exist",
+            options.out_dir.display()
+        )));
+    }
+    let mut planned: Vec<(PathBuf, PathBuf, Option<PathBuf>)> = Vec::new();
+    for workbook in workbooks {
+        let stem = workbook
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let book = options.out_dir.join(format!("gep-accounts-{stem}.xlsx"));
+        if let Some((first, _, _)) = planned.iter().find(|(_, b, _)| *b == book) {
+            return Err(Error::Usage(format!(
+                "{} and {} would both write {}: give workbooks with different file names",
+                first.display(),
+                workbook.display(),
+                book.display()
+            )));
+        }
+        let csv = options
+            .csv
+            .then(|| options.out_dir.join(format!("gep-accounts-{stem}-csv")));
+        planned.push((workbook.clone(), book, csv));
+    }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(options.jobs)
+        .build()
+        .map_err(|e| Error::Internal(format!("cannot start the batch's threads: {e}")))?;
+    progress::batch(planned.len() as u64);
+    let items = pool.install(|| {
+        planned
+            .into_par_iter()
+            .map(|(workbook, book, csv)| {
+                let request = Request {
+                    data: vec![workbook.clone()],
+                    ..request.clone()
+                };
+                // The CSV folder is made for the run, and removed again if the run fails.
+                let made = csv.clone().filter(|dir| !dir.exists());
+                if let Some(dir) = &made
+                    && let Err(e) = std::fs::create_dir_all(dir)
+                {
+                    return BatchItem {
+                        workbook,
+                        book,
+                        outcome: Err(Error::io(dir, e)),
+                    };
+                }
+                let run_options = RunOptions {
+                    out: Some(book.clone()),
+                    csv,
+                    ..options.run.clone()
+                };
+                let outcome = run(&request, &run_options).map(|report| BatchDone {
+                    year: report.year,
+                    summary: report.accounts.province().map_or_else(String::new, |p| {
+                        format!(
+                            "{} {} GEP {:.2} 亿元 ({} counties)",
+                            report.year,
+                            p.name,
+                            p.gep_cny / 1e8,
+                            report.accounts.level(account::Level::County).count()
+                        )
+                    }),
+                    json: report::run_json(&report),
+                    warnings: report.warnings,
+                });
+                if let (Err(_), Some(dir)) = (&outcome, &made) {
+                    let _ = std::fs::remove_dir(dir); // empty: a failed run wrote nothing
+                }
+                progress::batch_done();
+                BatchItem {
+                    workbook,
+                    book,
+                    outcome,
+                }
+            })
+            .collect()
+    });
+    Ok(items)
+}
+
 /// `gep run`: the whole pass. The book and the CSV files are staged and renamed into place
 /// only when every one of them was written: a failed run writes nothing.
 ///

@@ -131,6 +131,53 @@ impl Out {
     }
 }
 
+/// Each workbook of a batch: its summary and book, or its problems; exit 0 when every one was
+/// written, else the exit code of the first that failed.
+fn batch_report(out: &Out, items: &[gep::BatchItem]) -> ExitCode {
+    let failed = items.iter().find_map(|i| i.outcome.as_ref().err());
+    if out.json() {
+        let results: Vec<serde_json::Value> = items
+            .iter()
+            .map(|i| {
+                let mut value = match &i.outcome {
+                    Ok(done) => done.json.clone(),
+                    Err(e) => report::error_json("run", e),
+                };
+                value["workbook"] = serde_json::json!(i.workbook.display().to_string());
+                value
+            })
+            .collect();
+        out.print_json(&serde_json::json!({
+            "schema": report::JSON_SCHEMA,
+            "command": "batch",
+            "ok": failed.is_none(),
+            "exit_code": failed.map_or(0, Error::exit_code),
+            "results": results,
+        }));
+    } else {
+        for item in items {
+            match &item.outcome {
+                Ok(done) => {
+                    out.warnings(&done.warnings);
+                    out.say(&format!(
+                        "{}: {} → wrote {}",
+                        item.workbook.display(),
+                        done.summary,
+                        item.book.display()
+                    ));
+                }
+                Err(e) => {
+                    eprintln!("{}: nothing written", item.workbook.display());
+                    let _ = out.failure("run", e, true);
+                }
+            }
+        }
+        let written = items.iter().filter(|i| i.outcome.is_ok()).count();
+        out.say(&format!("{written} of {} workbooks written", items.len()));
+    }
+    ExitCode::from(failed.map_or(0, Error::exit_code) as u8)
+}
+
 fn paint_error(text: &str, color: bool) -> String {
     match (color, text.strip_prefix("error:")) {
         (true, Some(rest)) => format!("\u{1b}[1;31merror\u{1b}[0m:{rest}"),
@@ -271,6 +318,29 @@ fn main() -> ExitCode {
                     ExitCode::SUCCESS
                 }
                 Err(e) => out.failure("run", &e, true),
+            }
+        }
+        Command::Batch(args) => {
+            let req = request(Vec::new(), args.input);
+            let options = gep::BatchOptions {
+                out_dir: args.out_dir,
+                csv: args.csv,
+                jobs: args.jobs,
+                run: gep::RunOptions {
+                    out: None,
+                    csv: None,
+                    budget_cny: None,
+                    previous: None,
+                    lang: args.lang,
+                    money: args.money,
+                    force: args.force,
+                },
+            };
+            let result = gep::batch(&req, &args.data, &options);
+            gep::progress::finish();
+            match result {
+                Ok(items) => batch_report(&out, &items),
+                Err(e) => out.failure("batch", &e, true),
             }
         }
         Command::Check(args) => {

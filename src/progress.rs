@@ -14,6 +14,8 @@ struct Progress {
     bar: ProgressBar,
     start: Instant,
     shown: AtomicBool,
+    /// A batch counts workbooks; the stages of its runs are not shown.
+    batch: AtomicBool,
 }
 
 static PROGRESS: OnceLock<Progress> = OnceLock::new();
@@ -31,6 +33,7 @@ pub fn enable() {
         bar,
         start: Instant::now(),
         shown: AtomicBool::new(false),
+        batch: AtomicBool::new(false),
     });
 }
 
@@ -43,9 +46,14 @@ fn reveal(p: &Progress) {
     }
 }
 
+/// The progress of a run, unless it is part of a batch.
+fn of_run() -> Option<&'static Progress> {
+    PROGRESS.get().filter(|p| !p.batch.load(Ordering::Relaxed))
+}
+
 /// The run enters `stage` (`read`, `value`, `book` …); a stage without a count.
 pub fn stage(stage: &str) {
-    if let Some(p) = PROGRESS.get() {
+    if let Some(p) = of_run() {
         p.bar.set_length(0);
         p.bar.set_position(0);
         p.bar.set_message(stage.to_string());
@@ -55,7 +63,7 @@ pub fn stage(stage: &str) {
 
 /// The current stage has `total` steps (lines to write).
 pub fn steps(total: u64) {
-    if let Some(p) = PROGRESS.get() {
+    if let Some(p) = of_run() {
         p.bar.set_length(total);
         p.bar.set_position(0);
         reveal(p);
@@ -64,8 +72,27 @@ pub fn steps(total: u64) {
 
 /// `n` more steps are done.
 pub fn advance(n: u64) {
-    if let Some(p) = PROGRESS.get() {
+    if let Some(p) = of_run() {
         p.bar.inc(n);
+        reveal(p);
+    }
+}
+
+/// A batch of `total` workbooks starts: the bar counts workbooks from here on.
+pub fn batch(total: u64) {
+    if let Some(p) = PROGRESS.get() {
+        p.batch.store(true, Ordering::Relaxed);
+        p.bar.set_message("workbooks");
+        p.bar.set_length(total);
+        p.bar.set_position(0);
+        reveal(p);
+    }
+}
+
+/// One workbook of the batch is done.
+pub fn batch_done() {
+    if let Some(p) = PROGRESS.get() {
+        p.bar.inc(1);
         reveal(p);
     }
 }

@@ -4,6 +4,7 @@
 mod util;
 
 mod audit;
+mod batch;
 mod book;
 mod cli;
 mod declared;

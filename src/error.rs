@@ -319,12 +319,55 @@ pub fn cell_location(file: &str, sheet: &str, row: u32, col: u16) -> String {
 
 /// 0-based (row, col) to A1 notation.
 pub fn a1(row: u32, col: u16) -> String {
-    rust_xlsxwriter::utility::row_col_to_cell(row, col)
+    let mut out = String::with_capacity(8);
+    push_a1(&mut out, row, col);
+    out
+}
+
+/// Appends `row`, `col` (0-based) in A1 notation to `out` (no allocation beyond `out`'s: every
+/// input cell's location is written this way).
+pub fn push_a1(out: &mut String, row: u32, col: u16) {
+    let mut letters = [0u8; 4];
+    let mut n = u32::from(col) + 1;
+    let mut len = 0;
+    while n > 0 {
+        let rem = (n - 1) % 26;
+        letters[len] = b'A' + rem as u8;
+        len += 1;
+        n = (n - 1) / 26;
+    }
+    for &b in letters[..len].iter().rev() {
+        out.push(char::from(b));
+    }
+    let mut digits = [0u8; 10];
+    let mut row = row + 1;
+    let mut count = 0;
+    while row > 0 || count == 0 {
+        digits[count] = b'0' + (row % 10) as u8;
+        count += 1;
+        row /= 10;
+    }
+    for &b in digits[..count].iter().rev() {
+        out.push(char::from(b));
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a1_agrees_with_rust_xlsxwriter_at_the_letter_and_digit_boundaries() {
+        for row in [0, 8, 9, 98, 99, 1_048_575] {
+            for col in [0, 25, 26, 51, 52, 701, 702, 16_383] {
+                assert_eq!(
+                    a1(row, col),
+                    rust_xlsxwriter::utility::row_col_to_cell(row, col),
+                    "({row}, {col})"
+                );
+            }
+        }
+    }
 
     #[test]
     fn a1_addresses_match_excel() {

@@ -164,6 +164,16 @@ pub fn sources(request: &Request) -> Result<Vec<Source>> {
 /// [`Error::Invalid`] listing every problem; [`Error::Usage`] for a workbook or coefficient folder
 /// that does not exist; [`Error::Io`] for unreadable files.
 pub fn prepare(request: &Request) -> Result<(Coefficients, Inputs)> {
+    let (coef, inputs, _) = prepare_with(request, false)?;
+    Ok((coef, inputs))
+}
+
+/// [`prepare`], and with `value` the accounts too: valued while the audits run (both only read
+/// the validated inputs; when an audit finds an error, the accounts are dropped unseen).
+fn prepare_with(
+    request: &Request,
+    value: bool,
+) -> Result<(Coefficients, Inputs, Option<Accounts>)> {
     let mut issues = Issues::new();
     // A broken coefficient set does not hide the workbooks' own problems: they are read anyway.
     let coef = match timed("coefficients", || {
@@ -217,14 +227,22 @@ pub fn prepare(request: &Request) -> Result<(Coefficients, Inputs)> {
         return Err(invalid(issues));
     }
     let scope = request.scope.normalised(&coef)?;
-    let inputs = timed("validate and audit", || -> Result<Inputs> {
-        let (mut inputs, mut issues) = validate::inputs(&sources, tables, &coef, &scope, issues)?;
-        // The audits see the frames as valued; their problems join the others in one list.
-        audit::audit(&inputs, &coef, &mut issues)?;
-        inputs.warnings = issues.into_result()?;
-        Ok(inputs)
+    let (mut inputs, mut issues) = timed("validate", || {
+        validate::inputs(&sources, tables, &coef, &scope, issues)
     })?;
-    Ok((coef, inputs))
+    // The audits see the frames as valued; their problems join the others in one list. Valuing
+    // needs inputs without errors.
+    let value = value && !issues.has_errors();
+    let (audited, accounts) = timed("audit and value", || {
+        rayon::join(
+            || audit::audit(&inputs, &coef, &mut issues),
+            || value.then(|| account::compute(&inputs, &coef)),
+        )
+    });
+    audited?;
+    inputs.warnings = issues.into_result()?;
+    let accounts = accounts.transpose()?;
+    Ok((coef, inputs, accounts))
 }
 
 /// The collected problems as an error (they hold at least one error).
@@ -268,8 +286,9 @@ pub fn evaluate(
     previous: Option<&Path>,
     budget_cny: Option<i64>,
 ) -> Result<Evaluation> {
-    let (coef, inputs) = prepare(request)?;
-    let accounts = timed("value", || account::compute(&inputs, &coef))?;
+    let (coef, inputs, accounts) = prepare_with(request, true)?;
+    let accounts =
+        accounts.ok_or_else(|| Error::Internal("inputs prepared but not valued".into()))?;
     let mut warnings = inputs.warnings.all().to_vec();
     warnings.extend(accounts.warnings.all().iter().cloned());
     let mut previous_land = None;

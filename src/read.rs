@@ -786,7 +786,14 @@ impl SheetTable {
 
     /// `file [sheet!A1]` for a cell.
     pub fn at(&self, row: u32, col: u16) -> String {
-        format!("{} [{}!{}]", self.file, self.sheet, a1(row, col))
+        let mut out = String::with_capacity(self.file.len() + self.sheet.len() + 12);
+        out.push_str(&self.file);
+        out.push_str(" [");
+        out.push_str(&self.sheet);
+        out.push('!');
+        crate::error::push_a1(&mut out, row, col);
+        out.push(']');
+        out
     }
 
     /// `file [sheet]`.

@@ -1211,24 +1211,26 @@ fn physical_frame(tables: &[&SheetTable], scope: &Scope, issues: &mut Issues) ->
 
 /// The numeric columns `items` of county rows as a long frame: county_code, item, amount, source_ref.
 fn long_frame(tables: &[&SheetTable], items: &[&str], scope: &Scope) -> Result<DataFrame> {
-    let (mut codes, mut names, mut amounts, mut refs) = (vec![], vec![], vec![], vec![]);
+    let (mut codes, mut names, mut amounts, mut refs): (Vec<&str>, Vec<&str>, _, _) =
+        (vec![], vec![], vec![], vec![]);
     for table in tables {
+        let columns: Vec<(&str, usize)> = items
+            .iter()
+            .filter_map(|item| table.column(item).map(|i| (*item, i)))
+            .collect();
         for record in &table.rows {
-            let Some(code) = record.code.clone() else {
+            let Some(code) = record.code.as_deref() else {
                 continue;
             };
-            if !scope.covers(&code) {
+            if !scope.covers(code) {
                 continue;
             }
-            for item in items {
-                let Some(i) = table.column(item) else {
-                    continue;
-                };
+            for &(item, i) in &columns {
                 let Some(Value::Number(v)) = record.values.get(i) else {
                     continue;
                 };
-                codes.push(code.clone());
-                names.push(item.to_string());
+                codes.push(code);
+                names.push(item);
                 amounts.push(*v);
                 refs.push(table.at(record.row, table.columns[i].col));
             }

@@ -263,4 +263,22 @@ pub enum CoefficientsCommand {
         #[arg(long, value_name = "X.Y.Z")]
         version: Option<String>,
     },
+    /// What differs between two coefficient sets, and with --data what it does to every county.
+    ///
+    /// Example: gep coefficients diff coefficients/shanxi my-set --data 2021.xlsx --out diff.xlsx
+    Diff {
+        /// The set before the edit.
+        old: PathBuf,
+        /// The set after it.
+        new: PathBuf,
+        /// Workbooks to value under both sets (the effect on GEP and each indicator).
+        #[arg(long, value_name = "WORKBOOK")]
+        data: Vec<PathBuf>,
+        /// Also write the diff as a workbook (changes, effects, a chart of the counties moving most).
+        #[arg(long, value_name = "DIFF.xlsx")]
+        out: Option<PathBuf>,
+        /// Effects listed in the terminal (largest first; the workbook has all).
+        #[arg(long, value_name = "N", default_value_t = 20)]
+        top: usize,
+    },
 }

@@ -12,6 +12,7 @@ pub mod change;
 pub mod cli;
 pub mod clock;
 pub mod coefficients;
+pub mod diff;
 pub mod error;
 pub mod esv;
 pub mod explain;

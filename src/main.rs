@@ -457,6 +457,51 @@ fn main() -> ExitCode {
                 Err(e) => out.failure("coefficients rehash", &e, false),
             }
         }
+        Command::Coefficients(CoefficientsCommand::Diff {
+            old,
+            new,
+            data,
+            out: book,
+            top,
+        }) => {
+            let req = gep::Request {
+                data,
+                command_line: std::env::args().collect::<Vec<_>>().join(" "),
+                ..gep::Request::default()
+            };
+            if let Some(path) = book.as_ref().filter(|p| p.exists()) {
+                let e = Error::Usage(format!("{} exists; give another --out", path.display()));
+                return out.failure("coefficients diff", &e, true);
+            }
+            let result = gep::diff::diff(&req, &old, &new).and_then(|diff| {
+                if let Some(path) = &book {
+                    gep::diff::write_book(&diff, path)?;
+                }
+                Ok(diff)
+            });
+            gep::progress::finish();
+            match result {
+                Ok(diff) => {
+                    if out.json() {
+                        let mut value = serde_json::to_value(&diff).unwrap_or_default();
+                        value["schema"] = serde_json::json!(report::JSON_SCHEMA);
+                        value["command"] = serde_json::json!("coefficients diff");
+                        value["ok"] = serde_json::json!(true);
+                        value["exit_code"] = serde_json::json!(0);
+                        out.print_json(&value);
+                    } else {
+                        for line in gep::diff::text(&diff, top) {
+                            out.say(&line);
+                        }
+                        if let Some(path) = &book {
+                            out.say(&format!("wrote {}", path.display()));
+                        }
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(e) => out.failure("coefficients diff", &e, true),
+            }
+        }
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "gep", &mut std::io::stdout());
             ExitCode::SUCCESS

@@ -16,7 +16,7 @@ use crate::validate::Inputs;
 pub const IDENTITY_TOLERANCE: f64 = 1e-9;
 
 /// Level of an account row.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Level {
     /// County-level unit (县/县级市/市辖区).
     County,

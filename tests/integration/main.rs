@@ -8,6 +8,7 @@ mod batch;
 mod book;
 mod cli;
 mod declared;
+mod diff;
 mod example_set;
 mod golden;
 mod invalid;

@@ -243,25 +243,23 @@ impl Line {
         services: &[&'static Service],
         texts: &mut Texts,
     ) -> Result<Vec<Line>> {
-        // Column by column: a text equal to the row above (units, methods, a county's code on
-        // its run of lines) is the same shared copy; others come from `texts`.
-        let mut text = |name: &str| -> Result<std::vec::IntoIter<Text>> {
-            let mut out = Vec::with_capacity(df.height());
-            let mut last: Option<(&str, Text)> = None;
-            let column = df.column(name)?.str()?;
-            for value in column.iter() {
-                let value = value.unwrap_or_default();
-                let shared = match &last {
-                    Some((prev, t)) if *prev == value => t.clone(),
-                    _ => texts.get(value),
-                };
-                last = Some((value, shared.clone()));
-                out.push(shared);
-            }
-            Ok(out.into_iter())
+        // Row by row over the columns (no column is copied out first): a text equal to the row
+        // above (units, methods, a county's code on its run of lines) is the same shared copy;
+        // others come from `texts`.
+        let column = |name: &str, intern: bool| -> Result<SharedColumn<'_, _>> {
+            Ok(SharedColumn {
+                values: df.column(name)?.str()?.iter(),
+                last: None,
+                intern,
+            })
         };
-        let (mut code, mut component, mut source_ref) =
-            (text(col::CODE)?, text("component")?, text("source_ref")?);
+        let text = |name: &str| column(name, true);
+        // Input cells are (nearly) all distinct: not worth a lookup in `texts`.
+        let (mut code, mut component, mut source_ref) = (
+            text(col::CODE)?,
+            text("component")?,
+            column("source_ref", false)?,
+        );
         let (mut input_unit, mut coefficient_ref, mut coefficient_unit) = (
             text("input_unit")?,
             text("coefficient_ref")?,
@@ -273,21 +271,14 @@ impl Line {
             text("quantity_unit")?,
             text("price_key")?,
         );
-        let number = |name: &str| -> Result<Vec<Option<f64>>> {
-            Ok(df.column(name)?.f64()?.iter().collect())
-        };
-        let (input_amount, coefficient, quantity) = (
+        let number = |name: &str| -> Result<_> { Ok(df.column(name)?.f64()?.iter()) };
+        let (mut input_amount, mut coefficient, mut quantity) = (
             number("input_amount")?,
             number("coefficient")?,
             number("quantity")?,
         );
-        let (price, value) = (number("price_cny_per_unit")?, number("value_cny")?);
+        let (mut price, mut value) = (number("price_cny_per_unit")?, number("value_cny")?);
         let indicator = df.column("indicator")?.str()?;
-        fn next(column: &mut std::vec::IntoIter<Text>) -> Result<Text> {
-            column
-                .next()
-                .ok_or_else(|| Error::Internal("a line column is shorter than its frame".into()))
-        }
         let mut out = Vec::with_capacity(df.height());
         let mut last: Option<&'static Service> = None;
         for (i, key) in indicator.iter().enumerate() {
@@ -305,10 +296,8 @@ impl Line {
                 },
             };
             last = Some(service);
-            let (county, at) = (code.next(), source_ref.next());
-            let (Some(input), Some(value), Some(county), Some(at)) =
-                (input_amount[i], value[i], county, at)
-            else {
+            let (input, line_value) = (input_amount.next().flatten(), value.next().flatten());
+            let (Some(input), Some(line_value)) = (input, line_value) else {
                 return Err(Error::Internal(format!(
                     "a {key} line of {} has no input amount or value ({})",
                     df.column(col::CODE)?.str()?.get(i).unwrap_or_default(),
@@ -316,25 +305,56 @@ impl Line {
                 )));
             };
             out.push(Line {
-                county_code: county,
+                county_code: code.next(texts)?,
                 indicator: service.key,
-                component: next(&mut component)?,
-                source_ref: at,
+                component: component.next(texts)?,
+                source_ref: source_ref.next(texts)?,
                 input_amount: input,
-                input_unit: next(&mut input_unit)?,
-                coefficient_ref: next(&mut coefficient_ref)?,
-                coefficient: coefficient[i],
-                coefficient_unit: next(&mut coefficient_unit)?,
-                method: next(&mut method)?,
-                quantity_formula: next(&mut quantity_formula)?,
-                quantity: quantity[i],
-                quantity_unit: next(&mut quantity_unit)?,
-                price_key: next(&mut price_key)?,
-                price_cny_per_unit: price[i],
-                value_cny: value,
+                input_unit: input_unit.next(texts)?,
+                coefficient_ref: coefficient_ref.next(texts)?,
+                coefficient: coefficient.next().flatten(),
+                coefficient_unit: coefficient_unit.next(texts)?,
+                method: method.next(texts)?,
+                quantity_formula: quantity_formula.next(texts)?,
+                quantity: quantity.next().flatten(),
+                quantity_unit: quantity_unit.next(texts)?,
+                price_key: price_key.next(texts)?,
+                price_cny_per_unit: price.next().flatten(),
+                value_cny: line_value,
             });
         }
         Ok(out)
+    }
+}
+
+/// One text column of a frame read row by row: a text equal to the row above is the same
+/// shared copy, others come from [`Texts`].
+struct SharedColumn<'a, I> {
+    values: I,
+    last: Option<(&'a str, Text)>,
+    /// Look texts up in [`Texts`] (else only the row above is shared).
+    intern: bool,
+}
+
+impl<'a, I: Iterator<Item = Option<&'a str>>> SharedColumn<'a, I> {
+    fn next(&mut self, texts: &mut Texts) -> Result<Text> {
+        let value = self
+            .values
+            .next()
+            .ok_or_else(|| Error::Internal("a line column is shorter than its frame".into()))?
+            .unwrap_or_default();
+        if let Some((prev, t)) = &self.last
+            && *prev == value
+        {
+            return Ok(t.clone());
+        }
+        let t = if self.intern {
+            texts.get(value)
+        } else {
+            Text::from(value)
+        };
+        self.last = Some((value, t.clone()));
+        Ok(t)
     }
 }
 
@@ -490,7 +510,11 @@ pub fn compute(inputs: &Inputs, coef: &Coefficients) -> Result<Accounts> {
         })
         .collect();
     let mut warnings = Issues::new();
-    let mut lines = Vec::new();
+    let total = parts
+        .iter()
+        .map(|p| p.as_ref().map_or(0, |(l, _)| l.len()))
+        .sum();
+    let mut lines = Vec::with_capacity(total);
     for part in parts {
         let (part_lines, part_warnings) = part?;
         lines.extend(part_lines);
@@ -687,7 +711,7 @@ impl LandCover {
                     class: texts.get(class),
                     valuation_class: crosswalk.get(class).cloned(),
                     area_ha: areas.get(i),
-                    source_ref: texts.get(refs.get(i).unwrap_or_default()),
+                    source_ref: Text::from(refs.get(i).unwrap_or_default()),
                 }
             })
             .collect();

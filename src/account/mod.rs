@@ -510,15 +510,26 @@ pub fn compute(inputs: &Inputs, coef: &Coefficients) -> Result<Accounts> {
         })
         .collect();
     let mut warnings = Issues::new();
-    let total = parts
-        .iter()
-        .map(|p| p.as_ref().map_or(0, |(l, _)| l.len()))
-        .sum();
-    let mut lines = Vec::with_capacity(total);
+    let mut done = Vec::with_capacity(parts.len());
     for part in parts {
         let (part_lines, part_warnings) = part?;
-        lines.extend(part_lines);
+        done.push(part_lines);
         warnings.extend(part_warnings);
+    }
+    // The largest family's lines take the others in: its pages are not copied again (fresh
+    // memory is costly to touch), only grown in place.
+    let total: usize = done.iter().map(Vec::len).sum();
+    let largest = (0..done.len())
+        .max_by_key(|&i| done[i].len())
+        .unwrap_or_default();
+    let mut lines = if done.is_empty() {
+        Vec::new()
+    } else {
+        done.swap_remove(largest)
+    };
+    lines.reserve(total - lines.len());
+    for part in done {
+        lines.extend(part);
     }
     sort_lines(&mut lines);
     gep::roll_up(inputs, coef, lines, warnings)

@@ -774,12 +774,8 @@ fn formula(
     result: f64,
     f: &Format,
 ) -> std::result::Result<(), XlsxError> {
-    ws.write_formula_with_format(
-        row,
-        col,
-        Formula::new(text).set_result(format_result(result)),
-        f,
-    )?;
+    let cached = Formula::new(text).set_result(format_result(result));
+    ws.write_formula_with_format(row, col, cached, f)?;
     Ok(())
 }
 

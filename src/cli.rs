@@ -188,18 +188,26 @@ pub struct RunArgs {
     /// current and constant prices.
     #[arg(long, value_name = "BOOK_OR_WORKBOOK")]
     pub previous: Option<PathBuf>,
+    /// Language, money unit, replacing.
+    #[command(flatten)]
+    pub book: BookArgs,
+    /// Inputs and coefficients.
+    #[command(flatten)]
+    pub input: InputArgs,
+}
+
+/// How a book is written (`run`, `batch`).
+#[derive(Debug, Args)]
+pub struct BookArgs {
     /// Language of the book's sheet names and labels.
     #[arg(long, value_enum, default_value_t = crate::book::Lang::Zh)]
     pub lang: crate::book::Lang,
     /// Money unit of the book's value cells: wan (万元, default) or yuan (元).
     #[arg(long, value_enum, default_value_t = crate::book::Money::Wan)]
     pub money: crate::book::Money,
-    /// Replace the book if it exists (without it, an existing book is never overwritten).
+    /// Replace a book that exists (without it, an existing book is never overwritten).
     #[arg(long)]
     pub force: bool,
-    /// Inputs and coefficients.
-    #[command(flatten)]
-    pub input: InputArgs,
 }
 
 /// `gep batch`.
@@ -217,15 +225,9 @@ pub struct BatchArgs {
     /// Workbooks valued at once (default: one per core; each needs the memory of one run).
     #[arg(long, value_name = "N", default_value_t = 0, hide_default_value = true)]
     pub jobs: usize,
-    /// Language of the books' sheet names and labels.
-    #[arg(long, value_enum, default_value_t = crate::book::Lang::Zh)]
-    pub lang: crate::book::Lang,
-    /// Money unit of the books' value cells: wan (万元, default) or yuan (元).
-    #[arg(long, value_enum, default_value_t = crate::book::Money::Wan)]
-    pub money: crate::book::Money,
-    /// Replace books that exist.
-    #[arg(long)]
-    pub force: bool,
+    /// Language, money unit, replacing.
+    #[command(flatten)]
+    pub book: BookArgs,
     /// Inputs and coefficients.
     #[command(flatten)]
     pub input: InputArgs,

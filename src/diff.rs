@@ -368,19 +368,19 @@ pub fn write_book(diff: &Diff, path: &Path) -> Result<()> {
         let money = Format::new().set_num_format("#,##0.00");
         let ws = wb.add_worksheet().set_name("系数变化")?;
         ws.write_string(0, 0, format!("{} → {}", diff.old, diff.new))?;
-        for (c, h) in [
-            "文件 file",
-            "键 key",
-            "原值 old",
-            "新值 new",
-            "变化 change",
-            "来源变化 source changed",
-        ]
-        .iter()
-        .enumerate()
-        {
-            ws.write_string_with_format(2, c as u16, *h, &header)?;
-        }
+        ws.write_row_with_format(
+            2,
+            0,
+            [
+                "文件 file",
+                "键 key",
+                "原值 old",
+                "新值 new",
+                "变化 change",
+                "来源变化 source changed",
+            ],
+            &header,
+        )?;
         for (r, change) in (3u32..).zip(&diff.changes) {
             ws.write_string(r, 0, &change.file)?;
             ws.write_string(r, 1, &change.key)?;
@@ -412,20 +412,20 @@ pub fn write_book(diff: &Diff, path: &Path) -> Result<()> {
             0,
             "各县生态产品总值与指标变化（元），按变化绝对值排序 / effect in yuan, largest first",
         )?;
-        for (c, h) in [
-            "代码 code",
-            "名称 name",
-            "指标 indicator",
-            "原值 old (元)",
-            "新值 new (元)",
-            "变化 change (元)",
-            "变化率 change %",
-        ]
-        .iter()
-        .enumerate()
-        {
-            ws.write_string_with_format(2, c as u16, *h, &header)?;
-        }
+        ws.write_row_with_format(
+            2,
+            0,
+            [
+                "代码 code",
+                "名称 name",
+                "指标 indicator",
+                "原值 old (元)",
+                "新值 new (元)",
+                "变化 change (元)",
+                "变化率 change %",
+            ],
+            &header,
+        )?;
         for (r, e) in (3u32..).zip(&diff.effects) {
             ws.write_string(r, 0, &e.code)?;
             ws.write_string(r, 1, &e.name)?;

@@ -276,9 +276,9 @@ fn main() -> ExitCode {
                     csv: args.csv,
                     budget_cny: args.budget,
                     previous: args.previous,
-                    lang: args.lang,
-                    money: args.money,
-                    force: args.force,
+                    lang: args.book.lang,
+                    money: args.book.money,
+                    force: args.book.force,
                 },
             );
             gep::progress::finish();
@@ -331,9 +331,9 @@ fn main() -> ExitCode {
                     csv: None,
                     budget_cny: None,
                     previous: None,
-                    lang: args.lang,
-                    money: args.money,
-                    force: args.force,
+                    lang: args.book.lang,
+                    money: args.book.money,
+                    force: args.book.force,
                 },
             };
             let result = gep::batch(&req, &args.data, &options);

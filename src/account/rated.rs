@@ -521,6 +521,18 @@ mod tests {
         coef
     }
 
+    /// The rated lines of the 3-county case under `coef`, as a frame.
+    fn frame_of(coef: &Coefficients) -> DataFrame {
+        let lines = lines(
+            &inputs(),
+            coef,
+            &Overrides::default(),
+            &mut Issues::new(),
+            &mut Texts::default(),
+        );
+        Line::frame(&lines.unwrap()).unwrap()
+    }
+
     fn shanxi() -> Coefficients {
         crate::account::registry::load_coefficients(None, false).unwrap()
     }
@@ -531,17 +543,7 @@ mod tests {
         // λ/ρ × c_d + C_N × P_N + C_P × P_P with the Shanxi set's Garzê/Huanghua values.
         let price = 0.24 / 1.17 * 15.58 + 0.0037 * 875.0 + 0.00108 * 2800.0;
         assert!((coef.price("soil_retention").unwrap().value - price).abs() < 1e-9);
-        let lines = Line::frame(
-            &lines(
-                &inputs(),
-                &coef,
-                &Overrides::default(),
-                &mut Issues::new(),
-                &mut Texts::default(),
-            )
-            .unwrap(),
-        )
-        .unwrap();
+        let lines = frame_of(&coef);
         // 140105: 100 ha 乔木林地 × 100 t/ha = 10,000 t.
         assert_eq!(
             total(&lines, "140105", "soil_retention", "quantity"),
@@ -558,17 +560,7 @@ mod tests {
         let coef = with_rates(shanxi(), "sand_fixation", &[("grassland", 2.0)]);
         let price = 3.75 / (1.28 * 0.1);
         assert!((coef.price("sand_fixation").unwrap().value - price).abs() < 1e-9);
-        let lines = Line::frame(
-            &lines(
-                &inputs(),
-                &coef,
-                &Overrides::default(),
-                &mut Issues::new(),
-                &mut Texts::default(),
-            )
-            .unwrap(),
-        )
-        .unwrap();
+        let lines = frame_of(&coef);
         // 50 ha 天然牧草地 × 2 t/ha = 100 t → 100 t / (1.28 t/m³ × 0.1 m) = 781.25 m² × 3.75 元/m².
         assert_eq!(total(&lines, "140105", "sand_fixation", "quantity"), 100.0);
         assert!((total(&lines, "140105", "sand_fixation", "value_cny") - 2929.6875).abs() < 1e-9);
@@ -585,33 +577,13 @@ mod tests {
             .retain(|r| r.indicator != "air_purification.dust");
         // Capacity 100 ha × 2 + 50 ha × 1 = 250 t; 140105 emitted 100 t SO₂ (环境!C5).
         coef.manifest.switches.purification_cap = "capacity".into();
-        let uncapped = Line::frame(
-            &lines(
-                &inputs(),
-                &coef,
-                &Overrides::default(),
-                &mut Issues::new(),
-                &mut Texts::default(),
-            )
-            .unwrap(),
-        )
-        .unwrap();
+        let uncapped = frame_of(&coef);
         assert_eq!(
             total(&uncapped, "140105", "air_purification", "quantity"),
             250.0
         );
         coef.manifest.switches.purification_cap = "emissions".into();
-        let capped = Line::frame(
-            &lines(
-                &inputs(),
-                &coef,
-                &Overrides::default(),
-                &mut Issues::new(),
-                &mut Texts::default(),
-            )
-            .unwrap(),
-        )
-        .unwrap();
+        let capped = frame_of(&coef);
         assert!((total(&capped, "140105", "air_purification", "quantity") - 100.0).abs() < 1e-9);
         assert!(
             (total(&capped, "140105", "air_purification", "value_cny") - 100.0 * 1200.0).abs()
@@ -627,17 +599,7 @@ mod tests {
     #[test]
     fn pest_control_values_the_area_at_its_cost_per_hectare() {
         let coef = shanxi();
-        let lines = Line::frame(
-            &lines(
-                &inputs(),
-                &coef,
-                &Overrides::default(),
-                &mut Issues::new(),
-                &mut Texts::default(),
-            )
-            .unwrap(),
-        )
-        .unwrap();
+        let lines = frame_of(&coef);
         // 100 ha forest × 375 + 50 ha grassland × 112.5; the quantity is the area served.
         assert_eq!(total(&lines, "140105", "pest_control", "quantity"), 150.0);
         assert_eq!(
@@ -659,17 +621,7 @@ mod tests {
             &[("grassland", 10_000.0)], // 1000 mm/yr held as 10,000 m³/ha/yr
         );
         let per_m3 = 2450.0 / 3.6 + 120.0;
-        let lines_a = Line::frame(
-            &lines(
-                &inputs(),
-                &coef,
-                &Overrides::default(),
-                &mut Issues::new(),
-                &mut Texts::default(),
-            )
-            .unwrap(),
-        )
-        .unwrap();
+        let lines_a = frame_of(&coef);
         let e = 50.0 * 10_000.0 * per_m3;
         assert!((total(&lines_a, "140105", "climate_regulation", "quantity") - e).abs() < 1e-3);
         assert!(
@@ -678,17 +630,7 @@ mod tests {
         coef.manifest
             .switches
             .water_surface_divided_by_ac_efficiency = true;
-        let lines_b = Line::frame(
-            &lines(
-                &inputs(),
-                &coef,
-                &Overrides::default(),
-                &mut Issues::new(),
-                &mut Texts::default(),
-            )
-            .unwrap(),
-        )
-        .unwrap();
+        let lines_b = frame_of(&coef);
         assert!(
             (total(&lines_b, "140105", "climate_regulation", "quantity") - e / 3.0).abs() < 1e-3
         );
@@ -780,17 +722,7 @@ mod tests {
             &[("forest", 5000.0), ("shrub", 3000.0)],
         );
         coef.manifest.switches.purification_cap = "emissions".into();
-        let lines = Line::frame(
-            &lines(
-                &inputs(),
-                &coef,
-                &Overrides::default(),
-                &mut Issues::new(),
-                &mut Texts::default(),
-            )
-            .unwrap(),
-        )
-        .unwrap();
+        let lines = frame_of(&coef);
         // COD capacity 100 ha × 1 t = 100 t, capped at the 50 t discharged (环境!F5), × 700 元/t.
         assert!((total(&lines, "140105", "water_purification", "quantity") - 50.0).abs() < 1e-9);
         assert!(

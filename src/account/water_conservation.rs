@@ -164,6 +164,12 @@ mod tests {
     use super::*;
     use crate::account::testing::{inputs, total};
 
+    /// The water-conservation lines of `inputs` under `coef`, as a frame.
+    fn frame_of(inputs: &Inputs, coef: &Coefficients) -> DataFrame {
+        let lines = lines(inputs, coef, &Overrides::default(), &mut Texts::default());
+        Line::frame(&lines.unwrap()).unwrap()
+    }
+
     #[test]
     fn water_conservation_is_area_times_rate_times_reservoir_cost() {
         let coef = crate::account::registry::load_coefficients(None, false).unwrap();
@@ -175,16 +181,7 @@ mod tests {
                 .rate_base
         };
         let price = coef.price("reservoir_storage").unwrap().value;
-        let lines = Line::frame(
-            &lines(
-                &inputs(),
-                &coef,
-                &Overrides::default(),
-                &mut Texts::default(),
-            )
-            .unwrap(),
-        )
-        .unwrap();
+        let lines = frame_of(&inputs(), &coef);
         // 140105: 100 ha 乔木林地 (forest) + 50 ha 天然牧草地 (grassland).
         let q = 100.0 * rate("forest") + 50.0 * rate("grassland");
         assert!((total(&lines, "140105", "water_conservation", "quantity") - q).abs() < 1e-9);
@@ -264,16 +261,7 @@ mod tests {
     fn water_balance_is_precipitation_minus_runoff_minus_et_times_area() {
         let coef = with_runoff(crate::account::registry::load_coefficients(None, false).unwrap());
         let price = coef.price("reservoir_storage").unwrap().value;
-        let lines = Line::frame(
-            &lines(
-                &with_climate(),
-                &coef,
-                &Overrides::default(),
-                &mut Texts::default(),
-            )
-            .unwrap(),
-        )
-        .unwrap();
+        let lines = frame_of(&with_climate(), &coef);
         // 140105: forest (500 − 25 − 350) mm × 10 × 100 ha + grassland (500 − 50 − 350) × 10 × 50.
         let q = 125.0 * 10.0 * 100.0 + 100.0 * 10.0 * 50.0;
         assert!((total(&lines, "140105", "water_conservation", "quantity") - q).abs() < 1e-9);

@@ -299,6 +299,12 @@ pub fn effects(request: &crate::Request, old: &Path, new: &Path) -> Result<Vec<E
                 counties.push(effect(ind.key, o, n));
             }
         }
+        // An indicator the new set no longer values (a switch turned off) goes to 0.
+        for (j, ind) in a.indicators.iter().enumerate() {
+            if !b.indicators.iter().any(|x| x.key == ind.key) && old_row.values_cny[j] != 0.0 {
+                counties.push(effect(ind.key, old_row.values_cny[j], 0.0));
+            }
+        }
     }
     counties.sort_by(|x, y| {
         y.change_cny()

@@ -836,12 +836,26 @@ pub fn workbook_with(
     }
 }
 
-/// Runs `f`, turning a panic into an error message (the panic hook is silenced meanwhile).
+/// Readers running under [`contained`] now: while any is, panics are not printed.
+static CONTAINED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Runs `f`, turning a panic into an error message. The panic hook is installed once and stays
+/// silent while any reader runs under `contained` (several workbooks are read at once in a
+/// batch or a diff: swapping the process-wide hook per call would race).
 fn contained<T>(f: impl FnOnce() -> T) -> std::result::Result<T, String> {
-    let previous = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
+    use std::sync::atomic::Ordering;
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if CONTAINED.load(Ordering::SeqCst) == 0 {
+                previous(info);
+            }
+        }));
+    });
+    CONTAINED.fetch_add(1, Ordering::SeqCst);
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
-    std::panic::set_hook(previous);
+    CONTAINED.fetch_sub(1, Ordering::SeqCst);
     result.map_err(|payload| {
         payload
             .downcast_ref::<&str>()
@@ -876,9 +890,13 @@ fn workbook_unguarded(
             return None;
         }
     };
-    let mut selected: Vec<(String, &'static SheetSpec)> = Vec::new();
+    let mut selected: Vec<(usize, String, &'static SheetSpec)> = Vec::new();
     let mut seen: Vec<(SheetKind, String)> = Vec::new();
-    for sheet_name in book.sheet_names() {
+    // Each sheet's problems in its own slot, merged in workbook order at the end (the sheets
+    // are read in parallel).
+    let names = book.sheet_names();
+    let mut slots: Vec<Issues> = names.iter().map(|_| Issues::new()).collect();
+    for (pos, sheet_name) in names.into_iter().enumerate() {
         let normalised = normalise_sheet_name(&sheet_name);
         let Some(spec) = sheets
             .iter()
@@ -893,7 +911,7 @@ fn workbook_unguarded(
                         .find(|s| s.aliases.contains(&alias))
                         .map(|s| s.label)
                 });
-                issues.warn(
+                slots[pos].warn(
                     Check::Reading,
                     format!("{} [{}]", source.name, sheet_name),
                     format!(
@@ -913,7 +931,7 @@ fn workbook_unguarded(
             continue;
         };
         if let Some((_, first)) = seen.iter().find(|(k, _)| *k == spec.kind) {
-            issues.error(
+            slots[pos].error(
                 format!("{} [{}]", source.name, sheet_name),
                 format!(
                     "a second {} sheet (the first is \"{first}\"); keep one",
@@ -923,7 +941,7 @@ fn workbook_unguarded(
             continue;
         }
         seen.push((spec.kind, sheet_name.clone()));
-        selected.push((sheet_name, spec));
+        selected.push((pos, sheet_name, spec));
     }
     // xlsx and xlsb sheets are streamed: two halves read in parallel, each from its own reader
     // of the same bytes; xls and ods are parsed whole when opened, so they are read in one.
@@ -935,19 +953,22 @@ fn workbook_unguarded(
     let mut book = Some(book);
     let mut first = selected.chunks(chunk);
     let head = first.next().unwrap_or_default();
-    let rest: Vec<&[(String, &'static SheetSpec)]> = first.collect();
+    let rest: Vec<&[(usize, String, &'static SheetSpec)]> = first.collect();
     let read_chunk = |book: Option<Sheets<Cursor<&[u8]>>>,
-                      part: &[(String, &'static SheetSpec)]| {
+                      part: &[(usize, String, &'static SheetSpec)]| {
         let mut book = match book.map(Ok).unwrap_or_else(|| open_book(source, format)) {
             Ok(b) => b,
             Err(e) => {
                 let mut issues = Issues::new();
                 issues.error(&source.name, format!("cannot open workbook: {e}"));
-                return vec![(issues, None)];
+                return vec![(part.first().map_or(0, |p| p.0), issues, None)];
             }
         };
         part.iter()
-            .map(|(name, spec)| read_sheet(&mut book, name, spec, source, limits))
+            .map(|(pos, name, spec)| {
+                let (sheet_issues, table) = read_sheet(&mut book, name, spec, source, limits);
+                (*pos, sheet_issues, table)
+            })
             .collect::<Vec<_>>()
     };
     let (head_read, rest_read) = rayon::join(
@@ -959,9 +980,14 @@ fn workbook_unguarded(
         },
     );
     let mut tables = Vec::new();
-    for (sheet_issues, table) in head_read.into_iter().chain(rest_read) {
-        issues.extend(sheet_issues);
+    for (pos, sheet_issues, table) in head_read.into_iter().chain(rest_read) {
+        if let Some(slot) = slots.get_mut(pos) {
+            slot.extend(sheet_issues);
+        }
         tables.extend(table);
+    }
+    for slot in slots {
+        issues.extend(slot);
     }
     Some(tables)
 }

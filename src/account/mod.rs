@@ -525,7 +525,7 @@ pub fn compute(inputs: &Inputs, coef: &Coefficients) -> Result<Accounts> {
     let mut lines = if done.is_empty() {
         Vec::new()
     } else {
-        done.swap_remove(largest)
+        done.remove(largest)
     };
     lines.reserve(total - lines.len());
     for part in done {
@@ -773,17 +773,22 @@ impl LandCover {
                 issues.error(&*row.source_ref, message);
                 continue;
             };
-            out.push(ClassRate {
-                county: row.county.clone(),
-                class: row.class.clone(),
-                area_ha: present(row.area_ha, "an area", Some(&row.source_ref))?,
-                source_ref: row.source_ref.clone(),
-                rate: *rate,
-                rate_ref: rate_ref.clone(),
-            });
+            out.push((row, *rate, rate_ref.clone()));
         }
+        // Missing coefficients first (the user's to fix); a missing area after validation is ours.
         issues.into_result()?;
-        Ok(out)
+        out.into_iter()
+            .map(|(row, rate, rate_ref)| {
+                Ok(ClassRate {
+                    county: row.county.clone(),
+                    class: row.class.clone(),
+                    area_ha: present(row.area_ha, "an area", Some(&row.source_ref))?,
+                    source_ref: row.source_ref.clone(),
+                    rate,
+                    rate_ref,
+                })
+            })
+            .collect()
     }
 }
 

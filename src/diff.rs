@@ -81,10 +81,10 @@ const COMPARED: &[&str] = &[
 fn number_change(
     file: &str,
     key: String,
-    old: Option<(f64, &str)>,
-    new: Option<(f64, &str)>,
+    old: Option<&(f64, String)>,
+    new: Option<&(f64, String)>,
 ) -> Option<Change> {
-    let text = |v: Option<(f64, &str)>| v.map_or_else(String::new, |(x, _)| x.to_string());
+    let text = |v: Option<&(f64, String)>| v.map_or_else(String::new, |(x, _)| x.to_string());
     let same_value = matches!((old, new), (Some((a, _)), Some((b, _))) if a == b);
     let same_source = matches!((old, new), (Some((_, a)), Some((_, b))) if a == b);
     if same_value && same_source {
@@ -96,47 +96,46 @@ fn number_change(
         old: text(old),
         new: text(new),
         relative: match (old, new) {
-            (Some((a, _)), Some((b, _))) if a != 0.0 => Some((b - a) / a),
+            (Some((a, _)), Some((b, _))) if *a != 0.0 => Some((b - a) / a),
             _ => None,
         },
         source_changed: !same_source,
     })
 }
 
-fn price_of<'a>(
-    m: &'a BTreeMap<String, crate::coefficients::Price>,
-    key: &str,
-) -> Option<(f64, &'a str)> {
-    m.get(key).map(|p| (p.value, p.source.as_str()))
-}
+/// Values keyed by name with their cited source, as two sets give them.
+type Sourced = BTreeMap<String, (f64, String)>;
 
-fn pair_of<'a>(m: &'a BTreeMap<String, (f64, String)>, key: &str) -> Option<(f64, &'a str)> {
-    m.get(key).map(|(v, s)| (*v, s.as_str()))
+/// The keys of `old` and `new` whose value or source differ, as changes of `file`.
+fn compare(file: &str, old: &Sourced, new: &Sourced, out: &mut Vec<Change>) {
+    let keys: std::collections::BTreeSet<&String> = old.keys().chain(new.keys()).collect();
+    for key in keys {
+        out.extend(number_change(file, key.clone(), old.get(key), new.get(key)));
+    }
 }
 
 /// Every coefficient that differs between `old` and `new`, and the files that differ otherwise.
 pub fn changes(old: &Coefficients, new: &Coefficients) -> (Vec<Change>, Vec<String>) {
     let mut out = Vec::new();
-    for (section, a, b) in [
-        ("prices", &old.prices, &new.prices),
-        ("parameters", &old.parameters, &new.parameters),
-    ] {
-        let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
-        for key in keys {
-            let label = if section == "prices" {
-                key.clone()
-            } else {
-                format!("parameters.{key}")
-            };
-            out.extend(number_change(
-                "prices.toml",
-                label,
-                price_of(a, key),
-                price_of(b, key),
-            ));
-        }
-    }
-    let rates = |c: &Coefficients| -> BTreeMap<String, (f64, String)> {
+    // Prices, then parameters (as the file lists them).
+    let section = |m: &BTreeMap<String, crate::coefficients::Price>, prefix: &str| -> Sourced {
+        m.iter()
+            .map(|(k, p)| (format!("{prefix}{k}"), (p.value, p.source.clone())))
+            .collect()
+    };
+    compare(
+        "prices.toml",
+        &section(&old.prices, ""),
+        &section(&new.prices, ""),
+        &mut out,
+    );
+    compare(
+        "prices.toml",
+        &section(&old.parameters, "parameters."),
+        &section(&new.parameters, "parameters."),
+        &mut out,
+    );
+    let rates = |c: &Coefficients| -> Sourced {
         c.rates
             .iter()
             .map(|r| {
@@ -147,17 +146,8 @@ pub fn changes(old: &Coefficients, new: &Coefficients) -> (Vec<Change>, Vec<Stri
             })
             .collect()
     };
-    let (a, b) = (rates(old), rates(new));
-    let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
-    for key in keys {
-        out.extend(number_change(
-            "service_rates.csv",
-            key.clone(),
-            pair_of(&a, key),
-            pair_of(&b, key),
-        ));
-    }
-    let forest = |c: &Coefficients| -> BTreeMap<String, (f64, String)> {
+    compare("service_rates.csv", &rates(old), &rates(new), &mut out);
+    let forest = |c: &Coefficients| -> Sourced {
         let mut m = BTreeMap::new();
         for t in &c.forest_types {
             for (field, v) in [
@@ -174,16 +164,7 @@ pub fn changes(old: &Coefficients, new: &Coefficients) -> (Vec<Change>, Vec<Stri
         }
         m
     };
-    let (a, b) = (forest(old), forest(new));
-    let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
-    for key in keys {
-        out.extend(number_change(
-            "forest_types.csv",
-            key.clone(),
-            pair_of(&a, key),
-            pair_of(&b, key),
-        ));
-    }
+    compare("forest_types.csv", &forest(old), &forest(new), &mut out);
     let crosswalk = |c: &Coefficients| -> BTreeMap<String, String> {
         c.land_classes
             .iter()

@@ -1465,18 +1465,7 @@ fn geep_sheet(
     for (i, (r, row)) in (FIRST_ROW..).zip(&acc.rows).enumerate() {
         write_row_labels(ws, r, row, s)?;
         let f = money_format(row, s);
-        let members: Vec<&str> = acc.members(row);
-        let mut sum = crate::account::geep::Terms::default();
-        for m in members {
-            if let Some(t) = terms.get(m) {
-                sum.gdp += t.gdp;
-                sum.degradation += t.degradation;
-                sum.damage = t.damage.map(|d| d + sum.damage.unwrap_or(0.0));
-                sum.depletion += t.depletion;
-                sum.subsidence += t.subsidence;
-                sum.regulating += t.regulating;
-            }
-        }
+        let sum = crate::account::geep::Terms::sum(terms, acc.members(row));
         let values = [
             sum.gdp,
             sum.degradation,
@@ -1569,17 +1558,10 @@ fn esv_sheet(
     }
     headers.push(format!("ESV\n({})", tr(s.en, "万元", "10k yuan")));
     header_row(ws, FIRST_ROW - 1, &headers, 2, s)?;
-    let county_values = |code: &str| esv.counties.get(code).copied().unwrap_or([0.0; 11]);
     for (i, (r, row)) in (FIRST_ROW..).zip(&acc.rows).enumerate() {
         write_row_labels(ws, r, row, s)?;
         let f = money_format(row, s);
-        let members: Vec<&str> = acc.members(row);
-        let mut values = [0.0; 11];
-        for m in members {
-            for (k, v) in county_values(m).iter().enumerate() {
-                values[k] += v;
-            }
-        }
+        let values = esv.values(acc.members(row));
         for (k, v) in values.iter().enumerate() {
             let c = 4 + k as u16;
             match total_formula(acc, i, c, s.en) {
@@ -1600,7 +1582,126 @@ fn esv_sheet(
         )?;
     }
     widths(ws, &headers, s)?;
+    if let Some(top) = acc.rows.last() {
+        esv_by_type_table(ws, acc, top, esv, FIRST_ROW + acc.rows.len() as u32 + 2, s)?;
+    }
     print_setup(ws, "ESV", FIRST_ROW - 1)
+}
+
+/// Below the county table: the last row's unit (the province, or the nation) by ecosystem type ×
+/// service, as published equivalent-factor accounts print it; its total row must equal that
+/// unit's row above (an in-book check cell says so).
+fn esv_by_type_table(
+    ws: &mut Worksheet,
+    acc: &Accounts,
+    top: &AccountRow,
+    esv: &crate::esv::Esv,
+    head: u32,
+    s: &Styles,
+) -> std::result::Result<(), XlsxError> {
+    ws.write_string_with_format(
+        head,
+        0,
+        money_text(
+            &if s.en {
+                format!(
+                    "{} by ecosystem type (equivalent-factor type of the crosswalk) and service (10k yuan)",
+                    top.name
+                )
+            } else {
+                format!("{}：按生态系统类型（地类对照的当量类型）与服务（万元）", top.name)
+            },
+            s,
+        ),
+        &s.label,
+    )?;
+    // Services in the county table's columns (E…), so that the two tables line up.
+    let mut headers = vec![
+        String::new(),
+        tr(s.en, "生态系统类型", "Ecosystem type").to_string(),
+        tr(s.en, "面积 (hm²)", "Area (ha)").to_string(),
+        String::new(),
+    ];
+    for (key, zh, _) in crate::esv::SERVICES {
+        headers.push(format!(
+            "{}\n({})",
+            tr(s.en, zh, key),
+            tr(s.en, "万元", "10k yuan")
+        ));
+    }
+    headers.push(format!("ESV\n({})", tr(s.en, "万元", "10k yuan")));
+    for (k, h) in headers.iter().enumerate() {
+        if !h.is_empty() {
+            ws.write_string_with_format(head + 1, k as u16, money_text(h, s), &s.header)?;
+        }
+    }
+    let by_type = esv.by_ecosystem(acc.members(top));
+    let first = head + 2;
+    let area = Format::new().set_num_format("#,##0.00");
+    let mut r = first;
+    for (xie_type, v) in &by_type {
+        let name = if xie_type.is_empty() {
+            tr(
+                s.en,
+                "（未对应当量类型，不估价）",
+                "(no equivalent type: not valued)",
+            )
+        } else {
+            xie_type.as_str()
+        };
+        ws.write_string(r, 1, name)?;
+        ws.write_number_with_format(r, 2, v.area_ha, &area)?;
+        if !xie_type.is_empty() {
+            for (k, value) in v.values_cny.iter().enumerate() {
+                ws.write_number_with_format(r, 4 + k as u16, value / s.wan, &s.money)?;
+            }
+            let last = 4 + v.values_cny.len() as u16;
+            formula(
+                ws,
+                r,
+                last,
+                &format!("=SUM(E{n}:{}{n})", col_letter(last - 1), n = r + 1),
+                v.values_cny.iter().sum::<f64>() / s.wan,
+                &s.money,
+            )?;
+        }
+        r += 1;
+    }
+    ws.write_string_with_format(r, 1, tr(s.en, "合计", "Total"), &s.header)?;
+    let total_area: f64 = by_type.values().map(|v| v.area_ha).sum();
+    let column_sum = |c: u16| {
+        format!(
+            "=SUM({l}{a}:{l}{b})",
+            l = col_letter(c),
+            a = first + 1,
+            b = r
+        )
+    };
+    formula(ws, r, 2, &column_sum(2), total_area, &area)?;
+    let totals = esv.values(acc.members(top));
+    for (k, value) in totals.iter().enumerate() {
+        let c = 4 + k as u16;
+        formula(ws, r, c, &column_sum(c), value / s.wan, &s.money_bold)?;
+    }
+    let last = 4 + totals.len() as u16;
+    let esv_total = totals.iter().sum::<f64>() / s.wan;
+    formula(ws, r, last, &column_sum(last), esv_total, &s.money_bold)?;
+    // The check: this total = the unit's row of the county table (ESV column).
+    let above = format!(
+        "{}{}",
+        col_letter(4 + totals.len() as u16),
+        FIRST_ROW + acc.rows.len() as u32
+    );
+    let total = format!("{}{}", col_letter(last), r + 1);
+    ws.write_string(r + 1, 1, tr(s.en, "= 上表合计行", "= the total row above"))?;
+    ws.write_formula(
+        r + 1,
+        2,
+        Formula::new(format!("=ABS({total}-{above})<=1E-6*MAX(1,ABS({above}))")).set_result("TRUE"),
+    )?;
+    // Areas of a province run to 10⁷ ha: the prefecture column is widened to show them.
+    ws.set_column_width(2, 16)?;
+    Ok(())
 }
 
 /// 变化: GEP against the previous year. First a county × category table (GEP at current and
@@ -2569,6 +2670,51 @@ fn coefficients(
         ws.write_string(r, 8, &t.status)?;
         ws.write_string(r, 9, &t.source)?;
         r += 1;
+    }
+    if let (Some(settings), Some(_)) = (&c.esv, ctx.esv) {
+        r = section(
+            ws,
+            r + 1,
+            "当量因子法 Equivalent-factor settings (esv.toml)",
+            &[
+                "键 Key",
+                "值 Value",
+                "单位 Unit",
+                "年份 Year",
+                "取得方式 Derivation",
+                "等级 Status",
+                "来源 Source",
+            ],
+            s,
+        )?;
+        ws.write_string(r, 0, "standard_equivalent_cny_per_ha")?;
+        ws.write_number(r, 1, settings.standard_equivalent_cny_per_ha)?;
+        ws.write_string(r, 2, "元/hm²")?;
+        ws.write_number(r, 3, f64::from(settings.standard_equivalent_year))?;
+        let derivation = settings.equivalent_derivation();
+        ws.write_string(
+            r,
+            4,
+            if s.en {
+                derivation.replace('元', " yuan")
+            } else {
+                derivation
+            },
+        )?;
+        ws.write_string(r, 5, &settings.standard_equivalent_status)?;
+        ws.write_string(r, 6, &settings.standard_equivalent_source)?;
+        r += 1;
+        for (key, value) in [
+            ("npp_factor", settings.npp_factor),
+            ("precipitation_factor", settings.precipitation_factor),
+            ("soil_factor", settings.soil_factor),
+        ] {
+            ws.write_string(r, 0, key)?;
+            ws.write_number(r, 1, value)?;
+            ws.write_string(r, 2, "1")?;
+            ws.write_string(r, 6, &settings.adjustment_source)?;
+            r += 1;
+        }
     }
     r = section(
         ws,

@@ -177,7 +177,7 @@ pub struct RunArgs {
     /// Account book to write (default: gep-accounts-<year>.xlsx in the current folder).
     #[arg(long, value_name = "BOOK.xlsx")]
     pub out: Option<PathBuf>,
-    /// Also write tidy CSV tables (accounts.csv, lines.csv) into this folder.
+    /// Also write tidy CSV tables (accounts.csv, lines.csv, esv.csv, geep.csv) into this folder.
     #[arg(long, value_name = "DIR")]
     pub csv: Option<PathBuf>,
     /// Allocate an ecological transfer budget (元; 5000万 and 1.5亿 are accepted) under the

@@ -42,15 +42,63 @@ pub fn value_per_ha_of_mapping(
     Some(sum.map(|v| v / parts.len() as f64))
 }
 
-/// ESV per county: code → value per service (元), in [`SERVICES`] order.
-#[derive(Debug, Clone, Default)]
-pub struct Esv {
-    /// County values.
-    pub counties: BTreeMap<String, [f64; 11]>,
+/// The ESV of one ecosystem type in one county: its area and value per service.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct TypeValue {
+    /// Land-cover area mapped to the type (hm²).
+    pub area_ha: f64,
+    /// Value per service (元), in [`SERVICES`] order.
+    pub values_cny: [f64; 11],
 }
 
-/// Computes the ESV account: land cover joined (polars) to the crosswalk's Xie type, then to the
-/// per-hectare value table; rolled up per county.
+impl TypeValue {
+    fn add(&mut self, other: &TypeValue) {
+        self.area_ha += other.area_ha;
+        for (a, b) in self.values_cny.iter_mut().zip(other.values_cny) {
+            *a += b;
+        }
+    }
+}
+
+/// The ESV account: per county, per ecosystem type (the crosswalk's Xie type, or a `+` mean)
+/// and service. Land classes mapped to no type are kept under the empty type, with their area
+/// and no value.
+#[derive(Debug, Clone, Default)]
+pub struct Esv {
+    /// County code → ecosystem type → area and values.
+    pub by_type: BTreeMap<String, BTreeMap<String, TypeValue>>,
+}
+
+impl Esv {
+    /// Values per service (元) summed over the given counties' ecosystem types.
+    pub fn values<'a>(&self, counties: impl IntoIterator<Item = &'a str>) -> [f64; 11] {
+        self.by_ecosystem(counties)
+            .values()
+            .fold([0.0; 11], |mut acc, t| {
+                for (a, v) in acc.iter_mut().zip(t.values_cny) {
+                    *a += v;
+                }
+                acc
+            })
+    }
+
+    /// Area and values per ecosystem type, summed over the given counties.
+    pub fn by_ecosystem<'a>(
+        &self,
+        counties: impl IntoIterator<Item = &'a str>,
+    ) -> BTreeMap<String, TypeValue> {
+        let mut out: BTreeMap<String, TypeValue> = BTreeMap::new();
+        for code in counties {
+            for (xie_type, v) in self.by_type.get(code).into_iter().flatten() {
+                out.entry(xie_type.clone()).or_default().add(v);
+            }
+        }
+        out
+    }
+}
+
+/// Computes the ESV account: each land-cover row's area × the per-hectare values of its class's
+/// Xie type (crosswalk), summed per county and type.
 ///
 /// # Errors
 /// [`Error::Invalid`] when the set has no ESV settings; polars failures.
@@ -64,60 +112,38 @@ pub fn compute(inputs: &Inputs, coef: &Coefficients) -> Result<Esv> {
         issues.into_result()?;
         return Err(Error::Internal("no ESV settings".into()));
     };
-    let crosswalk = crate::validate::crosswalk_frame(coef)?
-        .lazy()
-        .select([col("land_class"), col("xie_type")]);
-    // One row per crosswalk entry (a type or a `+` mean of types), valued per hectare.
-    let mut mappings: Vec<String> = coef
-        .land_classes
-        .iter()
-        .map(|c| c.xie_type.clone())
-        .filter(|t| !t.is_empty())
-        .collect();
-    mappings.sort();
-    mappings.dedup();
-    let values: Vec<[f64; 11]> = mappings
-        .iter()
-        .map(|m| {
-            value_per_ha_of_mapping(m, &coef.equivalent_factors, settings).unwrap_or([0.0; 11])
-        })
-        .collect();
-    let mut table_cols = vec![Column::new("xie_type".into(), mappings.clone())];
-    for (i, (key, _, _)) in SERVICES.iter().enumerate() {
-        table_cols.push(Column::new(
-            format!("vc_{key}").into(),
-            values.iter().map(|v| v[i]).collect::<Vec<_>>(),
-        ));
+    // Per crosswalk entry (a type or a `+` mean of types), the value per hectare.
+    let mut per_ha: PlHashMap<&str, (&str, Option<[f64; 11]>)> = PlHashMap::new();
+    for class in &coef.land_classes {
+        let values = value_per_ha_of_mapping(&class.xie_type, &coef.equivalent_factors, settings);
+        per_ha.insert(class.land_class.as_str(), (class.xie_type.as_str(), values));
     }
-    let table = DataFrame::new_infer_height(table_cols)?;
-    let mut aggs = Vec::new();
-    for (key, _, _) in SERVICES {
-        aggs.push(
-            (col("area_ha") * col(format!("vc_{key}")).fill_null(lit(0.0)))
-                .sum()
-                .alias(*key),
-        );
+    let codes = inputs.land.column(col::CODE)?.str()?;
+    let classes = inputs.land.column("land_class")?.str()?;
+    let areas = inputs.land.column("area_ha")?.f64()?;
+    let mut by_type: BTreeMap<String, BTreeMap<String, TypeValue>> = BTreeMap::new();
+    for ((code, class), area) in codes.iter().zip(classes.iter()).zip(areas.iter()) {
+        let (Some(code), Some(class), Some(area)) = (code, class, area) else {
+            continue;
+        };
+        let (xie_type, values) = per_ha.get(class).copied().unwrap_or(("", None));
+        let row = TypeValue {
+            area_ha: area,
+            values_cny: values.map_or([0.0; 11], |v| v.map(|x| x * area)),
+        };
+        let xie_type = if values.is_some() {
+            mapping_parts(xie_type).join("+")
+        } else {
+            String::new()
+        };
+        by_type
+            .entry(code.to_string())
+            .or_default()
+            .entry(xie_type)
+            .or_default()
+            .add(&row);
     }
-    let df = inputs
-        .land
-        .clone()
-        .lazy()
-        .left_join(crosswalk, col("land_class"), col("land_class"))
-        .left_join(table.lazy(), col("xie_type"), col("xie_type"))
-        .group_by([col(col::CODE)])
-        .agg(aggs)
-        .collect()?;
-    let codes = df.column(col::CODE)?.str()?.clone();
-    let mut counties = BTreeMap::new();
-    let mut columns = Vec::new();
-    for (key, _, _) in SERVICES {
-        columns.push(df.column(key)?.f64()?.clone());
-    }
-    for (i, code) in codes.iter().enumerate() {
-        let values: [f64; 11] = std::array::from_fn(|k| columns[k].get(i).unwrap_or(0.0));
-        counties.insert(code.unwrap_or_default().to_string(), values);
-    }
-    Ok(Esv { counties })
+    Ok(Esv { by_type })
 }
 
 #[cfg(test)]
@@ -136,6 +162,7 @@ mod tests {
             grain_yield_kg_per_ha: None,
             grain_price_cny_per_kg: None,
             grain_net_profit_cny_per_ha: None,
+            computed_cny_per_ha: None,
             npp_factor: 1.0,
             precipitation_factor: 1.0,
             soil_factor: 1.0,
@@ -212,8 +239,8 @@ mod tests {
             .iter()
             .sum()
         };
-        let delta: f64 = after.counties["140106"].iter().sum::<f64>()
-            - before.counties["140106"].iter().sum::<f64>();
+        let delta: f64 = after.values(["140106"]).iter().sum::<f64>()
+            - before.values(["140106"]).iter().sum::<f64>();
         assert!((delta - (50.0 * vc("针阔混交") - 50.0 * vc("旱地"))).abs() < 1e-6);
         // Built-up land has no value; adjustment factors scale by service group.
         coef.esv = Some(Settings {
@@ -221,12 +248,12 @@ mod tests {
             ..national()
         });
         let half = compute(&inputs(), &coef).unwrap();
-        let water = |e: &Esv| e.counties["140105"][2];
+        let water = |e: &Esv| e.values(["140105"])[2];
         assert!(
             (water(&half) - water(&before)).abs() < 1e-9,
             "water supply uses the precipitation factor"
         );
-        assert!((half.counties["140105"][0] - before.counties["140105"][0] * 0.5).abs() < 1e-9);
+        assert!((half.values(["140105"])[0] - before.values(["140105"])[0] * 0.5).abs() < 1e-9);
     }
 
     /// The Xie 2008 table shipped in coefficients/tables/, read as a set's equivalent_factors.csv.
@@ -275,15 +302,30 @@ mod tests {
     }
 
     #[test]
-    fn a_written_equivalent_must_agree_with_the_computed_one() {
+    fn a_written_equivalent_is_used_and_a_differing_computed_one_is_warned() {
+        // 魏慧 et al. 2017 print E_a = 3990.00 (computed 3990.0039): the written value is used,
+        // silently, and the book says both.
         let mut s = Settings {
-            standard_equivalent_cny_per_ha: 3500.0,
+            standard_equivalent_cny_per_ha: 3990.0,
             standard_equivalent_method: "grain_output".into(),
             grain_yield_kg_per_ha: Some(10_701.16),
             grain_price_cny_per_kg: Some(2.61),
             ..national()
         };
-        assert!(s.resolve().unwrap_err().contains("disagrees"));
+        assert_eq!(s.resolve().unwrap(), None);
+        assert_eq!(s.standard_equivalent_cny_per_ha, 3990.0);
+        assert_eq!(
+            s.equivalent_derivation(),
+            "E_a = 3990 元/hm² (given, used; computed 1/7 × 10701.16 kg/hm² × 2.61 元/kg = 3990.00 元/hm²)"
+        );
+        // A typo (3500) is used as written, with a warning saying by how much it differs.
+        s.standard_equivalent_cny_per_ha = 3500.0;
+        let warning = s.resolve().unwrap().unwrap();
+        assert!(
+            warning.contains("differs from the 3990.00") && warning.contains("-12.28 %"),
+            "{warning}"
+        );
+        assert_eq!(s.standard_equivalent_cny_per_ha, 3500.0);
         let mut s = Settings {
             standard_equivalent_method: "grain_net_profit".into(),
             ..national()
@@ -294,7 +336,7 @@ mod tests {
                 .contains("grain_net_profit_cny_per_ha")
         );
         s.grain_net_profit_cny_per_ha = Some(3406.5);
-        s.resolve().unwrap();
+        assert_eq!(s.resolve().unwrap(), None);
         assert_eq!(s.standard_equivalent_cny_per_ha, 3406.5);
     }
 
@@ -323,7 +365,7 @@ mod tests {
         }
         let esv = compute(&crate::account::testing::inputs(), &coef).unwrap();
         // 140107: 10 ha 灌木林地.
-        let got: f64 = esv.counties["140107"].iter().sum();
+        let got: f64 = esv.values(["140107"]).iter().sum();
         assert!((got - 10.0 * mean).abs() < 1e-6, "{got} vs {}", 10.0 * mean);
         assert_eq!(mapping_parts(" 阔叶+灌草丛 "), ["阔叶", "灌草丛"]);
     }

@@ -1,5 +1,6 @@
 //! Stage 5b, export: accounts → tidy UTF-8 CSV tables for scripts (`--csv DIR`):
-//! `accounts.csv` (one row per level × unit × indicator) and `lines.csv` (every valuation line).
+//! `accounts.csv` (one row per level × unit × indicator), `lines.csv` (every valuation line),
+//! `esv.csv` (unit × ecosystem type × service) and `geep.csv` (the GEEP terms per unit).
 
 use std::path::Path;
 
@@ -7,8 +8,12 @@ use polars::prelude::*;
 use polars_io::SerWriter;
 use polars_io::prelude::CsvWriter;
 
-use crate::account::Accounts;
+use std::collections::BTreeMap;
+
+use crate::account::geep::Terms;
+use crate::account::{AccountRow, Accounts};
 use crate::error::{Error, Result};
+use crate::esv::Esv;
 
 /// The accounts in long form: level, code, name, prefecture_code, prefecture, indicator,
 /// indicator_zh, category, valued, quantity, quantity_unit, value_cny. An indicator the run did
@@ -17,11 +22,7 @@ use crate::error::{Error, Result};
 /// # Errors
 /// Polars failures only.
 pub fn tidy(accounts: &Accounts) -> Result<DataFrame> {
-    let mut level = Vec::new();
-    let mut code = Vec::new();
-    let mut name = Vec::new();
-    let mut pcode = Vec::new();
-    let mut pname = Vec::new();
+    let mut labels = Labels::default();
     let mut indicator = Vec::new();
     let mut indicator_zh = Vec::new();
     let mut category = Vec::new();
@@ -31,11 +32,7 @@ pub fn tidy(accounts: &Accounts) -> Result<DataFrame> {
     let mut value: Vec<Option<f64>> = Vec::new();
     for row in &accounts.rows {
         for (k, ind) in accounts.indicators.iter().enumerate() {
-            level.push(row.level.key());
-            code.push(row.code.clone());
-            name.push(row.name.clone());
-            pcode.push(row.prefecture_code.clone());
-            pname.push(row.prefecture.clone());
+            labels.push(row);
             indicator.push(ind.key);
             indicator_zh.push(ind.label_zh);
             category.push(ind.category.key());
@@ -46,12 +43,8 @@ pub fn tidy(accounts: &Accounts) -> Result<DataFrame> {
             value.push(Some(row.values_cny[k]).filter(|_| is_valued));
         }
     }
-    Ok(DataFrame::new_infer_height(vec![
-        Column::new("level".into(), level),
-        Column::new("code".into(), code),
-        Column::new("name".into(), name),
-        Column::new("prefecture_code".into(), pcode),
-        Column::new("prefecture".into(), pname),
+    let mut columns = labels.columns();
+    columns.extend([
         Column::new("indicator".into(), indicator),
         Column::new("indicator_zh".into(), indicator_zh),
         Column::new("category".into(), category),
@@ -59,7 +52,8 @@ pub fn tidy(accounts: &Accounts) -> Result<DataFrame> {
         Column::new("quantity".into(), quantity),
         Column::new("quantity_unit".into(), unit),
         Column::new("value_cny".into(), value),
-    ])?)
+    ]);
+    Ok(DataFrame::new_infer_height(columns)?)
 }
 
 fn stage_csv(path: &Path, df: &mut DataFrame) -> Result<crate::files::Staged> {
@@ -72,17 +66,163 @@ fn stage_csv(path: &Path, df: &mut DataFrame) -> Result<crate::files::Staged> {
     Ok(staged)
 }
 
-/// Stages `accounts.csv` and `lines.csv` in `dir` (created if needed) for [`crate::files::commit`].
+/// The equivalent-factor account in long form: level, code, name, prefecture_code, prefecture,
+/// ecosystem_type, area_ha, service, service_zh, value_cny — one row per unit × ecosystem type ×
+/// service (types in the crosswalk's Xie names; land mapped to no type has its area and an empty
+/// value).
+///
+/// # Errors
+/// Polars failures only.
+pub fn esv_tidy(accounts: &Accounts, esv: &Esv) -> Result<DataFrame> {
+    let mut cols = Labels::default();
+    let mut ecosystem = Vec::new();
+    let mut area = Vec::new();
+    let mut service = Vec::new();
+    let mut service_zh = Vec::new();
+    let mut value: Vec<Option<f64>> = Vec::new();
+    for row in &accounts.rows {
+        for (xie_type, v) in esv.by_ecosystem(accounts.members(row)) {
+            for (k, (key, zh, _)) in crate::esv::SERVICES.iter().enumerate() {
+                cols.push(row);
+                ecosystem.push(xie_type.clone());
+                area.push(v.area_ha);
+                service.push(*key);
+                service_zh.push(*zh);
+                value.push(Some(v.values_cny[k]).filter(|_| !xie_type.is_empty()));
+            }
+        }
+    }
+    let mut columns = cols.columns();
+    columns.extend([
+        Column::new("ecosystem_type".into(), ecosystem),
+        Column::new("area_ha".into(), area),
+        Column::new("service".into(), service),
+        Column::new("service_zh".into(), service_zh),
+        Column::new("value_cny".into(), value),
+    ]);
+    Ok(DataFrame::new_infer_height(columns)?)
+}
+
+/// The GEEP account, one row per unit: gdp_cny, degradation_cny, degradation_basis
+/// (computed / given / mixed), damage_area_loss_cny (empty when the previous land cover is not
+/// given), damage_subsidence_cny, damage_basis, depletion_cny, depletion_deducted,
+/// regulating_cny, geep_cny.
+///
+/// # Errors
+/// Polars failures only.
+pub fn geep_tidy(
+    accounts: &Accounts,
+    terms: &BTreeMap<String, Terms>,
+    settings: &crate::account::geep::Settings,
+) -> Result<DataFrame> {
+    let mut cols = Labels::default();
+    let mut sums = Vec::with_capacity(accounts.rows.len());
+    for row in &accounts.rows {
+        cols.push(row);
+        sums.push(Terms::sum(terms, accounts.members(row)));
+    }
+    let field = |f: fn(&Terms) -> f64| sums.iter().map(f).collect::<Vec<f64>>();
+    let mut columns = cols.columns();
+    columns.extend([
+        Column::new("gdp_cny".into(), field(|t| t.gdp)),
+        Column::new("degradation_cny".into(), field(|t| t.degradation)),
+        Column::new(
+            "degradation_basis".into(),
+            sums.iter()
+                .map(|t| t.degradation_basis.key())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "damage_area_loss_cny".into(),
+            sums.iter().map(|t| t.damage).collect::<Vec<_>>(),
+        ),
+        Column::new("damage_subsidence_cny".into(), field(|t| t.subsidence)),
+        Column::new(
+            "damage_basis".into(),
+            sums.iter()
+                .map(|t| t.damage_basis.key())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new("depletion_cny".into(), field(|t| t.depletion)),
+        Column::new(
+            "depletion_deducted".into(),
+            vec![settings.deduct_resource_depletion; sums.len()],
+        ),
+        Column::new("regulating_cny".into(), field(|t| t.regulating)),
+        Column::new(
+            "geep_cny".into(),
+            sums.iter()
+                .map(|t| t.geep(settings.deduct_resource_depletion))
+                .collect::<Vec<_>>(),
+        ),
+    ]);
+    Ok(DataFrame::new_infer_height(columns)?)
+}
+
+/// The label columns every table starts with: level, code, name, prefecture_code, prefecture.
+#[derive(Default)]
+struct Labels {
+    level: Vec<&'static str>,
+    code: Vec<String>,
+    name: Vec<String>,
+    prefecture_code: Vec<String>,
+    prefecture: Vec<String>,
+}
+
+impl Labels {
+    fn push(&mut self, row: &AccountRow) {
+        self.level.push(row.level.key());
+        self.code.push(row.code.clone());
+        self.name.push(row.name.clone());
+        self.prefecture_code.push(row.prefecture_code.clone());
+        self.prefecture.push(row.prefecture.clone());
+    }
+
+    fn columns(self) -> Vec<Column> {
+        vec![
+            Column::new("level".into(), self.level),
+            Column::new("code".into(), self.code),
+            Column::new("name".into(), self.name),
+            Column::new("prefecture_code".into(), self.prefecture_code),
+            Column::new("prefecture".into(), self.prefecture),
+        ]
+    }
+}
+
+/// The accounts a run exports as CSV.
+pub struct Tables<'a> {
+    /// The GEP accounts (`accounts.csv`, `lines.csv`).
+    pub accounts: &'a Accounts,
+    /// The equivalent-factor account (`esv.csv`).
+    pub esv: &'a Esv,
+    /// The GEEP terms and settings (`geep.csv`), when the run has them.
+    pub geep: Option<(
+        &'a BTreeMap<String, Terms>,
+        &'a crate::account::geep::Settings,
+    )>,
+}
+
+/// Stages `accounts.csv`, `lines.csv`, `esv.csv` and (with GEEP) `geep.csv` in `dir` (created
+/// if needed) for [`crate::files::commit`].
 ///
 /// # Errors
 /// [`Error::Io`] when the folder or a file cannot be written.
-pub fn stage(dir: &Path, accounts: &Accounts) -> Result<Vec<crate::files::Staged>> {
+pub fn stage(dir: &Path, tables: &Tables<'_>) -> Result<Vec<crate::files::Staged>> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    Ok(vec![
+    let accounts = tables.accounts;
+    let mut out = vec![
         stage_csv(&dir.join("accounts.csv"), &mut tidy(accounts)?)?,
         stage_csv(
             &dir.join("lines.csv"),
             &mut crate::account::Line::frame(&accounts.lines)?,
         )?,
-    ])
+        stage_csv(&dir.join("esv.csv"), &mut esv_tidy(accounts, tables.esv)?)?,
+    ];
+    if let Some((terms, settings)) = tables.geep {
+        out.push(stage_csv(
+            &dir.join("geep.csv"),
+            &mut geep_tidy(accounts, terms, settings)?,
+        )?);
+    }
+    Ok(out)
 }

@@ -324,9 +324,17 @@ pub fn evaluate(
         None => None,
     };
     let esv = timed("esv", || esv::compute(&inputs, &coef))?;
+    let mut geep_warnings = Issues::new();
     let geep = timed("geep", || {
-        account::geep::compute(&accounts, &inputs, previous_land.as_ref(), &coef)
+        account::geep::compute(
+            &accounts,
+            &inputs,
+            previous_land.as_ref(),
+            &coef,
+            &mut geep_warnings,
+        )
     })?;
+    warnings.extend(geep_warnings.all().iter().cloned());
     let transfer = match budget_cny {
         Some(budget) => {
             let Some(policy) = &coef.transfer_policy else {
@@ -585,7 +593,12 @@ pub fn run(request: &Request, options: &RunOptions) -> Result<RunReport> {
     let csv = match &csv_dir {
         Some(dir) => {
             let created = !dir.exists();
-            let placed = export::stage(dir, &e.accounts).and_then(|files| {
+            let tables = export::Tables {
+                accounts: &e.accounts,
+                esv: &e.esv,
+                geep: e.geep.as_ref().zip(e.coef.geep.as_ref()),
+            };
+            let placed = export::stage(dir, &tables).and_then(|files| {
                 let paths: Vec<PathBuf> = files.iter().map(|f| f.path().to_path_buf()).collect();
                 staged.extend(files);
                 commit(staged).map(|()| paths)

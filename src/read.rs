@@ -1679,14 +1679,17 @@ fn sheet(
     }
     // Required columns; land cover is wide (class columns) or long (地类 + 面积).
     let has = |key: &str| columns.iter().any(|c| c.key == key);
+    // Emissions are not needed when the degradation cost is given directly.
+    let costs_given = spec.kind == SheetKind::Environment && has(col::DEGRADATION_COST_CNY);
+    let excused = |key: &str| costs_given && crate::schema::EMISSION_ITEMS.contains(&key);
     for cs in spec.columns.iter().filter(|c| c.required) {
-        if !has(cs.key) {
+        if !has(cs.key) && !excused(cs.key) {
             issues.error(
                 &sheet_at,
                 format!(
-                    "missing column {} (expected a header such as \"{}\")",
-                    cs.key,
-                    cs.aliases.first().copied().unwrap_or_default()
+                    "missing column \"{}\" ({})",
+                    cs.aliases.first().copied().unwrap_or_default(),
+                    cs.key
                 ),
             );
         }

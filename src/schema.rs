@@ -144,6 +144,10 @@ pub mod col {
     pub const RESOURCE_DEPLETION_CNY: &str = "resource_depletion_cny";
     /// Land newly subsided by coal mining in the year, ha.
     pub const SUBSIDENCE_AREA_HA: &str = "subsidence_area_ha";
+    /// Environmental degradation cost given directly, yuan (instead of emissions × unit costs).
+    pub const DEGRADATION_COST_CNY: &str = "degradation_cost_cny";
+    /// Ecological damage cost given directly, yuan (instead of area loss × ESV per hectare).
+    pub const DAMAGE_COST_CNY: &str = "damage_cost_cny";
     /// Total storage capacity of the county's reservoirs, m³ (flood regulation).
     pub const RESERVOIR_CAPACITY_M3: &str = "reservoir_capacity_m3";
     /// Hydropower generation, kWh.
@@ -770,6 +774,32 @@ const ENVIRONMENT: SheetSpec = SheetSpec {
             false,
             Blank::Zero,
         ),
+        number(
+            col::DEGRADATION_COST_CNY,
+            &[
+                "环境退化成本",
+                "环境退化价值",
+                "环境退化",
+                "environmentaldegradationcost",
+                "degradationcost",
+            ],
+            Dimension::Money,
+            false,
+            Blank::Missing,
+        ),
+        number(
+            col::DAMAGE_COST_CNY,
+            &[
+                "生态破坏成本",
+                "生态破坏损失",
+                "生态破坏",
+                "ecologicaldamagecost",
+                "damagecost",
+            ],
+            Dimension::Money,
+            false,
+            Blank::Missing,
+        ),
     ],
 };
 
@@ -875,7 +905,29 @@ pub const FOOTNOTE_PREFIXES: &[&str] = &[
     "source",
 ];
 
-/// Environment columns carried into the GEEP account.
+/// The header an analyst writes for a canonical column key (its first alias), or the key.
+pub fn header_for(key: &str) -> &str {
+    SHEETS
+        .iter()
+        .flat_map(|sheet| sheet.columns)
+        .find(|c| c.key == key)
+        .and_then(|c| c.aliases.first().copied())
+        .unwrap_or(key)
+}
+
+/// Emissions valued at a unit cost (geep.toml `[unit_costs]`) for the degradation term; required
+/// on the 环境 sheet unless the degradation cost is given directly.
+pub const EMISSION_ITEMS: &[&str] = &[
+    col::SO2_T,
+    col::NOX_T,
+    col::PARTICULATES_T,
+    col::COD_T,
+    col::NH3N_T,
+    col::TP_T,
+];
+
+/// Environment columns carried into the GEEP account: the emissions, then the items taken as
+/// they are (money in yuan, area in ha).
 pub const ENVIRONMENT_ITEMS: &[&str] = &[
     col::SO2_T,
     col::NOX_T,
@@ -885,6 +937,8 @@ pub const ENVIRONMENT_ITEMS: &[&str] = &[
     col::TP_T,
     col::RESOURCE_DEPLETION_CNY,
     col::SUBSIDENCE_AREA_HA,
+    col::DEGRADATION_COST_CNY,
+    col::DAMAGE_COST_CNY,
 ];
 
 /// Normalises a header cell: half-width, no spaces or line breaks, ASCII lower case, and the

@@ -1122,7 +1122,8 @@ fn economy_frame(
                 issues.error(
                     table.sheet_location(),
                     format!(
-                        "missing column {key}: the coefficient set's provisioning_basis is {}",
+                        "missing column \"{}\" ({key}): the coefficient set's provisioning_basis is {}",
+                        crate::schema::header_for(key),
                         coef.manifest.switches.provisioning_basis
                     ),
                 );

@@ -8,7 +8,7 @@ use polars::prelude::*;
 
 use super::{Accounts, Category, Level};
 use crate::coefficients::Coefficients;
-use crate::error::{Issues, Result};
+use crate::error::{Check, Issues, Result};
 use crate::schema::col;
 use crate::validate::Inputs;
 
@@ -29,6 +29,37 @@ pub struct Terms {
     pub depletion: f64,
     /// Regulating-service value.
     pub regulating: f64,
+    /// How the degradation term was obtained.
+    pub degradation_basis: Basis,
+    /// How the (area-loss) damage term was obtained.
+    pub damage_basis: Basis,
+}
+
+/// Where a GEEP cost term comes from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Basis {
+    /// Computed: emissions × unit costs, or area loss × ESV per hectare.
+    #[default]
+    Computed,
+    /// Given directly in money on the 环境 sheet (环境退化成本, 生态破坏成本).
+    Given,
+    /// A sum over counties of both kinds.
+    Mixed,
+}
+
+impl Basis {
+    /// The CSV key.
+    pub fn key(self) -> &'static str {
+        match self {
+            Basis::Computed => "computed",
+            Basis::Given => "given",
+            Basis::Mixed => "mixed",
+        }
+    }
+
+    fn combine(self, other: Basis) -> Basis {
+        if self == other { self } else { Basis::Mixed }
+    }
 }
 
 impl Terms {
@@ -47,6 +78,35 @@ impl Terms {
     }
 }
 
+impl Terms {
+    /// Adds another unit's terms; the area-loss damage stays known only while both are known.
+    pub fn add(&mut self, t: &Terms) {
+        self.gdp += t.gdp;
+        self.degradation += t.degradation;
+        self.damage = self.damage.zip(t.damage).map(|(a, b)| a + b);
+        self.subsidence += t.subsidence;
+        self.depletion += t.depletion;
+        self.regulating += t.regulating;
+        self.degradation_basis = self.degradation_basis.combine(t.degradation_basis);
+        self.damage_basis = self.damage_basis.combine(t.damage_basis);
+    }
+
+    /// The terms of several counties (a prefecture's, a province's), summed.
+    pub fn sum<'a>(
+        terms: &BTreeMap<String, Terms>,
+        counties: impl IntoIterator<Item = &'a str>,
+    ) -> Terms {
+        let mut out: Option<Terms> = None;
+        for t in counties.into_iter().filter_map(|c| terms.get(c)) {
+            match &mut out {
+                Some(sum) => sum.add(t),
+                None => out = Some(t.clone()),
+            }
+        }
+        out.unwrap_or_default()
+    }
+}
+
 /// GEEP terms per county, or `None` when the workbook has no 环境 sheet.
 ///
 /// # Errors
@@ -56,6 +116,7 @@ pub fn compute(
     inputs: &Inputs,
     previous_land: Option<&DataFrame>,
     coef: &Coefficients,
+    warnings: &mut Issues,
 ) -> Result<Option<BTreeMap<String, Terms>>> {
     let (Some(environment), Some(settings)) = (&inputs.environment, &coef.geep) else {
         return Ok(None);
@@ -78,9 +139,12 @@ pub fn compute(
         .clone()
         .lazy()
         .filter(
-            col("item")
-                .neq(lit(crate::schema::col::RESOURCE_DEPLETION_CNY))
-                .and(col("item").neq(lit(crate::schema::col::SUBSIDENCE_AREA_HA))),
+            crate::schema::ENVIRONMENT_ITEMS
+                .iter()
+                .filter(|item| !crate::schema::EMISSION_ITEMS.contains(item))
+                .fold(lit(true), |keep, item| {
+                    keep.and(col("item").neq(lit(*item)))
+                }),
         )
         .left_join(costs.lazy(), col("item"), col("item"))
         .collect()?;
@@ -103,20 +167,35 @@ pub fn compute(
             .lazy()
             .with_column((col("amount") * col("unit_cost")).alias("value")),
     )?;
-    let depletion = sum_by_county(
-        environment
+    let item = |key: &str| {
+        sum_by_county(
+            environment
+                .clone()
+                .lazy()
+                .filter(col("item").eq(lit(key)))
+                .with_column(col("amount").alias("value")),
+        )
+    };
+    let depletion = item(crate::schema::col::RESOURCE_DEPLETION_CNY)?;
+    let subsided = item(crate::schema::col::SUBSIDENCE_AREA_HA)?;
+    let degradation_given = item(crate::schema::col::DEGRADATION_COST_CNY)?;
+    let refs = |key: &str| -> Result<BTreeMap<String, String>> {
+        let given = environment
             .clone()
             .lazy()
-            .filter(col("item").eq(lit(crate::schema::col::RESOURCE_DEPLETION_CNY)))
-            .with_column(col("amount").alias("value")),
-    )?;
-    let subsided = sum_by_county(
-        environment
-            .clone()
-            .lazy()
-            .filter(col("item").eq(lit(crate::schema::col::SUBSIDENCE_AREA_HA)))
-            .with_column(col("amount").alias("value")),
-    )?;
+            .filter(col("item").eq(lit(key)))
+            .collect()?;
+        let codes = given.column(col::CODE)?.str()?.clone();
+        let refs = given.column("source_ref")?.str()?.clone();
+        Ok(codes
+            .iter()
+            .zip(refs.iter())
+            .filter_map(|(c, r)| Some((c?.to_string(), r?.to_string())))
+            .collect())
+    };
+    let given_refs = refs(crate::schema::col::DEGRADATION_COST_CNY)?;
+    let damage_refs = refs(crate::schema::col::DAMAGE_COST_CNY)?;
+    let damage_given = item(crate::schema::col::DAMAGE_COST_CNY)?;
     let subsidence_cost = match (
         &settings.subsidence_cost,
         subsided.values().any(|a| *a > 0.0),
@@ -142,15 +221,73 @@ pub fn compute(
         accounts
             .level(Level::County)
             .map(|row| {
+                let computed = degradation.get(&row.code).copied();
+                let (degradation, degradation_basis) =
+                    match (degradation_given.get(&row.code), computed) {
+                        (Some(given), computed) => {
+                            if let Some(c) = computed.filter(|c| *c > 0.0) {
+                                warnings.warn(
+                                    Check::Logic,
+                                    given_refs.get(&row.code).cloned().unwrap_or_default(),
+                                    format!(
+                                        "{} gives both an environmental degradation cost ({:.2} 万元, used) and emissions (valued {:.2} 万元 at geep.toml's unit costs, not used)",
+                                        row.name,
+                                        given / 1e4,
+                                        c / 1e4
+                                    ),
+                                    format!(
+                                        "{} 同时给出环境退化成本（{:.2} 万元，采用）与污染物排放量（按 geep.toml 单位成本计 {:.2} 万元，不采用）",
+                                        row.name,
+                                        given / 1e4,
+                                        c / 1e4
+                                    ),
+                                );
+                            }
+                            (*given, Basis::Given)
+                        }
+                        (None, c) => (c.unwrap_or(0.0), Basis::Computed),
+                    };
+                let subsidence =
+                    subsided.get(&row.code).copied().unwrap_or(0.0) * subsidence_cost;
+                let computed_damage = damage
+                    .as_ref()
+                    .map(|d| d.get(&row.code).copied().unwrap_or(0.0));
+                // A damage cost given in money replaces both computed parts (area loss and
+                // subsidence); computed parts beside it are reported, not added.
+                let (damage, subsidence, damage_basis) = match damage_given.get(&row.code) {
+                    Some(given) => {
+                        let c = computed_damage.unwrap_or(0.0) + subsidence;
+                        if c > 0.0 {
+                            warnings.warn(
+                                Check::Logic,
+                                damage_refs.get(&row.code).cloned().unwrap_or_default(),
+                                format!(
+                                    "{} gives both an ecological damage cost ({:.2} 万元, used) and area loss or subsidence (valued {:.2} 万元, not used)",
+                                    row.name,
+                                    given / 1e4,
+                                    c / 1e4
+                                ),
+                                format!(
+                                    "{} 同时给出生态破坏成本（{:.2} 万元，采用）与面积减少或采煤沉陷（计 {:.2} 万元，不采用）",
+                                    row.name,
+                                    given / 1e4,
+                                    c / 1e4
+                                ),
+                            );
+                        }
+                        (Some(*given), 0.0, Basis::Given)
+                    }
+                    None => (computed_damage, subsidence, Basis::Computed),
+                };
                 let terms = Terms {
                     gdp: row.gdp_cny,
-                    degradation: degradation.get(&row.code).copied().unwrap_or(0.0),
-                    damage: damage
-                        .as_ref()
-                        .map(|d| d.get(&row.code).copied().unwrap_or(0.0)),
-                    subsidence: subsided.get(&row.code).copied().unwrap_or(0.0) * subsidence_cost,
+                    degradation,
+                    damage,
+                    subsidence,
                     depletion: depletion.get(&row.code).copied().unwrap_or(0.0),
                     regulating: row.category_cny[regulating],
+                    degradation_basis,
+                    damage_basis,
                 };
                 (row.code.clone(), terms)
             })
@@ -234,7 +371,7 @@ mod tests {
             "source_ref" => ["p", "q"],
         )
         .unwrap();
-        let terms = compute(&acc, &inp, Some(&previous), &coef)
+        let terms = compute(&acc, &inp, Some(&previous), &coef, &mut Issues::new())
             .unwrap()
             .unwrap();
         let t = &terms["140105"];
@@ -257,7 +394,9 @@ mod tests {
         );
         assert!((t.geep(true) - t.geep(false) + 2.0e6).abs() < 1e-6);
         // Without the previous land cover the damage is unknown, not 0.
-        let no_prev = compute(&acc, &inp, None, &coef).unwrap().unwrap();
+        let no_prev = compute(&acc, &inp, None, &coef, &mut Issues::new())
+            .unwrap()
+            .unwrap();
         assert_eq!(no_prev["140105"].damage, None);
     }
 
@@ -278,7 +417,9 @@ mod tests {
             .vstack_mut(&extra)
             .unwrap();
         let acc = compute_accounts(&inp, &coef).unwrap();
-        let err = compute(&acc, &inp, None, &coef).unwrap_err().to_string();
+        let err = compute(&acc, &inp, None, &coef, &mut Issues::new())
+            .unwrap_err()
+            .to_string();
         assert!(
             err.contains("geep.toml: the 环境 sheet gives 采煤沉陷面积"),
             "{err}"
@@ -290,7 +431,9 @@ mod tests {
             source: "test".into(),
             status: "U".into(),
         });
-        let terms = compute(&acc, &inp, None, &coef).unwrap().unwrap();
+        let terms = compute(&acc, &inp, None, &coef, &mut Issues::new())
+            .unwrap()
+            .unwrap();
         let t = &terms["140105"];
         assert_eq!(t.subsidence, 500_000.0);
         // Subsidence is not an emission: degradation is still 100 t SO₂ × 1200 + 50 t COD × 700.
@@ -300,5 +443,63 @@ mod tests {
             ..t.clone()
         };
         assert!((without.geep(false) - t.geep(false) - 500_000.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn costs_given_in_money_replace_the_computed_terms_and_a_double_source_is_warned() {
+        let coef = crate::account::registry::load_coefficients(None, false).unwrap();
+        let mut inp = inputs();
+        // 140105 gives its degradation cost (3 万元) next to its emissions, and its damage cost.
+        let extra = df!(
+            col::CODE => ["140105", "140105"],
+            "item" => [
+                crate::schema::col::DEGRADATION_COST_CNY,
+                crate::schema::col::DAMAGE_COST_CNY,
+            ],
+            "amount" => [30_000.0, 12_000.0],
+            "source_ref" => ["t [环境!K5]", "t [环境!L5]"],
+        )
+        .unwrap();
+        inp.environment
+            .as_mut()
+            .unwrap()
+            .vstack_mut(&extra)
+            .unwrap();
+        let acc = compute_accounts(&inp, &coef).unwrap();
+        let mut warnings = Issues::new();
+        let terms = compute(&acc, &inp, None, &coef, &mut warnings)
+            .unwrap()
+            .unwrap();
+        let t = &terms["140105"];
+        assert_eq!(t.degradation, 30_000.0);
+        assert_eq!(t.degradation_basis, Basis::Given);
+        assert_eq!(t.damage, Some(12_000.0));
+        assert_eq!(t.damage_basis, Basis::Given);
+        let w: Vec<_> = warnings.warnings().collect();
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert_eq!(w[0].location, "t [环境!K5]");
+        assert!(w[0].message.contains("(3.00 万元, used)") && w[0].message.contains("15.50 万元"));
+        // The other counties keep the computed terms; a sum over both kinds says so.
+        let other = terms.iter().find(|(c, _)| *c != "140105").unwrap().1;
+        assert_eq!(other.degradation_basis, Basis::Computed);
+        let both = Terms::sum(&terms, terms.keys().map(String::as_str));
+        assert_eq!(both.degradation_basis, Basis::Mixed);
+    }
+
+    #[test]
+    fn a_sum_with_one_unknown_area_loss_damage_stays_unknown() {
+        let known = Terms {
+            damage: Some(5.0),
+            ..Terms::default()
+        };
+        let unknown = Terms::default();
+        let terms: BTreeMap<String, Terms> = [
+            ("a".to_string(), unknown.clone()),
+            ("b".to_string(), known.clone()),
+        ]
+        .into();
+        assert_eq!(Terms::sum(&terms, ["a", "b"]).damage, None);
+        assert_eq!(Terms::sum(&terms, ["b", "a"]).damage, None);
+        assert_eq!(Terms::sum(&terms, ["b", "b"]).damage, Some(10.0));
     }
 }

@@ -112,6 +112,10 @@ pub struct Settings {
     /// Grain net profit, 元/hm² (for `grain_net_profit`).
     #[serde(default)]
     pub grain_net_profit_cny_per_ha: Option<f64>,
+    /// E_a computed from the grain figures, when a value was also written (set by
+    /// [`Settings::resolve`]; the written value is used).
+    #[serde(skip)]
+    pub computed_cny_per_ha: Option<f64>,
     pub standard_equivalent_year: i32,
     pub standard_equivalent_basis: String,
     pub standard_equivalent_source: String,
@@ -122,19 +126,24 @@ pub struct Settings {
     pub adjustment_source: String,
 }
 
+/// Relative difference between a written and a computed E_a beyond which a warning is given
+/// (0.1 %: wider than the rounding of a published E_a to 0.01 元/hm², narrower than a typo).
+pub const EQUIVALENT_TOLERANCE: f64 = 0.001;
+
 fn default_method() -> String {
     "given".into()
 }
 
 impl Settings {
-    /// Computes E_a when the method asks for it and checks it: `grain_output` →
-    /// yield × price / 7; `grain_net_profit` → the net profit; `given` → the value as written.
-    /// A value written next to a computed one must agree within 0.05 元/hm² (the rounding of a
-    /// published figure).
+    /// Computes E_a when the method asks for it: `grain_output` → yield × price / 7;
+    /// `grain_net_profit` → the net profit; `given` → the value as written. When a value is
+    /// written next to the grain figures, the written value is used (a publication's rounded
+    /// E_a is what its tables multiply by) and the computed one is kept for the book; a
+    /// difference beyond [`EQUIVALENT_TOLERANCE`] is returned as a warning.
     ///
     /// # Errors
-    /// A message when an input is missing, not positive, or disagrees with a written value.
-    pub fn resolve(&mut self) -> std::result::Result<(), String> {
+    /// A message when an input is missing or not positive.
+    pub fn resolve(&mut self) -> std::result::Result<Option<String>, String> {
         let computed = match self.standard_equivalent_method.as_str() {
             "given" => None,
             "grain_output" => match (self.grain_yield_kg_per_ha, self.grain_price_cny_per_kg) {
@@ -155,41 +164,48 @@ impl Settings {
                 ));
             }
         };
+        self.computed_cny_per_ha = computed;
+        let given = self.standard_equivalent_cny_per_ha;
         match computed {
-            Some(c) if self.standard_equivalent_cny_per_ha > 0.0
-                && (c - self.standard_equivalent_cny_per_ha).abs() > 0.05 =>
-            {
-                Err(format!(
-                    "standard_equivalent_cny_per_ha {} disagrees with the {} computed from the grain figures ({c:.2})",
-                    self.standard_equivalent_cny_per_ha, self.standard_equivalent_method
-                ))
-            }
+            Some(c) if given > 0.0 => Ok(((given - c).abs() > EQUIVALENT_TOLERANCE * c).then(|| {
+                    format!(
+                        "standard_equivalent_cny_per_ha {given} differs from the {c:.2} computed by {} by {:.2} % (more than {} %); the written value is used",
+                        self.standard_equivalent_method,
+                        (given - c) / c * 100.0,
+                        EQUIVALENT_TOLERANCE * 100.0
+                    )
+                })),
             Some(c) => {
                 self.standard_equivalent_cny_per_ha = c;
-                Ok(())
+                Ok(None)
             }
-            None if self.standard_equivalent_cny_per_ha > 0.0 => Ok(()),
+            None if given > 0.0 => Ok(None),
             None => Err("standard_equivalent_cny_per_ha must be > 0 (or computed: standard_equivalent_method)".into()),
         }
     }
 
-    /// How E_a was obtained, for the book.
+    /// How E_a was obtained, for the book: computed, given, or given next to a computed value
+    /// (then both, and which one is used).
     pub fn equivalent_derivation(&self) -> String {
-        match self.standard_equivalent_method.as_str() {
-            "grain_output" => format!(
-                "E_a = 1/7 × {} kg/hm² × {} 元/kg = {:.2} 元/hm²",
+        let computed = match self.standard_equivalent_method.as_str() {
+            "grain_output" => Some(format!(
+                "1/7 × {} kg/hm² × {} 元/kg",
                 self.grain_yield_kg_per_ha.unwrap_or_default(),
                 self.grain_price_cny_per_kg.unwrap_or_default(),
-                self.standard_equivalent_cny_per_ha
-            ),
-            "grain_net_profit" => format!(
-                "E_a = grain net profit {:.2} 元/hm²",
-                self.standard_equivalent_cny_per_ha
-            ),
-            _ => format!(
-                "E_a = {} 元/hm² (given)",
-                self.standard_equivalent_cny_per_ha
-            ),
+            )),
+            "grain_net_profit" => Some("grain net profit".to_string()),
+            _ => None,
+        };
+        let given = self.standard_equivalent_cny_per_ha;
+        match (computed, self.computed_cny_per_ha) {
+            (Some(how), Some(c)) if c != given => {
+                format!("E_a = {given} 元/hm² (given, used; computed {how} = {c:.2} 元/hm²)")
+            }
+            (Some(how), _) if how.starts_with("grain net") => {
+                format!("E_a = {how} {given:.2} 元/hm²")
+            }
+            (Some(how), _) => format!("E_a = {how} = {given:.2} 元/hm²"),
+            (None, _) => format!("E_a = {given} 元/hm² (given)"),
         }
     }
 

@@ -819,7 +819,7 @@ impl Coefficients {
         let geep = match toml::from_str::<geep::Settings>(&texts["geep.toml"]) {
             Ok(s) => {
                 for (key, cost) in &s.unit_costs {
-                    if !crate::schema::ENVIRONMENT_ITEMS.contains(&key.as_str()) {
+                    if !crate::schema::EMISSION_ITEMS.contains(&key.as_str()) {
                         issues.error("geep.toml", format!("unknown unit cost [unit_costs.{key}]"));
                     }
                     if unit_key(&cost.unit) != "元/t" || !cost.value.is_finite() || cost.value < 0.0
@@ -843,8 +843,10 @@ impl Coefficients {
         };
         let esv = match toml::from_str::<esv::Settings>(&texts["esv.toml"]) {
             Ok(mut s) => {
-                if let Err(message) = s.resolve() {
-                    issues.error("esv.toml", message);
+                match s.resolve() {
+                    Ok(Some(warning)) => issues.warning("esv.toml", warning),
+                    Ok(None) => {}
+                    Err(message) => issues.error("esv.toml", message),
                 }
                 Some(s)
             }

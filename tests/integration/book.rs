@@ -842,3 +842,275 @@ fn an_english_book_has_no_chinese_but_names_from_the_inputs() {
         "Chinese in the English book: {foreign:#?}"
     );
 }
+
+/// Rows of a book sheet keyed by the code in column A, from `first` on.
+fn rows_by_code(sheet: &calamine::Range<Data>, first: usize) -> BTreeMap<String, Vec<Data>> {
+    let mut out = BTreeMap::new();
+    for r in first..sheet.height() {
+        if let Some(Data::String(code)) = sheet.get((r, 0))
+            && code.chars().all(|c| c.is_ascii_digit())
+            && !code.is_empty()
+        {
+            out.entry(code.clone()).or_insert_with(|| {
+                (0..sheet.width())
+                    .map(|c| sheet.get((r, c)).cloned().unwrap_or(Data::Empty))
+                    .collect()
+            });
+        }
+    }
+    out
+}
+
+fn number(d: &Data) -> f64 {
+    match d {
+        Data::Float(x) => *x,
+        Data::Int(i) => *i as f64,
+        other => panic!("not a number: {other:?}"),
+    }
+}
+
+/// `--csv` writes the equivalent-factor account by ecosystem type × service (`esv.csv`) and the
+/// GEEP terms (`geep.csv`); both equal the book's 当量因子法 and GEEP sheets, including the
+/// province's table by ecosystem type.
+#[test]
+fn esv_and_geep_csv_tables_equal_the_book_sheets() {
+    let dir = workdir("esv_geep_csv");
+    let out = gep(&dir, &["run", "--out", "book.xlsx", "--csv", "csv"]);
+    assert!(out.status.success(), "{}", text(&out).1);
+    let mut wb: Xlsx<_> = open_workbook(dir.join("book.xlsx")).unwrap();
+    let services = 11;
+
+    // esv.csv: one row per unit × ecosystem type × service.
+    let (head, rows) = read_csv(&dir.join("csv/esv.csv"));
+    let col = |n: &str| head.iter().position(|h| h == n).unwrap();
+    let mut by_unit: BTreeMap<(String, String), f64> = BTreeMap::new();
+    let mut province_by_type: BTreeMap<(String, String), (f64, f64)> = BTreeMap::new();
+    for r in &rows {
+        let Ok(v) = r[col("value_cny")].parse::<f64>() else {
+            assert_eq!(
+                r[col("ecosystem_type")],
+                "",
+                "only unmapped classes go unvalued"
+            );
+            continue;
+        };
+        *by_unit
+            .entry((r[col("code")].clone(), r[col("service")].clone()))
+            .or_default() += v;
+        if r[col("level")] == "province" {
+            province_by_type.insert(
+                (r[col("ecosystem_type")].clone(), r[col("service")].clone()),
+                (r[col("area_ha")].parse().unwrap(), v),
+            );
+        }
+    }
+    let sheet = wb.worksheet_range("当量因子法").unwrap();
+    let book = rows_by_code(&sheet, 3);
+    assert_eq!(book.len(), 117 + 11 + 1, "counties, prefectures, province");
+    let service_keys: Vec<String> = {
+        let mut keys: Vec<String> = Vec::new();
+        for r in rows.iter().take(services) {
+            keys.push(r[col("service")].clone());
+        }
+        keys
+    };
+    for (code, cells) in &book {
+        let mut total = 0.0;
+        for (k, key) in service_keys.iter().enumerate() {
+            let csv = by_unit[&(code.clone(), key.clone())];
+            let in_book = number(&cells[4 + k]) * 1e4;
+            assert!(
+                close(csv, in_book, 1e-9),
+                "{code} {key}: {csv} vs {in_book}"
+            );
+            total += csv;
+        }
+        assert!(
+            close(total, number(&cells[4 + services]) * 1e4, 1e-9),
+            "{code}"
+        );
+    }
+
+    // The province's table by ecosystem type (below the county table) equals esv.csv.
+    let title = (0..sheet.height())
+        .find(
+            |r| matches!(sheet.get((*r, 0)), Some(Data::String(t)) if t.contains("按生态系统类型")),
+        )
+        .expect("a table by ecosystem type");
+    let mut checked = 0;
+    for r in title + 2..sheet.height() {
+        let Some(Data::String(name)) = sheet.get((r, 1)) else {
+            continue;
+        };
+        let Some(Data::Float(area)) = sheet.get((r, 2)) else {
+            continue;
+        };
+        if name.starts_with('（') || name == "合计" {
+            continue;
+        }
+        for (k, key) in service_keys.iter().enumerate() {
+            let (csv_area, csv_value) = province_by_type[&(name.clone(), key.clone())];
+            assert!(close(*area, csv_area, 1e-9), "{name} area");
+            // The services stand in the county table's columns (E…).
+            let in_book = number(sheet.get((r, 4 + k)).unwrap()) * 1e4;
+            assert!(close(csv_value, in_book, 1e-9), "{name} {key}");
+        }
+        checked += 1;
+    }
+    assert!(checked >= 5, "types checked: {checked}");
+    assert_eq!(
+        checked,
+        province_by_type
+            .keys()
+            .map(|(t, _)| t)
+            .collect::<std::collections::BTreeSet<_>>()
+            .len()
+    );
+
+    // geep.csv: GDP and GEEP equal the GEEP sheet; the identity holds in the CSV itself.
+    let (head, rows) = read_csv(&dir.join("csv/geep.csv"));
+    let col = |n: &str| head.iter().position(|h| h == n).unwrap();
+    let sheet = wb.worksheet_range("GEEP").unwrap();
+    let book = rows_by_code(&sheet, 3);
+    assert_eq!(rows.len(), book.len());
+    for r in &rows {
+        let v = |n: &str| r[col(n)].parse::<f64>().unwrap_or(0.0);
+        let cells = &book[&r[col("code")]];
+        assert!(close(v("gdp_cny"), number(&cells[4]) * 1e4, 1e-9));
+        assert!(close(v("geep_cny"), number(&cells[9]) * 1e4, 1e-9));
+        let deducted = r[col("depletion_deducted")] == "true";
+        let identity = v("gdp_cny")
+            - v("degradation_cny")
+            - v("damage_area_loss_cny")
+            - v("damage_subsidence_cny")
+            - if deducted { v("depletion_cny") } else { 0.0 }
+            + v("regulating_cny");
+        assert!(close(v("geep_cny"), identity, 1e-9), "{:?}", r);
+        assert_eq!(r[col("degradation_basis")], "computed");
+    }
+}
+
+/// Many published GEEP accounts give only the environmental degradation cost and the ecological
+/// damage cost in money per county. A 环境 sheet with those two columns (and no emissions) runs;
+/// the given costs are used as they are, and a county that also reports emissions is warned at
+/// the given cell.
+#[test]
+fn geep_costs_given_in_money_are_used_and_a_double_source_is_warned() {
+    let dir = workdir("geep_money");
+    let mut b = Book::demo();
+    let env = b.sheet("环境");
+    let header = env
+        .iter()
+        .position(|r| matches!(&r[0], Data::String(s) if s == "区划代码"))
+        .unwrap();
+    // Columns C, D: the two costs (万元); E–G emptied; H (资源耗减成本) kept.
+    let mut given: BTreeMap<String, (f64, f64)> = BTreeMap::new();
+    for (i, row) in env.iter_mut().enumerate() {
+        if i == header {
+            row[2] = Data::String("环境退化成本(万元)".into());
+            row[3] = Data::String("生态破坏成本(万元)".into());
+        }
+        if i <= header {
+            for cell in row.iter_mut().take(7).skip(4) {
+                *cell = Data::Empty;
+            }
+            continue;
+        }
+        if let Data::String(code) = row[0].clone()
+            && code.len() == 6
+            && !code.ends_with("00")
+        {
+            let Data::Float(so2) = row[2] else { panic!() };
+            // Synthetic costs: 0.5 万元 per t SO₂, damage a tenth of that.
+            let cost = ((so2 * 0.5) * 100.0).round() / 100.0;
+            let damage = ((so2 * 0.05) * 100.0).round() / 100.0;
+            given.insert(code, (cost, damage));
+            row[2] = Data::Float(cost);
+            row[3] = Data::Float(damage);
+            for cell in row.iter_mut().take(7).skip(4) {
+                *cell = Data::Empty;
+            }
+        }
+    }
+    // Subtotal rows (prefectures PPQQ00, the province PP0000) carry their counties' sums.
+    for row in env.iter_mut().skip(header + 1) {
+        if let Data::String(code) = row[0].clone()
+            && code.len() == 6
+            && code.ends_with("00")
+        {
+            let prefix = if code.ends_with("0000") {
+                &code[..2]
+            } else {
+                &code[..4]
+            };
+            let (cost, damage) = given
+                .iter()
+                .filter(|(c, _)| c.starts_with(prefix))
+                .fold((0.0, 0.0), |(a, b), (_, (c, d))| (a + c, b + d));
+            row[2] = Data::Float(cost);
+            row[3] = Data::Float(damage);
+            for cell in row.iter_mut().take(7).skip(4) {
+                *cell = Data::Empty;
+            }
+        }
+    }
+    let counties = given.clone();
+    b.save(&dir.join("money.xlsx"));
+    let out = gep(
+        &dir,
+        &[
+            "run",
+            "--data",
+            "money.xlsx",
+            "--out",
+            "book.xlsx",
+            "--csv",
+            "csv",
+        ],
+    );
+    let (_, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    let (head, rows) = read_csv(&dir.join("csv/geep.csv"));
+    let col = |n: &str| head.iter().position(|h| h == n).unwrap();
+    let mut county_rows = 0;
+    for r in &rows {
+        let code = &r[col("code")];
+        let v = |n: &str| r[col(n)].parse::<f64>().unwrap();
+        // Every unit's cost is its counties' given costs, in yuan.
+        let prefix = match r[col("level")].as_str() {
+            "county" => code.as_str(),
+            "prefecture" => &code[..4],
+            _ => &code[..2],
+        };
+        let (cost, damage) = counties
+            .iter()
+            .filter(|(c, _)| c.starts_with(prefix))
+            .fold((0.0, 0.0), |(a, b), (_, (c, d))| (a + c, b + d));
+        assert!(close(v("degradation_cny"), cost * 1e4, 1e-9), "{code}");
+        assert!(
+            close(v("damage_area_loss_cny"), damage * 1e4, 1e-9),
+            "{code}"
+        );
+        assert_eq!(r[col("degradation_basis")], "given");
+        assert_eq!(r[col("damage_basis")], "given");
+        county_rows += usize::from(r[col("level")] == "county");
+    }
+    assert_eq!(county_rows, 117);
+    assert!(
+        !stderr.contains("同时给出") && !stderr.contains("gives both"),
+        "{stderr}"
+    );
+
+    // 小店区 also reports its SO₂: the given cost is used and the cell is named.
+    let r = b.row_of("环境", "140105");
+    b.set("环境", header, 4, Data::String("二氧化硫(吨)".into()));
+    b.set("环境", r, 4, Data::Float(100.0));
+    b.save(&dir.join("both.xlsx"));
+    let out = gep(&dir, &["check", "both.xlsx"]);
+    let (_, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("[环境!C5]") && stderr.contains("used"),
+        "{stderr}"
+    );
+}

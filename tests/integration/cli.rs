@@ -421,7 +421,14 @@ fn json_output_of_check_run_and_explain_follows_the_documented_schema() {
         .iter()
         .map(|o| o.as_str().unwrap())
         .collect();
-    assert_eq!(outputs.len(), 3, "{outputs:?}");
+    // The book and the four CSV tables (accounts, lines, esv, geep).
+    assert_eq!(outputs.len(), 5, "{outputs:?}");
+    for csv in ["accounts.csv", "lines.csv", "esv.csv", "geep.csv"] {
+        assert!(
+            outputs.iter().any(|o| o.ends_with(csv)),
+            "{csv}: {outputs:?}"
+        );
+    }
     assert!(
         outputs
             .iter()

@@ -49,7 +49,7 @@ fn missing_column_is_named() {
     fails_with(
         "missing_column",
         &b,
-        &["bad.xlsx [经济社会]: missing column gdp_cny"],
+        &["bad.xlsx [经济社会]: missing column \"地区生产总值\" (gdp_cny)"],
     );
 }
 
@@ -518,7 +518,7 @@ invalid_workbook!(
     |b| {
         b.set("森林资源", 1, 2, s("备注"));
     },
-    ["bad.xlsx [森林资源]: missing column forest_type (expected a header such as \"优势树种组\")"]
+    ["bad.xlsx [森林资源]: missing column \"优势树种组\" (forest_type)"]
 );
 
 invalid_workbook!(
@@ -847,7 +847,7 @@ fn value_added_basis_needs_the_value_added_columns() {
     b.save(&dir.join("econ.xlsx"));
     let out = gep(&dir, &["check", "--coefficients", "set", "econ.xlsx"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out).1.contains("econ.xlsx [经济社会]: missing column agriculture_value_added_cny: the coefficient set's provisioning_basis is value_added"), "{}", text(&out).1);
+    assert!(text(&out).1.contains("econ.xlsx [经济社会]: missing column \"农业增加值\" (agriculture_value_added_cny): the coefficient set's provisioning_basis is value_added"), "{}", text(&out).1);
 }
 
 #[test]

@@ -394,6 +394,68 @@ pub fn lines(inputs: &Inputs, coef: &Coefficients, warnings: &mut Issues) -> Res
     Ok(line_select(out.lazy()).collect()?)
 }
 
+/// The carbon family's lines with the 实物量 sheet applied: a row for 固碳 (t CO₂) or 释氧 (t O₂)
+/// replaces that county's computed lines of that indicator only. Carbon and oxygen are replaced
+/// independently, so an account whose oxygen was computed apart from its carbon (another ratio
+/// than the set's factors) is entered as published; a county given carbon but not oxygen keeps
+/// its computed oxygen.
+///
+/// # Errors
+/// [`crate::Error::Invalid`] when a 释氧 row is given while the set leaves oxygen out
+/// (`include_oxygen = false`), or a price is missing.
+pub fn with_overrides(
+    lines: Vec<super::Line>,
+    overrides: &super::overrides::Overrides,
+    coef: &Coefficients,
+) -> Result<Vec<super::Line>> {
+    let carbon = overrides.for_key("carbon_sequestration");
+    let oxygen = overrides.for_key("oxygen_release");
+    if carbon.is_empty() && oxygen.is_empty() {
+        return Ok(lines);
+    }
+    if !coef.manifest.switches.include_oxygen
+        && let Some(o) = oxygen.values().next()
+    {
+        return Err(crate::Error::invalid(
+            &o.source_ref,
+            "实物量: 释氧 (oxygen_release) is given but the coefficient set leaves oxygen out (manifest.toml include_oxygen = false); remove the row or include oxygen",
+        ));
+    }
+    let given = |indicator: &str| match indicator {
+        "carbon_sequestration" => Some(&carbon),
+        "oxygen_release" => Some(&oxygen),
+        _ => None,
+    };
+    let mut out: Vec<super::Line> = lines
+        .into_iter()
+        .filter(|l| !given(l.indicator).is_some_and(|g| g.contains_key(&*l.county_code)))
+        .collect();
+    let mut extra = super::rated::Lines::default();
+    for (indicator, unit, price_key, rows) in [
+        ("carbon_sequestration", "t CO₂", "carbon", &carbon),
+        ("oxygen_release", "t O₂", "oxygen", &oxygen),
+    ] {
+        if rows.is_empty() {
+            continue;
+        }
+        let price = super::required_price(coef, price_key)?;
+        for (county, o) in rows {
+            extra.push_override(
+                indicator,
+                unit,
+                "实物量".into(),
+                county,
+                o,
+                Some(price),
+                price_key,
+                &format!("V = Q × P_{price_key}"),
+            );
+        }
+    }
+    out.extend(extra.into_vec());
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -569,5 +631,97 @@ mod tests {
             total(&b, "140105", "oxygen_release", "quantity"),
         );
         assert!((after - before * 2.7 / (32.0 / 12.0)).abs() < 1e-9 * before);
+    }
+
+    fn given(rows: &[(&str, &str, f64, &str)]) -> Inputs {
+        let mut i = inputs();
+        i.physical = Some(
+            df!(
+                col::CODE => rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+                "indicator" => rows.iter().map(|r| r.1).collect::<Vec<_>>(),
+                "quantity" => rows.iter().map(|r| r.2).collect::<Vec<_>>(),
+                "unit" => rows.iter().map(|r| r.3).collect::<Vec<_>>(),
+                "source" => rows.iter().map(|_| "published account").collect::<Vec<_>>(),
+                "source_ref" => (0..rows.len()).map(|k| format!("t [实物量!D{}]", k + 3)).collect::<Vec<_>>(),
+            )
+            .unwrap(),
+        );
+        i
+    }
+
+    fn sum(acc: &crate::account::Accounts, county: &str, indicator: &str) -> (f64, f64, usize) {
+        acc.lines
+            .iter()
+            .filter(|l| &*l.county_code == county && l.indicator == indicator)
+            .fold((0.0, 0.0, 0), |(q, v, n), l| {
+                (q + l.quantity.unwrap_or(0.0), v + l.value_cny, n + 1)
+            })
+    }
+
+    /// Regression (issue 11, item 1): a 实物量 row for 固碳 or 释氧 was refused as an unknown
+    /// indicator, and oxygen was always the set's multiple of carbon.
+    #[test]
+    fn carbon_and_oxygen_given_on_the_physical_sheet_replace_each_estimate_independently() {
+        let coef = crate::account::registry::load_coefficients(None, false).unwrap();
+        let carbon_price = coef.price("carbon").unwrap().value;
+        let oxygen_price = coef.price("oxygen").unwrap().value;
+        let before = crate::account::compute(&inputs(), &coef).unwrap();
+        // 140105: both given, oxygen 8 × carbon (a ratio no stoichiometric factor gives);
+        // 140106: carbon given in t C, oxygen left to the estimate.
+        let acc = crate::account::compute(
+            &given(&[
+                ("140105", "固碳", 2.0, "万吨CO₂"),
+                ("140105", "释氧", 16.0, "万t O₂"),
+                ("140106", "carbon_sequestration", 120.0, "t C"),
+            ]),
+            &coef,
+        )
+        .unwrap();
+        let (q, v, n) = sum(&acc, "140105", "carbon_sequestration");
+        assert_eq!((q, n), (20_000.0, 1));
+        assert!((v - 20_000.0 * carbon_price).abs() < 1e-6);
+        let (q, v, n) = sum(&acc, "140105", "oxygen_release");
+        assert_eq!((q, n), (160_000.0, 1));
+        assert!((v - 160_000.0 * oxygen_price).abs() < 1e-6);
+        let co2_per_c = coef.parameters["co2_per_carbon"].value;
+        let (q, _, _) = sum(&acc, "140106", "carbon_sequestration");
+        assert!((q - 120.0 * co2_per_c).abs() < 1e-9, "{q}");
+        assert_eq!(
+            sum(&acc, "140106", "oxygen_release"),
+            sum(&before, "140106", "oxygen_release"),
+            "oxygen not given stays estimated"
+        );
+        let line = acc
+            .lines
+            .iter()
+            .find(|l| &*l.county_code == "140105" && l.indicator == "oxygen_release")
+            .unwrap();
+        assert_eq!(&*line.source_ref, "t [实物量!D4]");
+        assert!(
+            line.method
+                .starts_with("实物量 override (published account)")
+        );
+    }
+
+    #[test]
+    fn a_carbon_quantity_must_say_whether_it_is_carbon_or_co2() {
+        let coef = crate::account::registry::load_coefficients(None, false).unwrap();
+        let err = crate::account::compute(
+            &given(&[
+                ("140105", "固碳", 2.0, "万吨"),
+                ("140106", "释氧", 2.0, "t CO₂"),
+            ]),
+            &coef,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("t [实物量!D3]: 实物量: unit \"万吨\" does not say of what: write the substance (t CO₂ or t C)"),
+            "{err}"
+        );
+        assert!(
+            err.contains("t [实物量!D4]: 实物量: unit \"t CO₂\" is a mass of CO₂ (oxygen_release is measured in t O₂)"),
+            "{err}"
+        );
     }
 }

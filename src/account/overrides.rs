@@ -100,6 +100,67 @@ fn dimension(unit: &str) -> Option<Dimension> {
     }
 }
 
+/// Substances a mass unit may name, as written after the mass (`t CO₂`, `万吨二氧化碳`, `吨碳`).
+/// CO₂ before O₂ and C, which end its names.
+const SUBSTANCES: &[(&str, &str)] = &[
+    ("co₂", "CO₂"),
+    ("co2", "CO₂"),
+    ("二氧化碳", "CO₂"),
+    ("o₂", "O₂"),
+    ("o2", "O₂"),
+    ("氧气", "O₂"),
+    ("碳", "C"),
+    ("c", "C"),
+];
+
+/// A mass of a named substance: the mass unit and the substance (`CO₂`, `O₂`, `C`), or `None`
+/// when the text names no substance.
+fn substance_mass(text: &str) -> Option<(units::Unit, &'static str)> {
+    let folded: String = units::to_half_width(text)
+        .chars()
+        .filter(|c| !c.is_whitespace() && !matches!(c, '(' | ')' | '（' | '）'))
+        .flat_map(char::to_lowercase)
+        .collect();
+    SUBSTANCES.iter().find_map(|(suffix, substance)| {
+        let mass = folded.strip_suffix(suffix)?;
+        let unit = units::parse(mass).filter(|u| u.dimension == Dimension::Mass)?;
+        Some((unit, *substance))
+    })
+}
+
+/// The factor from a row's unit to the target's mass of `substance`; carbon (t C) converts to
+/// CO₂ with the set's `co2_per_carbon`. A bare mass is refused: whether 万吨 means CO₂ or C is
+/// never guessed.
+fn substance_factor(
+    unit_text: &str,
+    target: units::Unit,
+    substance: &str,
+    coef: &crate::coefficients::Coefficients,
+) -> std::result::Result<f64, String> {
+    let Some((unit, given)) = substance_mass(unit_text) else {
+        return Err(
+            if units::parse(unit_text).is_some_and(|u| u.dimension == Dimension::Mass) {
+                format!(
+                    "does not say of what: write the substance (t {substance}{})",
+                    if substance == "CO₂" { " or t C" } else { "" }
+                )
+            } else {
+                "is not a mass".to_string()
+            },
+        );
+    };
+    let mass = unit.to_base / target.to_base;
+    match (given, substance) {
+        (g, s) if g == s => Ok(mass),
+        ("C", "CO₂") => coef
+            .parameters
+            .get("co2_per_carbon")
+            .map(|p| mass * p.value)
+            .ok_or_else(|| "is carbon, and the set has no [parameters.co2_per_carbon]".to_string()),
+        (g, _) => Err(format!("is a mass of {g}")),
+    }
+}
+
 impl Overrides {
     /// Resolves the 实物量 rows: names an indicator (or pollutant) and converts the unit.
     /// Every row that names no known indicator or gives a unit of the wrong kind is reported,
@@ -165,11 +226,31 @@ impl Overrides {
                 None => units::parse(&target.unit)
                     .map_or((None, 1.0), |u| (Some(u.dimension), u.to_base)),
             };
-            let factor = match units::parse(unit_text) {
-                Some(u) if Some(u.dimension) == wanted => u.to_base / target_to_base,
-                _ if wanted.is_none() && units::fold(unit_text) == units::fold(&target.unit) => 1.0,
-                _ => {
-                    issues.error(
+            let factor = match substance_mass(&target.unit) {
+                // A mass of a named substance (t CO₂, t O₂): the row must name it too.
+                Some((mass, substance)) => match substance_factor(unit_text, mass, substance, coef)
+                {
+                    Ok(f) => f,
+                    Err(why) => {
+                        issues.error(
+                            &at,
+                            format!(
+                                "实物量: unit \"{unit_text}\" {why} ({} is measured in {})",
+                                target.key, target.unit
+                            ),
+                        );
+                        continue;
+                    }
+                },
+                None => match units::parse(unit_text) {
+                    Some(u) if Some(u.dimension) == wanted => u.to_base / target_to_base,
+                    _ if wanted.is_none()
+                        && units::fold(unit_text) == units::fold(&target.unit) =>
+                    {
+                        1.0
+                    }
+                    _ => {
+                        issues.error(
                         &at,
                         format!(
                             "实物量: unit \"{unit_text}\" does not measure {} (expected one of {})",
@@ -177,8 +258,9 @@ impl Overrides {
                             wanted.map_or_else(|| target.unit.to_string(), units::accepted)
                         ),
                     );
-                    continue;
-                }
+                        continue;
+                    }
+                },
             };
             // One county and indicator given twice (under two names: 芦苇 and reed).
             if let Some(first) = out

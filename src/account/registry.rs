@@ -162,7 +162,8 @@ static CARBON: Family = Family {
     name: "carbon",
     lines: |c| {
         let df = super::carbon::lines(c.inputs, c.coef, c.warnings);
-        typed(c, df)
+        let lines = typed(c, df)?;
+        super::carbon::with_overrides(lines, c.overrides, c.coef)
     },
 };
 static RECREATION: Family = Family {
@@ -683,7 +684,7 @@ pub const SERVICES: &[Service] = &[
         parameters: CARBON_FACTORS,
         derived_prices: &[],
         missing: None,
-        physical_rows: false,
+        physical_rows: true,
         valued_by: ValuedBy::Family(&CARBON),
     },
     Service {
@@ -703,7 +704,7 @@ pub const SERVICES: &[Service] = &[
         parameters: CARBON_FACTORS,
         derived_prices: &[],
         missing: None,
-        physical_rows: false,
+        physical_rows: true,
         valued_by: ValuedBy::Family(&CARBON),
     },
     Service {
@@ -1136,6 +1137,13 @@ pub fn services_markdown() -> String {
             s.category.key(),
             s.quantity_unit.unwrap_or("— (value only)"),
             match s.valued_by {
+                ValuedBy::Rates { components, .. }
+                    if components
+                        .iter()
+                        .all(|c| c.valuation == super::rated::Valuation::PerHectare) =>
+                {
+                    "area × value per hectare of each class".to_string()
+                }
                 ValuedBy::Rates { .. } => "area × rate (实物量 sheet may replace it)".to_string(),
                 ValuedBy::Family(f) if s.physical_rows => {
                     format!("`{}` (实物量 sheet may replace it)", f.name)

@@ -1149,3 +1149,69 @@ fn regression_fuzz_xlsx_shared_string_count_in_a_lenient_attribute_is_refused() 
         "{stderr}"
     );
 }
+
+/// Regression (issue 11, items 1 and 11): a 实物量 row for 固碳 was refused by `gep run` as an
+/// unknown indicator while `gep check` passed it. Now both accept carbon and oxygen given in
+/// their substance's unit, and both refuse the same bare 万吨 at the same cell.
+#[test]
+fn check_and_run_accept_and_refuse_the_same_carbon_rows() {
+    let dir = workdir("check_equals_run");
+    let mut b = Book::demo();
+    let sheet = b.sheet("实物量");
+    let note = sheet.len() - 1;
+    let row = |indicator: &str, quantity: f64, unit: &str| {
+        vec![
+            Data::String("140105".into()),
+            Data::String("小店区".into()),
+            Data::String(indicator.into()),
+            Data::Float(quantity),
+            Data::String(unit.into()),
+            Data::String("published account".into()),
+        ]
+    };
+    sheet.insert(note, row("固碳", 2.0, "万吨CO₂"));
+    sheet.insert(note + 1, row("释氧", 16.0, "万t O₂"));
+    b.save(&dir.join("ok.xlsx"));
+    let out = gep(&dir, &["check", "ok.xlsx"]);
+    assert!(out.status.success(), "{}", text(&out).1);
+    let out = gep(
+        &dir,
+        &[
+            "run",
+            "--data",
+            "ok.xlsx",
+            "--out",
+            "ok-book.xlsx",
+            "--csv",
+            "csv",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out).1);
+    let (head, rows) = read_csv(&dir.join("csv/lines.csv"));
+    let col = |n: &str| head.iter().position(|h| h == n).unwrap();
+    let quantity = |indicator: &str| -> Vec<String> {
+        rows.iter()
+            .filter(|r| r[col("county_code")] == "140105" && r[col("indicator")] == indicator)
+            .map(|r| r[col("quantity")].clone())
+            .collect()
+    };
+    assert_eq!(quantity("carbon_sequestration"), ["20000.0"]);
+    assert_eq!(quantity("oxygen_release"), ["160000.0"]);
+
+    b.set("实物量", note, 4, Data::String("万吨".into()));
+    b.save(&dir.join("bad.xlsx"));
+    let expected = format!(
+        "[实物量!D{}]: 实物量: unit \"万吨\" does not say of what: write the substance (t CO₂ or t C)",
+        note + 1
+    );
+    let check = gep(&dir, &["check", "bad.xlsx"]);
+    assert!(!check.status.success());
+    assert!(text(&check).1.contains(&expected), "{}", text(&check).1);
+    let run = gep(
+        &dir,
+        &["run", "--data", "bad.xlsx", "--out", "bad-book.xlsx"],
+    );
+    assert!(!run.status.success());
+    assert!(text(&run).1.contains(&expected), "{}", text(&run).1);
+    assert!(!dir.join("bad-book.xlsx").exists(), "nothing written");
+}

@@ -248,12 +248,15 @@ pub fn lines(
                 },
                 Valuation::PerHectare => (None, ""),
             };
-            let (conversion, conversion_text) = if rate_key == "climate_regulation.water_surface" {
-                let (k, t) = evaporation_kwh_per_m3(coef)?;
-                (k, format!(" (kWh/m³ = {t} = {k})"))
-            } else {
-                (1.0, String::new())
-            };
+            // Evaporation energy is converted only for rate lines: a 实物量 row gives kWh, and the
+            // parameters of the conversion (latent_heat …) are then not demanded.
+            let (conversion, conversion_text) =
+                if rate_key == "climate_regulation.water_surface" && has_rates {
+                    let (k, t) = evaporation_kwh_per_m3(coef)?;
+                    (k, format!(" (kWh/m³ = {t} = {k})"))
+                } else {
+                    (1.0, String::new())
+                };
             let mut by_county: BTreeMap<Text, Vec<ClassRate>> = BTreeMap::new();
             if has_rates {
                 for row in land.class_rates(coef, rate_key, texts)? {
@@ -669,6 +672,45 @@ mod tests {
             55_555.0
         );
         assert_eq!(total(&lines, "140107", "soil_retention", "quantity"), 100.0);
+    }
+
+    /// Regression (issue 11, item 10): with the evaporation energy given in kWh on the 实物量
+    /// sheet and no water-surface rates, the set was still asked for latent_heat.
+    #[test]
+    fn evaporation_energy_given_in_kwh_needs_no_latent_heat() {
+        let mut coef = shanxi();
+        coef.rates
+            .retain(|r| r.indicator != "climate_regulation.water_surface");
+        coef.parameters.remove("latent_heat");
+        let mut overrides = Overrides::default();
+        overrides.insert(
+            "climate_regulation.water_surface",
+            "140105",
+            Override {
+                quantity: 2.5e7,
+                source: "published account".into(),
+                source_ref: "t [实物量!D3]".into(),
+            },
+        );
+        let lines = Line::frame(
+            &lines(
+                &inputs(),
+                &coef,
+                &overrides,
+                &mut Issues::new(),
+                &mut Texts::default(),
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        let price = coef.price("electricity").unwrap().value;
+        let value = total(&lines, "140105", "climate_regulation", "value_cny");
+        let quantity = total(&lines, "140105", "climate_regulation", "quantity");
+        let vegetation = quantity - 2.5e7;
+        assert!(
+            (value - (vegetation + 2.5e7) * price).abs() < 1e-3,
+            "{value}"
+        );
     }
 
     #[test]

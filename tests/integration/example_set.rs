@@ -1,7 +1,11 @@
 //! The second coefficient set (coefficients/example-national/): a region other than Shanxi, the
 //! national method with the Garzê 2010 prices, and the national Xie 2015 equivalent. A synthetic
 //! Garzê 2010 workbook (the published prefecture totals split evenly over the 18 counties) must
-//! reproduce the published Garzê account (白玛卓嘎 et al. 2017; shared/methodology.md §2).
+//! reproduce **these lines** of the published Garzê account (白玛卓嘎 et al. 2017; shared/
+//! methodology.md §2): hydropower, sand fixation, recreation, the four products at net output,
+//! and the arithmetic of pest control, air and water purification, climate regulation and soil
+//! retention on the published quantities. Not reproduced, and not claimed: water supply, water
+//! conservation, flood regulation, carbon, oxygen, and so the GEP total (published 7,545.59 亿元).
 
 use std::collections::BTreeMap;
 
@@ -241,7 +245,9 @@ fn the_example_set_reproduces_the_published_garze_2010_account() {
         1e-9,
         "agriculture",
     );
+    near(value("forestry_products"), 2.3777e8, 1e-9, "forestry");
     near(value("husbandry_products"), 22.0760e8, 1e-9, "husbandry");
+    near(value("fishery_products"), 0.0356e8, 1e-9, "fishery");
     // Arithmetic on published quantities and prices [D]:
     near(
         value("pest_control"),

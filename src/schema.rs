@@ -128,6 +128,14 @@ pub mod col {
     pub const HUSBANDRY_VA_CNY: &str = "husbandry_value_added_cny";
     /// Fishery value added, yuan.
     pub const FISHERY_VA_CNY: &str = "fishery_value_added_cny";
+    /// Agriculture net output value (净产值: value added less depreciation), yuan.
+    pub const AGRICULTURE_NET_CNY: &str = "agriculture_net_output_cny";
+    /// Forestry net output value, yuan.
+    pub const FORESTRY_NET_CNY: &str = "forestry_net_output_cny";
+    /// Animal husbandry net output value, yuan.
+    pub const HUSBANDRY_NET_CNY: &str = "husbandry_net_output_cny";
+    /// Fishery net output value, yuan.
+    pub const FISHERY_NET_CNY: &str = "fishery_net_output_cny";
     /// SO₂ emissions, t.
     pub const SO2_T: &str = "so2_t";
     /// NOₓ emissions, t.
@@ -656,6 +664,34 @@ pub const SHEETS: &[SheetSpec] = &[
                 Blank::Zero,
             ),
             number(
+                col::AGRICULTURE_NET_CNY,
+                &["农业净产值", "agriculturenetoutput"],
+                Dimension::Money,
+                false,
+                Blank::Zero,
+            ),
+            number(
+                col::FORESTRY_NET_CNY,
+                &["林业净产值", "forestrynetoutput"],
+                Dimension::Money,
+                false,
+                Blank::Zero,
+            ),
+            number(
+                col::HUSBANDRY_NET_CNY,
+                &["牧业净产值", "畜牧业净产值", "husbandrynetoutput"],
+                Dimension::Money,
+                false,
+                Blank::Zero,
+            ),
+            number(
+                col::FISHERY_NET_CNY,
+                &["渔业净产值", "fisherynetoutput"],
+                Dimension::Money,
+                false,
+                Blank::Zero,
+            ),
+            number(
                 col::HYDROPOWER_KWH,
                 &["水电发电量", "水力发电量", "水电", "hydropower"],
                 Dimension::Energy,
@@ -913,6 +949,69 @@ pub fn header_for(key: &str) -> &str {
         .find(|c| c.key == key)
         .and_then(|c| c.aliases.first().copied())
         .unwrap_or(key)
+}
+
+/// A basis of the product values (manifest.toml `switches.provisioning_basis`): the economy
+/// columns it reads, in the order of [`PRODUCT_INDICATORS`].
+pub struct ProductBasis {
+    /// Switch value.
+    pub key: &'static str,
+    /// Label on the lines.
+    pub label: &'static str,
+    /// Economy columns of agriculture, forestry, husbandry, fishery.
+    pub columns: [&'static str; 4],
+}
+
+/// The product indicators, in the order of [`ProductBasis::columns`].
+pub const PRODUCT_INDICATORS: [&str; 4] = [
+    "agriculture_products",
+    "forestry_products",
+    "husbandry_products",
+    "fishery_products",
+];
+
+/// Every basis: gross output (总产值), value added (增加值), net output (净产值 = value added less
+/// depreciation; the Garzê 2010 account, methodology §9.4).
+pub const PRODUCT_BASES: &[ProductBasis] = &[
+    ProductBasis {
+        key: "gross_output",
+        label: "总产值 gross output",
+        columns: [
+            col::AGRICULTURE_OUTPUT_CNY,
+            col::FORESTRY_OUTPUT_CNY,
+            col::HUSBANDRY_OUTPUT_CNY,
+            col::FISHERY_OUTPUT_CNY,
+        ],
+    },
+    ProductBasis {
+        key: "value_added",
+        label: "增加值 value added",
+        columns: [
+            col::AGRICULTURE_VA_CNY,
+            col::FORESTRY_VA_CNY,
+            col::HUSBANDRY_VA_CNY,
+            col::FISHERY_VA_CNY,
+        ],
+    },
+    ProductBasis {
+        key: "net_output",
+        label: "净产值 net output",
+        columns: [
+            col::AGRICULTURE_NET_CNY,
+            col::FORESTRY_NET_CNY,
+            col::HUSBANDRY_NET_CNY,
+            col::FISHERY_NET_CNY,
+        ],
+    },
+];
+
+/// The product basis of the switch value `key` (gross output for an unknown value, which the
+/// set's check refuses on loading).
+pub fn product_basis(key: &str) -> &'static ProductBasis {
+    PRODUCT_BASES
+        .iter()
+        .find(|b| b.key == key)
+        .unwrap_or(&PRODUCT_BASES[0])
 }
 
 /// Emissions valued at a unit cost (geep.toml `[unit_costs]`) for the degradation term; required

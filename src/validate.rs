@@ -209,6 +209,10 @@ pub const ECONOMY_ITEMS: &[&str] = &[
     col::FORESTRY_VA_CNY,
     col::HUSBANDRY_VA_CNY,
     col::FISHERY_VA_CNY,
+    col::AGRICULTURE_NET_CNY,
+    col::FORESTRY_NET_CNY,
+    col::HUSBANDRY_NET_CNY,
+    col::FISHERY_NET_CNY,
     col::HYDROPOWER_KWH,
     col::TOURISM_REVENUE_CNY,
     col::TOURIST_VISITS,
@@ -1100,22 +1104,7 @@ fn economy_frame(
     scope: &Scope,
     issues: &mut Issues,
 ) -> Result<DataFrame> {
-    let value_added = coef.manifest.switches.provisioning_basis == "value_added";
-    let needed: &[&str] = if value_added {
-        &[
-            col::AGRICULTURE_VA_CNY,
-            col::FORESTRY_VA_CNY,
-            col::HUSBANDRY_VA_CNY,
-            col::FISHERY_VA_CNY,
-        ]
-    } else {
-        &[
-            col::AGRICULTURE_OUTPUT_CNY,
-            col::FORESTRY_OUTPUT_CNY,
-            col::HUSBANDRY_OUTPUT_CNY,
-            col::FISHERY_OUTPUT_CNY,
-        ]
-    };
+    let needed = crate::schema::product_basis(&coef.manifest.switches.provisioning_basis).columns;
     for table in tables {
         for key in needed {
             if table.column(key).is_none() {

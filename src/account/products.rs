@@ -1,57 +1,28 @@
 //! Provisioning: agricultural, forestry, animal-husbandry and fishery products, valued at the
-//! output value reported on the economy sheet (gross output or value added, per the set's
-//! `provisioning_basis` switch). Market-value method; no physical quantity.
+//! output value reported on the economy sheet (gross output, value added or net output, per the
+//! set's `provisioning_basis` switch). Market-value method; no physical quantity.
 
 use polars::prelude::*;
 
 use super::line_select;
 use crate::coefficients::Coefficients;
 use crate::error::Result;
-use crate::schema::col;
 use crate::validate::Inputs;
 
-/// Economy column → indicator, per basis.
-const ITEMS: &[(&str, &str, &str)] = &[
-    (
-        col::AGRICULTURE_OUTPUT_CNY,
-        col::AGRICULTURE_VA_CNY,
-        "agriculture_products",
-    ),
-    (
-        col::FORESTRY_OUTPUT_CNY,
-        col::FORESTRY_VA_CNY,
-        "forestry_products",
-    ),
-    (
-        col::HUSBANDRY_OUTPUT_CNY,
-        col::HUSBANDRY_VA_CNY,
-        "husbandry_products",
-    ),
-    (
-        col::FISHERY_OUTPUT_CNY,
-        col::FISHERY_VA_CNY,
-        "fishery_products",
-    ),
-];
+use crate::schema::{PRODUCT_INDICATORS as INDICATORS, product_basis as basis};
 
 /// Lines of the four product indicators: value = reported output value (元).
 ///
 /// # Errors
 /// Only polars failures (inputs are validated).
 pub fn lines(inputs: &Inputs, coef: &Coefficients) -> Result<DataFrame> {
-    let value_added = coef.manifest.switches.provisioning_basis == "value_added";
-    let basis_label = if value_added {
-        "增加值 value added"
-    } else {
-        "总产值 gross output"
-    };
+    let basis = basis(&coef.manifest.switches.provisioning_basis);
+    let basis_label = basis.label;
     let mut mapping = lit(NULL).cast(DataType::String);
-    let mut items = Vec::new();
-    for (gross, va, indicator) in ITEMS.iter().rev() {
-        let item = if value_added { *va } else { *gross };
-        items.push(item);
-        mapping = when(col("item").eq(lit(item)))
-            .then(lit(*indicator))
+    let items = basis.columns;
+    for (item, indicator) in items.iter().zip(INDICATORS) {
+        mapping = when(col("item").eq(lit(*item)))
+            .then(lit(indicator))
             .otherwise(mapping);
     }
     let filter = items
@@ -88,6 +59,7 @@ pub fn lines(inputs: &Inputs, coef: &Coefficients) -> Result<DataFrame> {
 mod tests {
     use super::*;
     use crate::account::testing::{inputs, total};
+    use crate::schema::col;
 
     #[test]
     fn products_take_the_reported_output_value() {
@@ -125,6 +97,26 @@ mod tests {
         assert_eq!(
             total(&lines, "140105", "agriculture_products", "value_cny"),
             1.8e8
+        );
+        assert_eq!(lines.height(), 1);
+    }
+
+    #[test]
+    fn net_output_basis_reads_the_net_output_columns() {
+        let mut coef = crate::account::registry::load_coefficients(None, false).unwrap();
+        coef.manifest.switches.provisioning_basis = "net_output".into();
+        let mut inp = inputs();
+        inp.economy = df!(
+            col::CODE => ["140105", "140105", "140105"],
+            "item" => [col::AGRICULTURE_OUTPUT_CNY, col::AGRICULTURE_VA_CNY, col::AGRICULTURE_NET_CNY],
+            "amount" => [3.0e8, 1.8e8, 1.5e8],
+            "source_ref" => ["a", "b", "c"],
+        )
+        .unwrap();
+        let lines = lines(&inp, &coef).unwrap();
+        assert_eq!(
+            total(&lines, "140105", "agriculture_products", "value_cny"),
+            1.5e8
         );
         assert_eq!(lines.height(), 1);
     }

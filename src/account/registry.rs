@@ -382,22 +382,38 @@ pub const SERVICES: &[Service] = &[
     product(
         "agriculture_products",
         ("农业产品", "Agricultural products"),
-        &[col::AGRICULTURE_OUTPUT_CNY, col::AGRICULTURE_VA_CNY],
+        &[
+            col::AGRICULTURE_OUTPUT_CNY,
+            col::AGRICULTURE_VA_CNY,
+            col::AGRICULTURE_NET_CNY,
+        ],
     ),
     product(
         "forestry_products",
         ("林业产品", "Forestry products"),
-        &[col::FORESTRY_OUTPUT_CNY, col::FORESTRY_VA_CNY],
+        &[
+            col::FORESTRY_OUTPUT_CNY,
+            col::FORESTRY_VA_CNY,
+            col::FORESTRY_NET_CNY,
+        ],
     ),
     product(
         "husbandry_products",
         ("畜牧业产品", "Animal husbandry products"),
-        &[col::HUSBANDRY_OUTPUT_CNY, col::HUSBANDRY_VA_CNY],
+        &[
+            col::HUSBANDRY_OUTPUT_CNY,
+            col::HUSBANDRY_VA_CNY,
+            col::HUSBANDRY_NET_CNY,
+        ],
     ),
     product(
         "fishery_products",
         ("渔业产品", "Fishery products"),
-        &[col::FISHERY_OUTPUT_CNY, col::FISHERY_VA_CNY],
+        &[
+            col::FISHERY_OUTPUT_CNY,
+            col::FISHERY_VA_CNY,
+            col::FISHERY_NET_CNY,
+        ],
     ),
     Service {
         key: "water_supply",

@@ -288,7 +288,8 @@ pub struct Manifest {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Switches {
-    /// `gross_output` (总产值) or `value_added` (增加值) for agriculture/forestry/husbandry/fishery.
+    /// `gross_output` (总产值), `value_added` (增加值) or `net_output` (净产值) for
+    /// agriculture/forestry/husbandry/fishery.
     pub provisioning_basis: String,
     /// Whether oxygen release is a GEP line.
     pub include_oxygen: bool,
@@ -746,11 +747,14 @@ impl Coefficients {
                     );
                 }
             }
-            if !["gross_output", "value_added"].contains(&m.switches.provisioning_basis.as_str()) {
+            if !crate::schema::PRODUCT_BASES
+                .iter()
+                .any(|b| b.key == m.switches.provisioning_basis)
+            {
                 issues.error(
                     "manifest.toml",
                     format!(
-                        "switches.provisioning_basis must be \"gross_output\" or \"value_added\", found \"{}\"",
+                        "switches.provisioning_basis must be \"gross_output\", \"value_added\" or \"net_output\", found \"{}\"",
                         m.switches.provisioning_basis
                     ),
                 );

@@ -95,10 +95,10 @@ fn garze_2010() -> Book {
                     "县(市、区)",
                     "常住人口(万人)",
                     "地区生产总值(亿元)",
-                    "农业增加值(亿元)",
-                    "林业增加值(亿元)",
-                    "牧业增加值(亿元)",
-                    "渔业增加值(亿元)",
+                    "农业净产值(亿元)",
+                    "林业净产值(亿元)",
+                    "牧业净产值(亿元)",
+                    "渔业净产值(亿元)",
                     "水电发电量(亿kWh)",
                     "接待游客(万人次)",
                 ],
@@ -238,7 +238,8 @@ fn the_example_set_reproduces_the_published_garze_2010_account() {
     near(value("sand_fixation"), 2.2835e8, 5e-5, "sand fixation");
     // Travel cost: 70.6669亿元 (the per-visit cost is derived from it, to 0.1 元).
     near(value("recreation"), 70.6669e8, 1e-5, "recreation");
-    // Provisioning at net output (value-added basis): 12.2875 / 2.3777 / 22.0760 / 0.0356 亿元.
+    // Provisioning at net output (净产值, the net_output basis): 12.2875 / 2.3777 / 22.0760 /
+    // 0.0356 亿元.
     near(
         value("agriculture_products"),
         12.2875e8,

@@ -414,7 +414,7 @@ pub fn with_overrides(
         return Ok(lines);
     }
     if !coef.manifest.switches.include_oxygen
-        && let Some(o) = oxygen.values().next()
+        && let Some(o) = oxygen.values().flatten().next()
     {
         return Err(crate::Error::invalid(
             &o.source_ref,
@@ -439,7 +439,10 @@ pub fn with_overrides(
             continue;
         }
         let price = super::required_price(coef, price_key)?;
-        for (county, o) in rows {
+        for (county, o) in rows
+            .iter()
+            .flat_map(|(c, parts)| parts.iter().map(move |o| (c, o)))
+        {
             extra.push_override(
                 indicator,
                 unit,

@@ -9,8 +9,11 @@ use crate::units::{self, Dimension};
 use crate::validate::Inputs;
 
 /// One override, in the indicator's base unit.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Override {
+    /// The part of the county's quantity it gives (`湖泊` of `洪水调蓄·湖泊`), or `None` for the
+    /// whole. A county's parts are added, each on its own line.
+    pub component: Option<String>,
     /// Quantity in the indicator's unit (t, m³, kWh, ha).
     pub quantity: f64,
     /// The model or report it comes from, as written.
@@ -20,10 +23,29 @@ pub struct Override {
 }
 
 /// Overrides by component key (`soil_retention`, `air_purification.so2`, `water_conservation`)
-/// and county.
+/// and county: the whole quantity, or its parts.
 #[derive(Debug, Default)]
 pub struct Overrides {
-    by_key: BTreeMap<String, BTreeMap<String, Override>>,
+    by_key: BTreeMap<String, BTreeMap<String, Vec<Override>>>,
+}
+
+/// Characters that end an indicator's name and start the part a row gives
+/// (`洪水调蓄·湖泊`, `洪水调蓄（水库）`, `flood_regulation: marsh`).
+const PART_SEPARATORS: &[char] = &['·', '/', ':', '(', '-', '|'];
+
+/// A row's indicator name split into the indicator and the part: `洪水调蓄（湖泊）` →
+/// (`洪水调蓄`, `湖泊`); `None` when the name has no separator or no part after it.
+fn split_part(name: &str) -> Option<(String, String)> {
+    let half = crate::units::to_half_width(name).replace('・', "·");
+    let at = half.find(PART_SEPARATORS)?;
+    let head = half[..at].trim().to_string();
+    let sep_len = half[at..].chars().next().map_or(1, char::len_utf8);
+    let part = half[at + sep_len..]
+        .trim()
+        .trim_end_matches(')')
+        .trim()
+        .to_string();
+    (!head.is_empty() && !part.is_empty()).then_some((head, part))
 }
 
 /// A key an override may name, its unit, and the names it may be written as.
@@ -184,7 +206,19 @@ impl Overrides {
         for i in 0..df.height() {
             let at = refs.get(i).unwrap_or_default().to_string();
             let name = names.get(i).unwrap_or_default();
-            let Some(target) = targets.iter().find(|t| t.names.contains(&normalise(name))) else {
+            // The whole quantity by its name, or a part of it (`洪水调蓄·湖泊`).
+            let (target, component) =
+                match targets.iter().find(|t| t.names.contains(&normalise(name))) {
+                    Some(t) => (Some(t), None),
+                    None => match split_part(name) {
+                        Some((head, part)) => (
+                            targets.iter().find(|t| t.names.contains(&normalise(&head))),
+                            Some(part),
+                        ),
+                        None => (None, None),
+                    },
+                };
+            let Some(target) = target else {
                 let keys: Vec<&str> = targets.iter().map(|t| t.key.as_str()).collect();
                 // Labels of the services a row may give (not 农业产品, which has no quantity).
                 let labels = super::SERVICES
@@ -262,31 +296,43 @@ impl Overrides {
                     }
                 },
             };
-            // One county and indicator given twice (under two names: 芦苇 and reed).
-            if let Some(first) = out
+            // One county and indicator given twice (under two names: 芦苇 and reed), one part
+            // twice, or the whole beside its parts.
+            let county = codes.get(i).unwrap_or_default();
+            let earlier = out
                 .by_key
                 .get(&target.key)
-                .and_then(|m| m.get(codes.get(i).unwrap_or_default()))
+                .and_then(|m| m.get(county))
+                .map_or(&[][..], Vec::as_slice);
+            if let Some(first) = earlier
+                .iter()
+                .find(|o| o.component.is_none() || component.is_none() || o.component == component)
             {
+                let what = match (&first.component, &component) {
+                    (Some(a), Some(b)) if a == b => format!("the part \"{a}\" is given twice"),
+                    (None, None) => "given twice".to_string(),
+                    _ => "given both as a whole and in parts (give one or the other)".to_string(),
+                };
                 issues.error(
                     &at,
                     format!(
-                        "实物量: {} of {} is given twice (also {})",
-                        target.key,
-                        codes.get(i).unwrap_or_default(),
-                        first.source_ref
+                        "实物量: {} of {county}: {what} (also {})",
+                        target.key, first.source_ref
                     ),
                 );
                 continue;
             }
-            out.by_key.entry(target.key.clone()).or_default().insert(
-                codes.get(i).unwrap_or_default().to_string(),
-                Override {
+            out.by_key
+                .entry(target.key.clone())
+                .or_default()
+                .entry(county.to_string())
+                .or_default()
+                .push(Override {
+                    component,
                     quantity: super::present(quantities.get(i), "a quantity", Some(&at))? * factor,
                     source: sources.get(i).unwrap_or_default().to_string(),
                     source_ref: at,
-                },
-            );
+                });
         }
         issues.into_result()?;
         Ok(out)
@@ -297,11 +343,13 @@ impl Overrides {
         self.by_key
             .entry(key.to_string())
             .or_default()
-            .insert(county.to_string(), o);
+            .entry(county.to_string())
+            .or_default()
+            .push(o);
     }
 
-    /// The overrides of one component key, by county.
-    pub fn for_key(&self, key: &str) -> BTreeMap<String, Override> {
+    /// The overrides of one component key, by county: the whole, or its parts.
+    pub fn for_key(&self, key: &str) -> BTreeMap<String, Vec<Override>> {
         self.by_key.get(key).cloned().unwrap_or_default()
     }
 }
@@ -342,10 +390,10 @@ mod tests {
         )
         .unwrap();
         // A service with a unit of its own takes rows in exactly that unit.
-        assert_eq!(o.for_key("negative_air_ions")["140108"].quantity, 5.0);
-        assert_eq!(o.for_key("soil_retention")["140105"].quantity, 25_000.0);
-        assert!((o.for_key("air_purification.so2")["140106"].quantity - 1.2).abs() < 1e-12);
-        assert_eq!(o.for_key("water_conservation")["140107"].quantity, 3.0e8);
+        assert_eq!(o.for_key("negative_air_ions")["140108"][0].quantity, 5.0);
+        assert_eq!(o.for_key("soil_retention")["140105"][0].quantity, 25_000.0);
+        assert!((o.for_key("air_purification.so2")["140106"][0].quantity - 1.2).abs() < 1e-12);
+        assert_eq!(o.for_key("water_conservation")["140107"][0].quantity, 3.0e8);
     }
 
     #[test]
@@ -371,6 +419,60 @@ mod tests {
         );
         assert!(
             err.contains("t [实物量!D4]: 实物量: unit \"m³\" does not measure sand_fixation"),
+            "{err}"
+        );
+    }
+
+    /// Issue 11, item 4: flood regulation published by lakes, reservoirs and marsh, one row each.
+    #[test]
+    fn a_county_may_give_a_quantity_in_parts_each_on_its_own_line() {
+        let coef = crate::account::registry::load_coefficients(None, false).unwrap();
+        let i = with_rows(&[
+            ("140105", "洪水调蓄·湖泊", 1.5, "亿m³"),
+            ("140105", "洪水调蓄（水库）", 0.7, "亿m³"),
+            ("140105", "flood_regulation: marsh", 200.0, "万m³"),
+        ]);
+        let o = Overrides::resolve(&i, &coef).unwrap();
+        let parts = &o.for_key("flood_regulation")["140105"];
+        let names: Vec<&str> = parts
+            .iter()
+            .map(|p| p.component.as_deref().unwrap())
+            .collect();
+        assert_eq!(names, ["湖泊", "水库", "marsh"]);
+        let acc = crate::account::compute(&i, &coef).unwrap();
+        let lines: Vec<_> = acc
+            .lines
+            .iter()
+            .filter(|l| &*l.county_code == "140105" && l.indicator == "flood_regulation")
+            .collect();
+        assert_eq!(lines.len(), 3, "one line per part, no estimate beside them");
+        let q: f64 = lines.iter().map(|l| l.quantity.unwrap()).sum();
+        assert!((q - 2.22e8).abs() < 1e-3, "{q}");
+        assert!(lines.iter().any(|l| &*l.component == "实物量 · 湖泊"));
+    }
+
+    #[test]
+    fn a_whole_beside_its_parts_and_a_part_given_twice_are_refused() {
+        let coef = crate::account::registry::load_coefficients(None, false).unwrap();
+        let i = with_rows(&[
+            ("140105", "洪水调蓄", 1.5, "亿m³"),
+            ("140105", "洪水调蓄·湖泊", 1.0, "亿m³"),
+            ("140106", "土壤保持·耕地", 1.0, "万吨"),
+            ("140106", "土壤保持(耕地)", 2.0, "万吨"),
+            ("140107", "洪水调节·湖泊", 1.0, "亿m³"),
+        ]);
+        let err = Overrides::resolve(&i, &coef).unwrap_err().to_string();
+        assert!(
+            err.contains("t [实物量!D4]: 实物量: flood_regulation of 140105: given both as a whole and in parts (give one or the other) (also t [实物量!D3])"),
+            "{err}"
+        );
+        assert!(
+            err.contains("t [实物量!D6]: 实物量: soil_retention of 140106: the part \"耕地\" is given twice (also t [实物量!D5])"),
+            "{err}"
+        );
+        // A part of an unknown indicator is an unknown indicator, with a suggestion.
+        assert!(
+            err.contains("t [实物量!D7]: 实物量: unknown indicator \"洪水调节·湖泊\""),
             "{err}"
         );
     }

@@ -283,18 +283,20 @@ pub fn lines(
             ));
             let area_formula = texts.get("{input}");
             // Counties with an override get the override only.
-            for (county, o) in &given {
+            for (county, parts) in &given {
                 by_county.remove(county.as_str());
-                out.push_override(
-                    service.key,
-                    quantity_unit,
-                    label("实物量"),
-                    county,
-                    o,
-                    price,
-                    price_key,
-                    "V = Q × P",
-                );
+                for o in parts {
+                    out.push_override(
+                        service.key,
+                        quantity_unit,
+                        label("实物量"),
+                        county,
+                        o,
+                        price,
+                        price_key,
+                        "V = Q × P",
+                    );
+                }
             }
             for (county, classes) in by_county {
                 let capacity: f64 = classes
@@ -457,6 +459,10 @@ impl Lines {
         price_key: &str,
         valuation: &str,
     ) {
+        let component = match &o.component {
+            Some(part) => format!("{component} · {part}"),
+            None => component,
+        };
         self.push(Line {
             county_code: (county.to_string()).into(),
             indicator,
@@ -651,6 +657,7 @@ mod tests {
             "soil_retention",
             "140105",
             Override {
+                component: None,
                 quantity: 55_555.0,
                 source: "RUSLE 2021".into(),
                 source_ref: "t [实物量!D3]".into(),
@@ -687,6 +694,7 @@ mod tests {
             "climate_regulation.water_surface",
             "140105",
             Override {
+                component: None,
                 quantity: 2.5e7,
                 source: "published account".into(),
                 source_ref: "t [实物量!D3]".into(),
@@ -730,6 +738,7 @@ mod tests {
             "flood_regulation",
             "140106",
             Override {
+                component: None,
                 quantity: 123.0,
                 source: "register".into(),
                 source_ref: "t [实物量!D3]".into(),

@@ -997,15 +997,19 @@ fn declared_lines(c: &mut Context<'_>) -> Result<Vec<Line>> {
             .into_iter()
             .filter(|r| r.item == item)
         {
-            given
-                .entry(row.county)
-                .or_insert(super::overrides::Override {
+            given.entry(row.county).or_insert_with(|| {
+                vec![super::overrides::Override {
+                    component: None,
                     quantity: row.amount / to_unit,
                     source: format!("经济社会 {}", d.column.as_deref().unwrap_or_default()),
                     source_ref: row.source_ref,
-                });
+                }]
+            });
         }
-        for (county, o) in given {
+        for (county, o) in given
+            .into_iter()
+            .flat_map(|(c, parts)| parts.into_iter().map(move |o| (c.clone(), o)))
+        {
             let line = match (&d.quantity_unit, &d.price) {
                 (Some(unit), Some(key)) => {
                     let price = c.coef.price(key).map(|p| p.value).ok_or_else(|| {
@@ -1017,7 +1021,11 @@ fn declared_lines(c: &mut Context<'_>) -> Result<Vec<Line>> {
                     super::Line {
                         county_code: (county).into(),
                         indicator: service.key,
-                        component: "实物量".into(),
+                        component: o
+                            .component
+                            .as_ref()
+                            .map_or_else(|| "实物量".to_string(), |p| format!("实物量 · {p}"))
+                            .into(),
                         source_ref: o.source_ref.as_str().into(),
                         input_amount: o.quantity,
                         input_unit: (unit.clone()).into(),

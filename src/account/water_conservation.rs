@@ -30,7 +30,10 @@ pub fn lines(
     let given = overrides.for_key("water_conservation");
     let price = super::required_price(coef, "reservoir_storage")?;
     let mut extra = Lines::default();
-    for (county, o) in &given {
+    for (county, o) in given
+        .iter()
+        .flat_map(|(c, parts)| parts.iter().map(move |o| (c, o)))
+    {
         extra.push_override(
             "water_conservation",
             "m³",
@@ -93,7 +96,7 @@ fn water_balance(
     coef: &Coefficients,
     climate: &DataFrame,
     price: f64,
-    given: &BTreeMap<String, super::overrides::Override>,
+    given: &BTreeMap<String, Vec<super::overrides::Override>>,
     out: &mut Lines,
     texts: &mut Texts,
 ) -> Result<()> {
@@ -304,6 +307,7 @@ mod tests {
             "water_conservation",
             "140105",
             crate::account::overrides::Override {
+                component: None,
                 quantity: 1.0e6,
                 source: "InVEST".into(),
                 source_ref: "t [实物量!D3]".into(),

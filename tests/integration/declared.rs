@@ -186,7 +186,7 @@ fn a_set_declaring_a_money_service_and_a_quantity_price_service_reproduces_the_p
     let out = gep(&dir, &["check", "--coefficients", set, "twice.xlsx"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        text(&out).1.contains("reed of 140105 is given twice"),
+        text(&out).1.contains("reed of 140105: given twice"),
         "{}",
         text(&out).1
     );

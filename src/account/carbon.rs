@@ -303,6 +303,33 @@ fn rate_carbon(inputs: &Inputs, coef: &Coefficients) -> Result<LazyFrame> {
         ]))
 }
 
+/// Soil carbon sequestration from per-hectare rates (t C per year), or `None` when the set gives
+/// no `soil_carbon_sequestration` rates: G_soil = A × F_soil (GB/T 38582-2020 §7.4.1, LY/T
+/// 1721-2008). Carbon only: the soil term releases no oxygen.
+fn soil_carbon(inputs: &Inputs, coef: &Coefficients) -> Result<Option<LazyFrame>> {
+    const KEY: &str = "soil_carbon_sequestration";
+    if !coef.rates.iter().any(|r| r.indicator == KEY) {
+        return Ok(None);
+    }
+    Ok(Some(
+        land_with_rates(inputs, coef, KEY)?
+            .lazy()
+            .filter(col("rate").neq(lit(0.0)))
+            .with_columns([
+                (col("area_ha") * col("rate")).alias("carbon_t"),
+                lit(NULL).cast(DataType::Float64).alias("dry_matter_t"),
+                concat_str([col("land_class"), lit(" · 土壤固碳")], "", true).alias("component"),
+                col("area_ha").alias("input_amount"),
+                lit("公顷").alias("input_unit"),
+                col("rate_ref").alias("coefficient_ref"),
+                col("rate").alias("coefficient"),
+                lit("t C/ha/yr").alias("coefficient_unit"),
+                lit("soil: C_soil = A × soil_class (GB/T 38582-2020)").alias("method"),
+                lit("{input}*{coefficient}").alias("carbon_formula"),
+            ]),
+    ))
+}
+
 fn dry_matter_route(coef: &Coefficients) -> bool {
     coef.manifest.switches.carbon_route == "dry_matter"
 }
@@ -336,7 +363,8 @@ pub fn lines(inputs: &Inputs, coef: &Coefficients, warnings: &mut Issues) -> Res
         col("dry_matter_t"),
     ];
     let forest = forest_carbon(inputs, coef, warnings)?.select(common.clone());
-    let other = rate_carbon(inputs, coef)?.select(common);
+    let other = rate_carbon(inputs, coef)?.select(common.clone());
+    let soil = soil_carbon(inputs, coef)?.map(|s| s.select(common));
     let carbon = concat([forest, other], UnionArgs::default())?;
     let dm = dry_matter_route(coef);
     let f = Factors::of(coef)?;
@@ -380,6 +408,26 @@ pub fn lines(inputs: &Inputs, coef: &Coefficients, warnings: &mut Issues) -> Res
         formula_times(lit(co2_f)),
     ]);
     let mut out = apply_prices(co2, coef)?;
+    if let Some(soil) = soil {
+        // Soil carbon is carbon on either route: CO₂ = C × co2_per_carbon.
+        let soil_co2 = soil.with_columns([
+            lit("carbon_sequestration").alias("indicator"),
+            (col("carbon_t") * lit(f.co2_per_c)).alias("quantity"),
+            lit("t CO₂").alias("quantity_unit"),
+            lit("carbon").alias("price_key"),
+            concat_str(
+                [
+                    col("method"),
+                    lit(format!("; CO₂ = C × co2_per_carbon {}", f.co2_per_c)),
+                ],
+                "",
+                true,
+            )
+            .alias("method"),
+            formula_times(lit(format!("*({})", f.co2_per_c))),
+        ]);
+        out.vstack_mut(&apply_prices(soil_co2, coef)?)?;
+    }
     if coef.manifest.switches.include_oxygen {
         let o2 = carbon.with_columns([
             lit("oxygen_release").alias("indicator"),
@@ -725,6 +773,54 @@ mod tests {
         assert!(
             err.contains("t [实物量!D4]: 实物量: unit \"t CO₂\" is a mass of CO₂ (oxygen_release is measured in t O₂)"),
             "{err}"
+        );
+    }
+
+    /// Issue 11, item 2: the forestry standard (GB/T 38582-2020 §7.4.1; LY/T 1721-2008) counts
+    /// vegetation carbon plus soil carbon sequestration A × F_soil. With `soil_carbon_sequestration`
+    /// rates the soil term is added to carbon (and to nothing else: it releases no oxygen).
+    #[test]
+    fn soil_carbon_rates_add_a_soil_term_to_carbon_only() {
+        let coef = crate::account::registry::load_coefficients(None, false).unwrap();
+        let before = crate::account::compute(&inputs(), &coef).unwrap();
+        let mut with_soil = coef.clone();
+        let classes: BTreeSet<String> = coef
+            .rates
+            .iter()
+            .map(|r| r.valuation_class.clone())
+            .collect();
+        let template = coef.rates[0].clone();
+        for class in classes {
+            let rate = if class == "forest" { 0.6 } else { 0.0 };
+            with_soil.rates.push(crate::coefficients::Rate {
+                valuation_class: class,
+                indicator: "soil_carbon_sequestration".into(),
+                rate,
+                unit: "t C/ha/yr".into(),
+                rate_base: rate,
+                source: "test".into(),
+                ..template.clone()
+            });
+        }
+        let after = crate::account::compute(&inputs(), &with_soil).unwrap();
+        let soil: Vec<_> = after
+            .lines
+            .iter()
+            .filter(|l| &*l.county_code == "140105" && l.component.ends_with("土壤固碳"))
+            .collect();
+        assert!(!soil.is_empty(), "140105 has forest land");
+        for l in &soil {
+            assert_eq!(l.indicator, "carbon_sequestration");
+            let q = l.input_amount * 0.6 * 44.0 / 12.0;
+            assert!((l.quantity.unwrap() - q).abs() < 1e-9, "{l:?}");
+        }
+        let added: f64 = soil.iter().map(|l| l.quantity.unwrap()).sum();
+        let (c0, _, _) = sum(&before, "140105", "carbon_sequestration");
+        let (c1, _, _) = sum(&after, "140105", "carbon_sequestration");
+        assert!((c1 - c0 - added).abs() < 1e-6);
+        assert_eq!(
+            sum(&after, "140105", "oxygen_release"),
+            sum(&before, "140105", "oxygen_release")
         );
     }
 }

@@ -317,6 +317,20 @@ const CARBON_RATE: RateSpec = RateSpec {
     required: true,
     share: false,
 };
+/// Soil carbon sequestration per hectare (GB/T 38582-2020 §7.4, LY/T 1721-2008: G_soil = A ×
+/// F_soil), added to carbon only (it releases no oxygen); optional: a set without it has no
+/// soil term.
+const SOIL_CARBON_RATE: RateSpec = RateSpec {
+    key: "soil_carbon_sequestration",
+    units: &[
+        ("tc/ha/yr", 1.0),
+        ("gc/m2/yr", 0.01),
+        ("tco2/ha/yr", 12.0 / 44.0),
+    ],
+    max: PRODUCTION_MAX,
+    required: false,
+    share: false,
+};
 const FOREST_INPUTS: &[&str] = &[
     col::AREA_HA,
     col::LAND_CLASS,
@@ -691,7 +705,7 @@ pub const SERVICES: &[Service] = &[
         quantity_unit: Some("t CO₂"),
         doc: "docs/methodology.md#carbon-sequestration-and-oxygen-release",
         inputs: FOREST_INPUTS,
-        rates: &[CARBON_RATE, NPP_DRY_MATTER],
+        rates: &[CARBON_RATE, NPP_DRY_MATTER, SOIL_CARBON_RATE],
         prices: &[required_price(
             "carbon",
             &["元/tc", "元/tco2"],

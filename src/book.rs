@@ -290,6 +290,15 @@ fn workbook(ctx: &BookContext<'_>) -> std::result::Result<Workbook, XlsxError> {
     }
     wb.set_properties(&props);
     about(wb.add_worksheet().set_name(n.about)?, ctx, &s)?;
+    if ctx.inputs.esv_only {
+        // An equivalent-factor study: no GEP sheet (not a book of zeros).
+        if let Some(esv) = ctx.esv {
+            esv_sheet(wb.add_worksheet().set_name(n.esv)?, ctx, esv, &s)?;
+        }
+        coefficients(wb.add_worksheet().set_name(n.coefficients)?, ctx, &s)?;
+        checks(wb.add_worksheet().set_name(n.checks)?, ctx, &s)?;
+        return Ok(wb);
+    }
     summary(wb.add_worksheet().set_name(n.summary)?, ctx, &s)?;
     charts(wb.add_worksheet().set_name(n.charts)?, ctx, &s)?;
     physical(wb.add_worksheet().set_name(n.physical)?, ctx, &s)?;
@@ -411,7 +420,21 @@ fn about(
         0,
         0,
         money_text(
-            &if s.en {
+            &if ctx.inputs.esv_only {
+                if s.en {
+                    format!(
+                        "{} {}: equivalent-factor ecosystem service value (ESV) account — no GEP",
+                        region_name(ctx),
+                        ctx.accounts.year
+                    )
+                } else {
+                    format!(
+                        "{}{}年 当量因子法生态系统服务价值(ESV)核算账户（不含 GEP）",
+                        region_name(ctx),
+                        ctx.accounts.year
+                    )
+                }
+            } else if s.en {
                 format!(
                     "{} {}: gross ecosystem product (GEP) accounts",
                     region_name(ctx),
@@ -597,8 +620,22 @@ fn about(
         r += 1;
     }
     r += 1;
-    r = coverage_table(ws, r, ctx, s)?;
-    r += 1;
+    if ctx.inputs.esv_only {
+        ws.write_string_with_format(
+            r,
+            0,
+            tr(
+                s.en,
+                "本账户为当量因子法（ESV）研究：输入只有土地利用（无森林资源、供水、经济社会表，或 --accounts esv），不核算 GEP 与 GEEP；ESV 见「当量因子法」表，不是 GEP。",
+                "This book is an equivalent-factor (ESV) study: the inputs give land cover only (no forest-stock, water-supply or economy sheet, or --accounts esv), so GEP and GEEP are not computed; the ESV sheet is not GEP.",
+            ),
+            &s.label,
+        )?;
+        r += 2;
+    } else {
+        r = coverage_table(ws, r, ctx, s)?;
+        r += 1;
+    }
     ws.write_string_with_format(r, 0, bi(s.en, "输入文件 Input files"), &s.label)?;
     r += 1;
     let headers = ["文件 File", "路径 Path", "SHA-256", "字节 Bytes"];
@@ -633,7 +670,16 @@ fn about(
         "• 公式与来源：docs/methodology.md。GEP = 物质产品 + 调节服务 + 文化服务。",
     ];
     let guide = if s.en { guide_en } else { guide_zh };
+    // An ESV study has no 汇总, 实物量, 价值量 or 明细 sheet and no GEP.
+    let skipped: &[usize] = if ctx.inputs.esv_only {
+        &[1, 2, 3, 6]
+    } else {
+        &[]
+    };
     for (i, line) in guide.iter().enumerate() {
+        if skipped.contains(&i) {
+            continue;
+        }
         ws.write_string_with_format(r, 0, *line, if i == 0 { &s.label } else { &s.text })?;
         r += 1;
     }
@@ -963,7 +1009,10 @@ fn summary(
                 ws.write_string(r, 11, "—")?;
             }
         }
-        ws.write_number_with_format(r, 12, row.population / s.wan, f)?;
+        // No population given (a GEEP study need not give it): blank, never 0.
+        if row.population > 0.0 {
+            ws.write_number_with_format(r, 12, row.population / s.wan, f)?;
+        }
         if row.population > 0.0 {
             formula(
                 ws,

@@ -142,6 +142,10 @@ pub struct InputArgs {
     /// Account only these counties: comma-separated code prefixes (1401 = 太原市, 140521 = one county).
     #[arg(long, value_delimiter = ',', value_name = "CODES")]
     pub only: Vec<String>,
+    /// The accounts to produce: gep, esv, geep (comma-separated). Default: as the sheets allow
+    /// (land cover alone is an ESV study). `esv` alone needs only land cover; `geep` needs 环境.
+    #[arg(long, value_delimiter = ',', value_name = "ACCOUNTS", value_parser = ["gep", "esv", "geep"])]
+    pub accounts: Vec<String>,
     /// Treat a coefficient file changed since its manifest version as an error.
     #[arg(long)]
     pub strict: bool,

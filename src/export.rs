@@ -191,6 +191,8 @@ impl Labels {
 
 /// The accounts a run exports as CSV.
 pub struct Tables<'a> {
+    /// An equivalent-factor study: only `esv.csv` is written (there is no GEP account).
+    pub esv_only: bool,
     /// The GEP accounts (`accounts.csv`, `lines.csv`).
     pub accounts: &'a Accounts,
     /// The equivalent-factor account (`esv.csv`).
@@ -210,6 +212,12 @@ pub struct Tables<'a> {
 pub fn stage(dir: &Path, tables: &Tables<'_>) -> Result<Vec<crate::files::Staged>> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let accounts = tables.accounts;
+    if tables.esv_only {
+        return Ok(vec![stage_csv(
+            &dir.join("esv.csv"),
+            &mut esv_tidy(accounts, tables.esv)?,
+        )?]);
+    }
     let mut out = vec![
         stage_csv(&dir.join("accounts.csv"), &mut tidy(accounts)?)?,
         stage_csv(

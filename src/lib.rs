@@ -109,6 +109,14 @@ pub struct RunReport {
     pub only: Vec<String>,
     /// True when the built-in synthetic demo workbook was accounted.
     pub demo: bool,
+    /// The top unit's GEEP (元), when computed.
+    pub geep_cny: Option<f64>,
+    /// The top unit's equivalent-factor ESV (元).
+    pub esv_cny: f64,
+    /// An equivalent-factor study: no GEP, no GEEP.
+    pub esv_only: bool,
+    /// The accounts the run produced (`gep`, `esv`, `geep`).
+    pub produced: Vec<&'static str>,
 }
 
 /// Reads the requested workbooks (or the demo workbook).
@@ -198,11 +206,12 @@ fn prepare_with(
     let mut tables = Vec::new();
     let mut unreadable = false;
     // The schema, with the 经济社会 columns the set's declared services read.
-    let sheets = schema::with_declared_columns(
+    let sheets = schema::for_run(
         &coef
             .as_ref()
             .map(account::registry::declared_columns)
             .unwrap_or_default(),
+        request.scope.accounts == validate::AccountsAsked::GeepOnly,
     );
     timed("read", || {
         for source in &sources {
@@ -237,7 +246,15 @@ fn prepare_with(
     let (audited, accounts) = timed("audit and value", || {
         rayon::join(
             || audit::audit(&inputs, &coef, &mut issues),
-            || value.then(|| account::compute(&inputs, &coef)),
+            || {
+                value.then(|| {
+                    if inputs.esv_only {
+                        account::skeleton(&inputs, &coef)
+                    } else {
+                        account::compute(&inputs, &coef)
+                    }
+                })
+            },
         )
     });
     audited?;
@@ -292,6 +309,11 @@ pub fn evaluate(
         accounts.ok_or_else(|| Error::Internal("inputs prepared but not valued".into()))?;
     let mut warnings = inputs.warnings.all().to_vec();
     warnings.extend(accounts.warnings.all().iter().cloned());
+    if inputs.esv_only && (previous.is_some() || budget_cny.is_some()) {
+        return Err(Error::Usage(
+            "--previous and --budget need the GEP account; this run is an equivalent-factor (ESV) study (no 森林资源, 供水 or 经济社会 sheet, or --accounts esv)".into(),
+        ));
+    }
     let mut previous_land = None;
     let change = match previous {
         Some(path) => {
@@ -326,6 +348,9 @@ pub fn evaluate(
     let esv = timed("esv", || esv::compute(&inputs, &coef))?;
     let mut geep_warnings = Issues::new();
     let geep = timed("geep", || {
+        if inputs.esv_only {
+            return Ok(None);
+        }
         account::geep::compute(
             &accounts,
             &inputs,
@@ -594,6 +619,7 @@ pub fn run(request: &Request, options: &RunOptions) -> Result<RunReport> {
         Some(dir) => {
             let created = !dir.exists();
             let tables = export::Tables {
+                esv_only: e.inputs.esv_only,
                 accounts: &e.accounts,
                 esv: &e.esv,
                 geep: e.geep.as_ref().zip(e.coef.geep.as_ref()),
@@ -614,6 +640,25 @@ pub fn run(request: &Request, options: &RunOptions) -> Result<RunReport> {
             Vec::new()
         }
     };
+    let esv_cny = e.accounts.rows.last().map_or(0.0, |top| {
+        e.esv.values(e.accounts.members(top)).iter().sum()
+    });
+    let geep_only = e.inputs.scope.accounts == validate::AccountsAsked::GeepOnly;
+    let produced = match (e.inputs.esv_only, geep_only, e.geep.is_some()) {
+        (true, _, _) => vec!["esv"],
+        (false, true, _) => vec!["geep", "esv"],
+        (false, false, true) => vec!["gep", "esv", "geep"],
+        (false, false, false) => vec!["gep", "esv"],
+    };
+    let geep_cny = e
+        .geep
+        .as_ref()
+        .zip(e.coef.geep.as_ref())
+        .zip(e.accounts.rows.last())
+        .map(|((terms, settings), top)| {
+            account::geep::Terms::sum(terms, e.accounts.members(top))
+                .geep(settings.deduct_resource_depletion)
+        });
     Ok(RunReport {
         year: e.inputs.year,
         book,
@@ -622,6 +667,10 @@ pub fn run(request: &Request, options: &RunOptions) -> Result<RunReport> {
         accounts: e.accounts,
         only: e.inputs.scope.only.clone(),
         demo: request.data.is_empty(),
+        esv_cny,
+        geep_cny,
+        esv_only: e.inputs.esv_only,
+        produced,
     })
 }
 
@@ -678,6 +727,7 @@ fn previous_values(path: &Path, request: &Request) -> Result<Previous> {
         scope: Scope {
             year: None,
             only: request.scope.only.clone(),
+            accounts: validate::AccountsAsked::Gep,
         },
         ..request.clone()
     };

@@ -20,6 +20,8 @@ fn request(data: Vec<std::path::PathBuf>, input: InputArgs) -> Request {
         scope: gep::validate::Scope {
             year: input.year,
             only: input.only,
+            // Names are checked by clap (gep, esv, geep).
+            accounts: gep::validate::AccountsAsked::parse(&input.accounts).unwrap_or_default(),
         },
         strict: input.strict,
         command_line: std::env::args().collect::<Vec<_>>().join(" "),
@@ -289,7 +291,21 @@ fn main() -> ExitCode {
                         return ExitCode::SUCCESS;
                     }
                     out.warnings(&report.warnings);
-                    if let Some(p) = report.accounts.province() {
+                    if report.esv_only {
+                        out.say(&format!(
+                            "{} ESV {:.2} 亿元 (equivalent-factor study: no GEP; {} counties)",
+                            report.year,
+                            report.esv_cny / 1e8,
+                            report.accounts.level(gep::account::Level::County).count()
+                        ));
+                    } else if !report.produced.contains(&"gep") {
+                        out.say(&format!(
+                            "{} GEEP {:.2} 亿元 (GEEP study: water supply and products not valued; {} counties)",
+                            report.year,
+                            report.geep_cny.unwrap_or_default() / 1e8,
+                            report.accounts.level(gep::account::Level::County).count()
+                        ));
+                    } else if let Some(p) = report.accounts.province() {
                         let scope = if report.accounts.scope.is_some() {
                             format!(
                                 " (--only {}; not the whole province)",

@@ -210,7 +210,8 @@ pub fn check_json(warnings: &[Issue]) -> Value {
 pub fn run_json(report: &crate::RunReport) -> Value {
     let (_, warnings) = issues_json(&report.warnings);
     let accounts = &report.accounts;
-    let top = accounts.province().map(|p| {
+    // An equivalent-factor study has no GEP: `total` is null, `esv_cny` says what was computed.
+    let top = accounts.province().filter(|_| !report.esv_only).map(|p| {
         json!({
             "code": p.code,
             "name": p.name,
@@ -241,6 +242,9 @@ pub fn run_json(report: &crate::RunReport) -> Value {
         "demo": report.demo,
         "counties": accounts.level(crate::account::Level::County).count(),
         "total": top,
+        "accounts": report.produced,
+        "esv_cny": report.esv_cny,
+        "geep_cny": report.geep_cny,
         "not_valued": not_valued,
         "outputs": outputs,
         "errors": [],

@@ -857,7 +857,17 @@ pub struct DeclaredColumn {
 /// The schema's sheets with `declared` columns added to the 经济社会 sheet (leaked: built once
 /// per run). Without declared columns, the schema itself.
 pub fn with_declared_columns(declared: &[DeclaredColumn]) -> &'static [SheetSpec] {
-    if declared.is_empty() {
+    adapted(declared, false)
+}
+
+/// The schema for a run: [`with_declared_columns`], and for a GEEP study (`--accounts geep`)
+/// population and the 供水 sheet not required.
+pub fn for_run(declared: &[DeclaredColumn], geep_only: bool) -> &'static [SheetSpec] {
+    adapted(declared, geep_only)
+}
+
+fn adapted(declared: &[DeclaredColumn], geep_only: bool) -> &'static [SheetSpec] {
+    if declared.is_empty() && !geep_only {
         return SHEETS;
     }
     let text = |t: &str| -> &'static str { Box::leak(t.to_string().into_boxed_str()) };
@@ -871,7 +881,7 @@ pub fn with_declared_columns(declared: &[DeclaredColumn]) -> &'static [SheetSpec
                     key: c.key,
                     aliases: c.aliases,
                     kind: c.kind,
-                    required: c.required,
+                    required: c.required && !(geep_only && c.key == col::POPULATION),
                     blank: c.blank,
                 })
                 .collect();
@@ -891,7 +901,7 @@ pub fn with_declared_columns(declared: &[DeclaredColumn]) -> &'static [SheetSpec
                 kind: spec.kind,
                 label: spec.label,
                 aliases: spec.aliases,
-                required: spec.required,
+                required: spec.required && !(geep_only && spec.kind == SheetKind::WaterSupply),
                 columns: Box::leak(columns.into_boxed_slice()),
             }
         })

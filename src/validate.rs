@@ -31,7 +31,63 @@ pub struct Scope {
     pub year: Option<i32>,
     /// Code prefixes (`1401`, `140521`) of the counties to account; empty = the whole province.
     pub only: Vec<String>,
+    /// The accounts asked for (`--accounts`); `Auto` = as the sheets given allow.
+    pub accounts: AccountsAsked,
 }
+
+/// The accounts a run is asked for (`--accounts gep,esv,geep`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum AccountsAsked {
+    /// As the sheets allow: a workbook with land cover and none of the GEP sheets (森林资源,
+    /// 供水, 经济社会) is an equivalent-factor (ESV) study; otherwise every GEP sheet is needed.
+    #[default]
+    Auto,
+    /// GEP (with GEEP when there is a 环境 sheet, and ESV): every GEP sheet is required.
+    Gep,
+    /// GEP and GEEP: the 环境 sheet is required too.
+    Geep,
+    /// GEEP (GDP − costs + regulating services) without the rest of GEP: the 供水 sheet,
+    /// population and the product columns are not needed (those indicators are not valued).
+    GeepOnly,
+    /// The equivalent-factor account only: land cover is the one sheet needed.
+    EsvOnly,
+}
+
+impl AccountsAsked {
+    /// From the `--accounts` list (`gep`, `esv`, `geep`, any order); an empty list is `Auto`.
+    ///
+    /// # Errors
+    /// [`crate::Error::Usage`] for a name that is none of these.
+    pub fn parse(names: &[String]) -> Result<Self> {
+        let (mut gep, mut esv, mut geep) = (false, false, false);
+        for name in names {
+            match name.trim().to_ascii_lowercase().as_str() {
+                "gep" => gep = true,
+                "geep" => geep = true,
+                "esv" => esv = true,
+                other => {
+                    return Err(crate::Error::Usage(format!(
+                        "--accounts: unknown account \"{other}\" (expected gep, esv, geep)"
+                    )));
+                }
+            }
+        }
+        Ok(match (gep, geep, esv) {
+            (true, true, _) => AccountsAsked::Geep,
+            (true, false, _) => AccountsAsked::Gep,
+            (false, true, _) => AccountsAsked::GeepOnly,
+            (false, false, true) => AccountsAsked::EsvOnly,
+            (false, false, false) => AccountsAsked::Auto,
+        })
+    }
+}
+
+/// The sheets only the GEP account reads (land cover is read by ESV too).
+const GEP_ONLY_SHEETS: [SheetKind; 3] = [
+    SheetKind::ForestStock,
+    SheetKind::WaterSupply,
+    SheetKind::Economy,
+];
 
 impl Scope {
     /// True when county `code` is in the run.
@@ -82,6 +138,7 @@ impl Scope {
         Ok(Scope {
             year: self.year,
             only,
+            accounts: self.accounts,
         })
     }
 
@@ -124,6 +181,8 @@ pub struct InputFile {
 /// Validated inputs: long tables in base units, each row with the cell it came from.
 #[derive(Debug, Clone)]
 pub struct Inputs {
+    /// An equivalent-factor study: only the ESV account is computed (no GEP sheets read).
+    pub esv_only: bool,
     /// Accounting year.
     pub year: i32,
     /// Counties in the run (codes, in regions.csv order).
@@ -259,10 +318,58 @@ pub fn inputs(
             "气象表无数据：已忽略——水源涵养按系数集单位面积服务量计算，不用水量平衡法",
         );
     }
+    // An equivalent-factor study: asked for, or land cover without any GEP sheet.
+    let has = |kind: SheetKind| tables.iter().any(|t| t.kind == kind);
+    let has_land = has(SheetKind::LandCover);
+    let esv_only = match scope.accounts {
+        AccountsAsked::EsvOnly => true,
+        AccountsAsked::Auto => has_land && !GEP_ONLY_SHEETS.iter().any(|k| has(*k)),
+        AccountsAsked::Gep | AccountsAsked::Geep | AccountsAsked::GeepOnly => false,
+    };
+    if esv_only {
+        // The GEP sheets are not read: an ESV-only run values none of their numbers.
+        tables.retain(|t| {
+            !GEP_ONLY_SHEETS.contains(&t.kind) && t.kind != SheetKind::ForestStockPrevious
+        });
+        if scope.accounts == AccountsAsked::Auto {
+            issues.warn(
+                Check::Reading,
+                sources.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", "),
+                "no 森林资源, 供水 or 经济社会 sheet: an equivalent-factor (ESV) study — GEP and GEEP are not computed (give those sheets for GEP; --accounts esv says this on purpose)",
+                "无森林资源、供水、经济社会表：按当量因子法（ESV）研究处理——不核算 GEP 与 GEEP（核算 GEP 需给出这些表；--accounts esv 可明确指定）",
+            );
+        }
+    }
     let by_kind = |kind: SheetKind| -> Vec<&SheetTable> {
         tables.iter().filter(|t| t.kind == kind).collect()
     };
+    let geep_only = scope.accounts == AccountsAsked::GeepOnly;
+    if geep_only {
+        issues.warn(
+            Check::Reading,
+            sources.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", "),
+            "--accounts geep: a GEEP study — water supply, the products and population are not needed and not valued; GEP in the book is the sum of the services valued",
+            "--accounts geep：GEEP 研究——不需要也不核算水资源供给、物质产品与人口；账户中的 GEP 为已核算服务之和",
+        );
+    }
+    if matches!(
+        scope.accounts,
+        AccountsAsked::Geep | AccountsAsked::GeepOnly
+    ) && by_kind(SheetKind::Environment).is_empty()
+        && !sources.is_empty()
+    {
+        issues.error(
+            sources.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", "),
+            "missing sheet 环境 (--accounts geep: the GEEP account needs GDP from 经济社会 and the costs or emissions of 环境)",
+        );
+    }
     for spec in crate::schema::SHEETS.iter().filter(|s| s.required) {
+        if esv_only && GEP_ONLY_SHEETS.contains(&spec.kind) {
+            continue;
+        }
+        if geep_only && spec.kind == SheetKind::WaterSupply {
+            continue;
+        }
         if by_kind(spec.kind).is_empty() && !sources.is_empty() {
             let names: Vec<&str> = sources.iter().map(|s| s.name.as_str()).collect();
             issues.error(
@@ -387,7 +494,13 @@ pub fn inputs(
         &[col::RESERVOIR_CAPACITY_M3],
         scope,
     );
-    let economy = economy_frame(&by_kind(SheetKind::Economy), coef, scope, &mut issues);
+    let economy = economy_frame(
+        &by_kind(SheetKind::Economy),
+        coef,
+        scope,
+        !geep_only,
+        &mut issues,
+    );
     let environment_tables = by_kind(SheetKind::Environment);
     let environment = match (!environment_tables.is_empty())
         .then(|| long_frame(&environment_tables, crate::schema::ENVIRONMENT_ITEMS, scope))
@@ -416,6 +529,7 @@ pub fn inputs(
     let physical =
         (!physical_tables.is_empty()).then(|| physical_frame(&physical_tables, scope, &mut issues));
     let inputs = Inputs {
+        esv_only,
         year: year.unwrap_or_default(),
         counties,
         land: land?,
@@ -1102,10 +1216,11 @@ fn economy_frame(
     tables: &[&SheetTable],
     coef: &Coefficients,
     scope: &Scope,
+    products_required: bool,
     issues: &mut Issues,
 ) -> Result<DataFrame> {
     let needed = crate::schema::product_basis(&coef.manifest.switches.provisioning_basis).columns;
-    for table in tables {
+    for table in tables.iter().filter(|_| products_required) {
         for key in needed {
             if table.column(key).is_none() {
                 issues.error(

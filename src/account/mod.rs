@@ -535,6 +535,15 @@ pub fn compute(inputs: &Inputs, coef: &Coefficients) -> Result<Accounts> {
     gep::roll_up(inputs, coef, lines, warnings)
 }
 
+/// The accounts' rows (counties, prefectures, province) without a valuation line, for an
+/// equivalent-factor study that computes no GEP: every indicator is not valued.
+///
+/// # Errors
+/// As [`gep::roll_up`].
+pub fn skeleton(inputs: &Inputs, coef: &Coefficients) -> Result<Accounts> {
+    gep::roll_up(inputs, coef, Vec::new(), Issues::new())
+}
+
 /// The per-hectare rates of one indicator: valuation_class → rate (engine unit), its reference.
 pub(crate) fn rates_frame(coef: &Coefficients, indicator: &str) -> Result<DataFrame> {
     let rates: Vec<_> = coef
@@ -840,6 +849,7 @@ pub(crate) mod testing {
         )
         .unwrap();
         Inputs {
+            esv_only: false,
             year: 2021,
             counties: vec!["140105".into(), "140106".into(), "140107".into()],
             land,

@@ -1114,3 +1114,194 @@ fn geep_costs_given_in_money_are_used_and_a_double_source_is_warned() {
         "{stderr}"
     );
 }
+
+/// Issue 11, item 9: an equivalent-factor study gives land cover only. Such a workbook (or
+/// `--accounts esv`) is an ESV run: one warning says GEP is not computed, the book has no GEP
+/// sheet (no book of zeros), `esv.csv` is the full run's, and `--accounts gep` asks for the
+/// missing sheets.
+#[test]
+fn a_land_cover_only_workbook_is_an_esv_study_with_the_full_runs_esv() {
+    let dir = workdir("esv_only");
+    let mut b = Book::demo();
+    for name in [
+        "森林资源",
+        "森林资源(上年)",
+        "供水",
+        "经济社会",
+        "环境",
+        "实物量",
+    ] {
+        b.remove(name);
+    }
+    b.save(&dir.join("land.xlsx"));
+    let full = gep(&dir, &["run", "--out", "full.xlsx", "--csv", "full"]);
+    assert!(full.status.success(), "{}", text(&full).1);
+    let out = gep(
+        &dir,
+        &[
+            "run",
+            "--data",
+            "land.xlsx",
+            "--out",
+            "esv.xlsx",
+            "--csv",
+            "esv",
+        ],
+    );
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(
+        stderr
+            .matches("an equivalent-factor (ESV) study — GEP and GEEP are not computed")
+            .count(),
+        1,
+        "{stderr}"
+    );
+    assert!(
+        stdout.contains("equivalent-factor study: no GEP"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("GEP 0.00"), "{stdout}");
+    let wb: Xlsx<_> = open_workbook(dir.join("esv.xlsx")).unwrap();
+    assert_eq!(wb.sheet_names(), ["说明", "当量因子法", "系数", "校验"]);
+    let files: Vec<String> = std::fs::read_dir(dir.join("esv"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(files, ["esv.csv"]);
+    assert_eq!(
+        std::fs::read_to_string(dir.join("esv/esv.csv")).unwrap(),
+        std::fs::read_to_string(dir.join("full/esv.csv")).unwrap()
+    );
+    // Asked for GEP, the same workbook lacks its sheets: errors, nothing written.
+    let out = gep(
+        &dir,
+        &[
+            "run",
+            "--data",
+            "land.xlsx",
+            "--accounts",
+            "gep",
+            "--out",
+            "gep.xlsx",
+        ],
+    );
+    assert!(!out.status.success());
+    assert!(
+        text(&out).1.contains("missing sheet 经济社会"),
+        "{}",
+        text(&out).1
+    );
+    assert!(!dir.join("gep.xlsx").exists());
+    // Asked for ESV only, the full demo gives the same ESV and no GEP sheet, without a warning.
+    let out = gep(
+        &dir,
+        &[
+            "run",
+            "--accounts",
+            "esv",
+            "--out",
+            "esv2.xlsx",
+            "--csv",
+            "esv2",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out).1);
+    assert!(!text(&out).1.contains("ESV) study"), "{}", text(&out).1);
+    assert_eq!(
+        std::fs::read_to_string(dir.join("esv2/esv.csv")).unwrap(),
+        std::fs::read_to_string(dir.join("full/esv.csv")).unwrap()
+    );
+}
+
+/// Issue 11, item 9: a GEEP study (`--accounts geep`) needs no 供水 sheet, no population and no
+/// product columns: those indicators are not valued (said once), GDP and the costs are the full
+/// run's, and GEEP = GDP − costs + the regulating services valued.
+#[test]
+fn a_geep_study_needs_no_water_supply_population_or_products() {
+    let dir = workdir("geep_only");
+    let mut b = Book::demo();
+    b.remove("供水");
+    let economy = b.sheet("经济社会");
+    let header = economy
+        .iter()
+        .position(|r| matches!(&r[0], Data::String(s) if s == "区划代码"))
+        .unwrap();
+    let gdp = economy[header]
+        .iter()
+        .position(|c| matches!(c, Data::String(s) if s.starts_with("地区生产总值")))
+        .unwrap();
+    for row in economy.iter_mut().skip(header) {
+        for (c, cell) in row.iter_mut().enumerate() {
+            if c > 1 && c != gdp {
+                *cell = Data::Empty;
+            }
+        }
+    }
+    b.save(&dir.join("geep.xlsx"));
+    let full = gep(&dir, &["run", "--out", "full.xlsx", "--csv", "full"]);
+    assert!(full.status.success(), "{}", text(&full).1);
+    let out = gep(
+        &dir,
+        &[
+            "run",
+            "--data",
+            "geep.xlsx",
+            "--accounts",
+            "geep",
+            "--out",
+            "g.xlsx",
+            "--csv",
+            "g",
+        ],
+    );
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(stderr.matches("a GEEP study").count(), 1, "{stderr}");
+    assert!(stdout.contains("GEEP study"), "{stdout}");
+    // The products and water supply are not valued (not 0).
+    let (head, rows) = read_csv(&dir.join("g/accounts.csv"));
+    let col = |n: &str| head.iter().position(|h| h == n).unwrap();
+    for r in rows.iter().filter(|r| {
+        ["agriculture_products", "water_supply"].contains(&r[col("indicator")].as_str())
+    }) {
+        assert_eq!(r[col("valued")], "false", "{r:?}");
+        assert_eq!(r[col("value_cny")], "", "{r:?}");
+    }
+    // GDP and degradation as in the full run; the identity holds.
+    let read = |name: &str| {
+        let (head, rows) = read_csv(&dir.join(name));
+        let col = |n: &str| head.iter().position(|h| h == n).unwrap();
+        rows.iter()
+            .map(|r| {
+                let v = |n: &str| r[col(n)].parse::<f64>().unwrap_or(0.0);
+                (
+                    r[col("code")].clone(),
+                    (
+                        v("gdp_cny"),
+                        v("degradation_cny"),
+                        v("regulating_cny"),
+                        v("geep_cny"),
+                    ),
+                )
+            })
+            .collect::<BTreeMap<_, _>>()
+    };
+    let (geep, full) = (read("g/geep.csv"), read("full/geep.csv"));
+    assert_eq!(geep.len(), full.len());
+    for (code, (gdp, degradation, regulating, value)) in &geep {
+        let f = full[code];
+        assert!(close(*gdp, f.0, 1e-12), "{code}");
+        assert!(close(*degradation, f.1, 1e-12), "{code}");
+        // Without 供水 the reservoirs' flood regulation is not counted: never more than full.
+        assert!(*regulating <= f.2 * (1.0 + 1e-12), "{code}");
+        assert!(
+            close(*value, gdp - degradation + regulating, 1e-9),
+            "{code}"
+        );
+    }
+    // 汇总 leaves population blank, never 0.
+    let mut wb: Xlsx<_> = open_workbook(dir.join("g.xlsx")).unwrap();
+    let summary = wb.worksheet_range("汇总").unwrap();
+    assert!(matches!(summary.get((3, 12)), None | Some(Data::Empty)));
+}

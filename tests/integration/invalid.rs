@@ -823,12 +823,12 @@ fn coefficient_problems_name_file_and_line() {
         "coef_unknown_switch_value",
         |f, t| {
             if f == "manifest.toml" {
-                t.replacen("\"gross_output\"", "\"net_output\"", 1)
+                t.replacen("\"gross_output\"", "\"gross_value\"", 1)
             } else {
                 t
             }
         },
-        "switches.provisioning_basis must be \"gross_output\" or \"value_added\", found \"net_output\"",
+        "switches.provisioning_basis must be \"gross_output\", \"value_added\" or \"net_output\", found \"gross_value\"",
     );
 }
 

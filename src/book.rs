@@ -2605,22 +2605,31 @@ fn coefficients(
     for (key, p) in &c.prices {
         let r = rows[key];
         ws.write_string(r, 0, key)?;
-        ws.write_number(r, 1, p.value)?;
+        // As published; an indexed price is brought to the base year in the used column.
+        let published = p.indexed.as_ref().map_or(p.value, |i| i.published);
+        ws.write_number(r, 1, published)?;
         ws.write_string(r, 2, &p.unit)?;
         ws.write_number(r, 3, f64::from(p.year))?;
         ws.write_string(r, 4, &p.scope)?;
         ws.write_string(r, 5, &p.status)?;
         ws.write_string(r, 6, &p.source)?;
-        ws.write_string(r, 7, &p.note)?;
+        match &p.indexed {
+            Some(i) => ws.write_string(r, 7, format!("{} [{}]", p.note, i.text()))?,
+            None => ws.write_string(r, 7, &p.note)?,
+        };
         let used = if key == "carbon" {
             c.carbon_price_per_t_co2().unwrap_or(p.value)
         } else {
             p.value
         };
+        let index = p
+            .indexed
+            .as_ref()
+            .map_or(String::new(), |i| format!("*{}", i.factor));
         let text = if (used - p.value).abs() > 0.0 {
-            format!("=B{}*12/44", r + 1)
+            format!("=B{}{index}*12/44", r + 1)
         } else {
-            format!("=B{}", r + 1)
+            format!("=B{}{index}", r + 1)
         };
         formula(ws, r, USED_PRICE_COL, &text, used, &Format::new())?;
     }

@@ -111,6 +111,9 @@ pub struct PriceUsed {
     pub status: String,
     /// Source.
     pub source: String,
+    /// How the price was brought to the set's base year (`× cpi_national 2011→2021 = 1.2260
+    /// (deflators.csv)`), or `None` when used as written.
+    pub index: Option<String>,
 }
 
 /// One line of an explanation: the valuation line, and the price as the set states it.
@@ -220,7 +223,8 @@ pub fn explanation(
                 .and(coef.price(&l.price_key))
                 .map(|p| PriceUsed {
                     key: l.price_key.to_string(),
-                    value: p.value,
+                    value: p.indexed.as_ref().map_or(p.value, |i| i.published),
+                    index: p.indexed.as_ref().map(crate::coefficients::Indexed::text),
                     unit: p.unit.clone(),
                     year: p.year,
                     scope: p.scope.clone(),
@@ -328,7 +332,7 @@ pub fn render(x: &Explanation) -> String {
         if let (Some(p), Some(price)) = (l.line.price_cny_per_unit, &l.price) {
             let _ = writeln!(
                 out,
-                "     price: {} [{}] = {} {} ({}, {}, status {}; {}) → {p} 元 per {}",
+                "     price: {} [{}] = {} {} ({}, {}, status {}; {}){} → {p} 元 per {}",
                 if price.scope == "derived" {
                     "derived price"
                 } else {
@@ -341,6 +345,10 @@ pub fn render(x: &Explanation) -> String {
                 price.scope,
                 price.status,
                 price.source,
+                price
+                    .index
+                    .as_ref()
+                    .map_or(String::new(), |i| format!(" {i}")),
                 l.line.quantity_unit
             );
         }
@@ -379,8 +387,12 @@ mod tests {
             ),
             "{text}"
         );
-        // 63,750 m³ × 7.53 元/m³ = 480,037.50 元.
-        assert!(text.contains("value: 480,037.50 元"), "{text}");
+        // 63,750 m³ × 7.53 元/m³ (2011) × CPI 2011→2021 (1.2259786) = 588,515.68 元.
+        assert!(
+            (63_750.0 * 7.53 * crate::account::testing::cpi_to_2021(2011) - 588_515.68).abs()
+                < 0.01
+        );
+        assert!(text.contains("value: 588,515.68 元"), "{text}");
         let err = explain(&acc, &coef, "999999", "nothing").unwrap_err();
         assert_eq!(err.exit_code(), 2, "a usage error");
         let err = err.to_string();

@@ -531,7 +531,11 @@ mod tests {
         let value = total(&lines, "140105", "carbon_sequestration", "value_cny");
         assert!((value - c * 44.0 / 12.0 * 42.85).abs() < 1e-6);
         assert!(
-            (total(&lines, "140105", "oxygen_release", "value_cny") - o2 * 1000.0).abs() < 1e-6
+            // 1000 元/t (2011) brought to 2021 with the national CPI.
+            (total(&lines, "140105", "oxygen_release", "value_cny")
+                - o2 * 1000.0 * crate::account::testing::cpi_to_2021(2011))
+            .abs()
+                < 1e-6
         );
     }
 

@@ -807,6 +807,29 @@ pub(crate) mod testing {
     use super::*;
     use crate::validate::{InputFile, Inputs};
 
+    /// The national CPI chain from `year` to 2021, by hand from the published yearly indices
+    /// (NBS, previous year = 100): the Shanxi set brings its 2010 and 2011 prices to its 2021
+    /// base year with it.
+    pub fn cpi_to_2021(year: i32) -> f64 {
+        [
+            (2011, 105.4),
+            (2012, 102.6),
+            (2013, 102.6),
+            (2014, 102.0),
+            (2015, 101.4),
+            (2016, 102.0),
+            (2017, 101.6),
+            (2018, 102.1),
+            (2019, 102.9),
+            (2020, 102.5),
+            (2021, 100.9),
+        ]
+        .iter()
+        .filter(|(y, _)| *y > year)
+        .map(|(_, i)| i / 100.0)
+        .product()
+    }
+
     /// Three Taiyuan counties with round numbers.
     pub fn inputs() -> Inputs {
         let land = df!(

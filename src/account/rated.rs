@@ -66,8 +66,14 @@ fn worst(parts: &[&Price]) -> String {
 }
 
 /// The latest year of the parts of a derived price.
+/// The price year of a derived price: its parts' latest, an indexed part counting at the year
+/// it was brought to.
 fn year(parts: &[&Price]) -> i32 {
-    parts.iter().map(|p| p.year).max().unwrap_or_default()
+    parts
+        .iter()
+        .map(|p| p.indexed.as_ref().map_or(p.year, |i| i.to))
+        .max()
+        .unwrap_or_default()
 }
 
 /// The per-tonne price of soil retained, derived from its parts (methodology §2.3):
@@ -113,6 +119,7 @@ pub fn soil_retention_price(
             source: text,
             status: worst(&parts),
             note: "price per tonne of soil retained (prices.toml and its [parameters])".into(),
+            ..Price::default()
         };
         Some(derived)
     }
@@ -142,6 +149,7 @@ pub fn sand_fixation_price(
             ),
             status: worst(&[c, rho, h]),
             note: "price per tonne of sand fixed (prices.toml and its [parameters])".into(),
+            ..Price::default()
         };
         Some(derived)
     }
@@ -493,7 +501,7 @@ impl Lines {
 mod tests {
     use super::*;
     use crate::account::overrides::Override;
-    use crate::account::testing::{inputs, total};
+    use crate::account::testing::{cpi_to_2021, inputs, total};
     use crate::coefficients::Rate;
     use crate::schema::col;
     use polars::prelude::*;
@@ -550,7 +558,8 @@ mod tests {
     fn soil_retention_is_valued_at_the_derived_price_per_tonne() {
         let coef = with_rates(shanxi(), "soil_retention", &[("forest", 100.0)]);
         // λ/ρ × c_d + C_N × P_N + C_P × P_P with the Shanxi set's Garzê/Huanghua values.
-        let price = 0.24 / 1.17 * 15.58 + 0.0037 * 875.0 + 0.00108 * 2800.0;
+        // The 2010 prices brought to 2021 with the national CPI; the parameters are physical.
+        let price = (0.24 / 1.17 * 15.58 + 0.0037 * 875.0 + 0.00108 * 2800.0) * cpi_to_2021(2010);
         assert!((coef.price("soil_retention").unwrap().value - price).abs() < 1e-9);
         let lines = frame_of(&coef);
         // 140105: 100 ha 乔木林地 × 100 t/ha = 10,000 t.
@@ -567,12 +576,17 @@ mod tests {
     #[test]
     fn sand_fixation_price_is_control_cost_over_density_times_depth() {
         let coef = with_rates(shanxi(), "sand_fixation", &[("grassland", 2.0)]);
-        let price = 3.75 / (1.28 * 0.1);
+        let price = 3.75 * cpi_to_2021(2010) / (1.28 * 0.1);
         assert!((coef.price("sand_fixation").unwrap().value - price).abs() < 1e-9);
         let lines = frame_of(&coef);
-        // 50 ha 天然牧草地 × 2 t/ha = 100 t → 100 t / (1.28 t/m³ × 0.1 m) = 781.25 m² × 3.75 元/m².
+        // 50 ha 天然牧草地 × 2 t/ha = 100 t → 100 t / (1.28 t/m³ × 0.1 m) = 781.25 m² × 3.75 元/m²
+        // (2010, × CPI to 2021).
         assert_eq!(total(&lines, "140105", "sand_fixation", "quantity"), 100.0);
-        assert!((total(&lines, "140105", "sand_fixation", "value_cny") - 2929.6875).abs() < 1e-9);
+        assert!(
+            (total(&lines, "140105", "sand_fixation", "value_cny") - 2929.6875 * cpi_to_2021(2010))
+                .abs()
+                < 1e-9
+        );
     }
 
     #[test]
@@ -595,7 +609,9 @@ mod tests {
         let capped = frame_of(&coef);
         assert!((total(&capped, "140105", "air_purification", "quantity") - 100.0).abs() < 1e-9);
         assert!(
-            (total(&capped, "140105", "air_purification", "value_cny") - 100.0 * 1200.0).abs()
+            (total(&capped, "140105", "air_purification", "value_cny")
+                - 100.0 * 1200.0 * cpi_to_2021(2010))
+            .abs()
                 < 1e-6
         );
         // 140107 (10 ha 灌木林地, rate 0) and 140106 (no emissions row) are unchanged.
@@ -634,7 +650,10 @@ mod tests {
         let e = 50.0 * 10_000.0 * per_m3;
         assert!((total(&lines_a, "140105", "climate_regulation", "quantity") - e).abs() < 1e-3);
         assert!(
-            (total(&lines_a, "140105", "climate_regulation", "value_cny") - e * 0.53).abs() < 1e-3
+            (total(&lines_a, "140105", "climate_regulation", "value_cny")
+                - e * 0.53 * cpi_to_2021(2010))
+            .abs()
+                < 1e-3
         );
         coef.manifest
             .switches
@@ -777,7 +796,10 @@ mod tests {
         // COD capacity 100 ha × 1 t = 100 t, capped at the 50 t discharged (环境!F5), × 700 元/t.
         assert!((total(&lines, "140105", "water_purification", "quantity") - 50.0).abs() < 1e-9);
         assert!(
-            (total(&lines, "140105", "water_purification", "value_cny") - 35_000.0).abs() < 1e-6
+            (total(&lines, "140105", "water_purification", "value_cny")
+                - 35_000.0 * cpi_to_2021(2010))
+            .abs()
+                < 1e-6
         );
         // Biodiversity: 100 ha × 5000 元/ha; 140107: 10 ha 灌木林地 × 3000 元/ha.
         assert_eq!(

@@ -448,8 +448,33 @@ pub struct Deflator {
     pub status: String,
 }
 
+/// How a price of another year was brought to the set's price base year.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Indexed {
+    /// The value as published (in its own year).
+    pub published: f64,
+    /// The chained index from the price year to the base year.
+    pub factor: f64,
+    /// Series of deflators.csv.
+    pub series: String,
+    /// Price year.
+    pub from: i32,
+    /// Base year.
+    pub to: i32,
+}
+
+impl Indexed {
+    /// `× cpi_national 2010→2021 = 1.3127` for the book.
+    pub fn text(&self) -> String {
+        format!(
+            "× {} {}→{} = {:.4} (deflators.csv)",
+            self.series, self.from, self.to, self.factor
+        )
+    }
+}
+
 /// A unit price.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Price {
     /// Value as written.
@@ -467,6 +492,110 @@ pub struct Price {
     /// Remarks (why this value, caveats).
     #[serde(default)]
     pub note: String,
+    /// Series of deflators.csv that brings the price from its year to the set's
+    /// `price_base_year` (prices only; parameters are physical).
+    #[serde(default)]
+    pub deflator: Option<String>,
+    /// Why the price is used as published although its year is not the base year.
+    #[serde(default)]
+    pub not_indexed: Option<String>,
+    /// Set on load: the published value and the index applied (`value` is then the indexed one).
+    #[serde(skip)]
+    pub indexed: Option<Indexed>,
+}
+
+/// The chained index of `series` from year `from` to year `to` (Π index/100 of the years after
+/// `from` up to `to`; the inverse backwards).
+///
+/// # Errors
+/// A message naming the series or the missing year.
+pub fn chain_index(
+    deflators: &[Deflator],
+    series: &str,
+    from: i32,
+    to: i32,
+) -> std::result::Result<f64, String> {
+    if !deflators.iter().any(|d| d.series == series) {
+        let known: BTreeSet<&str> = deflators.iter().map(|d| d.series.as_str()).collect();
+        return Err(format!(
+            "deflator series \"{series}\" is not in deflators.csv (known: {})",
+            known.into_iter().collect::<Vec<_>>().join(", ")
+        ));
+    }
+    let (lo, hi) = (from.min(to), from.max(to));
+    let mut factor = 1.0;
+    for year in lo + 1..=hi {
+        let Some(d) = deflators
+            .iter()
+            .find(|d| d.series == series && d.year == year)
+        else {
+            return Err(format!(
+                "deflators.csv: {series} has no {year} (needed to bring a {from} price to {to})"
+            ));
+        };
+        factor *= d.index_prev_year_100 / 100.0;
+    }
+    Ok(if from <= to { factor } else { 1.0 / factor })
+}
+
+/// Brings every price whose year is not the base year to it with its `deflator` series, or
+/// keeps it with its `not_indexed` reason; a price with neither is a warning (used as
+/// published). Derived prices are derived again from the indexed ones.
+fn index_prices(
+    text: &str,
+    prices: &mut BTreeMap<String, Price>,
+    parameters: &BTreeMap<String, Price>,
+    deflators: &[Deflator],
+    base_year: i32,
+    demand: &Demand,
+    issues: &mut Issues,
+) {
+    const FILE: &str = "prices.toml";
+    let derived: Vec<&str> = demand.derived.iter().map(|d| d.key).collect();
+    for (key, p) in prices.iter_mut() {
+        if derived.contains(&key.as_str()) {
+            continue;
+        }
+        let header = format!("[prices.{key}]");
+        let at = text
+            .lines()
+            .position(|l| l.trim() == header)
+            .map_or(FILE.to_string(), |i| format!("{FILE}:{}", i + 1));
+        match (&p.deflator, &p.not_indexed) {
+            (Some(_), Some(_)) => {
+                issues.error(&at, "give deflator or not_indexed, not both");
+            }
+            (Some(series), None) => match chain_index(deflators, series, p.year, base_year) {
+                Ok(factor) => {
+                    if p.year != base_year {
+                        p.indexed = Some(Indexed {
+                            published: p.value,
+                            factor,
+                            series: series.clone(),
+                            from: p.year,
+                            to: base_year,
+                        });
+                        p.value *= factor;
+                    }
+                }
+                Err(message) => issues.error(&at, message),
+            },
+            (None, Some(_)) => {}
+            (None, None) if p.year != base_year => issues.warning(
+                &at,
+                format!(
+                    "{key}: a {} price in a set whose price base year is {base_year}, used as published: write deflator = \"<series of deflators.csv>\" to index it, or not_indexed = \"<why>\"",
+                    p.year
+                ),
+            ),
+            (None, None) => {}
+        }
+    }
+    for d in &demand.derived {
+        if let Some(price) = (d.derive)(prices, parameters) {
+            prices.insert(d.key.to_string(), price);
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -775,7 +904,7 @@ impl Coefficients {
             check_declared(&m.services, &mut demand, &mut issues);
         }
         let demand = &demand;
-        let (prices, parameters) = load_prices(&texts["prices.toml"], demand, &mut issues);
+        let (mut prices, parameters) = load_prices(&texts["prices.toml"], demand, &mut issues);
         if let Some(m) = &manifest {
             for (key, s) in &m.services {
                 if let Some(p) = s.price.as_deref().filter(|p| !prices.contains_key(*p)) {
@@ -790,6 +919,17 @@ impl Coefficients {
         }
         transpiration_to_kwh(&mut rates, &parameters, &mut issues);
         let deflators = load_deflators(&texts["deflators.csv"], &mut issues);
+        if let Some(m) = &manifest {
+            index_prices(
+                &texts["prices.toml"],
+                &mut prices,
+                &parameters,
+                &deflators,
+                m.price_base_year,
+                demand,
+                &mut issues,
+            );
+        }
         let equivalent_factors: Vec<esv::FactorRow> = parse_csv(
             &texts["equivalent_factors.csv"],
             "equivalent_factors.csv",
@@ -1488,6 +1628,7 @@ fn load_prices(text: &str, demand: &Demand, issues: &mut Issues) -> PricesAndPar
                     source: d.source.to_string(),
                     status: d.status.to_string(),
                     note: "not in the set's prices.toml: the engine's default value".into(),
+                    ..Price::default()
                 },
             );
         }
@@ -1845,6 +1986,7 @@ mod tests {
             source: "s".into(),
             status: "V".into(),
             note: String::new(),
+            ..Price::default()
         };
         let mut issues = Issues::new();
         transpiration_to_kwh(&mut rates, &BTreeMap::new(), &mut issues);
@@ -1938,5 +2080,65 @@ status = "V2"
                     .contains("no carbon_sequestration rate for valuation class \"grassland\"")),
             "{all:?}"
         );
+    }
+
+    /// Issue 12, item 3: a price of another year is brought to the base year with a named
+    /// deflator series, shown with its arithmetic; one without a series or a reason is warned.
+    #[test]
+    fn prices_of_another_year_are_indexed_to_the_base_year_with_their_series() {
+        let coef = crate::account::registry::load_coefficients(None, false).unwrap();
+        // Water (2010): 2.6 元/m³ × the national CPI 2011…2021 (NBS, previous year = 100).
+        let p = coef.price("water_household").unwrap();
+        let i = p.indexed.as_ref().unwrap();
+        let by_hand = crate::account::testing::cpi_to_2021(2010);
+        assert_eq!((i.published, i.from, i.to), (2.6, 2010, 2021));
+        assert!((i.factor - by_hand).abs() < 1e-12);
+        assert!((p.value - 2.6 * by_hand).abs() < 1e-12);
+        assert!(i.text().starts_with("× cpi_national 2010→2021 = 1.29"));
+        // Carbon is a 2021 price: not indexed.
+        assert!(coef.price("carbon").unwrap().indexed.is_none());
+        let d = &coef.deflators;
+        assert!(
+            (chain_index(d, "cpi_national", 2021, 2010).unwrap() * by_hand - 1.0).abs() < 1e-12
+        );
+        assert!(
+            chain_index(d, "cpi_national", 2005, 2021)
+                .unwrap_err()
+                .contains("has no 2006")
+        );
+        assert!(
+            chain_index(d, "ppi", 2010, 2021)
+                .unwrap_err()
+                .contains("not in deflators.csv")
+        );
+    }
+
+    #[test]
+    fn a_price_of_another_year_without_series_or_reason_is_warned() {
+        let demand = crate::account::registry::demand();
+        let text = "[prices.water_household]\nvalue = 2.6\nunit = \"元/m³\"\nyear = 2010\nscope = \"s\"\nsource = \"s\"\nstatus = \"V\"\n\n[prices.water_industry]\nvalue = 3.6\nunit = \"元/m³\"\nyear = 2010\nscope = \"s\"\nsource = \"s\"\nstatus = \"V\"\nnot_indexed = \"a 2021 tariff\"\ndeflator = \"cpi_national\"\n";
+        let mut issues = Issues::new();
+        let (mut prices, parameters) = load_prices(text, &demand, &mut issues);
+        index_prices(
+            text,
+            &mut prices,
+            &parameters,
+            &[],
+            2021,
+            &demand,
+            &mut issues,
+        );
+        let all: Vec<String> = issues.all().iter().map(|i| i.to_string()).collect();
+        assert!(
+            all.iter()
+                .any(|m| m.contains("prices.toml:1") && m.contains("used as published")),
+            "{all:?}"
+        );
+        assert!(
+            all.iter()
+                .any(|m| m.contains("prices.toml:9") && m.contains("not both")),
+            "{all:?}"
+        );
+        assert_eq!(prices["water_household"].value, 2.6);
     }
 }

@@ -2774,6 +2774,59 @@ fn coefficients(
             r += 1;
         }
     }
+    if let (Some(settings), Some(_)) = (&c.geep, ctx.geep) {
+        r = section(
+            ws,
+            r + 1,
+            "GEEP 单位成本 Unit costs (geep.toml)",
+            &[
+                "键 Key",
+                "值 Value",
+                "单位 Unit",
+                "年份 Year",
+                "价格指数 Index",
+                "等级 Status",
+                "来源 Source",
+                "使用值 Used",
+            ],
+            s,
+        )?;
+        let costs = settings
+            .unit_costs
+            .iter()
+            .map(|(k, c)| (format!("unit_costs.{k}"), c))
+            .chain(
+                settings
+                    .subsidence_cost
+                    .iter()
+                    .map(|c| ("subsidence_cost".to_string(), c)),
+            );
+        for (key, cost) in costs {
+            ws.write_string(r, 0, &key)?;
+            let published = cost.indexed.as_ref().map_or(cost.value, |i| i.published);
+            ws.write_number(r, 1, published)?;
+            ws.write_string(r, 2, &cost.unit)?;
+            ws.write_number(r, 3, f64::from(cost.year))?;
+            if let Some(i) = &cost.indexed {
+                ws.write_string(r, 4, i.text())?;
+            }
+            ws.write_string(r, 5, &cost.status)?;
+            ws.write_string(r, 6, &cost.source)?;
+            let index = cost
+                .indexed
+                .as_ref()
+                .map_or(String::new(), |i| format!("*{}", i.factor));
+            formula(
+                ws,
+                r,
+                7,
+                &format!("=B{}{index}", r + 1),
+                cost.value,
+                &Format::new(),
+            )?;
+            r += 1;
+        }
+    }
     r = section(
         ws,
         r + 1,

@@ -356,7 +356,10 @@ fn damage_by_county(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::account::{compute as compute_accounts, testing::inputs};
+    use crate::account::{
+        compute as compute_accounts,
+        testing::{cpi_to_2021, inputs},
+    };
 
     #[test]
     fn geep_terms_add_up_on_a_hand_computed_case() {
@@ -375,8 +378,8 @@ mod tests {
             .unwrap()
             .unwrap();
         let t = &terms["140105"];
-        // Degradation: 100 t SO₂ × 1200 + 50 t COD × 700 = 155,000 元.
-        assert!((t.degradation - 155_000.0).abs() < 1e-6);
+        // Degradation: 100 t SO₂ × 1200 + 50 t COD × 700 = 155,000 元 of 2010, × CPI to 2021.
+        assert!((t.degradation - 155_000.0 * cpi_to_2021(2010)).abs() < 1e-6);
         // Damage: 20 ha × ESV per ha of 针阔混交 (Σ 23.09 equivalents × 1412.6 with NPP/precipitation adjustments).
         let esv = coef.esv.as_ref().unwrap();
         let row = coef
@@ -389,7 +392,10 @@ mod tests {
         assert_eq!(t.depletion, 2.0e6);
         let row = acc.rows.iter().find(|r| r.code == "140105").unwrap();
         assert!(
-            (t.geep(false) - (row.gdp_cny - 155_000.0 - 20.0 * per_ha + row.category_cny[1])).abs()
+            (t.geep(false)
+                - (row.gdp_cny - 155_000.0 * cpi_to_2021(2010) - 20.0 * per_ha
+                    + row.category_cny[1]))
+                .abs()
                 < 1e-6
         );
         assert!((t.geep(true) - t.geep(false) + 2.0e6).abs() < 1e-6);
@@ -430,14 +436,16 @@ mod tests {
             year: 2021,
             source: "test".into(),
             status: "U".into(),
+            ..UnitCost::default()
         });
         let terms = compute(&acc, &inp, None, &coef, &mut Issues::new())
             .unwrap()
             .unwrap();
         let t = &terms["140105"];
         assert_eq!(t.subsidence, 500_000.0);
-        // Subsidence is not an emission: degradation is still 100 t SO₂ × 1200 + 50 t COD × 700.
-        assert!((t.degradation - 155_000.0).abs() < 1e-6);
+        // Subsidence is not an emission: degradation is still 100 t SO₂ × 1200 + 50 t COD × 700
+        // (2010 costs, × CPI to 2021).
+        assert!((t.degradation - 155_000.0 * cpi_to_2021(2010)).abs() < 1e-6);
         let without = Terms {
             subsidence: 0.0,
             ..t.clone()
@@ -478,7 +486,7 @@ mod tests {
         let w: Vec<_> = warnings.warnings().collect();
         assert_eq!(w.len(), 1, "{w:?}");
         assert_eq!(w[0].location, "t [环境!K5]");
-        assert!(w[0].message.contains("(3.00 万元, used)") && w[0].message.contains("15.50 万元"));
+        assert!(w[0].message.contains("(3.00 万元, used)") && w[0].message.contains("20.03 万元"));
         // The other counties keep the computed terms; a sum over both kinds says so.
         let other = terms.iter().find(|(c, _)| *c != "140105").unwrap().1;
         assert_eq!(other.degradation_basis, Basis::Computed);

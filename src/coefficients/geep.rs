@@ -22,14 +22,24 @@ pub struct Settings {
     pub subsidence_cost: Option<UnitCost>,
 }
 
-/// A unit cost of a pollutant.
-#[derive(Debug, Clone, Deserialize)]
+/// A unit cost of a pollutant (or of subsided land).
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[allow(missing_docs)]
 pub struct UnitCost {
+    /// The value used: as written, or brought to the base year when indexed.
     pub value: f64,
     pub unit: String,
     pub year: i32,
     pub source: String,
     pub status: String,
+    /// Series of deflators.csv that brings the cost to the set's price base year.
+    #[serde(default)]
+    pub deflator: Option<String>,
+    /// Why the cost is used as published in another year than the base year.
+    #[serde(default)]
+    pub not_indexed: Option<String>,
+    /// Set on load: the published value and the index applied.
+    #[serde(skip)]
+    pub indexed: Option<super::Indexed>,
 }

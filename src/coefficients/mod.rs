@@ -538,6 +538,59 @@ pub fn chain_index(
     Ok(if from <= to { factor } else { 1.0 / factor })
 }
 
+/// What a price or cost says about its year: the value, the year, its deflator series or a
+/// reason not to index.
+struct Indexation<'a> {
+    value: f64,
+    year: i32,
+    deflator: Option<&'a str>,
+    not_indexed: bool,
+}
+
+impl Indexation<'_> {
+    /// The index to apply, if any: with a series, the chain to the base year (an error when the
+    /// series lacks a year); without a series or a reason, a warning at `at`.
+    fn apply(
+        &self,
+        key: &str,
+        deflators: &[Deflator],
+        base_year: i32,
+        at: &str,
+        issues: &mut Issues,
+    ) -> Option<Indexed> {
+        match (self.deflator, self.not_indexed) {
+            (Some(_), true) => {
+                issues.error(at, "give deflator or not_indexed, not both");
+                None
+            }
+            (Some(series), false) => match chain_index(deflators, series, self.year, base_year) {
+                Ok(factor) => (self.year != base_year).then(|| Indexed {
+                    published: self.value,
+                    factor,
+                    series: series.to_string(),
+                    from: self.year,
+                    to: base_year,
+                }),
+                Err(message) => {
+                    issues.error(at, message);
+                    None
+                }
+            },
+            (None, _) if self.not_indexed || self.year == base_year => None,
+            (None, _) => {
+                issues.warning(
+                    at,
+                    format!(
+                        "{key}: a {} value in a set whose price base year is {base_year}, used as published: write deflator = \"<series of deflators.csv>\" to index it, or not_indexed = \"<why>\"",
+                        self.year
+                    ),
+                );
+                None
+            }
+        }
+    }
+}
+
 /// Brings every price whose year is not the base year to it with its `deflator` series, or
 /// keeps it with its `not_indexed` reason; a price with neither is a warning (used as
 /// published). Derived prices are derived again from the indexed ones.
@@ -561,34 +614,15 @@ fn index_prices(
             .lines()
             .position(|l| l.trim() == header)
             .map_or(FILE.to_string(), |i| format!("{FILE}:{}", i + 1));
-        match (&p.deflator, &p.not_indexed) {
-            (Some(_), Some(_)) => {
-                issues.error(&at, "give deflator or not_indexed, not both");
-            }
-            (Some(series), None) => match chain_index(deflators, series, p.year, base_year) {
-                Ok(factor) => {
-                    if p.year != base_year {
-                        p.indexed = Some(Indexed {
-                            published: p.value,
-                            factor,
-                            series: series.clone(),
-                            from: p.year,
-                            to: base_year,
-                        });
-                        p.value *= factor;
-                    }
-                }
-                Err(message) => issues.error(&at, message),
-            },
-            (None, Some(_)) => {}
-            (None, None) if p.year != base_year => issues.warning(
-                &at,
-                format!(
-                    "{key}: a {} price in a set whose price base year is {base_year}, used as published: write deflator = \"<series of deflators.csv>\" to index it, or not_indexed = \"<why>\"",
-                    p.year
-                ),
-            ),
-            (None, None) => {}
+        let asked = Indexation {
+            value: p.value,
+            year: p.year,
+            deflator: p.deflator.as_deref(),
+            not_indexed: p.not_indexed.is_some(),
+        };
+        if let Some(i) = asked.apply(key, deflators, base_year, &at, issues) {
+            p.value *= i.factor;
+            p.indexed = Some(i);
         }
     }
     for d in &demand.derived {
@@ -961,7 +995,34 @@ impl Coefficients {
             }
         }
         let geep = match toml::from_str::<geep::Settings>(&texts["geep.toml"]) {
-            Ok(s) => {
+            Ok(mut s) => {
+                // Unit costs at the base year, as prices are.
+                if let Some(m) = &manifest {
+                    let costs = s
+                        .unit_costs
+                        .iter_mut()
+                        .map(|(k, c)| (format!("unit_costs.{k}"), c))
+                        .chain(
+                            s.subsidence_cost
+                                .as_mut()
+                                .map(|c| ("subsidence_cost".to_string(), c)),
+                        );
+                    for (key, cost) in costs {
+                        let asked = Indexation {
+                            value: cost.value,
+                            year: cost.year,
+                            deflator: cost.deflator.as_deref(),
+                            not_indexed: cost.not_indexed.is_some(),
+                        };
+                        let at = format!("geep.toml [{key}]");
+                        if let Some(i) =
+                            asked.apply(&key, &deflators, m.price_base_year, &at, &mut issues)
+                        {
+                            cost.value *= i.factor;
+                            cost.indexed = Some(i);
+                        }
+                    }
+                }
                 for (key, cost) in &s.unit_costs {
                     if !crate::schema::EMISSION_ITEMS.contains(&key.as_str()) {
                         issues.error("geep.toml", format!("unknown unit cost [unit_costs.{key}]"));

@@ -1305,3 +1305,49 @@ fn a_geep_study_needs_no_water_supply_population_or_products() {
     let summary = wb.worksheet_range("汇总").unwrap();
     assert!(matches!(summary.get((3, 12)), None | Some(Data::Empty)));
 }
+
+/// Issue 12, item 3: 系数 shows each price and GEEP unit cost as published, the index that
+/// brought it to the base year, and the value used (a formula of the two; LibreOffice recomputes
+/// it in `recalc`). National CPI 2011…2021 (NBS, previous year = 100), chained by hand.
+#[test]
+fn coefficients_sheet_shows_published_prices_their_index_and_the_price_used() {
+    let dir = workdir("indexed_prices");
+    let out = gep(&dir, &["run", "--out", "book.xlsx"]);
+    assert!(out.status.success(), "{}", text(&out).1);
+    let cpi_2010: f64 = [
+        105.4, 102.6, 102.6, 102.0, 101.4, 102.0, 101.6, 102.1, 102.9, 102.5, 100.9,
+    ]
+    .iter()
+    .map(|i| i / 100.0)
+    .product();
+    let mut wb: Xlsx<_> = open_workbook(dir.join("book.xlsx")).unwrap();
+    let sheet = wb.worksheet_range("系数").unwrap();
+    let row = |key: &str| {
+        (0..sheet.height())
+            .find(|r| matches!(sheet.get((*r, 0)), Some(Data::String(k)) if k == key))
+            .unwrap_or_else(|| panic!("{key} not on 系数"))
+    };
+    let r = row("water_household");
+    assert_eq!(sheet.get((r, 1)), Some(&Data::Float(2.6)));
+    assert!(close(
+        number(sheet.get((r, 8)).unwrap()),
+        2.6 * cpi_2010,
+        1e-12
+    ));
+    assert!(
+        sheet
+            .get((r, 7))
+            .is_some_and(|d| d.to_string().contains("× cpi_national 2010→2021 = 1.2922")),
+        "{:?}",
+        sheet.get((r, 7))
+    );
+    let r = row("carbon");
+    assert_eq!(sheet.get((r, 1)), Some(&Data::Float(42.85)), "a 2021 price");
+    let r = row("unit_costs.so2_t");
+    assert_eq!(sheet.get((r, 1)), Some(&Data::Float(1200.0)));
+    assert!(close(
+        number(sheet.get((r, 7)).unwrap()),
+        1200.0 * cpi_2010,
+        1e-12
+    ));
+}

@@ -71,7 +71,26 @@ pub fn hydropower_lines(inputs: &Inputs, coef: &Coefficients) -> Result<Vec<Line
 pub fn recreation_lines(inputs: &Inputs, coef: &Coefficients) -> Result<Vec<Line>> {
     let mut lines = Lines::default();
     let basis = coef.manifest.switches.recreation_basis.as_str();
-    let switch = format!("manifest.toml switches.recreation_basis = {basis}");
+    // The nature-based share of tourism: a coefficient with its source, or all tourism (said).
+    let share = coef.parameters.get("recreation_nature_share");
+    let (factor, share_ref, share_text) = match share {
+        Some(s) => (
+            s.value,
+            format!(
+                "prices.toml [parameters.recreation_nature_share] = {} [{}] ({})",
+                s.value, s.status, s.source
+            ),
+            format!(" × nature-based share {}", s.value),
+        ),
+        None => (
+            1.0,
+            format!("manifest.toml switches.recreation_basis = {basis}"),
+            " (all tourism: the set gives no nature-based share)".to_string(),
+        ),
+    };
+    let coefficient = share.map(|s| s.value);
+    let coefficient_unit = if share.is_some() { "1" } else { "" };
+    let switch = share_ref;
     if basis == "travel_cost" {
         let rows = items(inputs, col::TOURIST_VISITS)?;
         if !rows.is_empty() {
@@ -85,15 +104,20 @@ pub fn recreation_lines(inputs: &Inputs, coef: &Coefficients) -> Result<Vec<Line
                     input_amount: visits,
                     input_unit: "人次".into(),
                     coefficient_ref: (switch.clone()).into(),
-                    coefficient: None,
-                    coefficient_unit: (String::new()).into(),
-                    method: "travel cost: V = visits × cost per visit".into(),
-                    quantity_formula: "{input}".into(),
-                    quantity: Some(visits),
+                    coefficient,
+                    coefficient_unit: coefficient_unit.into(),
+                    method: format!("travel cost: V = visits × cost per visit{share_text}").into(),
+                    quantity_formula: if share.is_some() {
+                        "{input}*{coefficient}"
+                    } else {
+                        "{input}"
+                    }
+                    .into(),
+                    quantity: Some(visits * factor),
                     quantity_unit: "人次".into(),
                     price_key: "travel_cost".into(),
                     price_cny_per_unit: Some(p),
-                    value_cny: visits * p,
+                    value_cny: visits * factor * p,
                 });
             }
         }
@@ -107,15 +131,15 @@ pub fn recreation_lines(inputs: &Inputs, coef: &Coefficients) -> Result<Vec<Line
                 input_amount: revenue,
                 input_unit: "元".into(),
                 coefficient_ref: (switch.clone()).into(),
-                coefficient: None,
-                coefficient_unit: (String::new()).into(),
-                method: "revenue: V = reported tourism revenue".into(),
+                coefficient,
+                coefficient_unit: coefficient_unit.into(),
+                method: format!("revenue: V = reported tourism revenue{share_text}").into(),
                 quantity_formula: (String::new()).into(),
                 quantity: Some(0.0),
                 quantity_unit: "".into(),
                 price_key: (String::new()).into(),
                 price_cny_per_unit: None,
-                value_cny: revenue,
+                value_cny: revenue * factor,
             });
         }
     }
@@ -171,5 +195,31 @@ mod tests {
         coef.prices.insert("travel_cost".into(), p);
         let lines = Line::frame(&recreation_lines(&i, &coef).unwrap()).unwrap();
         assert!((total(&lines, "140105", "recreation", "value_cny") - 1.97e9).abs() < 1e-3);
+    }
+
+    /// Issue 12, item 4: only the nature-based part of tourism is an ecosystem service; a set
+    /// that gives the share (with its source) values that part, on either basis, and says so.
+    #[test]
+    fn a_nature_based_share_values_only_that_part_of_tourism() {
+        let mut coef = crate::account::registry::load_coefficients(None, false).unwrap();
+        let i = with_economy(&[("140105", col::TOURISM_REVENUE_CNY, 5.0e8)]);
+        coef.manifest.switches.recreation_basis = "revenue".into();
+        let lines = recreation_lines(&i, &coef).unwrap();
+        assert!(
+            lines[0]
+                .method
+                .contains("all tourism: the set gives no nature-based share")
+        );
+        let mut share = coef.parameters["co2_per_carbon"].clone();
+        share.value = 0.4;
+        share.unit = "1".into();
+        share.source = "test survey".into();
+        coef.parameters
+            .insert("recreation_nature_share".into(), share);
+        let lines = recreation_lines(&i, &coef).unwrap();
+        assert!((lines[0].value_cny - 2.0e8).abs() < 1e-6);
+        assert_eq!(lines[0].coefficient, Some(0.4));
+        assert!(lines[0].method.contains("× nature-based share 0.4"));
+        assert!(lines[0].coefficient_ref.contains("(test survey)"));
     }
 }

@@ -880,7 +880,8 @@ pub const SERVICES: &[Service] = &[
         inputs: &[col::TOURISM_REVENUE_CNY, col::TOURIST_VISITS],
         rates: &[],
         prices: &[price("travel_cost", &["元/人次"], (1.0, 100_000.0))],
-        parameters: &[],
+        // The nature-based share of tourism (optional): without it all tourism counts.
+        parameters: &[share("recreation_nature_share", (0.0, 1.0))],
         derived_prices: &[],
         missing: Some((
             "the workbook gives no tourism revenue or visits column for the set's recreation_basis",

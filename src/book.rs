@@ -38,6 +38,8 @@ pub struct BookContext<'a> {
     pub geep: Option<&'a std::collections::BTreeMap<String, crate::account::geep::Terms>>,
     /// The equivalent-factor account (separate from GEP).
     pub esv: Option<&'a crate::esv::Esv>,
+    /// The carbon-stock account, when the set has carbon densities.
+    pub carbon_stock: Option<&'a crate::carbon_stock::CarbonStock>,
     /// Budget (yuan) and its allocation, when `--budget` was given.
     pub transfer: Option<&'a (i64, Vec<crate::transfer::Allocation>)>,
 }
@@ -74,6 +76,7 @@ struct Names {
     transfer: &'static str,
     esv: &'static str,
     geep: &'static str,
+    carbon_stock: &'static str,
     coefficients: &'static str,
     checks: &'static str,
 }
@@ -91,6 +94,7 @@ fn names(en: bool) -> Names {
             transfer: "Transfer",
             esv: "ESV",
             geep: "GEEP",
+            carbon_stock: "Carbon stock",
             coefficients: "Coefficients",
             checks: "Checks",
         }
@@ -106,6 +110,7 @@ fn names(en: bool) -> Names {
             transfer: "转移支付",
             esv: "当量因子法",
             geep: "GEEP",
+            carbon_stock: "碳储量",
             coefficients: "系数",
             checks: "校验",
         }
@@ -295,6 +300,9 @@ fn workbook(ctx: &BookContext<'_>) -> std::result::Result<Workbook, XlsxError> {
         if let Some(esv) = ctx.esv {
             esv_sheet(wb.add_worksheet().set_name(n.esv)?, ctx, esv, &s)?;
         }
+        if let Some(stock) = ctx.carbon_stock {
+            carbon_stock_sheet(wb.add_worksheet().set_name(n.carbon_stock)?, ctx, stock, &s)?;
+        }
         coefficients(wb.add_worksheet().set_name(n.coefficients)?, ctx, &s)?;
         checks(wb.add_worksheet().set_name(n.checks)?, ctx, &s)?;
         return Ok(wb);
@@ -323,6 +331,9 @@ fn workbook(ctx: &BookContext<'_>) -> std::result::Result<Workbook, XlsxError> {
     }
     if let Some(esv) = ctx.esv {
         esv_sheet(wb.add_worksheet().set_name(n.esv)?, ctx, esv, &s)?;
+    }
+    if let Some(stock) = ctx.carbon_stock {
+        carbon_stock_sheet(wb.add_worksheet().set_name(n.carbon_stock)?, ctx, stock, &s)?;
     }
     if let Some(transfer) = ctx.transfer {
         transfer_sheet(wb.add_worksheet().set_name(n.transfer)?, ctx, transfer, &s)?;
@@ -1637,6 +1648,81 @@ fn esv_sheet(
     print_setup(ws, "ESV", FIRST_ROW - 1)
 }
 
+/// 碳储量: each unit's carbon stock per pool (t C) = Σ class area × density (carbon_pools.csv,
+/// InVEST's columns), and with `--previous` the previous year's stock and the change. A stock,
+/// not part of GEP.
+fn carbon_stock_sheet(
+    ws: &mut Worksheet,
+    ctx: &BookContext<'_>,
+    stock: &crate::carbon_stock::CarbonStock,
+    s: &Styles,
+) -> std::result::Result<(), XlsxError> {
+    use crate::carbon_stock::{CarbonStock, POOLS};
+    let acc = ctx.accounts;
+    ws.write_string_with_format(
+        0,
+        0,
+        tr(
+            s.en,
+            "碳储量账户（吨碳）— 存量，不计入 GEP",
+            "Carbon stock account (t C) — a stock, not part of GEP",
+        ),
+        &s.title,
+    )?;
+    ws.write_string_with_format(
+        1,
+        0,
+        tr(
+            s.en,
+            "碳储量 = Σ 地类面积 × 碳密度（地上、地下、土壤、枯落物，t C/hm²；carbon_pools.csv，列同 InVEST 碳模型）；变化 = 本年 − 上年（以 --previous 的土地利用与同一密度计）。密度与来源见「系数」。",
+            "Stock = Σ class area × carbon density (above-ground, below-ground, soil, dead organic matter, t C/ha; carbon_pools.csv, InVEST's carbon-model columns); change = this year − previous year (the --previous land cover at the same densities). Densities and sources: Coefficients sheet.",
+        ),
+        &s.note,
+    )?;
+    let mut headers = labels(s.en);
+    for (_, zh, en) in POOLS {
+        headers.push(format!("{}\n(t C)", tr(s.en, zh, en)));
+    }
+    headers.push(tr(s.en, "碳储量合计\n(t C)", "Total stock\n(t C)").to_string());
+    if stock.previous.is_some() {
+        headers.push(tr(s.en, "上年碳储量\n(t C)", "Previous stock\n(t C)").to_string());
+        headers.push(tr(s.en, "变化\n(t C)", "Change\n(t C)").to_string());
+    }
+    header_row(ws, FIRST_ROW - 1, &headers, 2, s)?;
+    let number = Format::new().set_num_format("#,##0.00");
+    for (r, row) in (FIRST_ROW..).zip(&acc.rows) {
+        write_row_labels(ws, r, row, s)?;
+        let members = acc.members(row);
+        let now = CarbonStock::total(&stock.now, members.iter().copied());
+        for (k, v) in now.stock_t_c.iter().enumerate() {
+            ws.write_number_with_format(r, 4 + k as u16, *v, &number)?;
+        }
+        let n = r + 1;
+        formula(
+            ws,
+            r,
+            8,
+            &format!("=SUM(E{n}:H{n})"),
+            now.total_t_c(),
+            &number,
+        )?;
+        if let Some(previous) = &stock.previous {
+            let before = CarbonStock::total(previous, members.iter().copied()).total_t_c();
+            ws.write_number_with_format(r, 9, before, &number)?;
+            formula(
+                ws,
+                r,
+                10,
+                &format!("=I{n}-J{n}"),
+                now.total_t_c() - before,
+                &number,
+            )?;
+        }
+    }
+    widths(ws, &headers, s)?;
+    print_setup(ws, tr(s.en, "碳储量", "Carbon stock"), FIRST_ROW - 1)
+}
+
 /// Below the county table: the last row's unit (the province, or the nation) by ecosystem type ×
 /// service, as published equivalent-factor accounts print it; its total row must equal that
 /// unit's row above (an in-book check cell says so).
@@ -2771,6 +2857,36 @@ fn coefficients(
             ws.write_number(r, 1, value)?;
             ws.write_string(r, 2, "1")?;
             ws.write_string(r, 6, &settings.adjustment_source)?;
+            r += 1;
+        }
+    }
+    if let (Some(pools), Some(_)) = (&c.carbon_pools, ctx.carbon_stock) {
+        r = section(
+            ws,
+            r + 1,
+            "碳密度 Carbon densities (carbon_pools.csv, t C/hm²)",
+            &[
+                "估价类 Valuation class",
+                "lucode",
+                "c_above",
+                "c_below",
+                "c_soil",
+                "c_dead",
+                "年份 Year",
+                "等级 Status",
+                "来源 Source",
+            ],
+            s,
+        )?;
+        for p in pools {
+            ws.write_string(r, 0, &p.valuation_class)?;
+            ws.write_number(r, 1, p.lucode as f64)?;
+            for (k, d) in p.pools().iter().enumerate() {
+                ws.write_number(r, 2 + k as u16, *d)?;
+            }
+            ws.write_string(r, 6, &p.year)?;
+            ws.write_string(r, 7, &p.status)?;
+            ws.write_string(r, 8, format!("{} ({})", p.source, p.scope))?;
             r += 1;
         }
     }

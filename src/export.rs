@@ -159,6 +159,71 @@ pub fn geep_tidy(
     Ok(DataFrame::new_infer_height(columns)?)
 }
 
+/// The carbon-stock account, one row per unit × valuation class: area_ha, the stock per pool
+/// (c_above_t, c_below_t, c_soil_t, c_dead_t, t C), total_t_c, and with the previous year's
+/// land cover previous_area_ha, previous_total_t_c and change_t_c (empty without it).
+///
+/// # Errors
+/// Polars failures only.
+pub fn carbon_stock_tidy(
+    accounts: &Accounts,
+    stock: &crate::carbon_stock::CarbonStock,
+) -> Result<DataFrame> {
+    use crate::carbon_stock::CarbonStock;
+    let mut cols = Labels::default();
+    let mut class = Vec::new();
+    let mut area = Vec::new();
+    let mut pools: [Vec<f64>; 4] = Default::default();
+    let mut total = Vec::new();
+    let mut previous_area: Vec<Option<f64>> = Vec::new();
+    let mut previous_total: Vec<Option<f64>> = Vec::new();
+    let mut change: Vec<Option<f64>> = Vec::new();
+    for row in &accounts.rows {
+        let members = accounts.members(row);
+        let now = CarbonStock::by_class(&stock.now, members.iter().copied());
+        let before = stock
+            .previous
+            .as_ref()
+            .map(|p| CarbonStock::by_class(p, members.iter().copied()));
+        let mut classes: Vec<&String> = now.keys().collect();
+        if let Some(b) = &before {
+            classes.extend(b.keys().filter(|k| !now.contains_key(*k)));
+        }
+        classes.sort();
+        for c in classes {
+            let s = now.get(c).copied().unwrap_or_default();
+            cols.push(row);
+            class.push(c.clone());
+            area.push(s.area_ha);
+            for (k, v) in s.stock_t_c.iter().enumerate() {
+                pools[k].push(*v);
+            }
+            total.push(s.total_t_c());
+            let b = before
+                .as_ref()
+                .map(|b| b.get(c).copied().unwrap_or_default());
+            previous_area.push(b.map(|b| b.area_ha));
+            previous_total.push(b.map(|b| b.total_t_c()));
+            change.push(b.map(|b| s.total_t_c() - b.total_t_c()));
+        }
+    }
+    let [above, below, soil, dead] = pools;
+    let mut columns = cols.columns();
+    columns.extend([
+        Column::new("valuation_class".into(), class),
+        Column::new("area_ha".into(), area),
+        Column::new("c_above_t".into(), above),
+        Column::new("c_below_t".into(), below),
+        Column::new("c_soil_t".into(), soil),
+        Column::new("c_dead_t".into(), dead),
+        Column::new("total_t_c".into(), total),
+        Column::new("previous_area_ha".into(), previous_area),
+        Column::new("previous_total_t_c".into(), previous_total),
+        Column::new("change_t_c".into(), change),
+    ]);
+    Ok(DataFrame::new_infer_height(columns)?)
+}
+
 /// The label columns every table starts with: level, code, name, prefecture_code, prefecture.
 #[derive(Default)]
 struct Labels {
@@ -191,6 +256,8 @@ impl Labels {
 
 /// The accounts a run exports as CSV.
 pub struct Tables<'a> {
+    /// The carbon-stock account (`carbon_stock.csv`), when the set has densities.
+    pub carbon_stock: Option<&'a crate::carbon_stock::CarbonStock>,
     /// An equivalent-factor study: only `esv.csv` is written (there is no GEP account).
     pub esv_only: bool,
     /// The GEP accounts (`accounts.csv`, `lines.csv`).
@@ -212,20 +279,28 @@ pub struct Tables<'a> {
 pub fn stage(dir: &Path, tables: &Tables<'_>) -> Result<Vec<crate::files::Staged>> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let accounts = tables.accounts;
+    let mut out = Vec::new();
+    if let Some(stock) = tables.carbon_stock {
+        out.push(stage_csv(
+            &dir.join("carbon_stock.csv"),
+            &mut carbon_stock_tidy(accounts, stock)?,
+        )?);
+    }
     if tables.esv_only {
-        return Ok(vec![stage_csv(
+        out.push(stage_csv(
             &dir.join("esv.csv"),
             &mut esv_tidy(accounts, tables.esv)?,
-        )?]);
+        )?);
+        return Ok(out);
     }
-    let mut out = vec![
+    out.extend([
         stage_csv(&dir.join("accounts.csv"), &mut tidy(accounts)?)?,
         stage_csv(
             &dir.join("lines.csv"),
             &mut crate::account::Line::frame(&accounts.lines)?,
         )?,
         stage_csv(&dir.join("esv.csv"), &mut esv_tidy(accounts, tables.esv)?)?,
-    ];
+    ]);
     if let Some((terms, settings)) = tables.geep {
         out.push(stage_csv(
             &dir.join("geep.csv"),

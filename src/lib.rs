@@ -8,6 +8,7 @@
 pub mod account;
 pub mod audit;
 pub mod book;
+pub mod carbon_stock;
 pub mod change;
 pub mod cli;
 pub mod clock;
@@ -285,6 +286,8 @@ pub struct Evaluation {
     pub esv: esv::Esv,
     /// GEEP terms per county, when the inputs allow them.
     pub geep: Option<std::collections::BTreeMap<String, account::geep::Terms>>,
+    /// The carbon-stock account, when the set has carbon densities.
+    pub carbon_stock: Option<carbon_stock::CarbonStock>,
     /// Change against `--previous`: its year and rows.
     pub change: Option<(i32, Vec<change::ChangeRow>)>,
     /// Transfer allocation under `--budget`.
@@ -346,6 +349,7 @@ pub fn evaluate(
         None => None,
     };
     let esv = timed("esv", || esv::compute(&inputs, &coef))?;
+    let carbon_stock = carbon_stock::compute(&inputs.land, previous_land.as_ref(), &coef)?;
     let mut geep_warnings = Issues::new();
     let geep = timed("geep", || {
         if inputs.esv_only {
@@ -379,6 +383,7 @@ pub fn evaluate(
         accounts,
         esv,
         geep,
+        carbon_stock,
         change,
         transfer,
         warnings,
@@ -612,6 +617,7 @@ pub fn run(request: &Request, options: &RunOptions) -> Result<RunReport> {
                 money,
                 esv: Some(&e.esv),
                 geep: e.geep.as_ref(),
+                carbon_stock: e.carbon_stock.as_ref(),
             },
         )
     })?];
@@ -619,6 +625,7 @@ pub fn run(request: &Request, options: &RunOptions) -> Result<RunReport> {
         Some(dir) => {
             let created = !dir.exists();
             let tables = export::Tables {
+                carbon_stock: e.carbon_stock.as_ref(),
                 esv_only: e.inputs.esv_only,
                 accounts: &e.accounts,
                 esv: &e.esv,

@@ -28,6 +28,109 @@ pub const FILES: &[&str] = &[
     "geep.toml",
 ];
 
+/// Files a set may have: recorded in `[files]` and checked like the others when present.
+/// `carbon_pools.csv`: carbon densities per valuation class in InVEST's carbon-pool columns
+/// (the carbon-stock account).
+pub const OPTIONAL_FILES: &[&str] = &["carbon_pools.csv"];
+
+/// Carbon densities of one valuation class (t C/ha per pool). The columns follow InVEST's
+/// carbon model biophysical table (`lucode, lulc_name, c_above, c_below, c_soil, c_dead`), so
+/// one table drives both tools; `valuation_class` links it to this set's crosswalk.
+#[derive(Debug, Clone, Deserialize)]
+pub struct CarbonPool {
+    /// InVEST land-use code (the raster's class value).
+    pub lucode: i64,
+    /// Name.
+    pub lulc_name: String,
+    /// Above-ground biomass carbon, t C/ha.
+    pub c_above: f64,
+    /// Below-ground biomass carbon, t C/ha.
+    pub c_below: f64,
+    /// Soil organic carbon, t C/ha.
+    pub c_soil: f64,
+    /// Dead organic matter carbon, t C/ha.
+    pub c_dead: f64,
+    /// The set's valuation class.
+    pub valuation_class: String,
+    /// Year of the source data.
+    pub year: String,
+    /// SX, LP, N or other.
+    pub scope: String,
+    /// Citation.
+    pub source: String,
+    /// Evidence grade.
+    pub status: String,
+}
+
+impl CarbonPool {
+    /// The four pools, in InVEST's order.
+    pub fn pools(&self) -> [f64; 4] {
+        [self.c_above, self.c_below, self.c_soil, self.c_dead]
+    }
+}
+
+/// Loads `carbon_pools.csv`: every valuation class of the crosswalk once, densities in
+/// 0…2000 t C/ha, unique lucodes, a source and a grade.
+fn load_carbon_pools(text: &str, classes: &[LandClass], issues: &mut Issues) -> Vec<CarbonPool> {
+    const FILE: &str = "carbon_pools.csv";
+    let rows: Vec<(u64, CarbonPool)> = parse_csv(
+        text,
+        FILE,
+        &[
+            "lucode",
+            "lulc_name",
+            "c_above",
+            "c_below",
+            "c_soil",
+            "c_dead",
+            "valuation_class",
+            "year",
+            "scope",
+            "source",
+            "status",
+        ],
+        issues,
+    );
+    let wanted: BTreeSet<&str> = classes.iter().map(|c| c.valuation_class.as_str()).collect();
+    let mut seen = BTreeSet::new();
+    let mut codes = BTreeSet::new();
+    for (line, p) in &rows {
+        let at = format!("{FILE}:{line}");
+        if !wanted.contains(p.valuation_class.as_str()) {
+            issues.error(
+                &at,
+                format!(
+                    "valuation class \"{}\" is not in land_classes.csv",
+                    p.valuation_class
+                ),
+            );
+        }
+        if !seen.insert(p.valuation_class.clone()) {
+            issues.error(&at, format!("{} listed twice", p.valuation_class));
+        }
+        if !codes.insert(p.lucode) {
+            issues.error(&at, format!("lucode {} listed twice", p.lucode));
+        }
+        if p.pools().iter().any(|d| !(0.0..=2000.0).contains(d)) {
+            issues.error(
+                &at,
+                "densities must be 0…2000 t C/ha (InVEST's unit: Mg C/ha)",
+            );
+        }
+        if p.source.trim().is_empty() {
+            issues.error(&at, "source is empty");
+        }
+        check_status(&p.status, &at, issues);
+    }
+    for class in wanted.iter().filter(|c| !seen.contains(**c)) {
+        issues.error(
+            FILE,
+            format!("no densities for valuation class \"{class}\" (write 0 with a source note if it stores none)"),
+        );
+    }
+    rows.into_iter().map(|(_, p)| p).collect()
+}
+
 /// The default Shanxi set, embedded so that `gep run` works from any folder.
 pub const EMBEDDED_SHANXI: &[(&str, &str)] = &[
     (
@@ -667,6 +770,8 @@ pub struct Coefficients {
     pub geep: Option<geep::Settings>,
     /// Price indices by series and year.
     pub deflators: Vec<Deflator>,
+    /// Carbon densities per valuation class (`carbon_pools.csv`), when the set has them.
+    pub carbon_pools: Option<Vec<CarbonPool>>,
     /// Transfer-payment allocation rule.
     pub transfer_policy: Option<transfer::Policy>,
     /// SHA-256 of the whole set (manifest and files, in order).
@@ -696,6 +801,30 @@ pub enum SetSource<'a> {
 }
 
 /// Reads one file of a set.
+/// An optional file's text, or `None` when the set does not have it.
+fn optional_text(source: SetSource<'_>, name: &str) -> Result<Option<String>> {
+    match source {
+        SetSource::Dir(d) => {
+            let path = d.join(name);
+            if path.exists() {
+                std::fs::read_to_string(&path)
+                    .map(Some)
+                    .map_err(|e| Error::io(path, e))
+            } else {
+                Ok(None)
+            }
+        }
+        SetSource::Embedded => Ok(EMBEDDED_SHANXI
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, t)| (*t).to_string())),
+        SetSource::Memory(files) => Ok(files
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, t)| t.clone())),
+    }
+}
+
 fn file_text(source: SetSource<'_>, name: &str) -> Result<String> {
     match source {
         SetSource::Dir(d) => {
@@ -839,9 +968,26 @@ impl Coefficients {
         for name in FILES {
             texts.insert(*name, file_text(source, name)?);
         }
+        let mut present: Vec<&'static str> = FILES.to_vec();
+        for name in OPTIONAL_FILES {
+            match optional_text(source, name)? {
+                Some(text) => {
+                    texts.insert(*name, text);
+                    present.push(name);
+                }
+                None => {
+                    if manifest
+                        .as_ref()
+                        .is_some_and(|m| m.files.contains_key(*name))
+                    {
+                        issues.error(*name, "listed in manifest.toml [files] but not in the set");
+                    }
+                }
+            }
+        }
         let mut set_hasher_input = manifest_text.clone().into_bytes();
         let mut modified_files = Vec::new();
-        for name in FILES {
+        for name in &present {
             let text = &texts[name];
             set_hasher_input.extend_from_slice(text.as_bytes());
             let actual = sha256_hex(text.as_bytes());
@@ -876,7 +1022,7 @@ impl Coefficients {
         }
         if let Some(m) = &manifest {
             for key in m.files.keys() {
-                if !FILES.contains(&key.as_str()) {
+                if !FILES.contains(&key.as_str()) && !OPTIONAL_FILES.contains(&key.as_str()) {
                     issues.error(
                         "manifest.toml",
                         format!("[files] lists unknown file \"{key}\""),
@@ -925,6 +1071,9 @@ impl Coefficients {
         }
         let regions = load_regions(&texts["regions.csv"], &mut issues);
         let land_classes = load_land_classes(&texts["land_classes.csv"], &mut issues);
+        let carbon_pools = texts
+            .get("carbon_pools.csv")
+            .map(|t| load_carbon_pools(t, &land_classes, &mut issues));
         let mut rates = load_rates(
             &texts["service_rates.csv"],
             &land_classes,
@@ -1104,6 +1253,7 @@ impl Coefficients {
             esv,
             geep,
             transfer_policy,
+            carbon_pools,
             set_sha256: sha256_hex(&set_hasher_input),
             modified_files,
             warnings,
@@ -1865,7 +2015,8 @@ pub fn rehash(dir: &Path, version: Option<&str>, today: &str) -> Result<Vec<(Str
     })?;
     let mut hashes = Vec::new();
     let mut changed = Vec::new();
-    for name in FILES {
+    let optional = OPTIONAL_FILES.iter().filter(|n| dir.join(n).exists());
+    for name in FILES.iter().chain(optional) {
         let path = dir.join(name);
         let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
         let hash = sha256_hex(&bytes);

@@ -1351,3 +1351,118 @@ fn coefficients_sheet_shows_published_prices_their_index_and_the_price_used() {
         1e-12
     ));
 }
+
+/// Issue 17, item 6: a set with `carbon_pools.csv` (InVEST's carbon-pool columns; SYNTHETIC test
+/// densities) gets a carbon-stock account: each row of `carbon_stock.csv` is area × density per
+/// pool, units sum to their counties, the change follows the previous land cover, and the 碳储量
+/// sheet equals the CSV.
+#[test]
+fn carbon_stock_is_area_times_densities_per_pool_with_its_change() {
+    let dir = workdir("carbon_stock");
+    let set = edited_set(&dir, |_, t| t);
+    let densities: &[(&str, [f64; 4])] = &[
+        ("forest", [60.0, 15.0, 100.0, 5.0]),
+        ("shrub", [10.0, 8.0, 70.0, 1.0]),
+        ("orchard", [15.0, 4.0, 60.0, 1.0]),
+        ("grassland", [2.0, 8.0, 80.0, 0.5]),
+        ("farmland", [3.0, 1.0, 50.0, 0.0]),
+        ("wetland", [5.0, 5.0, 150.0, 2.0]),
+        ("water", [0.0, 0.0, 0.0, 0.0]),
+        ("built_up", [0.0, 0.0, 20.0, 0.0]),
+        ("bare", [0.0, 0.0, 10.0, 0.0]),
+    ];
+    let mut csv = String::from(
+        "lucode,lulc_name,c_above,c_below,c_soil,c_dead,valuation_class,year,scope,source,status\n",
+    );
+    for (i, (class, d)) in densities.iter().enumerate() {
+        csv.push_str(&format!(
+            "{},{class},{},{},{},{},{class},2020,test,SYNTHETIC test densities,U\n",
+            i + 1,
+            d[0],
+            d[1],
+            d[2],
+            d[3]
+        ));
+    }
+    std::fs::write(set.join("carbon_pools.csv"), csv).unwrap();
+    let set = set.to_str().unwrap().to_string();
+    let rehash = gep(
+        &dir,
+        &["coefficients", "rehash", &set, "--version", "9.0.0-test"],
+    );
+    assert!(rehash.status.success(), "{}", text(&rehash).1);
+    // 2020 had 10 % more 乔木林地 in 140105 (taken from its 其他 column).
+    previous_year_workbook(&dir.join("2020.xlsx"));
+    let mut prev = Book::open(&dir.join("2020.xlsx"));
+    let r = prev.row_of("土地利用", "140105");
+    let (Data::Float(forest), Data::Float(other)) = (
+        prev.sheet("土地利用")[r][6].clone(),
+        prev.sheet("土地利用")[r][16].clone(),
+    ) else {
+        panic!()
+    };
+    prev.set("土地利用", r, 6, Data::Float(forest * 1.1));
+    prev.set("土地利用", r, 16, Data::Float(other - forest * 0.1));
+    prev.save(&dir.join("2020.xlsx"));
+    let out = gep(
+        &dir,
+        &[
+            "run",
+            "--coefficients",
+            &set,
+            "--previous",
+            "2020.xlsx",
+            "--out",
+            "book.xlsx",
+            "--csv",
+            "csv",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out).1);
+    let (head, rows) = read_csv(&dir.join("csv/carbon_stock.csv"));
+    let col = |n: &str| head.iter().position(|h| h == n).unwrap();
+    let density: BTreeMap<&str, [f64; 4]> = densities.iter().copied().collect();
+    let mut county_sum = 0.0;
+    let mut province = 0.0;
+    let mut changed = BTreeMap::new();
+    for r in &rows {
+        let v = |n: &str| r[col(n)].parse::<f64>().unwrap();
+        let d = density[r[col("valuation_class")].as_str()];
+        for (k, pool) in ["c_above_t", "c_below_t", "c_soil_t", "c_dead_t"]
+            .iter()
+            .enumerate()
+        {
+            assert!(
+                close(v(pool), v("area_ha") * d[k], 1e-12) || v(pool) == 0.0,
+                "{r:?}"
+            );
+        }
+        assert!((v("change_t_c") - (v("total_t_c") - v("previous_total_t_c"))).abs() < 1e-6);
+        match r[col("level")].as_str() {
+            "county" => {
+                county_sum += v("total_t_c");
+                if v("change_t_c").abs() > 1e-6 {
+                    changed.insert(
+                        (r[col("code")].clone(), r[col("valuation_class")].clone()),
+                        v("change_t_c"),
+                    );
+                }
+            }
+            "province" => province += v("total_t_c"),
+            _ => {}
+        }
+    }
+    assert!(close(county_sum, province, 1e-12));
+    // Only 140105 changed: its forest lost 0.1 × forest ha × 180 t C/ha, its other land the rest.
+    assert!(changed.keys().all(|(c, _)| c == "140105"), "{changed:?}");
+    let forest_change = changed[&("140105".to_string(), "forest".to_string())];
+    assert!(
+        close(forest_change, -forest * 0.1 * 180.0, 1e-9),
+        "{forest_change}"
+    );
+    // 碳储量: the province row's total equals the CSV.
+    let mut wb: Xlsx<_> = open_workbook(dir.join("book.xlsx")).unwrap();
+    let sheet = wb.worksheet_range("碳储量").unwrap();
+    let book = rows_by_code(&sheet, 3);
+    assert!(close(number(&book["140000"][8]), province, 1e-12));
+}

@@ -172,7 +172,7 @@ mod tests {
         coef.carbon_pools = Some(pools);
         let land = df!(
             col::CODE => ["140105", "140105", "140105"],
-            "land_class" => ["乔木林地", "天然牧草地", "城镇住宅用地"],
+            "land_class" => ["乔木林地", "天然牧草地", "城镇村及工矿用地"],
             "area_ha" => [100.0, 50.0, 10.0],
             "source_ref" => ["a", "b", "c"],
         )
@@ -180,7 +180,7 @@ mod tests {
         // Previous year: 10 ha more forest, 10 ha less built-up.
         let previous = df!(
             col::CODE => ["140105", "140105", "140105"],
-            "land_class" => ["乔木林地", "天然牧草地", "城镇住宅用地"],
+            "land_class" => ["乔木林地", "天然牧草地", "城镇村及工矿用地"],
             "area_ha" => [110.0, 50.0, 0.0],
             "source_ref" => ["a", "b", "c"],
         )

@@ -40,6 +40,8 @@ pub struct BookContext<'a> {
     pub esv: Option<&'a crate::esv::Esv>,
     /// The carbon-stock account, when the set has carbon densities.
     pub carbon_stock: Option<&'a crate::carbon_stock::CarbonStock>,
+    /// The extent account, when `--previous` gave the previous land cover.
+    pub extent: Option<&'a crate::extent::Extent>,
     /// Budget (yuan) and its allocation, when `--budget` was given.
     pub transfer: Option<&'a (i64, Vec<crate::transfer::Allocation>)>,
 }
@@ -77,6 +79,7 @@ struct Names {
     esv: &'static str,
     geep: &'static str,
     carbon_stock: &'static str,
+    extent: &'static str,
     coefficients: &'static str,
     checks: &'static str,
 }
@@ -95,6 +98,7 @@ fn names(en: bool) -> Names {
             esv: "ESV",
             geep: "GEEP",
             carbon_stock: "Carbon stock",
+            extent: "Extent",
             coefficients: "Coefficients",
             checks: "Checks",
         }
@@ -111,6 +115,7 @@ fn names(en: bool) -> Names {
             esv: "当量因子法",
             geep: "GEEP",
             carbon_stock: "碳储量",
+            extent: "面积账户",
             coefficients: "系数",
             checks: "校验",
         }
@@ -331,6 +336,9 @@ fn workbook(ctx: &BookContext<'_>) -> std::result::Result<Workbook, XlsxError> {
     }
     if let Some(esv) = ctx.esv {
         esv_sheet(wb.add_worksheet().set_name(n.esv)?, ctx, esv, &s)?;
+    }
+    if let Some(extent) = ctx.extent {
+        extent_sheet(wb.add_worksheet().set_name(n.extent)?, ctx, extent, &s)?;
     }
     if let Some(stock) = ctx.carbon_stock {
         carbon_stock_sheet(wb.add_worksheet().set_name(n.carbon_stock)?, ctx, stock, &s)?;
@@ -1648,6 +1656,73 @@ fn esv_sheet(
     print_setup(ws, "ESV", FIRST_ROW - 1)
 }
 
+/// 面积账户: the extent account (SEEA EA ch. 4) per unit and valuation class: opening (the
+/// previous year's land cover), additions, reductions, net change and closing, ha. Closing is a
+/// formula of the flows, its cached value this year's area: the identity is in every row.
+fn extent_sheet(
+    ws: &mut Worksheet,
+    ctx: &BookContext<'_>,
+    extent: &crate::extent::Extent,
+    s: &Styles,
+) -> std::result::Result<(), XlsxError> {
+    let acc = ctx.accounts;
+    let title = if s.en {
+        format!(
+            "Extent account {}–{} by valuation class (ha)",
+            extent.opening_year, acc.year
+        )
+    } else {
+        format!(
+            "生态系统面积账户 {}–{} 年，按估价地类（公顷）",
+            extent.opening_year, acc.year
+        )
+    };
+    ws.write_string_with_format(0, 0, title, &s.title)?;
+    ws.write_string_with_format(
+        1,
+        0,
+        tr(
+            s.en,
+            "期初 = 上年土地利用（--previous），期末 = 本年；县的增加、减少为其净增、净减（两期面积之差，无转移矩阵时无法得到总流量），市、省为所辖县之和。期末 = 期初 + 增加 − 减少（公式）。",
+            "Opening = the previous year's land cover (--previous), closing = this year's; a county's additions and reductions are its net gain or loss (the difference of two areas: gross flows need a change matrix), a unit's the sum over its counties. Closing = opening + additions − reductions (a formula).",
+        ),
+        &s.note,
+    )?;
+    let mut headers = labels(s.en);
+    for h in [
+        tr(s.en, "估价地类", "Valuation class"),
+        tr(s.en, "期初\n(hm²)", "Opening\n(ha)"),
+        tr(s.en, "增加\n(hm²)", "Additions\n(ha)"),
+        tr(s.en, "减少\n(hm²)", "Reductions\n(ha)"),
+        tr(s.en, "净变化\n(hm²)", "Net change\n(ha)"),
+        tr(s.en, "期末\n(hm²)", "Closing\n(ha)"),
+    ] {
+        headers.push(h.to_string());
+    }
+    header_row(ws, FIRST_ROW - 1, &headers, 2, s)?;
+    let area = Format::new().set_num_format("#,##0.00");
+    let mut r = FIRST_ROW;
+    for row in &acc.rows {
+        for (class, e) in extent.by_class(acc.members(row)) {
+            write_row_labels(ws, r, row, s)?;
+            ws.write_string(r, 4, &class)?;
+            ws.write_number_with_format(r, 5, e.opening_ha, &area)?;
+            ws.write_number_with_format(r, 6, e.additions_ha, &area)?;
+            ws.write_number_with_format(r, 7, e.reductions_ha, &area)?;
+            let n = r + 1;
+            formula(ws, r, 8, &format!("=G{n}-H{n}"), e.net_change_ha(), &area)?;
+            formula(ws, r, 9, &format!("=F{n}+G{n}-H{n}"), e.closing_ha, &area)?;
+            r += 1;
+        }
+    }
+    widths(ws, &headers, s)?;
+    // Province areas run to 10⁷ ha.
+    for c in 5..=9 {
+        ws.set_column_width(c, 16)?;
+    }
+    print_setup(ws, tr(s.en, "面积账户", "Extent"), FIRST_ROW - 1)
+}
+
 /// 碳储量: each unit's carbon stock per pool (t C) = Σ class area × density (carbon_pools.csv,
 /// InVEST's columns), and with `--previous` the previous year's stock and the change. A stock,
 /// not part of GEP.
@@ -1720,6 +1795,10 @@ fn carbon_stock_sheet(
         }
     }
     widths(ws, &headers, s)?;
+    // Province stocks run to 10⁹ t C.
+    for c in 4..=10 {
+        ws.set_column_width(c, 18)?;
+    }
     print_setup(ws, tr(s.en, "碳储量", "Carbon stock"), FIRST_ROW - 1)
 }
 

@@ -224,6 +224,47 @@ pub fn carbon_stock_tidy(
     Ok(DataFrame::new_infer_height(columns)?)
 }
 
+/// The extent account, one row per unit × valuation class: opening_ha, additions_ha,
+/// reductions_ha, net_change_ha, closing_ha (each county's net flows from two land covers; a
+/// unit's are sums over its counties).
+///
+/// # Errors
+/// Polars failures only.
+pub fn extent_tidy(accounts: &Accounts, extent: &crate::extent::Extent) -> Result<DataFrame> {
+    let mut cols = Labels::default();
+    let mut class = Vec::new();
+    let mut numbers: [Vec<f64>; 5] = Default::default();
+    for row in &accounts.rows {
+        for (c, e) in extent.by_class(accounts.members(row)) {
+            cols.push(row);
+            class.push(c);
+            for (k, v) in [
+                e.opening_ha,
+                e.additions_ha,
+                e.reductions_ha,
+                e.net_change_ha(),
+                e.closing_ha,
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                numbers[k].push(v);
+            }
+        }
+    }
+    let [opening, additions, reductions, net, closing] = numbers;
+    let mut columns = cols.columns();
+    columns.extend([
+        Column::new("valuation_class".into(), class),
+        Column::new("opening_ha".into(), opening),
+        Column::new("additions_ha".into(), additions),
+        Column::new("reductions_ha".into(), reductions),
+        Column::new("net_change_ha".into(), net),
+        Column::new("closing_ha".into(), closing),
+    ]);
+    Ok(DataFrame::new_infer_height(columns)?)
+}
+
 /// The label columns every table starts with: level, code, name, prefecture_code, prefecture.
 #[derive(Default)]
 struct Labels {
@@ -256,6 +297,8 @@ impl Labels {
 
 /// The accounts a run exports as CSV.
 pub struct Tables<'a> {
+    /// The extent account (`extent.csv`), with `--previous` land cover.
+    pub extent: Option<&'a crate::extent::Extent>,
     /// The carbon-stock account (`carbon_stock.csv`), when the set has densities.
     pub carbon_stock: Option<&'a crate::carbon_stock::CarbonStock>,
     /// An equivalent-factor study: only `esv.csv` is written (there is no GEP account).
@@ -280,6 +323,12 @@ pub fn stage(dir: &Path, tables: &Tables<'_>) -> Result<Vec<crate::files::Staged
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let accounts = tables.accounts;
     let mut out = Vec::new();
+    if let Some(extent) = tables.extent {
+        out.push(stage_csv(
+            &dir.join("extent.csv"),
+            &mut extent_tidy(accounts, extent)?,
+        )?);
+    }
     if let Some(stock) = tables.carbon_stock {
         out.push(stage_csv(
             &dir.join("carbon_stock.csv"),

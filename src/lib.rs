@@ -18,6 +18,7 @@ pub mod error;
 pub mod esv;
 pub mod explain;
 pub mod export;
+pub mod extent;
 pub mod files;
 pub mod progress;
 pub mod read;
@@ -288,6 +289,8 @@ pub struct Evaluation {
     pub geep: Option<std::collections::BTreeMap<String, account::geep::Terms>>,
     /// The carbon-stock account, when the set has carbon densities.
     pub carbon_stock: Option<carbon_stock::CarbonStock>,
+    /// The extent account, when `--previous` gives the previous land cover.
+    pub extent: Option<extent::Extent>,
     /// Change against `--previous`: its year and rows.
     pub change: Option<(i32, Vec<change::ChangeRow>)>,
     /// Transfer allocation under `--budget`.
@@ -318,6 +321,7 @@ pub fn evaluate(
         ));
     }
     let mut previous_land = None;
+    let mut previous_year = 0;
     let change = match previous {
         Some(path) => {
             let previous = previous_values(path, request)?;
@@ -341,6 +345,7 @@ pub fn evaluate(
             }
             warnings.extend(trend.into_result()?.all().iter().cloned());
             previous_land = previous.inputs.map(|i| i.land);
+            previous_year = previous.values.year;
             Some((
                 previous.values.year,
                 change::compare(&accounts, &previous.values, &coef)?,
@@ -350,6 +355,11 @@ pub fn evaluate(
     };
     let esv = timed("esv", || esv::compute(&inputs, &coef))?;
     let carbon_stock = carbon_stock::compute(&inputs.land, previous_land.as_ref(), &coef)?;
+    let extent = extent::compute(
+        &inputs.land,
+        previous_land.as_ref().map(|l| (previous_year, l)),
+        &coef,
+    )?;
     let mut geep_warnings = Issues::new();
     let geep = timed("geep", || {
         if inputs.esv_only {
@@ -384,6 +394,7 @@ pub fn evaluate(
         esv,
         geep,
         carbon_stock,
+        extent,
         change,
         transfer,
         warnings,
@@ -618,6 +629,7 @@ pub fn run(request: &Request, options: &RunOptions) -> Result<RunReport> {
                 esv: Some(&e.esv),
                 geep: e.geep.as_ref(),
                 carbon_stock: e.carbon_stock.as_ref(),
+                extent: e.extent.as_ref(),
             },
         )
     })?];
@@ -625,6 +637,7 @@ pub fn run(request: &Request, options: &RunOptions) -> Result<RunReport> {
         Some(dir) => {
             let created = !dir.exists();
             let tables = export::Tables {
+                extent: e.extent.as_ref(),
                 carbon_stock: e.carbon_stock.as_ref(),
                 esv_only: e.inputs.esv_only,
                 accounts: &e.accounts,

@@ -1466,3 +1466,61 @@ fn carbon_stock_is_area_times_densities_per_pool_with_its_change() {
     let book = rows_by_code(&sheet, 3);
     assert!(close(number(&book["140000"][8]), province, 1e-12));
 }
+
+/// Issue 17, item 5: with `--previous`, the extent account: opening + additions − reductions =
+/// closing for every class and unit (in `extent.csv` and as the 面积账户 formula), and only the
+/// county whose land changed has flows.
+#[test]
+fn extent_account_balances_for_every_class_and_unit() {
+    let dir = workdir("extent");
+    previous_year_workbook(&dir.join("2020.xlsx"));
+    let mut prev = Book::open(&dir.join("2020.xlsx"));
+    let r = prev.row_of("土地利用", "140105");
+    let (Data::Float(forest), Data::Float(other)) = (
+        prev.sheet("土地利用")[r][6].clone(),
+        prev.sheet("土地利用")[r][16].clone(),
+    ) else {
+        panic!()
+    };
+    prev.set("土地利用", r, 6, Data::Float(forest * 1.1));
+    prev.set("土地利用", r, 16, Data::Float(other - forest * 0.1));
+    prev.save(&dir.join("2020.xlsx"));
+    let out = gep(
+        &dir,
+        &[
+            "run",
+            "--previous",
+            "2020.xlsx",
+            "--out",
+            "book.xlsx",
+            "--csv",
+            "csv",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out).1);
+    let (head, rows) = read_csv(&dir.join("csv/extent.csv"));
+    let col = |n: &str| head.iter().position(|h| h == n).unwrap();
+    let mut moved = Vec::new();
+    for r in &rows {
+        let v = |n: &str| r[col(n)].parse::<f64>().unwrap();
+        assert!(
+            (v("opening_ha") + v("additions_ha") - v("reductions_ha") - v("closing_ha")).abs()
+                < 1e-6,
+            "{r:?}"
+        );
+        assert!((v("net_change_ha") - (v("additions_ha") - v("reductions_ha"))).abs() < 1e-9);
+        if r[col("level")] == "county" && v("net_change_ha").abs() > 1e-6 {
+            moved.push((
+                r[col("code")].clone(),
+                r[col("valuation_class")].clone(),
+                v("net_change_ha"),
+            ));
+        }
+    }
+    assert!(!moved.is_empty());
+    assert!(moved.iter().all(|(c, _, _)| c == "140105"), "{moved:?}");
+    let forest_change = moved.iter().find(|m| m.1 == "forest").unwrap().2;
+    assert!(close(forest_change, -forest * 0.1, 1e-9), "{forest_change}");
+    let wb: Xlsx<_> = open_workbook(dir.join("book.xlsx")).unwrap();
+    assert!(wb.sheet_names().contains(&"面积账户".to_string()));
+}

@@ -74,6 +74,11 @@ pub enum Command {
     ///
     /// Example: gep check 2021.xlsx
     Check(CheckArgs),
+    /// Move every price, parameter and per-hectare rate by ± a range, one at a time: how much
+    /// does GEP move? A tornado table, largest swing first.
+    ///
+    /// Example: gep sensitivity --data 2021.xlsx --range 10 --out tornado.xlsx
+    Sensitivity(SensitivityArgs),
     /// Show how one number was made: input cells, coefficients with sources, formula, result.
     ///
     /// Example: gep explain --county 140105 --indicator water_conservation
@@ -97,6 +102,29 @@ pub enum Command {
     ///
     /// Example: gep man > gep.1 && man ./gep.1
     Man,
+}
+
+/// `gep sensitivity`.
+#[derive(Debug, Args)]
+pub struct SensitivityArgs {
+    /// The range in percent: each coefficient × (1 − r) and × (1 + r).
+    #[arg(long, value_name = "PERCENT", default_value_t = 10.0)]
+    pub range: f64,
+    /// One county's GEP (6-digit code) instead of the top unit's.
+    #[arg(long)]
+    pub county: Option<String>,
+    /// Also write the table and a tornado chart to this workbook.
+    #[arg(long, value_name = "TORNADO.xlsx")]
+    pub out: Option<PathBuf>,
+    /// Lines printed (the workbook has every coefficient that moves GEP).
+    #[arg(long, default_value_t = 20)]
+    pub top: usize,
+    /// Workbooks (default: the built-in demo workbook).
+    #[arg(long, value_name = "WORKBOOK")]
+    pub data: Vec<PathBuf>,
+    /// Inputs and coefficients.
+    #[command(flatten)]
+    pub input: InputArgs,
 }
 
 /// `gep explain`.

@@ -24,6 +24,7 @@ pub mod progress;
 pub mod read;
 pub mod report;
 pub mod schema;
+pub mod sensitivity;
 pub mod suggest;
 pub mod template;
 pub mod transfer;

@@ -379,6 +379,43 @@ fn main() -> ExitCode {
                 Err(e) => out.failure("check", &e, false),
             }
         }
+        Command::Sensitivity(args) => {
+            let req = request(args.data, args.input);
+            if let Some(path) = args.out.as_ref().filter(|p| p.exists()) {
+                let e = Error::Usage(format!("{} exists; give another --out", path.display()));
+                return out.failure("sensitivity", &e, true);
+            }
+            let result =
+                gep::sensitivity::tornado(&req, args.range / 100.0, args.county.as_deref())
+                    .and_then(|t| {
+                        if let Some(path) = &args.out {
+                            gep::sensitivity::write_book(&t, path)?;
+                        }
+                        Ok(t)
+                    });
+            gep::progress::finish();
+            match result {
+                Ok(t) => {
+                    if out.json() {
+                        let mut value = serde_json::to_value(&t).unwrap_or_default();
+                        value["schema"] = serde_json::json!(report::JSON_SCHEMA);
+                        value["command"] = serde_json::json!("sensitivity");
+                        value["ok"] = serde_json::json!(true);
+                        value["exit_code"] = serde_json::json!(0);
+                        out.print_json(&value);
+                    } else {
+                        for line in gep::sensitivity::text(&t, args.top) {
+                            println!("{line}");
+                        }
+                        if let Some(path) = &args.out {
+                            out.say(&format!("wrote {}", path.display()));
+                        }
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(e) => out.failure("sensitivity", &e, false),
+            }
+        }
         Command::Explain(args) => {
             let req = request(args.data, args.input);
             if out.global.verbose && !out.json() {

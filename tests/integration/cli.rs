@@ -678,3 +678,72 @@ fn completions_and_man_page_come_from_the_command_definitions() {
         "{page}"
     );
 }
+
+/// Issue 17, item 3 (one-at-a-time part): `gep sensitivity` moves each coefficient by ± the
+/// range; the GEP is linear in a price, so the carbon price's bar is exactly ± range × the carbon
+/// value of the run (from accounts.csv); the bars come largest swing first and the workbook
+/// lists them in that order.
+#[test]
+fn sensitivity_moves_gep_by_the_range_times_what_a_price_values() {
+    let dir = workdir("sensitivity");
+    let run = gep(
+        &dir,
+        &["run", "--only", "1401", "--out", "b.xlsx", "--csv", "csv"],
+    );
+    assert!(run.status.success(), "{}", text(&run).1);
+    let (head, rows) = read_csv(&dir.join("csv/accounts.csv"));
+    let col = |n: &str| head.iter().position(|h| h == n).unwrap();
+    let carbon: f64 = rows
+        .iter()
+        .filter(|r| r[col("level")] != "county" && r[col("level")] != "prefecture")
+        .filter(|r| r[col("indicator")] == "carbon_sequestration")
+        .map(|r| r[col("value_cny")].parse::<f64>().unwrap())
+        .sum();
+    assert!(carbon > 0.0);
+    let out = gep(
+        &dir,
+        &[
+            "--format",
+            "json",
+            "sensitivity",
+            "--only",
+            "1401",
+            "--range",
+            "10",
+            "--out",
+            "tornado.xlsx",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out).1);
+    let v: serde_json::Value = serde_json::from_str(&text(&out).0).unwrap();
+    let base = v["base_cny"].as_f64().unwrap();
+    let bars = v["bars"].as_array().unwrap();
+    let bar = bars
+        .iter()
+        .find(|b| b["coefficient"] == "prices.toml [prices.carbon]")
+        .expect("the carbon price moves GEP");
+    let (low, high) = (
+        bar["low_cny"].as_f64().unwrap(),
+        bar["high_cny"].as_f64().unwrap(),
+    );
+    assert!(
+        close(high - base, 0.1 * carbon, 1e-9),
+        "{} vs {}",
+        high - base,
+        0.1 * carbon
+    );
+    assert!(close(base - low, 0.1 * carbon, 1e-9));
+    // Largest swing first.
+    let swings: Vec<f64> = bars
+        .iter()
+        .map(|b| (b["high_cny"].as_f64().unwrap() - b["low_cny"].as_f64().unwrap()).abs())
+        .collect();
+    assert!(swings.windows(2).all(|w| w[0] >= w[1]));
+    let mut wb: calamine::Xlsx<_> = calamine::open_workbook(dir.join("tornado.xlsx")).unwrap();
+    use calamine::Reader as _;
+    let sheet = wb.worksheet_range("敏感性").unwrap();
+    assert_eq!(
+        sheet.get_value((4, 0)).map(|d| d.to_string()),
+        Some(bars[0]["coefficient"].as_str().unwrap().to_string())
+    );
+}

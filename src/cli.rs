@@ -119,6 +119,13 @@ pub struct SensitivityArgs {
     /// Lines printed (the workbook has every coefficient that moves GEP).
     #[arg(long, default_value_t = 20)]
     pub top: usize,
+    /// Monte Carlo instead: N draws, every coefficient × an independent uniform factor in
+    /// [1 − range, 1 + range]; P5/P50/P95 of every unit's GEP.
+    #[arg(long, value_name = "N")]
+    pub monte_carlo: Option<usize>,
+    /// Seed of the Monte Carlo draws (the same seed gives the same bands).
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
     /// Workbooks (default: the built-in demo workbook).
     #[arg(long, value_name = "WORKBOOK")]
     pub data: Vec<PathBuf>,

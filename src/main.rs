@@ -385,6 +385,38 @@ fn main() -> ExitCode {
                 let e = Error::Usage(format!("{} exists; give another --out", path.display()));
                 return out.failure("sensitivity", &e, true);
             }
+            if let Some(draws) = args.monte_carlo {
+                let result =
+                    gep::sensitivity::monte_carlo(&req, args.range / 100.0, draws, args.seed)
+                        .and_then(|b| {
+                            if let Some(path) = &args.out {
+                                gep::sensitivity::write_bands(&b, path)?;
+                            }
+                            Ok(b)
+                        });
+                gep::progress::finish();
+                return match result {
+                    Ok(b) => {
+                        if out.json() {
+                            let mut value = serde_json::to_value(&b).unwrap_or_default();
+                            value["schema"] = serde_json::json!(report::JSON_SCHEMA);
+                            value["command"] = serde_json::json!("sensitivity");
+                            value["ok"] = serde_json::json!(true);
+                            value["exit_code"] = serde_json::json!(0);
+                            out.print_json(&value);
+                        } else {
+                            for line in gep::sensitivity::bands_text(&b, args.top.min(10)) {
+                                println!("{line}");
+                            }
+                            if let Some(path) = &args.out {
+                                out.say(&format!("wrote {}", path.display()));
+                            }
+                        }
+                        ExitCode::SUCCESS
+                    }
+                    Err(e) => out.failure("sensitivity", &e, false),
+                };
+            }
             let result =
                 gep::sensitivity::tornado(&req, args.range / 100.0, args.county.as_deref())
                     .and_then(|t| {

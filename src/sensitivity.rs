@@ -18,10 +18,12 @@ pub struct Bar {
     pub coefficient: String,
     /// Its value as used (engine unit).
     pub value: f64,
-    /// GEP with the value × (1 − range), 元.
+    /// GEP with the value × (1 − range), or at its own `low`, 元.
     pub low_cny: f64,
-    /// GEP with the value × (1 + range), 元.
+    /// GEP with the value × (1 + range), or at its own `high`, 元.
     pub high_cny: f64,
+    /// True when the coefficient's own `low`/`high` were used instead of ± the range.
+    pub own_band: bool,
 }
 
 impl Bar {
@@ -54,32 +56,44 @@ enum Key {
     Rate(usize),
 }
 
-fn keys(coef: &Coefficients) -> Vec<(Key, String, f64)> {
+/// One coefficient to move: where it is, its label, its value, and the factors to its own
+/// `low`/`high` when the set gives them (else ± the range).
+struct Movable {
+    key: Key,
+    label: String,
+    value: f64,
+    band: Option<(f64, f64)>,
+}
+
+fn keys(coef: &Coefficients) -> Vec<Movable> {
     let mut out = Vec::new();
     for (k, p) in &coef.prices {
         // Derived prices follow their parts (derived again after each move).
         if p.scope != "derived" {
-            out.push((
-                Key::Price(k.clone()),
-                format!("prices.toml [prices.{k}]"),
-                p.value,
-            ));
+            out.push(Movable {
+                key: Key::Price(k.clone()),
+                label: format!("prices.toml [prices.{k}]"),
+                value: p.value,
+                band: p.band_factors(),
+            });
         }
     }
     for (k, p) in &coef.parameters {
-        out.push((
-            Key::Parameter(k.clone()),
-            format!("prices.toml [parameters.{k}]"),
-            p.value,
-        ));
+        out.push(Movable {
+            key: Key::Parameter(k.clone()),
+            label: format!("prices.toml [parameters.{k}]"),
+            value: p.value,
+            band: p.band_factors(),
+        });
     }
     for (i, r) in coef.rates.iter().enumerate() {
         if r.rate_base != 0.0 {
-            out.push((
-                Key::Rate(i),
-                format!("service_rates.csv {}/{}", r.valuation_class, r.indicator),
-                r.rate_base,
-            ));
+            out.push(Movable {
+                key: Key::Rate(i),
+                label: format!("service_rates.csv {}/{}", r.valuation_class, r.indicator),
+                value: r.rate_base,
+                band: None,
+            });
         }
     }
     out
@@ -194,7 +208,8 @@ fn percentile(sorted: &[f64], q: f64) -> f64 {
 }
 
 /// Monte Carlo: `draws` runs, each with every price, parameter and non-zero rate × an
-/// independent uniform factor in [1 − range, 1 + range] (draw i uses the generator seeded with
+/// independent uniform factor in [1 − range, 1 + range] (uniform in [low, high] where the set
+/// gives them) (draw i uses the generator seeded with
 /// `seed` and i, so the result does not depend on the number of threads); P5, P50 and P95 of
 /// every unit's GEP.
 ///
@@ -218,9 +233,10 @@ pub fn monte_carlo(request: &crate::Request, range: f64, draws: usize, seed: u64
             .map(|i| {
                 let mut rng = SplitMix64(seed ^ (i as u64).wrapping_mul(0xD1B5_4A32_D192_ED03));
                 let mut c = coef.clone();
-                for (key, _, _) in &keys {
+                for m in &keys {
                     let u = rng.next_f64();
-                    move_one(&mut c, key, 1.0 + range * (2.0 * u - 1.0));
+                    let (lo, hi) = m.band.unwrap_or((1.0 - range, 1.0 + range));
+                    move_one(&mut c, &m.key, lo + (hi - lo) * u);
                 }
                 derive_again(&mut c);
                 let acc = crate::account::compute(&inputs, &c)?;
@@ -297,17 +313,19 @@ pub fn tornado(request: &crate::Request, range: f64, county: Option<&str>) -> Re
     let bars: Vec<Result<Bar>> = pool()?.install(|| {
         use rayon::prelude::*;
         keys.par_iter()
-            .map(|(key, label, value)| {
+            .map(|m| {
                 let gep = |factor: f64| -> Result<f64> {
-                    let c = moved(&coef, key, factor);
+                    let c = moved(&coef, &m.key, factor);
                     let acc = crate::account::compute(&inputs, &c)?;
                     Ok(gep_of(&acc, county.as_deref()).map_or(0.0, |g| g.1))
                 };
+                let (lo, hi) = m.band.unwrap_or((1.0 - range, 1.0 + range));
                 let bar = Bar {
-                    coefficient: label.clone(),
-                    value: *value,
-                    low_cny: gep(1.0 - range)?,
-                    high_cny: gep(1.0 + range)?,
+                    coefficient: m.label.clone(),
+                    value: m.value,
+                    low_cny: gep(lo)?,
+                    high_cny: gep(hi)?,
+                    own_band: m.band.is_some(),
                 };
                 crate::progress::advance(1);
                 Ok(bar)

@@ -602,9 +602,40 @@ pub struct Price {
     /// Why the price is used as published although its year is not the base year.
     #[serde(default)]
     pub not_indexed: Option<String>,
+    /// The low end of its plausible range, as published (for `gep sensitivity`; in the year of
+    /// `value`).
+    #[serde(default)]
+    pub low: Option<f64>,
+    /// The high end of its plausible range, as published.
+    #[serde(default)]
+    pub high: Option<f64>,
     /// Set on load: the published value and the index applied (`value` is then the indexed one).
     #[serde(skip)]
     pub indexed: Option<Indexed>,
+}
+
+/// `low` ≤ value ≤ `high`, both or neither.
+fn check_band(p: &Price, at: &str, issues: &mut Issues) {
+    match (p.low, p.high) {
+        (None, None) => {}
+        (Some(lo), Some(hi)) if lo <= p.value && p.value <= hi && lo >= 0.0 => {}
+        (Some(lo), Some(hi)) => issues.error(
+            at,
+            format!("low {lo} ≤ value {} ≤ high {hi} does not hold", p.value),
+        ),
+        _ => issues.error(at, "give both low and high, or neither"),
+    }
+}
+
+impl Price {
+    /// The factors that bring the value to its `low` and `high` (value × factor), when given.
+    pub fn band_factors(&self) -> Option<(f64, f64)> {
+        let published = self.indexed.as_ref().map_or(self.value, |i| i.published);
+        match (self.low, self.high) {
+            (Some(lo), Some(hi)) if published > 0.0 => Some((lo / published, hi / published)),
+            _ => None,
+        }
+    }
 }
 
 /// The chained index of `series` from year `from` to year `to` (Π index/100 of the years after
@@ -1757,6 +1788,7 @@ fn load_prices(text: &str, demand: &Demand, issues: &mut Issues) -> PricesAndPar
             issues.error(&at, "source is empty");
         }
         check_status(&price.status, &at, issues);
+        check_band(price, &at, issues);
     }
     for key in demand.prices.iter().filter(|p| p.required).map(|p| p.key) {
         if !parsed.prices.contains_key(key) {
@@ -1822,8 +1854,11 @@ fn load_prices(text: &str, demand: &Demand, issues: &mut Issues) -> PricesAndPar
             issues.error(&at, "source is empty");
         }
         check_status(&p.status, &at, issues);
+        check_band(p, &at, issues);
         let mut p = p.clone();
         p.value *= factor;
+        p.low = p.low.map(|x| x * factor);
+        p.high = p.high.map(|x| x * factor);
         parameters.insert(key.clone(), p);
     }
     // Parameters the set leaves out that have a default: the engine's value, said as such.

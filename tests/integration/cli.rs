@@ -794,3 +794,86 @@ fn monte_carlo_bands_are_reproducible_and_centred_on_the_point_estimate() {
         assert!(f("p95_cny") > f("p5_cny"), "the draws move GEP: {u}");
     }
 }
+
+/// Issue 17, item 3: a price may carry its own `low`/`high` (as published, here 30–60 元/t CO₂
+/// around 42.85); sensitivity then moves it to those ends instead of ± the range, and says so. A
+/// band that does not hold its value is refused with the file and line.
+#[test]
+fn a_price_with_its_own_low_and_high_is_moved_to_them() {
+    let dir = workdir("sensitivity_band");
+    let set = edited_set(&dir, |name, t| {
+        if name == "prices.toml" {
+            t.replacen("value = 42.85\n", "value = 42.85\nlow = 30\nhigh = 60\n", 1)
+        } else {
+            t
+        }
+    });
+    let set = set.to_str().unwrap().to_string();
+    let run = gep(
+        &dir,
+        &[
+            "run",
+            "--coefficients",
+            &set,
+            "--only",
+            "1401",
+            "--out",
+            "b.xlsx",
+            "--csv",
+            "csv",
+        ],
+    );
+    assert!(run.status.success(), "{}", text(&run).1);
+    let (head, rows) = read_csv(&dir.join("csv/accounts.csv"));
+    let col = |n: &str| head.iter().position(|h| h == n).unwrap();
+    let carbon: f64 = rows
+        .iter()
+        .filter(|r| r[col("level")] == "province")
+        .filter(|r| r[col("indicator")] == "carbon_sequestration")
+        .map(|r| r[col("value_cny")].parse::<f64>().unwrap())
+        .sum();
+    let out = gep(
+        &dir,
+        &[
+            "--format",
+            "json",
+            "sensitivity",
+            "--coefficients",
+            &set,
+            "--only",
+            "1401",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out).1);
+    let v: serde_json::Value = serde_json::from_str(&text(&out).0).unwrap();
+    let base = v["base_cny"].as_f64().unwrap();
+    let bar = v["bars"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["coefficient"] == "prices.toml [prices.carbon]")
+        .unwrap();
+    assert_eq!(bar["own_band"], true);
+    let (low, high) = (
+        bar["low_cny"].as_f64().unwrap(),
+        bar["high_cny"].as_f64().unwrap(),
+    );
+    assert!(close(base - low, carbon * (42.85 - 30.0) / 42.85, 1e-9));
+    assert!(close(high - base, carbon * (60.0 - 42.85) / 42.85, 1e-9));
+    std::fs::write(
+        dir.join("set/prices.toml"),
+        std::fs::read_to_string(dir.join("set/prices.toml"))
+            .unwrap()
+            .replace("low = 30\n", "low = 50\n"),
+    )
+    .unwrap();
+    let bad = gep(&dir, &["coefficients", "check", &set]);
+    assert!(!bad.status.success());
+    assert!(
+        text(&bad)
+            .1
+            .contains("low 50 ≤ value 42.85 ≤ high 60 does not hold"),
+        "{}",
+        text(&bad).1
+    );
+}

@@ -74,6 +74,11 @@ pub enum Command {
     ///
     /// Example: gep check 2021.xlsx
     Check(CheckArgs),
+    /// Several complete yearly workbooks: every unit's GEP by year at current and at the first
+    /// year's prices (chain-linked), growth, a chart.
+    ///
+    /// Example: gep series 2019.xlsx 2020.xlsx 2021.xlsx --out series.xlsx --csv series.csv
+    Series(SeriesArgs),
     /// Move every price, parameter and per-hectare rate by ± a range, one at a time: how much
     /// does GEP move? A tornado table, largest swing first.
     ///
@@ -102,6 +107,23 @@ pub enum Command {
     ///
     /// Example: gep man > gep.1 && man ./gep.1
     Man,
+}
+
+/// `gep series`.
+#[derive(Debug, Args)]
+pub struct SeriesArgs {
+    /// The yearly workbooks (one complete year each, any order).
+    #[arg(value_name = "WORKBOOK", required = true)]
+    pub workbooks: Vec<PathBuf>,
+    /// The 序列 workbook to write.
+    #[arg(long, value_name = "SERIES.xlsx")]
+    pub out: Option<PathBuf>,
+    /// Also write the series as CSV.
+    #[arg(long, value_name = "SERIES.csv")]
+    pub csv: Option<PathBuf>,
+    /// Inputs and coefficients.
+    #[command(flatten)]
+    pub input: InputArgs,
 }
 
 /// `gep sensitivity`.

@@ -25,6 +25,7 @@ pub mod read;
 pub mod report;
 pub mod schema;
 pub mod sensitivity;
+pub mod series;
 pub mod suggest;
 pub mod template;
 pub mod transfer;

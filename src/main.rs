@@ -379,6 +379,58 @@ fn main() -> ExitCode {
                 Err(e) => out.failure("check", &e, false),
             }
         }
+        Command::Series(args) => {
+            let req = request(Vec::new(), args.input);
+            for path in [&args.out, &args.csv].into_iter().flatten() {
+                if path.exists() {
+                    let e = Error::Usage(format!("{} exists; give another path", path.display()));
+                    return out.failure("series", &e, true);
+                }
+            }
+            let result = gep::series::series(&req, &args.workbooks).and_then(|s| {
+                if let Some(path) = &args.out {
+                    gep::series::write_book(&s, path)?;
+                }
+                if let Some(path) = &args.csv {
+                    gep::series::write_csv(&s, path)?;
+                }
+                Ok(s)
+            });
+            gep::progress::finish();
+            match result {
+                Ok(s) => {
+                    if out.json() {
+                        let mut value = serde_json::to_value(&s).unwrap_or_default();
+                        value["schema"] = serde_json::json!(report::JSON_SCHEMA);
+                        value["command"] = serde_json::json!("series");
+                        value["ok"] = serde_json::json!(true);
+                        value["exit_code"] = serde_json::json!(0);
+                        out.print_json(&value);
+                    } else {
+                        if let Some(top) = s.units.last() {
+                            for p in &top.points {
+                                out.say(&format!(
+                                    "{} {} GEP {:.2} 亿元 (at {} prices: {})",
+                                    p.year,
+                                    top.name,
+                                    p.current_cny / 1e8,
+                                    s.years.first().copied().unwrap_or_default(),
+                                    p.constant_cny.map_or("—".to_string(), |c| format!(
+                                        "{:.2} 亿元",
+                                        c / 1e8
+                                    ))
+                                ));
+                            }
+                        }
+                        for path in [&args.out, &args.csv].into_iter().flatten() {
+                            out.say(&format!("wrote {}", path.display()));
+                        }
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(e) => out.failure("series", &e, false),
+            }
+        }
         Command::Sensitivity(args) => {
             let req = request(args.data, args.input);
             if let Some(path) = args.out.as_ref().filter(|p| p.exists()) {

@@ -1524,3 +1524,70 @@ fn extent_account_balances_for_every_class_and_unit() {
     let wb: Xlsx<_> = open_workbook(dir.join("book.xlsx")).unwrap();
     assert!(wb.sheet_names().contains(&"面积账户".to_string()));
 }
+
+/// Issue 17, item 4: `gep series` of two complete years (the demo's quantities in both, one
+/// coefficient set): current-price GEP is the same each year, the base year's constant-price GEP
+/// equals its current one, and the next year's is the chain link — the value-only indicators
+/// (products, recreation: reported at current prices) deflated by that year's CPI index (100.9),
+/// everything else unchanged.
+#[test]
+fn series_chains_constant_prices_from_the_first_year() {
+    let dir = workdir("series");
+    previous_year_workbook(&dir.join("2020.xlsx"));
+    std::fs::copy(demo(), dir.join("2021.xlsx")).unwrap();
+    let out = gep(
+        &dir,
+        &[
+            "series",
+            "2021.xlsx",
+            "2020.xlsx",
+            "--out",
+            "s.xlsx",
+            "--csv",
+            "s.csv",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out).1);
+    let run = gep(&dir, &["run", "--out", "b.xlsx", "--csv", "csv"]);
+    assert!(run.status.success());
+    let (head, rows) = read_csv(&dir.join("csv/accounts.csv"));
+    let col = |n: &str| head.iter().position(|h| h == n).unwrap();
+    let mut value_only: BTreeMap<String, f64> = BTreeMap::new();
+    for r in &rows {
+        if r[col("quantity_unit")].is_empty() && !r[col("value_cny")].is_empty() {
+            *value_only.entry(r[col("code")].clone()).or_default() +=
+                r[col("value_cny")].parse::<f64>().unwrap();
+        }
+    }
+    let (head, rows) = read_csv(&dir.join("s.csv"));
+    let col = |n: &str| head.iter().position(|h| h == n).unwrap();
+    let mut checked = 0;
+    for pair in rows.chunks(2) {
+        let [a, b] = pair else {
+            panic!("two years per unit")
+        };
+        let v = |r: &Vec<String>, n: &str| r[col(n)].parse::<f64>().unwrap();
+        assert_eq!(
+            (a[col("year")].as_str(), b[col("year")].as_str()),
+            ("2020", "2021")
+        );
+        assert_eq!(a[col("code")], b[col("code")]);
+        assert!(close(
+            v(a, "gep_constant_cny"),
+            v(a, "gep_current_cny"),
+            1e-12
+        ));
+        assert!(close(
+            v(a, "gep_current_cny"),
+            v(b, "gep_current_cny"),
+            1e-12
+        ));
+        let deflated = value_only.get(&a[col("code")]).copied().unwrap_or(0.0);
+        let want = v(a, "gep_current_cny") - deflated * (1.0 - 1.0 / 1.009);
+        assert!(close(v(b, "gep_constant_cny"), want, 1e-9), "{b:?}");
+        checked += 1;
+    }
+    assert_eq!(checked, 117 + 11 + 1);
+    let wb: Xlsx<_> = open_workbook(dir.join("s.xlsx")).unwrap();
+    assert_eq!(wb.sheet_names(), ["序列"]);
+}

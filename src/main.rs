@@ -400,12 +400,7 @@ fn main() -> ExitCode {
             match result {
                 Ok(s) => {
                     if out.json() {
-                        let mut value = serde_json::to_value(&s).unwrap_or_default();
-                        value["schema"] = serde_json::json!(report::JSON_SCHEMA);
-                        value["command"] = serde_json::json!("series");
-                        value["ok"] = serde_json::json!(true);
-                        value["exit_code"] = serde_json::json!(0);
-                        out.print_json(&value);
+                        out.print_json(&report::success_json("series", &s));
                     } else {
                         if let Some(top) = s.units.last() {
                             for p in &top.points {
@@ -450,12 +445,7 @@ fn main() -> ExitCode {
                 return match result {
                     Ok(b) => {
                         if out.json() {
-                            let mut value = serde_json::to_value(&b).unwrap_or_default();
-                            value["schema"] = serde_json::json!(report::JSON_SCHEMA);
-                            value["command"] = serde_json::json!("sensitivity");
-                            value["ok"] = serde_json::json!(true);
-                            value["exit_code"] = serde_json::json!(0);
-                            out.print_json(&value);
+                            out.print_json(&report::success_json("sensitivity", &b));
                         } else {
                             for line in gep::sensitivity::bands_text(&b, args.top.min(10)) {
                                 println!("{line}");
@@ -481,12 +471,7 @@ fn main() -> ExitCode {
             match result {
                 Ok(t) => {
                     if out.json() {
-                        let mut value = serde_json::to_value(&t).unwrap_or_default();
-                        value["schema"] = serde_json::json!(report::JSON_SCHEMA);
-                        value["command"] = serde_json::json!("sensitivity");
-                        value["ok"] = serde_json::json!(true);
-                        value["exit_code"] = serde_json::json!(0);
-                        out.print_json(&value);
+                        out.print_json(&report::success_json("sensitivity", &t));
                     } else {
                         for line in gep::sensitivity::text(&t, args.top) {
                             println!("{line}");
@@ -620,12 +605,7 @@ fn main() -> ExitCode {
             match result {
                 Ok(diff) => {
                     if out.json() {
-                        let mut value = serde_json::to_value(&diff).unwrap_or_default();
-                        value["schema"] = serde_json::json!(report::JSON_SCHEMA);
-                        value["command"] = serde_json::json!("coefficients diff");
-                        value["ok"] = serde_json::json!(true);
-                        value["exit_code"] = serde_json::json!(0);
-                        out.print_json(&value);
+                        out.print_json(&report::success_json("coefficients diff", &diff));
                     } else {
                         for line in gep::diff::text(&diff, top) {
                             out.say(&line);

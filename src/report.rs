@@ -8,6 +8,17 @@ use crate::error::{Error, Issue, Severity};
 /// Version of the JSON schema; bumped when a key changes meaning or disappears.
 pub const JSON_SCHEMA: &str = "gep/1";
 
+/// A successful command's result as one JSON object: its own fields, plus `schema`,
+/// `command`, `ok` and `exit_code` as every object of the schema has them.
+pub fn success_json<T: serde::Serialize>(command: &str, result: &T) -> Value {
+    let mut value = serde_json::to_value(result).unwrap_or_default();
+    value["schema"] = json!(JSON_SCHEMA);
+    value["command"] = json!(command);
+    value["ok"] = json!(true);
+    value["exit_code"] = json!(0);
+    value
+}
+
 /// How problems are printed.
 #[derive(Debug, Clone, Copy)]
 pub struct Listing {

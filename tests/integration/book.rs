@@ -221,6 +221,24 @@ fn transfer_allocation_sums_to_the_budget_to_the_yuan() {
 }
 
 /// The demo relabelled as the year before (same quantities, same reported values).
+/// The previous year's workbook with 10 % more 乔木林地 in 140105, taken from its 其他 column;
+/// returns this year's 乔木林地 of 140105 (ha).
+fn previous_year_with_more_forest(path: &std::path::Path) -> f64 {
+    previous_year_workbook(path);
+    let mut prev = Book::open(path);
+    let r = prev.row_of("土地利用", "140105");
+    let (Data::Float(forest), Data::Float(other)) = (
+        prev.sheet("土地利用")[r][6].clone(),
+        prev.sheet("土地利用")[r][16].clone(),
+    ) else {
+        panic!("140105's 乔木林地 and 其他 are numbers")
+    };
+    prev.set("土地利用", r, 6, Data::Float(forest * 1.1));
+    prev.set("土地利用", r, 16, Data::Float(other - forest * 0.1));
+    prev.save(path);
+    forest
+}
+
 fn previous_year_workbook(path: &std::path::Path) {
     let mut b = Book::demo();
     for (name, grid) in b.sheets.iter_mut() {
@@ -459,19 +477,8 @@ fn an_english_book_has_english_sheets_and_the_same_values() {
 #[test]
 fn geep_is_gdp_minus_costs_plus_regulating_services() {
     let dir = workdir("geep");
-    previous_year_workbook(&dir.join("2020.xlsx"));
-    // 2020 had 10 % more 乔木林地 in 140105: an ecological damage in 2021.
-    let mut prev = Book::open(&dir.join("2020.xlsx"));
-    let r = prev.row_of("土地利用", "140105");
-    let Data::Float(forest) = prev.sheet("土地利用")[r][6].clone() else {
-        panic!()
-    };
-    let Data::Float(other) = prev.sheet("土地利用")[r][16].clone() else {
-        panic!()
-    };
-    prev.set("土地利用", r, 6, Data::Float(forest * 1.1));
-    prev.set("土地利用", r, 16, Data::Float(other - forest * 0.1));
-    prev.save(&dir.join("2020.xlsx"));
+    // 2020 had 10 % more 乔木林地 in 140105 (taken from its 其他 column).
+    previous_year_with_more_forest(&dir.join("2020.xlsx"));
     let out = gep(
         &dir,
         &["run", "--previous", "2020.xlsx", "--out", "book.xlsx"],
@@ -1392,18 +1399,7 @@ fn carbon_stock_is_area_times_densities_per_pool_with_its_change() {
     );
     assert!(rehash.status.success(), "{}", text(&rehash).1);
     // 2020 had 10 % more 乔木林地 in 140105 (taken from its 其他 column).
-    previous_year_workbook(&dir.join("2020.xlsx"));
-    let mut prev = Book::open(&dir.join("2020.xlsx"));
-    let r = prev.row_of("土地利用", "140105");
-    let (Data::Float(forest), Data::Float(other)) = (
-        prev.sheet("土地利用")[r][6].clone(),
-        prev.sheet("土地利用")[r][16].clone(),
-    ) else {
-        panic!()
-    };
-    prev.set("土地利用", r, 6, Data::Float(forest * 1.1));
-    prev.set("土地利用", r, 16, Data::Float(other - forest * 0.1));
-    prev.save(&dir.join("2020.xlsx"));
+    let forest = previous_year_with_more_forest(&dir.join("2020.xlsx"));
     let out = gep(
         &dir,
         &[
@@ -1473,18 +1469,8 @@ fn carbon_stock_is_area_times_densities_per_pool_with_its_change() {
 #[test]
 fn extent_account_balances_for_every_class_and_unit() {
     let dir = workdir("extent");
-    previous_year_workbook(&dir.join("2020.xlsx"));
-    let mut prev = Book::open(&dir.join("2020.xlsx"));
-    let r = prev.row_of("土地利用", "140105");
-    let (Data::Float(forest), Data::Float(other)) = (
-        prev.sheet("土地利用")[r][6].clone(),
-        prev.sheet("土地利用")[r][16].clone(),
-    ) else {
-        panic!()
-    };
-    prev.set("土地利用", r, 6, Data::Float(forest * 1.1));
-    prev.set("土地利用", r, 16, Data::Float(other - forest * 0.1));
-    prev.save(&dir.join("2020.xlsx"));
+    // 2020 had 10 % more 乔木林地 in 140105 (taken from its 其他 column).
+    let forest = previous_year_with_more_forest(&dir.join("2020.xlsx"));
     let out = gep(
         &dir,
         &[

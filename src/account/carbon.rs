@@ -688,20 +688,9 @@ mod tests {
         assert!((after - before * 2.7 / (32.0 / 12.0)).abs() < 1e-9 * before);
     }
 
+    /// The testing case with 实物量 rows from "published account".
     fn given(rows: &[(&str, &str, f64, &str)]) -> Inputs {
-        let mut i = inputs();
-        i.physical = Some(
-            df!(
-                col::CODE => rows.iter().map(|r| r.0).collect::<Vec<_>>(),
-                "indicator" => rows.iter().map(|r| r.1).collect::<Vec<_>>(),
-                "quantity" => rows.iter().map(|r| r.2).collect::<Vec<_>>(),
-                "unit" => rows.iter().map(|r| r.3).collect::<Vec<_>>(),
-                "source" => rows.iter().map(|_| "published account").collect::<Vec<_>>(),
-                "source_ref" => (0..rows.len()).map(|k| format!("t [实物量!D{}]", k + 3)).collect::<Vec<_>>(),
-            )
-            .unwrap(),
-        );
-        i
+        crate::account::testing::with_physical_rows(rows, "published account")
     }
 
     fn sum(acc: &crate::account::Accounts, county: &str, indicator: &str) -> (f64, f64, usize) {

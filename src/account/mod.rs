@@ -830,6 +830,24 @@ pub(crate) mod testing {
         .product()
     }
 
+    /// The 3-county case with a 实物量 sheet: (county, indicator, quantity, unit) rows, one
+    /// source for all, cells D3, D4 …
+    pub fn with_physical_rows(rows: &[(&str, &str, f64, &str)], source: &str) -> Inputs {
+        let mut i = inputs();
+        i.physical = Some(
+            df!(
+                col::CODE => rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+                "indicator" => rows.iter().map(|r| r.1).collect::<Vec<_>>(),
+                "quantity" => rows.iter().map(|r| r.2).collect::<Vec<_>>(),
+                "unit" => rows.iter().map(|r| r.3).collect::<Vec<_>>(),
+                "source" => rows.iter().map(|_| source).collect::<Vec<_>>(),
+                "source_ref" => (0..rows.len()).map(|k| format!("t [实物量!D{}]", k + 3)).collect::<Vec<_>>(),
+            )
+            .unwrap(),
+        );
+        i
+    }
+
     /// Three Taiyuan counties with round numbers.
     pub fn inputs() -> Inputs {
         let land = df!(

@@ -357,23 +357,9 @@ impl Overrides {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::account::testing::inputs;
-    use polars::prelude::*;
 
     fn with_rows(rows: &[(&str, &str, f64, &str)]) -> Inputs {
-        let mut i = inputs();
-        i.physical = Some(
-            df!(
-                col::CODE => rows.iter().map(|r| r.0).collect::<Vec<_>>(),
-                "indicator" => rows.iter().map(|r| r.1).collect::<Vec<_>>(),
-                "quantity" => rows.iter().map(|r| r.2).collect::<Vec<_>>(),
-                "unit" => rows.iter().map(|r| r.3).collect::<Vec<_>>(),
-                "source" => rows.iter().map(|_| "RUSLE 2021").collect::<Vec<_>>(),
-                "source_ref" => (0..rows.len()).map(|k| format!("t [实物量!D{}]", k + 3)).collect::<Vec<_>>(),
-            )
-            .unwrap(),
-        );
-        i
+        crate::account::testing::with_physical_rows(rows, "RUSLE 2021")
     }
 
     #[test]

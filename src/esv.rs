@@ -257,6 +257,35 @@ mod tests {
     }
 
     /// The Xie 2008 table shipped in coefficients/tables/, read as a set's equivalent_factors.csv.
+    /// Issue 11, item 10: glaciers and permanent snow (冰川及永久积雪 in the 三调 crosswalk) map
+    /// to Xie 2015's 冰川积雪 row and are valued by it (its water-supply and hydrological
+    /// factors), in the table by ecosystem type too.
+    #[test]
+    fn glaciers_map_to_the_xie_glacier_row_and_are_valued() {
+        use crate::account::testing::inputs;
+        let mut coef = crate::account::registry::load_coefficients(None, false).unwrap();
+        coef.esv = Some(national());
+        let mut i = inputs();
+        i.land = df!(
+            col::CODE => ["140105"],
+            "land_class" => ["冰川及永久积雪"],
+            "area_ha" => [10.0],
+            "source_ref" => ["a"],
+        )
+        .unwrap();
+        let e = compute(&i, &coef).unwrap();
+        let row = coef
+            .equivalent_factors
+            .iter()
+            .find(|r| r.xie_type == "冰川积雪")
+            .unwrap();
+        let per_ha: f64 = value_per_ha(row, &national()).iter().sum();
+        assert!(per_ha > 0.0);
+        let by_type = e.by_ecosystem(["140105"]);
+        assert!((by_type["冰川积雪"].values_cny.iter().sum::<f64>() - 10.0 * per_ha).abs() < 1e-6);
+        assert_eq!(by_type["冰川积雪"].area_ha, 10.0);
+    }
+
     fn xie2008() -> Vec<FactorRow> {
         let text = include_str!("../coefficients/tables/xie2008_equivalent_factors.csv");
         let body: String = text

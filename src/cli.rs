@@ -121,6 +121,10 @@ pub struct SeriesArgs {
     /// Also write the series as CSV.
     #[arg(long, value_name = "SERIES.csv")]
     pub csv: Option<PathBuf>,
+    /// A coefficient set for one year (repeatable): `--set-for 2021=sets/2021`; other years
+    /// use --coefficients (or the built-in set).
+    #[arg(long = "set-for", value_name = "YEAR=DIR")]
+    pub set_for: Vec<String>,
     /// Inputs and coefficients.
     #[command(flatten)]
     pub input: InputArgs,

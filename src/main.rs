@@ -387,7 +387,24 @@ fn main() -> ExitCode {
                     return out.failure("series", &e, true);
                 }
             }
-            let result = gep::series::series(&req, &args.workbooks).and_then(|s| {
+            let mut sets = std::collections::BTreeMap::new();
+            for entry in &args.set_for {
+                let parsed = entry
+                    .split_once('=')
+                    .and_then(|(y, d)| Some((y.trim().parse::<i32>().ok()?, d.trim())));
+                match parsed {
+                    Some((year, dir)) => {
+                        sets.insert(year, std::path::PathBuf::from(dir));
+                    }
+                    None => {
+                        let e = Error::Usage(format!(
+                            "--set-for {entry}: expected YEAR=DIR, e.g. 2021=sets/2021"
+                        ));
+                        return out.failure("series", &e, true);
+                    }
+                }
+            }
+            let result = gep::series::series(&req, &args.workbooks, &sets).and_then(|s| {
                 if let Some(path) = &args.out {
                     gep::series::write_book(&s, path)?;
                 }

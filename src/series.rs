@@ -1,6 +1,7 @@
 //! Stage 6b, series: several complete yearly workbooks → every unit's GEP by year at current
 //! prices and at the first year's prices (chain-linked year to year with the set's price lines,
-//! as the 变化 sheet links two years), its growth, a workbook with a line chart and a CSV.
+//! as the 变化 sheet links two years; a year with a set of its own is linked by valuing its
+//! quantities with the year before's set), its growth, a workbook with a line chart and a CSV.
 
 use std::path::{Path, PathBuf};
 
@@ -50,22 +51,34 @@ pub struct Series {
 /// # Errors
 /// [`Error::Usage`] for fewer than two workbooks or two of the same year; as
 /// [`crate::evaluate`] for each workbook and [`crate::change::compare`] for each link.
-pub fn series(request: &crate::Request, workbooks: &[PathBuf]) -> Result<Series> {
+pub fn series(
+    request: &crate::Request,
+    workbooks: &[PathBuf],
+    sets: &std::collections::BTreeMap<i32, PathBuf>,
+) -> Result<Series> {
     if workbooks.len() < 2 {
         return Err(Error::Usage(
             "a series needs at least two yearly workbooks".into(),
         ));
     }
-    let mut years: Vec<(i32, PathBuf, Accounts, crate::coefficients::Coefficients)> = Vec::new();
-    for wb in workbooks {
-        let e = crate::evaluate(
+    let value = |wb: &PathBuf, set: Option<&PathBuf>| {
+        crate::evaluate(
             &crate::Request {
                 data: vec![wb.clone()],
+                coefficients: set.cloned().or_else(|| request.coefficients.clone()),
                 ..request.clone()
             },
             None,
             None,
-        )?;
+        )
+    };
+    let mut years: Vec<(i32, PathBuf, Accounts, crate::coefficients::Coefficients)> = Vec::new();
+    for wb in workbooks {
+        let mut e = value(wb, None)?;
+        // A year with a set of its own (`--set-for YEAR=DIR`) is valued with it.
+        if let Some(set) = sets.get(&e.accounts.year) {
+            e = value(wb, Some(set))?;
+        }
         if let Some((y, other, _, _)) = years.iter().find(|(y, ..)| *y == e.accounts.year) {
             return Err(Error::Usage(format!(
                 "{} and {} are both {y}: one workbook per year",
@@ -95,8 +108,21 @@ pub fn series(request: &crate::Request, workbooks: &[PathBuf]) -> Result<Series>
         let links = match i {
             0 => None,
             _ => {
-                let previous = YearValues::from_accounts(&years[i - 1].2);
-                Some(crate::change::compare(acc, &previous, coef)?)
+                let (prev_year, _, prev_acc, prev_coef) = &years[i - 1];
+                let previous = YearValues::from_accounts(prev_acc);
+                if sets.get(year) == sets.get(prev_year) {
+                    Some(crate::change::compare(acc, &previous, coef)?)
+                } else {
+                    // Another set this year: this year's quantities valued with last year's set
+                    // give this year at last year's prices.
+                    let (_, path, ..) = &years[i];
+                    let at_previous = value(path, sets.get(prev_year))?;
+                    Some(crate::change::compare(
+                        &at_previous.accounts,
+                        &previous,
+                        prev_coef,
+                    )?)
+                }
             }
         };
         for row in &acc.rows {

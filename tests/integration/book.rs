@@ -1576,4 +1576,61 @@ fn series_chains_constant_prices_from_the_first_year() {
     assert_eq!(checked, 117 + 11 + 1);
     let wb: Xlsx<_> = open_workbook(dir.join("s.xlsx")).unwrap();
     assert_eq!(wb.sheet_names(), ["序列"]);
+
+    // 2021 with a set of its own whose carbon price is doubled: its current GEP gains each
+    // unit's carbon value; at 2020 prices (its quantities valued with 2020's set) nothing moves.
+    let set = edited_set(&dir, |name, t| {
+        if name == "prices.toml" {
+            t.replacen("value = 42.85\n", "value = 85.7\n", 1)
+        } else {
+            t
+        }
+    });
+    let set_for = format!("2021={}", set.display());
+    let out = gep(
+        &dir,
+        &[
+            "series",
+            "2020.xlsx",
+            "2021.xlsx",
+            "--set-for",
+            &set_for,
+            "--csv",
+            "s2.csv",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out).1);
+    let (head, acc) = read_csv(&dir.join("csv/accounts.csv"));
+    let acol = |n: &str| head.iter().position(|h| h == n).unwrap();
+    let carbon: BTreeMap<String, f64> = acc
+        .iter()
+        .filter(|r| r[acol("indicator")] == "carbon_sequestration")
+        .map(|r| {
+            (
+                r[acol("code")].clone(),
+                r[acol("value_cny")].parse().unwrap(),
+            )
+        })
+        .collect();
+    let (_, rows2) = read_csv(&dir.join("s2.csv"));
+    for (one, two) in rows
+        .iter()
+        .zip(&rows2)
+        .filter(|(r, _)| r[col("year")] == "2021")
+    {
+        let v = |r: &Vec<String>, n: &str| r[col(n)].parse::<f64>().unwrap();
+        let code = &one[col("code")];
+        assert!(
+            close(
+                v(two, "gep_current_cny"),
+                v(one, "gep_current_cny") + carbon[code],
+                1e-9
+            ),
+            "{code}"
+        );
+        assert!(
+            close(v(two, "gep_constant_cny"), v(one, "gep_constant_cny"), 1e-9),
+            "{code}"
+        );
+    }
 }

@@ -42,6 +42,8 @@ pub struct BookContext<'a> {
     pub carbon_stock: Option<&'a crate::carbon_stock::CarbonStock>,
     /// The extent account, when `--previous` gave the previous land cover.
     pub extent: Option<&'a crate::extent::Extent>,
+    /// Monte Carlo bands of every unit's GEP (`gep run --uncertainty N`), shown on 汇总.
+    pub bands: Option<&'a crate::sensitivity::Bands>,
     /// Budget (yuan) and its allocation, when `--budget` was given.
     pub transfer: Option<&'a (i64, Vec<crate::transfer::Allocation>)>,
 }
@@ -961,6 +963,12 @@ fn summary(
     if ctx.geep.is_some() {
         headers.push(tr(s.en, "GEEP\n(万元)", "GEEP\n(10k yuan)").into());
     }
+    // The uncertainty band beside GEP (Monte Carlo, `--uncertainty`).
+    let band_col = headers.len() as u16;
+    if ctx.bands.is_some() {
+        headers.push(tr(s.en, "GEP P5\n(万元)", "GEP P5\n(10k yuan)").into());
+        headers.push(tr(s.en, "GEP P95\n(万元)", "GEP P95\n(10k yuan)").into());
+    }
     header_row(ws, FIRST_ROW - 1, &headers, 2, s)?;
     let mut ranked: Vec<(&str, f64)> = acc
         .level(Level::County)
@@ -1064,6 +1072,15 @@ fn summary(
                 f,
             )?;
         }
+        if let Some(band) = ctx.bands.and_then(|b| {
+            b.units
+                .iter()
+                .find(|u| u.code == row.code && u.level == row.level.key())
+        }) {
+            let f = money_format(row, s);
+            ws.write_number_with_format(r, band_col, band.p5_cny / s.wan, f)?;
+            ws.write_number_with_format(r, band_col + 1, band.p95_cny / s.wan, f)?;
+        }
         let _ = i;
     }
     let note_row = FIRST_ROW + acc.rows.len() as u32 + 1;
@@ -1096,6 +1113,26 @@ fn summary(
         ),
     };
     ws.write_string_with_format(note_row + notes.len() as u32, 0, &coverage, &s.label)?;
+    if let Some(b) = ctx.bands {
+        let text = if s.en {
+            format!(
+                "GEP P5 and P95: Monte Carlo, {} draws (seed {}), {} coefficients each × an independent uniform factor in [1 − {r}, 1 + {r}] (or between their own low and high); not a confidence interval of the statistics.",
+                b.draws,
+                b.seed,
+                b.coefficients,
+                r = b.range
+            )
+        } else {
+            format!(
+                "GEP P5、P95：蒙特卡洛模拟 {} 次（种子 {}），{} 个系数各乘 [1 − {r}, 1 + {r}] 内独立均匀分布的因子（有 low/high 的取其区间）；仅反映系数不确定性，不含统计数据误差。",
+                b.draws,
+                b.seed,
+                b.coefficients,
+                r = b.range
+            )
+        };
+        ws.write_string_with_format(note_row + notes.len() as u32 + 1, 0, &text, &s.note)?;
+    }
     ws.insert_note(
         FIRST_ROW - 1,
         7,

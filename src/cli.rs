@@ -253,6 +253,13 @@ pub struct RunArgs {
     /// current and constant prices.
     #[arg(long, value_name = "BOOK_OR_WORKBOOK")]
     pub previous: Option<PathBuf>,
+    /// Show each unit's GEP band (P5, P95) on 汇总 from N Monte Carlo draws (every coefficient
+    /// × uniform [0.9, 1.1], or between its own low and high), as `gep sensitivity --monte-carlo`.
+    #[arg(long, value_name = "N")]
+    pub uncertainty: Option<usize>,
+    /// Seed of the --uncertainty draws.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
     /// Language, money unit, replacing.
     #[command(flatten)]
     pub book: BookArgs,

@@ -429,6 +429,8 @@ pub struct RunOptions {
     pub money: book::Money,
     /// Replace an existing book.
     pub force: bool,
+    /// Monte Carlo bands on 汇总: draws and seed (±10 %, or each coefficient's low/high).
+    pub uncertainty: Option<(usize, u64)>,
 }
 
 /// What became of one workbook of a batch.
@@ -586,6 +588,7 @@ pub fn run(request: &Request, options: &RunOptions) -> Result<RunReport> {
         lang,
         money,
         force,
+        uncertainty: _,
     } = options.clone();
     if let Some(out) = &out {
         refuse_overwriting_inputs(out, request)?;
@@ -597,6 +600,12 @@ pub fn run(request: &Request, options: &RunOptions) -> Result<RunReport> {
         }
     }
     let e = evaluate(request, previous.as_deref(), budget_cny)?;
+    let bands = match options.uncertainty {
+        Some((draws, seed)) if !e.inputs.esv_only => {
+            Some(sensitivity::monte_carlo(request, 0.1, draws, seed)?)
+        }
+        _ => None,
+    };
     // A scoped run never takes the province book's default name.
     let book = out.unwrap_or_else(|| {
         let scope = e
@@ -632,6 +641,7 @@ pub fn run(request: &Request, options: &RunOptions) -> Result<RunReport> {
                 geep: e.geep.as_ref(),
                 carbon_stock: e.carbon_stock.as_ref(),
                 extent: e.extent.as_ref(),
+                bands: bands.as_ref(),
             },
         )
     })?];

@@ -281,6 +281,7 @@ fn main() -> ExitCode {
                     lang: args.book.lang,
                     money: args.book.money,
                     force: args.book.force,
+                    uncertainty: args.uncertainty.map(|n| (n, args.seed)),
                 },
             );
             gep::progress::finish();
@@ -350,6 +351,7 @@ fn main() -> ExitCode {
                     lang: args.book.lang,
                     money: args.book.money,
                     force: args.book.force,
+                    uncertainty: None,
                 },
             };
             let result = gep::batch(&req, &args.data, &options);

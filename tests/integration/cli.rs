@@ -877,3 +877,70 @@ fn a_price_with_its_own_low_and_high_is_moved_to_them() {
         text(&bad).1
     );
 }
+
+/// Issue 17, item 3: `gep run --uncertainty N --seed S` puts each unit's P5 and P95 beside GEP on
+/// 汇总, the same bands as `gep sensitivity --monte-carlo N --seed S`.
+#[test]
+fn the_book_carries_the_monte_carlo_bands_beside_gep() {
+    let dir = workdir("uncertainty_book");
+    let run = gep(
+        &dir,
+        &[
+            "run",
+            "--only",
+            "1401",
+            "--uncertainty",
+            "20",
+            "--seed",
+            "3",
+            "--out",
+            "b.xlsx",
+        ],
+    );
+    assert!(run.status.success(), "{}", text(&run).1);
+    let out = gep(
+        &dir,
+        &[
+            "--format",
+            "json",
+            "sensitivity",
+            "--only",
+            "1401",
+            "--monte-carlo",
+            "20",
+            "--seed",
+            "3",
+        ],
+    );
+    let v: serde_json::Value = serde_json::from_str(&text(&out).0).unwrap();
+    let mut wb: calamine::Xlsx<_> = calamine::open_workbook(dir.join("b.xlsx")).unwrap();
+    use calamine::Reader as _;
+    let sheet = wb.worksheet_range("汇总").unwrap();
+    let header: Vec<String> = (0..sheet.width())
+        .map(|c| {
+            sheet
+                .get_value((2, c as u32))
+                .map(|d| d.to_string())
+                .unwrap_or_default()
+        })
+        .collect();
+    let p5 = header
+        .iter()
+        .position(|h| h.starts_with("GEP P5"))
+        .expect("a P5 column");
+    let mut checked = 0;
+    for u in v["units"].as_array().unwrap() {
+        let row = (3..sheet.height() as u32).find(|r| {
+            sheet.get_value((*r, 0)).map(|d| d.to_string()).as_deref() == u["code"].as_str()
+        });
+        let Some(r) = row else { continue };
+        let cell = |c: usize| match sheet.get_value((r, c as u32)) {
+            Some(calamine::Data::Float(x)) => *x * 1e4,
+            other => panic!("{other:?}"),
+        };
+        assert!(close(cell(p5), u["p5_cny"].as_f64().unwrap(), 1e-12));
+        assert!(close(cell(p5 + 1), u["p95_cny"].as_f64().unwrap(), 1e-12));
+        checked += 1;
+    }
+    assert!(checked >= 10, "{checked}");
+}

@@ -92,7 +92,7 @@ fn keys(coef: &Coefficients) -> Vec<Movable> {
                 key: Key::Rate(i),
                 label: format!("service_rates.csv {}/{}", r.valuation_class, r.indicator),
                 value: r.rate_base,
-                band: None,
+                band: r.band_factors(),
             });
         }
     }

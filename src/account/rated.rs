@@ -532,6 +532,8 @@ mod tests {
                 scope: "test".into(),
                 source: "test".into(),
                 status: "U".into(),
+                low: None,
+                high: None,
                 rate_base: rate,
             });
         }

@@ -504,9 +504,25 @@ pub struct Rate {
     pub source: String,
     /// Evidence grade.
     pub status: String,
+    /// The low end of its plausible range, in `unit` (optional column, for `gep sensitivity`).
+    #[serde(default)]
+    pub low: Option<f64>,
+    /// The high end of its plausible range, in `unit` (optional column).
+    #[serde(default)]
+    pub high: Option<f64>,
     /// Set on load: the rate in the engine's unit (m³/ha/yr or t C/ha/yr).
     #[serde(skip)]
     pub rate_base: f64,
+}
+
+impl Rate {
+    /// The factors that bring the rate to its `low` and `high` (rate × factor), when given.
+    pub fn band_factors(&self) -> Option<(f64, f64)> {
+        match (self.low, self.high) {
+            (Some(lo), Some(hi)) if self.rate > 0.0 => Some((lo / self.rate, hi / self.rate)),
+            _ => None,
+        }
+    }
 }
 
 /// Volume → biomass → carbon parameters of one forest type (优势树种组).
@@ -616,12 +632,17 @@ pub struct Price {
 
 /// `low` ≤ value ≤ `high`, both or neither.
 fn check_band(p: &Price, at: &str, issues: &mut Issues) {
-    match (p.low, p.high) {
+    check_range(p.low, p.value, p.high, at, issues);
+}
+
+/// `low` ≤ `value` ≤ `high` with `low` ≥ 0, both bounds or neither (prices, parameters, rates).
+fn check_range(low: Option<f64>, value: f64, high: Option<f64>, at: &str, issues: &mut Issues) {
+    match (low, high) {
         (None, None) => {}
-        (Some(lo), Some(hi)) if lo <= p.value && p.value <= hi && lo >= 0.0 => {}
+        (Some(lo), Some(hi)) if lo <= value && value <= hi && lo >= 0.0 => {}
         (Some(lo), Some(hi)) => issues.error(
             at,
-            format!("low {lo} ≤ value {} ≤ high {hi} does not hold", p.value),
+            format!("low {lo} ≤ value {value} ≤ high {hi} does not hold"),
         ),
         _ => issues.error(at, "give both low and high, or neither"),
     }
@@ -894,12 +915,19 @@ fn parse_csv<T: for<'de> Deserialize<'de>>(
     match reader.headers() {
         Ok(h) => {
             for name in h.iter() {
-                if !expected.contains(&name) {
+                if !expected.iter().any(|e| e.trim_start_matches('?') == name) {
                     issues.error(
                         format!("{file}:1"),
                         format!(
                             "unknown column \"{name}\" (expected {})",
-                            expected.join(", ")
+                            expected
+                                .iter()
+                                .map(|e| match e.strip_prefix('?') {
+                                    Some(optional) => format!("{optional} (optional)"),
+                                    None => (*e).to_string(),
+                                })
+                                .collect::<Vec<_>>()
+                                .join(", ")
                         ),
                     );
                 }
@@ -1503,6 +1531,8 @@ fn load_rates(
             "scope",
             "source",
             "status",
+            "?low",
+            "?high",
         ],
         issues,
     );
@@ -1569,6 +1599,7 @@ fn load_rates(
             );
         }
         check_status(&r.status, &at, issues);
+        check_range(r.low, r.rate, r.high, &at, issues);
         if !seen.insert((r.valuation_class.clone(), r.indicator.clone())) {
             issues.error(
                 &at,
@@ -2223,6 +2254,8 @@ mod tests {
             scope: "N".into(),
             source: "s".into(),
             status: "U".into(),
+            low: None,
+            high: None,
             rate_base: 360.0,
         }];
         let param = |v: f64, unit: &str| Price {

@@ -878,6 +878,113 @@ fn a_price_with_its_own_low_and_high_is_moved_to_them() {
     );
 }
 
+/// Issue 17, item 3: a per-hectare rate may carry its own `low`/`high` (optional columns of
+/// service_rates.csv, in the rate's unit; here forest water conservation 50–80 around 63.75 mm/yr);
+/// sensitivity moves it to those ends, which shift GEP by exactly the forest lines' value × the
+/// relative move. A band that does not hold its rate is refused at its line.
+#[test]
+fn a_rate_with_its_own_low_and_high_is_moved_to_them() {
+    let dir = workdir("sensitivity_rate_band");
+    let with_band = |low: &'static str| {
+        move |name: &str, t: String| {
+            if name != "service_rates.csv" {
+                return t;
+            }
+            let mut header_seen = false;
+            t.lines()
+                .map(|l| {
+                    if l.starts_with('#') || l.trim().is_empty() {
+                        l.to_string()
+                    } else if !header_seen {
+                        header_seen = true;
+                        format!("{l},low,high")
+                    } else if l.starts_with("forest,water_conservation,63.75,") {
+                        format!("{l},{low},80")
+                    } else {
+                        format!("{l},,")
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
+                + "\n"
+        }
+    };
+    let set = edited_set(&dir, with_band("50"));
+    let set = set.to_str().unwrap().to_string();
+    let run = gep(
+        &dir,
+        &[
+            "run",
+            "--coefficients",
+            &set,
+            "--only",
+            "1401",
+            "--out",
+            "b.xlsx",
+            "--csv",
+            "csv",
+        ],
+    );
+    assert!(run.status.success(), "{}", text(&run).1);
+    let (head, rows) = read_csv(&dir.join("csv/lines.csv"));
+    let col = |n: &str| head.iter().position(|h| h == n).unwrap();
+    let forest_water: f64 = rows
+        .iter()
+        .filter(|r| {
+            r[col("coefficient_ref")].starts_with("service_rates.csv: forest/water_conservation")
+        })
+        .map(|r| r[col("value_cny")].parse::<f64>().unwrap())
+        .sum();
+    assert!(forest_water > 0.0);
+    let out = gep(
+        &dir,
+        &[
+            "--format",
+            "json",
+            "sensitivity",
+            "--coefficients",
+            &set,
+            "--only",
+            "1401",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out).1);
+    let v: serde_json::Value = serde_json::from_str(&text(&out).0).unwrap();
+    let base = v["base_cny"].as_f64().unwrap();
+    let bar = v["bars"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["coefficient"] == "service_rates.csv forest/water_conservation")
+        .unwrap();
+    assert_eq!(bar["own_band"], true);
+    let (low, high) = (
+        bar["low_cny"].as_f64().unwrap(),
+        bar["high_cny"].as_f64().unwrap(),
+    );
+    assert!(close(
+        base - low,
+        forest_water * (63.75 - 50.0) / 63.75,
+        1e-9
+    ));
+    assert!(close(
+        high - base,
+        forest_water * (80.0 - 63.75) / 63.75,
+        1e-9
+    ));
+    let bad = edited_set(&dir, with_band("70"));
+    let bad = gep(&dir, &["coefficients", "check", bad.to_str().unwrap()]);
+    assert!(!bad.status.success());
+    assert!(
+        text(&bad).1.contains("service_rates.csv:11")
+            && text(&bad)
+                .1
+                .contains("low 70 ≤ value 63.75 ≤ high 80 does not hold"),
+        "{}",
+        text(&bad).1
+    );
+}
+
 /// Issue 17, item 3: `gep run --uncertainty N --seed S` puts each unit's P5 and P95 beside GEP on
 /// 汇总, the same bands as `gep sensitivity --monte-carlo N --seed S`.
 #[test]

@@ -1715,16 +1715,20 @@ fn extent_sheet(
         )
     };
     ws.write_string_with_format(0, 0, title, &s.title)?;
-    ws.write_string_with_format(
-        1,
-        0,
+    let note = if extent.transitions.is_some() {
+        tr(
+            s.en,
+            "期初、期末、增加、减少来自土地转移表（转移矩阵，按估价地类汇总；同一估价地类内部的转移不计），其行、列合计已与上年（--previous）和本年土地利用核对一致（0.1%，至少 0.5 公顷）；市、省为所辖县之和。期末 = 期初 + 增加 − 减少（公式）。转移矩阵见下表。",
+            "Opening, closing, additions and reductions come from the change matrix (土地转移, summed to valuation classes; moves within one valuation class are no flow), whose row and column sums were checked against the previous year's (--previous) and this year's land cover (0.1 %, at least 0.5 ha); a unit's are the sums over its counties. Closing = opening + additions − reductions (a formula). The matrix is in the table below.",
+        )
+    } else {
         tr(
             s.en,
             "期初 = 上年土地利用（--previous），期末 = 本年；县的增加、减少为其净增、净减（两期面积之差，无转移矩阵时无法得到总流量），市、省为所辖县之和。期末 = 期初 + 增加 − 减少（公式）。",
-            "Opening = the previous year's land cover (--previous), closing = this year's; a county's additions and reductions are its net gain or loss (the difference of two areas: gross flows need a change matrix), a unit's the sum over its counties. Closing = opening + additions − reductions (a formula).",
-        ),
-        &s.note,
-    )?;
+            "Opening = the previous year's land cover (--previous), closing = this year's; a county's additions and reductions are its net gain or loss (the difference of two areas: gross flows need a change matrix, the 土地转移 sheet), a unit's the sum over its counties. Closing = opening + additions − reductions (a formula).",
+        )
+    };
+    ws.write_string_with_format(1, 0, note, &s.note)?;
     let mut headers = labels(s.en);
     for h in [
         tr(s.en, "估价地类", "Valuation class"),
@@ -1750,6 +1754,39 @@ fn extent_sheet(
             formula(ws, r, 8, &format!("=G{n}-H{n}"), e.net_change_ha(), &area)?;
             formula(ws, r, 9, &format!("=F{n}+G{n}-H{n}"), e.closing_ha, &area)?;
             r += 1;
+        }
+    }
+    if extent.transitions.is_some() {
+        r += 1;
+        ws.write_string_with_format(
+            r,
+            0,
+            tr(
+                s.en,
+                "土地转移矩阵（公顷）：期初地类 → 期末地类，按估价地类；同类为未变化面积",
+                "Change matrix (ha): from class → to class, valuation classes; equal classes are the unchanged area",
+            ),
+            &s.title,
+        )?;
+        r += 1;
+        let mut matrix_headers = labels(s.en);
+        for h in [
+            tr(s.en, "期初地类", "From class"),
+            tr(s.en, "期末地类", "To class"),
+            tr(s.en, "面积\n(hm²)", "Area\n(ha)"),
+        ] {
+            matrix_headers.push(h.to_string());
+        }
+        header_row(ws, r, &matrix_headers, 2, s)?;
+        r += 1;
+        for row in &acc.rows {
+            for ((from, to), a) in extent.matrix(acc.members(row)).unwrap_or_default() {
+                write_row_labels(ws, r, row, s)?;
+                ws.write_string(r, 4, &from)?;
+                ws.write_string(r, 5, &to)?;
+                ws.write_number_with_format(r, 6, a, &area)?;
+                r += 1;
+            }
         }
     }
     widths(ws, &headers, s)?;

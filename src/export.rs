@@ -265,6 +265,30 @@ pub fn extent_tidy(accounts: &Accounts, extent: &crate::extent::Extent) -> Resul
     Ok(DataFrame::new_infer_height(columns)?)
 }
 
+/// The change matrix, one row per unit × from class × to class (valuation classes): area_ha.
+///
+/// # Errors
+/// Polars failures only.
+pub fn transitions_tidy(accounts: &Accounts, extent: &crate::extent::Extent) -> Result<DataFrame> {
+    let mut cols = Labels::default();
+    let (mut from, mut to, mut area) = (Vec::new(), Vec::new(), Vec::new());
+    for row in &accounts.rows {
+        for ((f, t), a) in extent.matrix(accounts.members(row)).unwrap_or_default() {
+            cols.push(row);
+            from.push(f);
+            to.push(t);
+            area.push(a);
+        }
+    }
+    let mut columns = cols.columns();
+    columns.extend([
+        Column::new("from_valuation_class".into(), from),
+        Column::new("to_valuation_class".into(), to),
+        Column::new("area_ha".into(), area),
+    ]);
+    Ok(DataFrame::new_infer_height(columns)?)
+}
+
 /// The label columns every table starts with: level, code, name, prefecture_code, prefecture.
 #[derive(Default)]
 struct Labels {
@@ -314,8 +338,9 @@ pub struct Tables<'a> {
     )>,
 }
 
-/// Stages `accounts.csv`, `lines.csv`, `esv.csv` and (with GEEP) `geep.csv` in `dir` (created
-/// if needed) for [`crate::files::commit`].
+/// Stages `accounts.csv`, `lines.csv`, `esv.csv`, (with GEEP) `geep.csv`, (with `--previous`)
+/// `extent.csv` and, with a change matrix, `transitions.csv` in `dir` (created if needed) for
+/// [`crate::files::commit`].
 ///
 /// # Errors
 /// [`Error::Io`] when the folder or a file cannot be written.
@@ -328,6 +353,12 @@ pub fn stage(dir: &Path, tables: &Tables<'_>) -> Result<Vec<crate::files::Staged
             &dir.join("extent.csv"),
             &mut extent_tidy(accounts, extent)?,
         )?);
+        if extent.transitions.is_some() {
+            out.push(stage_csv(
+                &dir.join("transitions.csv"),
+                &mut transitions_tidy(accounts, extent)?,
+            )?);
+        }
     }
     if let Some(stock) = tables.carbon_stock {
         out.push(stage_csv(

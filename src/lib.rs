@@ -357,11 +357,16 @@ pub fn evaluate(
     };
     let esv = timed("esv", || esv::compute(&inputs, &coef))?;
     let carbon_stock = carbon_stock::compute(&inputs.land, previous_land.as_ref(), &coef)?;
+    let mut extent_issues = Issues::new();
     let extent = extent::compute(
         &inputs.land,
         previous_land.as_ref().map(|l| (previous_year, l)),
+        inputs.transitions.as_deref(),
+        &inputs.counties,
         &coef,
+        &mut extent_issues,
     )?;
+    warnings.extend(extent_issues.into_result()?.all().iter().cloned());
     let mut geep_warnings = Issues::new();
     let geep = timed("geep", || {
         if inputs.esv_only {

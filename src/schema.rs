@@ -61,6 +61,9 @@ pub enum SheetKind {
     /// 实物量 / physical quantities modelled elsewhere (RUSLE, RWEQ, …) that override the
     /// rate-based estimate for a county and indicator (optional).
     Physical,
+    /// 土地转移 / land-cover change matrix: area from one land class to another since the
+    /// previous year, per county (optional; the extent account's gross flows).
+    Transition,
 }
 
 /// One input sheet.
@@ -176,6 +179,10 @@ pub mod col {
     pub const UNIT: &str = "unit";
     /// Where the quantity comes from (实物量 sheet).
     pub const SOURCE: &str = "source";
+    /// Land class at the start of the period (土地转移 sheet).
+    pub const FROM_CLASS: &str = "from_class";
+    /// Land class at the end of the period (土地转移 sheet).
+    pub const TO_CLASS: &str = "to_class";
 }
 
 const CODE_ALIASES: &[&str] = &[
@@ -380,10 +387,67 @@ const PHYSICAL: SheetSpec = SheetSpec {
     ],
 };
 
+const TRANSITION: SheetSpec = SheetSpec {
+    kind: SheetKind::Transition,
+    label: "土地转移",
+    aliases: &[
+        "土地转移",
+        "土地利用转移",
+        "土地利用转移矩阵",
+        "地类转移",
+        "转移矩阵",
+        "landcoverchange",
+        "land_cover_change",
+        "transition",
+        "transitions",
+    ],
+    required: false,
+    columns: &[
+        code(),
+        name(),
+        ColumnSpec {
+            key: col::FROM_CLASS,
+            aliases: &[
+                "原地类",
+                "期初地类",
+                "转出地类",
+                "上年地类",
+                "from",
+                "fromclass",
+            ],
+            kind: ColumnKind::Text,
+            required: true,
+            blank: Blank::Error,
+        },
+        ColumnSpec {
+            key: col::TO_CLASS,
+            aliases: &[
+                "现地类",
+                "期末地类",
+                "转入地类",
+                "本年地类",
+                "to",
+                "toclass",
+            ],
+            kind: ColumnKind::Text,
+            required: true,
+            blank: Blank::Error,
+        },
+        number(
+            col::AREA_HA,
+            &["面积", "转移面积", "area"],
+            Dimension::Area,
+            true,
+            Blank::Error,
+        ),
+    ],
+};
+
 pub const SHEETS: &[SheetSpec] = &[
     ENVIRONMENT,
     CLIMATE,
     PHYSICAL,
+    TRANSITION,
     SheetSpec {
         kind: SheetKind::LandCover,
         label: "土地利用",
@@ -1151,6 +1215,7 @@ mod tests {
             SheetKind::Environment,
             SheetKind::Climate,
             SheetKind::Physical,
+            SheetKind::Transition,
         ] {
             assert_eq!(SHEETS.iter().filter(|s| s.kind == kind).count(), 1);
             assert_eq!(sheet(kind).kind, kind);

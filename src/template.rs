@@ -182,7 +182,8 @@ pub fn build(year: i32, coef: &Coefficients) -> std::result::Result<Vec<u8>, Xls
         "9. 经济社会表的旅游总收入、接待游客、水电发电量为可选项（休闲旅游、生态能源）；环境表为可选表（GEEP 与空气/水质净化上限），整表不填则不计算 GEEP、不设上限。".into(),
         "10. 实物量表（可选）：已有模型结果（RUSLE 土壤保持、RWEQ 防风固沙、水库调蓄量等）时每县每指标填一行，单位写在本行“单位”列，程序以此替代按面积系数的估算，并在核算明细中注明来源。".into(),
         "11. 用水量平衡法计算水源涵养时，填写“气象”表（区划代码、县、降水量(mm)、蒸散量(mm)，每县一行）；系数集须给出各地类径流系数。不用此法时“气象”表留空（空表视为无此表）。".into(),
-        "12. 填好后运行：gep check 本文件.xlsx（检查全部问题并给出单元格位置），再运行 gep run --data 本文件.xlsx。".into(),
+        "12. 土地转移表（可选）：有两期土地利用转移矩阵时，每县每对“原地类→现地类”填一行面积（地类不变的面积也填），与 --previous 上年数据一起运行得到面积账户的总流量和转移矩阵；各县按原地类合计须等于上年面积、按现地类合计须等于本年面积。不用时留空。".into(),
+        "13. 填好后运行：gep check 本文件.xlsx（检查全部问题并给出单元格位置），再运行 gep run --data 本文件.xlsx。".into(),
     ];
     for (i, line) in lines.iter().enumerate() {
         ws.write_string_with_format(i as u32, 0, line, if i == 0 { &s.title } else { &s.locked })?;
@@ -320,6 +321,27 @@ pub fn build(year: i32, coef: &Coefficients) -> std::result::Result<Vec<u8>, Xls
         }
     }
     non_negative(ws, 2, 1 + SPARE_ROWS, 3, 3)?;
+    protect(ws, headers.len() as u16, &s)?;
+
+    // 土地转移 (long form, optional): the change matrix since the previous year.
+    let ws = wb
+        .add_worksheet()
+        .set_name(sheet(SheetKind::Transition).label)?;
+    ws.write_string_with_format(
+        0,
+        0,
+        format!(
+            "{}—{year}年{province}各县(市、区)土地利用转移矩阵（可选：每县每对原地类→现地类一行，含未变化面积）",
+            year - 1
+        ),
+        &s.title,
+    )?;
+    let headers = columns(SheetKind::Transition);
+    let first = header(ws, 1, &headers, &s)?;
+    let last = first + SPARE_ROWS * 4;
+    dropdown(ws, first, last, 2, &class_range)?;
+    dropdown(ws, first, last, 3, &class_range)?;
+    non_negative(ws, first, last, 4, 4)?;
     protect(ws, headers.len() as u16, &s)?;
     wb.save_to_buffer()
 }

@@ -208,6 +208,9 @@ pub struct Inputs {
     /// county_code, indicator (as written), quantity, unit (as written), source (as written),
     /// source_ref; `None` without a 实物量 sheet. Resolved against indicators by the account stage.
     pub physical: Option<DataFrame>,
+    /// The land-cover change matrix (土地转移), one entry per county × from-class × to-class in
+    /// land classes of the crosswalk; `None` without the sheet.
+    pub transitions: Option<Vec<crate::extent::Transition>>,
     /// The files read.
     pub files: Vec<InputFile>,
     /// What the run covers (`--only`, checked and normalised).
@@ -528,6 +531,10 @@ pub fn inputs(
     let physical_tables = by_kind(SheetKind::Physical);
     let physical =
         (!physical_tables.is_empty()).then(|| physical_frame(&physical_tables, scope, &mut issues));
+    let transition_tables = by_kind(SheetKind::Transition);
+    // A 土地转移 sheet left blank (as in the template) is no 土地转移 sheet.
+    let transitions =
+        Some(transitions(&transition_tables, coef, scope, &mut issues)).filter(|t| !t.is_empty());
     let inputs = Inputs {
         esv_only,
         year: year.unwrap_or_default(),
@@ -544,6 +551,7 @@ pub fn inputs(
         environment: environment.transpose()?,
         climate: climate.transpose()?,
         physical: physical.transpose()?,
+        transitions,
         files,
         scope: scope.clone(),
         warnings: Issues::new(),
@@ -766,6 +774,11 @@ fn check_coverage(
 /// Subtotal rows: each numeric column against the sum of the counties it covers.
 fn check_subtotals(tables: &[SheetTable], coef: &Coefficients, issues: &mut Issues) {
     for table in tables {
+        if table.kind == SheetKind::Transition {
+            // A change matrix's subtotal rows (per class pair or per county) are not used: the
+            // matrix is checked against both years' land cover instead (extent stage).
+            continue;
+        }
         let type_col = table
             .column(col::FOREST_TYPE)
             .or_else(|| table.column(col::LAND_CLASS));
@@ -1312,6 +1325,78 @@ fn physical_frame(tables: &[&SheetTable], scope: &Scope, issues: &mut Issues) ->
         Column::new("source".into(), sources),
         Column::new("source_ref".into(), refs),
     ])?)
+}
+
+/// The 土地转移 rows of the run's counties: each from- and to-class resolved in the crosswalk, a
+/// county × from × to given once.
+fn transitions(
+    tables: &[&SheetTable],
+    coef: &Coefficients,
+    scope: &Scope,
+    issues: &mut Issues,
+) -> Vec<crate::extent::Transition> {
+    let mut out = Vec::new();
+    let mut seen: BTreeMap<(String, String, String), String> = BTreeMap::new();
+    for table in tables {
+        let (Some(from), Some(to), Some(area)) = (
+            table.column(col::FROM_CLASS),
+            table.column(col::TO_CLASS),
+            table.column(col::AREA_HA),
+        ) else {
+            continue; // missing columns are reported by the reader
+        };
+        for record in &table.rows {
+            let Some(code) = record.code.clone() else {
+                continue;
+            };
+            if !scope.covers(&code) || coef.region(&code).is_none() {
+                continue;
+            }
+            let mut class = |i: usize| {
+                let at = table.at(record.row, table.columns[i].col);
+                let name = record.text(i).unwrap_or_default().trim().to_string();
+                match coef.land_class(&name) {
+                    Some(lc) => Some(lc.land_class.clone()),
+                    None => {
+                        issues.error(
+                            at,
+                            format!(
+                                "land class \"{name}\" is not in the crosswalk {}/land_classes.csv",
+                                coef.manifest.name
+                            ),
+                        );
+                        None
+                    }
+                }
+            };
+            let (Some(from_class), Some(to_class)) = (class(from), class(to)) else {
+                continue;
+            };
+            let Some(area_ha) = record.number(area) else {
+                continue; // a blank or non-number cell is reported by the reader
+            };
+            let at = table.at(record.row, table.columns[area].col);
+            let key = (code.clone(), from_class.clone(), to_class.clone());
+            if let Some(first) = seen.get(&key) {
+                issues.error(
+                    &at,
+                    format!(
+                        "{code} {from_class} → {to_class} given twice in 土地转移 (first at {first})"
+                    ),
+                );
+                continue;
+            }
+            seen.insert(key, at.clone());
+            out.push(crate::extent::Transition {
+                county_code: code,
+                from_class,
+                to_class,
+                area_ha,
+                source_ref: at,
+            });
+        }
+    }
+    out
 }
 
 /// The numeric columns `items` of county rows as a long frame: county_code, item, amount, source_ref.

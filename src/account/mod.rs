@@ -916,6 +916,7 @@ pub(crate) mod testing {
             .unwrap(),
             climate: None,
             physical: None,
+            transitions: None,
             files: vec![InputFile {
                 name: "t".into(),
                 path: "t".into(),

@@ -1511,6 +1511,182 @@ fn extent_account_balances_for_every_class_and_unit() {
     assert!(wb.sheet_names().contains(&"面积账户".to_string()));
 }
 
+/// The 土地转移 sheet of a change matrix consistent with the demo (this year) and
+/// [`previous_year_with_more_forest`] (last year): every county's classes unchanged, except that
+/// 140105 turned 10 % of last year's 乔木林地 into 其他土地 and 140106 swapped `swap_ha` of
+/// 乔木林地 and 灌木林地 both ways (no net change, gross flows of `swap_ha` each way).
+fn with_change_matrix(forest_140105: f64, moved_140105: f64, swap_ha: f64) -> Book {
+    let mut b = Book::demo();
+    let land = b.sheet("土地利用").clone();
+    // Class names: the second header row, or the first where a class has no sub-classes.
+    let class = |c: usize| match (&land[2][c], &land[1][c]) {
+        (Data::String(s), _) | (Data::Empty, Data::String(s)) => s.clone(),
+        other => panic!("no class name in column {c}: {other:?}"),
+    };
+    let mut grid = vec![
+        vec![s("2020—2021年土地利用转移矩阵（合成演示数据，非官方统计）")],
+        ["区划代码", "县(市、区)", "原地类", "现地类", "面积"]
+            .map(s)
+            .to_vec(),
+        ["单位", "", "", "", "公顷"].map(s).to_vec(),
+    ];
+    for row in &land[4..] {
+        let (Data::String(code), Data::String(name)) = (&row[0], &row[1]) else {
+            continue;
+        };
+        if code.ends_with("00") {
+            continue; // subtotal rows
+        }
+        let mut push = |from: &str, to: &str, area: f64| {
+            if area > 0.0 {
+                grid.push(vec![s(code), s(name), s(from), s(to), Data::Float(area)]);
+            }
+        };
+        for (c, cell) in row.iter().enumerate().take(17).skip(2) {
+            let Data::Float(area) = *cell else { continue };
+            let name = class(c);
+            match (code.as_str(), name.as_str()) {
+                ("140105", "乔木林地") => {
+                    push("乔木林地", "乔木林地", area);
+                    push("乔木林地", "其他土地", moved_140105);
+                    assert!(close(area, forest_140105, 1e-12));
+                }
+                ("140105", "其他土地") => {
+                    push("其他土地", "其他土地", area - forest_140105 * 0.1)
+                }
+                ("140106", "乔木林地") => {
+                    push("乔木林地", "乔木林地", area - swap_ha);
+                    push("乔木林地", "灌木林地", swap_ha);
+                }
+                ("140106", "灌木林地") => {
+                    push("灌木林地", "灌木林地", area - swap_ha);
+                    push("灌木林地", "乔木林地", swap_ha);
+                }
+                _ => push(&name, &name, area),
+            }
+        }
+    }
+    b.sheets.push(("土地转移".into(), grid));
+    b
+}
+
+fn s(text: &str) -> Data {
+    Data::String(text.into())
+}
+
+/// Issue 17, item 5: a change matrix (土地转移) gives the extent account gross flows — a swap
+/// of forest and shrub shows as additions and reductions with no net change — and the transition
+/// table (面积账户 and `transitions.csv`); a matrix that does not add up to last year's land
+/// cover is refused at its cell, and nothing is written.
+#[test]
+fn a_change_matrix_gives_gross_flows_and_the_transition_table() {
+    let dir = workdir("extent_matrix");
+    let forest = previous_year_with_more_forest(&dir.join("2020.xlsx"));
+    with_change_matrix(forest, forest * 0.1, 25.0).save(&dir.join("2021.xlsx"));
+    let out = gep(
+        &dir,
+        &[
+            "run",
+            "--data",
+            "2021.xlsx",
+            "--previous",
+            "2020.xlsx",
+            "--out",
+            "book.xlsx",
+            "--csv",
+            "csv",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out).1);
+    let (head, rows) = read_csv(&dir.join("csv/extent.csv"));
+    let col = |n: &str| head.iter().position(|h| h == n).unwrap();
+    let get = |code: &str, class: &str, what: &str| -> f64 {
+        rows.iter()
+            .find(|r| r[col("code")] == code && r[col("valuation_class")] == class)
+            .unwrap_or_else(|| panic!("{code} {class}"))[col(what)]
+        .parse()
+        .unwrap()
+    };
+    for r in &rows {
+        let v = |n: &str| r[col(n)].parse::<f64>().unwrap();
+        assert!(
+            (v("opening_ha") + v("additions_ha") - v("reductions_ha") - v("closing_ha")).abs()
+                < 1e-6,
+            "{r:?}"
+        );
+    }
+    // 140105: forest → bare, 10 % of last year's forest.
+    assert!(close(
+        get("140105", "forest", "reductions_ha"),
+        forest * 0.1,
+        1e-9
+    ));
+    assert!(close(
+        get("140105", "bare", "additions_ha"),
+        forest * 0.1,
+        1e-9
+    ));
+    // 140106: 25 ha each way between forest and shrub: gross flows, no net change.
+    for class in ["forest", "shrub"] {
+        assert_eq!(get("140106", class, "additions_ha"), 25.0);
+        assert_eq!(get("140106", class, "reductions_ha"), 25.0);
+        assert_eq!(get("140106", class, "net_change_ha"), 0.0);
+    }
+    // The province's additions are the sum of its counties' gross additions.
+    assert!(close(get("140000", "shrub", "additions_ha"), 25.0, 1e-12));
+    let (head, rows) = read_csv(&dir.join("csv/transitions.csv"));
+    let col = |n: &str| head.iter().position(|h| h == n).unwrap();
+    let flow = |code: &str, from: &str, to: &str| -> f64 {
+        rows.iter()
+            .find(|r| {
+                r[col("code")] == code
+                    && r[col("from_valuation_class")] == from
+                    && r[col("to_valuation_class")] == to
+            })
+            .map_or(0.0, |r| r[col("area_ha")].parse().unwrap())
+    };
+    assert!(close(flow("140105", "forest", "bare"), forest * 0.1, 1e-9));
+    assert_eq!(flow("140106", "shrub", "forest"), 25.0);
+    assert_eq!(flow("140100", "forest", "shrub"), 25.0);
+    assert!(close(flow("140000", "forest", "bare"), forest * 0.1, 1e-9));
+    // The book's matrix, cell by cell: the province's forest → bare row.
+    let mut wb: Xlsx<_> = open_workbook(dir.join("book.xlsx")).unwrap();
+    let sheet = wb.worksheet_range("面积账户").unwrap();
+    let found = sheet.rows().any(|r| {
+        r.first() == Some(&Data::String("140000".into()))
+            && r.get(4) == Some(&Data::String("forest".into()))
+            && r.get(5) == Some(&Data::String("bare".into()))
+            && matches!(r.get(6), Some(Data::Float(a)) if close(*a, forest * 0.1, 1e-9))
+    });
+    assert!(found, "the province's forest → bare row in 面积账户");
+
+    // Twice the move: the matrix no longer adds up to last year's forest of 140105.
+    let bad_dir = workdir("extent_matrix_bad");
+    previous_year_with_more_forest(&bad_dir.join("2020.xlsx"));
+    with_change_matrix(forest, forest * 0.2, 25.0).save(&bad_dir.join("2021.xlsx"));
+    let out = gep(
+        &bad_dir,
+        &[
+            "run",
+            "--data",
+            "2021.xlsx",
+            "--previous",
+            "2020.xlsx",
+            "--out",
+            "book.xlsx",
+        ],
+    );
+    assert!(!out.status.success());
+    let err = text(&out).1;
+    assert!(
+        err.contains("2021.xlsx [土地转移!E")
+            && err.contains("county 140105 forest: the change matrix moves")
+            && err.contains("the previous year's land cover has"),
+        "{err}"
+    );
+    assert!(!bad_dir.join("book.xlsx").exists());
+}
+
 /// Issue 17, item 4: `gep series` of two complete years (the demo's quantities in both, one
 /// coefficient set): current-price GEP is the same each year, the base year's constant-price GEP
 /// equals its current one, and the next year's is the chain link — the value-only indicators

@@ -38,7 +38,8 @@ fn a_filled_template_round_trips() {
             "经济社会",
             "环境",
             "气象",
-            "实物量"
+            "实物量",
+            "土地转移"
         ]
     );
     let econ = wb.worksheet_range("经济社会").unwrap();

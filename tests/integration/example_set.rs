@@ -1,11 +1,11 @@
 //! The second coefficient set (coefficients/example-national/): a region other than Shanxi, the
 //! national method with the Garzê 2010 prices, and the national Xie 2015 equivalent. A synthetic
 //! Garzê 2010 workbook (the published prefecture totals split evenly over the 18 counties) must
-//! reproduce **these lines** of the published Garzê account (白玛卓嘎 et al. 2017; shared/
-//! methodology.md §2): hydropower, sand fixation, recreation, the four products at net output,
-//! and the arithmetic of pest control, air and water purification, climate regulation and soil
-//! retention on the published quantities. Not reproduced, and not claimed: water supply, water
-//! conservation, flood regulation, carbon, oxygen, and so the GEP total (published 7,545.59 亿元).
+//! reproduce the published Garzê account — 白玛卓嘎, 肖燚, 欧阳志云, 王莉雁 2017, 甘孜藏族自治州
+//! 生态系统生产总值核算研究, 生态学报 37(19): 6302–6312, 表3 (2010年甘孜州生态系统服务功能量与
+//! 价值量): every line of 表3 and the GEP total 7,545.59 亿元, each to the rounding of the printed
+//! quantities (the table's values were computed from unrounded quantities). Carbon and oxygen are
+//! entered independently, flood regulation in its three parts (lakes, reservoirs, marsh).
 
 use std::collections::BTreeMap;
 
@@ -76,14 +76,15 @@ fn garze_2010() -> Book {
                 &[
                     "区划代码",
                     "县(市、区)",
-                    "地表水(万m³)",
-                    "地下水(万m³)",
-                    "农业(万m³)",
-                    "工业(万m³)",
-                    "生活(万m³)",
+                    "地表水(亿m³)",
+                    "地下水(亿m³)",
+                    "农业(亿m³)",
+                    "工业(亿m³)",
+                    "生活(亿m³)",
                 ],
-                // Placeholders: the Garzê water-use figures are not in the digest.
-                &[100.0 * n, 0.0, 0.0, 0.0, 100.0 * n],
+                // Published use (表3 水资源): 农业 17.31, 工业 150.17, 生活 1.36 亿m³; the source
+                // split is not published: all of it as surface water (supply = use).
+                &[17.31 + 150.17 + 1.36, 0.0, 17.31, 150.17, 1.36],
             )
         }),
         (
@@ -166,6 +167,16 @@ fn garze_2010() -> Book {
             ("水质净化氨氮", 625.0, "吨"),
             ("气候调节植被蒸腾", 2799.10, "亿kWh"),
             ("气候调节水面蒸发", 1272.35, "亿kWh"),
+            ("水源涵养", 321.49, "亿m³"),
+            // Flood regulation in its three published parts (表3 洪水调蓄).
+            ("洪水调蓄·湖泊", 2.43, "亿m³"),
+            ("洪水调蓄·水库", 0.01, "亿m³"),
+            ("洪水调蓄·沼泽", 6.00, "亿m³"),
+            // Carbon and oxygen as published, each on its own (0.31 : 2.51 is not the 1.63 : 1.19
+            // photosynthesis ratio: the two were computed apart). The table prints 固碳量 in 亿t
+            // without the substance; the set prices it per t CO₂ (its prices.toml note).
+            ("固碳", 0.31, "亿t CO₂"),
+            ("释氧", 2.51, "亿t O₂"),
         ] {
             physical.push(vec![
                 s(code),
@@ -283,6 +294,56 @@ fn the_example_set_reproduces_the_published_garze_2010_account() {
         1e-9,
         "soil retention quantity",
     );
+    // Lines whose published quantities are rounded (表3 prints them to 0.01 亿): the published
+    // value must lie within what the rounding allows — Σ price × half a unit of the quantity's
+    // last digit, plus half a unit of the value's own last digit.
+    let half = 0.005e8; // half of 0.01 亿
+    let soil_price = 0.24 / 0.93 * 15.58 + 0.0037 * 875.0 + 0.00108 * 2800.0; // 元/t soil
+    let mut gep_bound = 0.0;
+    for (indicator, published, value_half, prices) in [
+        // 水资源 545.36 亿元: 农业 17.31, 工业 150.17, 生活 1.36 亿m³ × 0.07 / 3.6 / 2.6.
+        ("water_supply", 545.36e8, half, &[0.07, 3.6, 2.6][..]),
+        // 水源涵养 321.49 亿m³ × 7.06 = 2269.71 亿元.
+        ("water_conservation", 2269.71e8, half, &[7.06][..]),
+        // 洪水调蓄: 湖泊 2.43, 水库 0.01, 沼泽 6.00 亿m³ × 7.06 = 59.56 亿元.
+        ("flood_regulation", 59.56e8, half, &[7.06, 7.06, 7.06][..]),
+        // 固碳 0.31 亿t × 380 = 117.3548 亿元; 释氧 2.51 亿t × 727 = 1821.9182 亿元.
+        ("carbon_sequestration", 117.3548e8, 0.00005e8, &[380.0][..]),
+        ("oxygen_release", 1821.9182e8, 0.00005e8, &[727.0][..]),
+        // 土壤保持 38.86 亿t → 399.60 亿元.
+        ("soil_retention", 399.60e8, half, &[soil_price][..]),
+        // 气候调节 2799.10 + 1272.35 亿kWh × 0.53 = 2157.86 亿元.
+        ("climate_regulation", 2157.86e8, half, &[0.53, 0.53][..]),
+    ] {
+        let quantity_half: f64 = prices.iter().map(|p| p * half).sum();
+        let got = value(indicator);
+        assert!(
+            (got - published).abs() <= quantity_half + value_half,
+            "{indicator}: {got} vs published {published} (rounding allows {})",
+            quantity_half + value_half
+        );
+        gep_bound += quantity_half;
+    }
+    // GEP = the sum of the valued lines: published 7,545.59 亿元 (provisioning 632.64, regulating
+    // 6,842.28, cultural 70.67). The rounded quantities allow the bound above; sand fixation
+    // (2.2835 亿元 to 5e-5) and recreation (to 1e-5) add their own.
+    gep_bound += 2.2835e8 * 5e-5 + 70.6669e8 * 1e-5 + half;
+    let gep_total: f64 = t.values().map(|(v, _)| v).sum();
+    assert!(
+        (gep_total - 7545.59e8).abs() <= gep_bound,
+        "GEP {gep_total} vs published 7545.59亿 (rounding allows {gep_bound})"
+    );
+    // Exactly the services of the published table are valued; biodiversity and air ions, which
+    // it does not account, are marked not valued (an empty value, not 0).
+    let (head, rows) = read_csv(&dir.join("csv/accounts.csv"));
+    let col = |n: &str| head.iter().position(|h| h == n).unwrap();
+    let not_valued: Vec<&str> = rows
+        .iter()
+        .filter(|r| r[col("level")] == "province" && r[col("valued")] == "false")
+        .inspect(|r| assert_eq!(r[col("value_cny")], ""))
+        .map(|r| r[col("indicator")].as_str())
+        .collect();
+    assert_eq!(not_valued, ["biodiversity", "negative_air_ions"]);
     // The set's ESV uses the national equivalent: the book says so.
     let mut wb: calamine::Xlsx<_> = calamine::open_workbook(dir.join("book.xlsx")).unwrap();
     let esv = calamine::Reader::worksheet_range(&mut wb, "当量因子法").unwrap();

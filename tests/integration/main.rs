@@ -9,6 +9,7 @@ mod book;
 mod cli;
 mod declared;
 mod diff;
+mod esv_published;
 mod example_set;
 mod golden;
 mod invalid;

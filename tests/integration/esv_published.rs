@@ -100,7 +100,7 @@ fn the_esv_by_type_and_service_reproduces_a_published_per_hectare_table() {
         _ => t,
     });
     let s = |t: &str| Data::String(t.into());
-    let mut b = Book {
+    let b = Book {
         sheets: vec![(
             "土地利用".into(),
             vec![

@@ -1119,6 +1119,18 @@ pub const ENVIRONMENT_ITEMS: &[&str] = &[
 ///
 /// Returns the name and the unit text, if any.
 pub fn normalise_header(text: &str) -> (String, Option<String>) {
+    // Most texts (county names, land classes as written, already-normalised keys) are unchanged:
+    // no space, full-width or upper-case character, no unit in a trailing bracket or after '/'.
+    if !text.ends_with([')', ']'])
+        && !text.chars().any(|c| {
+            c.is_whitespace()
+                || c.is_ascii_uppercase()
+                || c == '/'
+                || ('\u{FF01}'..='\u{FF5E}').contains(&c)
+        })
+    {
+        return (text.to_string(), None);
+    }
     let half = crate::units::to_half_width(text);
     let mut s: String = half
         .chars()

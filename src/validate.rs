@@ -667,7 +667,9 @@ fn check_codes(table: &SheetTable, coef: &Coefficients, issues: &mut Issues) {
                 ),
             ),
             Some(region) => {
-                if let (Some(name), Some(c)) = (&record.name, name_col) {
+                if let (Some(name), Some(c)) = (&record.name, name_col)
+                    && *name != region.name
+                {
                     let written = normalise_header(name).0;
                     let known = normalise_header(&region.name).0;
                     if written != known && !written.ends_with(&known) {

@@ -835,10 +835,10 @@ pub struct Coefficients {
     /// Position of each region in `regions` by code: lookups are O(1), not a scan (national
     /// runs look up every county many times).
     region_index: std::collections::HashMap<String, usize>,
-    /// Position of each land class by every normalised name and alias.
-    land_class_index: std::collections::HashMap<String, usize>,
-    /// Position of each forest type by its normalised name.
-    forest_type_index: std::collections::HashMap<String, usize>,
+    /// Position and name of each land class by every normalised name and alias.
+    land_class_index: std::collections::HashMap<String, (usize, String)>,
+    /// Position and name of each forest type by its normalised name.
+    forest_type_index: std::collections::HashMap<String, (usize, String)>,
 }
 
 /// Where the files of a set come from.
@@ -1289,14 +1289,16 @@ impl Coefficients {
         let mut land_class_index = std::collections::HashMap::new();
         for (i, c) in land_classes.iter().enumerate() {
             for n in c.names() {
-                land_class_index.entry(n).or_insert(i);
+                land_class_index
+                    .entry(n)
+                    .or_insert_with(|| (i, c.land_class.clone()));
             }
         }
         let mut forest_type_index = std::collections::HashMap::new();
         for (i, t) in forest_types.iter().enumerate() {
             forest_type_index
                 .entry(crate::schema::normalise_header(&t.forest_type).0)
-                .or_insert(i);
+                .or_insert_with(|| (i, t.forest_type.clone()));
         }
         Ok(Coefficients {
             dir: dir.map(Path::to_path_buf),
@@ -1346,13 +1348,14 @@ impl Coefficients {
     /// The crosswalk row of a land class as written in a workbook.
     pub fn land_class(&self, name: &str) -> Option<&LandClass> {
         let key = crate::schema::normalise_header(name).0;
-        // Indexed at load (every name and alias); a set edited since falls back to a scan.
+        // Indexed at load (every name and alias); a set edited since (the class at the indexed
+        // position is another one) falls back to a scan.
         match self
             .land_class_index
             .get(&key)
-            .and_then(|&i| self.land_classes.get(i))
+            .and_then(|(i, indexed)| Some((self.land_classes.get(*i)?, indexed)))
         {
-            Some(c) if c.names().any(|n| n == key) => Some(c),
+            Some((c, indexed)) if c.land_class == *indexed => Some(c),
             _ => self
                 .land_classes
                 .iter()
@@ -1367,9 +1370,9 @@ impl Coefficients {
         match self
             .forest_type_index
             .get(&key)
-            .and_then(|&i| self.forest_types.get(i))
+            .and_then(|(i, indexed)| Some((self.forest_types.get(*i)?, indexed)))
         {
-            Some(t) if matches(&t) => Some(t),
+            Some((t, indexed)) if t.forest_type == *indexed => Some(t),
             _ => self.forest_types.iter().find(matches),
         }
     }

@@ -176,7 +176,7 @@ fn coefficients_check_and_rehash_record_an_edit() {
     assert!(
         text(&warned)
             .1
-            .contains("prices.toml: modified since version 0.1.2"),
+            .contains("prices.toml: modified since version 0.2.0"),
         "{}",
         text(&warned).1
     );
@@ -195,24 +195,24 @@ fn coefficients_check_and_rehash_record_an_edit() {
     assert!(
         text(&refused)
             .1
-            .contains("prices.toml changed since version 0.1.2"),
+            .contains("prices.toml changed since version 0.2.0"),
         "{}",
         text(&refused).1
     );
     let same = gep(
         &dir,
-        &["coefficients", "rehash", "set", "--version", "0.1.2"],
+        &["coefficients", "rehash", "set", "--version", "0.2.0"],
     );
     assert_eq!(same.status.code(), Some(2));
     let done = gep(
         &dir,
-        &["coefficients", "rehash", "set", "--version", "0.1.3-local"],
+        &["coefficients", "rehash", "set", "--version", "0.2.1-local"],
     );
     assert!(done.status.success(), "{}", text(&done).1);
     let manifest = std::fs::read_to_string(set.join("manifest.toml")).unwrap();
-    assert!(manifest.contains("version = \"0.1.3-local\""), "{manifest}");
+    assert!(manifest.contains("version = \"0.2.1-local\""), "{manifest}");
     assert!(
-        manifest.contains("derived_from = \"shanxi 0.1.2\""),
+        manifest.contains("derived_from = \"shanxi 0.2.0\""),
         "{manifest}"
     );
     assert!(manifest.contains("edited = \""), "{manifest}");
@@ -233,7 +233,7 @@ fn coefficients_check_and_rehash_record_an_edit() {
     assert!(
         about.rows().flatten().any(|c| {
             let t = c.to_string();
-            t.contains("0.1.3-local") && t.contains("shanxi 0.1.2")
+            t.contains("0.2.1-local") && t.contains("shanxi 0.2.0")
         }),
         "说明 names the edited set and its origin"
     );

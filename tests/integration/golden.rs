@@ -101,3 +101,73 @@ fn demo_province_totals_are_calibrated_to_published_figures() {
     // Water supply ≈ 75亿 m³ (shanxi-facts.md §5), within rounding of the county cells.
     assert!(close(get("water_supply", "quantity"), 75.0e8, 1e-5));
 }
+
+/// docs/reality-check.md quotes the demo's province account: every figure it quotes (GEP, the
+/// three categories with their shares, the largest lines and the services not valued) is the
+/// golden account's, so the comparison cannot drift from what the engine computes.
+#[test]
+fn the_reality_check_quotes_the_golden_demo_account() {
+    let doc = std::fs::read_to_string(root().join("docs/reality-check.md")).unwrap();
+    let (head, rows) = read_csv(&root().join("fixtures/demo/expected/accounts.csv"));
+    let col = |n: &str| head.iter().position(|h| h == n).unwrap();
+    let province: Vec<&Vec<String>> = rows
+        .iter()
+        .filter(|r| r[col("level")] == "province")
+        .collect();
+    let yi = |v: f64| {
+        // 7256.21 → "7,256.21"
+        let s = format!("{:.2}", v / 1e8);
+        let (int, frac) = s.split_once('.').unwrap();
+        let mut grouped = String::new();
+        for (i, c) in int.chars().enumerate() {
+            if i > 0 && (int.len() - i) % 3 == 0 {
+                grouped.push(',');
+            }
+            grouped.push(c);
+        }
+        format!("{grouped}.{frac}")
+    };
+    let gep: f64 = province
+        .iter()
+        .filter(|r| !r[col("value_cny")].is_empty())
+        .map(|r| num(&r[col("value_cny")]))
+        .sum();
+    assert!(
+        doc.contains(&format!(
+            "| GEP (sum of the valued indicators) | {} |",
+            yi(gep)
+        )),
+        "GEP {}",
+        yi(gep)
+    );
+    for category in ["provisioning", "regulating", "cultural"] {
+        let v: f64 = province
+            .iter()
+            .filter(|r| r[col("category")] == category && !r[col("value_cny")].is_empty())
+            .map(|r| num(&r[col("value_cny")]))
+            .sum();
+        let row = format!("{} | {:.1} % |", yi(v), 100.0 * v / gep);
+        assert!(doc.contains(&row), "{category}: {row}");
+    }
+    for r in &province {
+        let indicator = &r[col("indicator")];
+        if r[col("valued")] == "false" {
+            continue;
+        }
+        let v = num(&r[col("value_cny")]);
+        if v / gep > 0.004 {
+            // Lines of 0.5 % and more are quoted with their value and share.
+            let quoted = format!("{} ({:.1} %)", yi(v), 100.0 * v / gep);
+            assert!(doc.contains(&quoted), "{indicator}: {quoted}");
+        }
+    }
+    let not_valued: Vec<&str> = province
+        .iter()
+        .filter(|r| r[col("valued")] == "false")
+        .map(|r| r[col("indicator_zh")].as_str())
+        .collect();
+    assert!(!not_valued.is_empty());
+    for zh in not_valued {
+        assert!(doc.contains(zh), "not valued: {zh}");
+    }
+}

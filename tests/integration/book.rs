@@ -1580,23 +1580,28 @@ fn s(text: &str) -> Data {
 /// cover is refused at its cell, and nothing is written.
 #[test]
 fn a_change_matrix_gives_gross_flows_and_the_transition_table() {
-    let dir = workdir("extent_matrix");
-    let forest = previous_year_with_more_forest(&dir.join("2020.xlsx"));
-    with_change_matrix(forest, forest * 0.1, 25.0).save(&dir.join("2021.xlsx"));
-    let out = gep(
-        &dir,
-        &[
-            "run",
-            "--data",
-            "2021.xlsx",
-            "--previous",
-            "2020.xlsx",
-            "--out",
-            "book.xlsx",
-            "--csv",
-            "csv",
-        ],
-    );
+    // Runs the two years with 140105 moving `moved_share` of last year's forest to 其他土地.
+    let run = |name: &str, moved_share: f64| {
+        let dir = workdir(name);
+        let forest = previous_year_with_more_forest(&dir.join("2020.xlsx"));
+        with_change_matrix(forest, forest * moved_share, 25.0).save(&dir.join("2021.xlsx"));
+        let out = gep(
+            &dir,
+            &[
+                "run",
+                "--data",
+                "2021.xlsx",
+                "--previous",
+                "2020.xlsx",
+                "--out",
+                "book.xlsx",
+                "--csv",
+                "csv",
+            ],
+        );
+        (dir, forest, out)
+    };
+    let (dir, forest, out) = run("extent_matrix", 0.1);
     assert!(out.status.success(), "{}", text(&out).1);
     let (head, rows) = read_csv(&dir.join("csv/extent.csv"));
     let col = |n: &str| head.iter().position(|h| h == n).unwrap();
@@ -1661,21 +1666,7 @@ fn a_change_matrix_gives_gross_flows_and_the_transition_table() {
     assert!(found, "the province's forest → bare row in 面积账户");
 
     // Twice the move: the matrix no longer adds up to last year's forest of 140105.
-    let bad_dir = workdir("extent_matrix_bad");
-    previous_year_with_more_forest(&bad_dir.join("2020.xlsx"));
-    with_change_matrix(forest, forest * 0.2, 25.0).save(&bad_dir.join("2021.xlsx"));
-    let out = gep(
-        &bad_dir,
-        &[
-            "run",
-            "--data",
-            "2021.xlsx",
-            "--previous",
-            "2020.xlsx",
-            "--out",
-            "book.xlsx",
-        ],
-    );
+    let (bad_dir, _, out) = run("extent_matrix_bad", 0.2);
     assert!(!out.status.success());
     let err = text(&out).1;
     assert!(

@@ -795,6 +795,37 @@ fn monte_carlo_bands_are_reproducible_and_centred_on_the_point_estimate() {
     }
 }
 
+/// `gep sensitivity --only 1401` with `set` (JSON): the base GEP and the low and high GEP of
+/// `coefficient`'s bar, which must say it moved to the coefficient's own band.
+fn own_band_bar(dir: &std::path::Path, set: &str, coefficient: &str) -> (f64, f64, f64) {
+    let out = gep(
+        dir,
+        &[
+            "--format",
+            "json",
+            "sensitivity",
+            "--coefficients",
+            set,
+            "--only",
+            "1401",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out).1);
+    let v: serde_json::Value = serde_json::from_str(&text(&out).0).unwrap();
+    let bar = v["bars"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["coefficient"] == coefficient)
+        .unwrap();
+    assert_eq!(bar["own_band"], true);
+    (
+        v["base_cny"].as_f64().unwrap(),
+        bar["low_cny"].as_f64().unwrap(),
+        bar["high_cny"].as_f64().unwrap(),
+    )
+}
+
 /// Issue 17, item 3: a price may carry its own `low`/`high` (as published, here 30–60 元/t CO₂
 /// around 42.85); sensitivity then moves it to those ends instead of ± the range, and says so. A
 /// band that does not hold its value is refused with the file and line.
@@ -832,32 +863,7 @@ fn a_price_with_its_own_low_and_high_is_moved_to_them() {
         .filter(|r| r[col("indicator")] == "carbon_sequestration")
         .map(|r| r[col("value_cny")].parse::<f64>().unwrap())
         .sum();
-    let out = gep(
-        &dir,
-        &[
-            "--format",
-            "json",
-            "sensitivity",
-            "--coefficients",
-            &set,
-            "--only",
-            "1401",
-        ],
-    );
-    assert!(out.status.success(), "{}", text(&out).1);
-    let v: serde_json::Value = serde_json::from_str(&text(&out).0).unwrap();
-    let base = v["base_cny"].as_f64().unwrap();
-    let bar = v["bars"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|b| b["coefficient"] == "prices.toml [prices.carbon]")
-        .unwrap();
-    assert_eq!(bar["own_band"], true);
-    let (low, high) = (
-        bar["low_cny"].as_f64().unwrap(),
-        bar["high_cny"].as_f64().unwrap(),
-    );
+    let (base, low, high) = own_band_bar(&dir, &set, "prices.toml [prices.carbon]");
     assert!(close(base - low, carbon * (42.85 - 30.0) / 42.85, 1e-9));
     assert!(close(high - base, carbon * (60.0 - 42.85) / 42.85, 1e-9));
     std::fs::write(
@@ -936,32 +942,7 @@ fn a_rate_with_its_own_low_and_high_is_moved_to_them() {
         .map(|r| r[col("value_cny")].parse::<f64>().unwrap())
         .sum();
     assert!(forest_water > 0.0);
-    let out = gep(
-        &dir,
-        &[
-            "--format",
-            "json",
-            "sensitivity",
-            "--coefficients",
-            &set,
-            "--only",
-            "1401",
-        ],
-    );
-    assert!(out.status.success(), "{}", text(&out).1);
-    let v: serde_json::Value = serde_json::from_str(&text(&out).0).unwrap();
-    let base = v["base_cny"].as_f64().unwrap();
-    let bar = v["bars"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|b| b["coefficient"] == "service_rates.csv forest/water_conservation")
-        .unwrap();
-    assert_eq!(bar["own_band"], true);
-    let (low, high) = (
-        bar["low_cny"].as_f64().unwrap(),
-        bar["high_cny"].as_f64().unwrap(),
-    );
+    let (base, low, high) = own_band_bar(&dir, &set, "service_rates.csv forest/water_conservation");
     assert!(close(
         base - low,
         forest_water * (63.75 - 50.0) / 63.75,

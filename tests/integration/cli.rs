@@ -795,6 +795,25 @@ fn monte_carlo_bands_are_reproducible_and_centred_on_the_point_estimate() {
     }
 }
 
+/// `gep run --only 1401 --csv csv` with `set`, which must succeed.
+fn run_1401_with_csv(dir: &std::path::Path, set: &str) {
+    let run = gep(
+        dir,
+        &[
+            "run",
+            "--coefficients",
+            set,
+            "--only",
+            "1401",
+            "--out",
+            "b.xlsx",
+            "--csv",
+            "csv",
+        ],
+    );
+    assert!(run.status.success(), "{}", text(&run).1);
+}
+
 /// `gep sensitivity --only 1401` with `set` (JSON): the base GEP and the low and high GEP of
 /// `coefficient`'s bar, which must say it moved to the coefficient's own band.
 fn own_band_bar(dir: &std::path::Path, set: &str, coefficient: &str) -> (f64, f64, f64) {
@@ -840,21 +859,7 @@ fn a_price_with_its_own_low_and_high_is_moved_to_them() {
         }
     });
     let set = set.to_str().unwrap().to_string();
-    let run = gep(
-        &dir,
-        &[
-            "run",
-            "--coefficients",
-            &set,
-            "--only",
-            "1401",
-            "--out",
-            "b.xlsx",
-            "--csv",
-            "csv",
-        ],
-    );
-    assert!(run.status.success(), "{}", text(&run).1);
+    run_1401_with_csv(&dir, &set);
     let (head, rows) = read_csv(&dir.join("csv/accounts.csv"));
     let col = |n: &str| head.iter().position(|h| h == n).unwrap();
     let carbon: f64 = rows
@@ -917,21 +922,7 @@ fn a_rate_with_its_own_low_and_high_is_moved_to_them() {
     };
     let set = edited_set(&dir, with_band("50"));
     let set = set.to_str().unwrap().to_string();
-    let run = gep(
-        &dir,
-        &[
-            "run",
-            "--coefficients",
-            &set,
-            "--only",
-            "1401",
-            "--out",
-            "b.xlsx",
-            "--csv",
-            "csv",
-        ],
-    );
-    assert!(run.status.success(), "{}", text(&run).1);
+    run_1401_with_csv(&dir, &set);
     let (head, rows) = read_csv(&dir.join("csv/lines.csv"));
     let col = |n: &str| head.iter().position(|h| h == n).unwrap();
     let forest_water: f64 = rows

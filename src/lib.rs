@@ -455,7 +455,7 @@ pub struct BatchItem {
 pub struct BatchDone {
     /// Accounting year.
     pub year: i32,
-    /// The top unit and its GEP: `2021 山西省 GEP 7256.21 亿元 (117 counties)`.
+    /// The top unit and its GEP: `2021 山西省 GEP 6729.90 亿元 (117 counties)`.
     pub summary: String,
     /// Warnings of the run.
     pub warnings: Vec<Issue>,

@@ -391,7 +391,7 @@ fn change_against_the_previous_year_splits_quantity_and_price() {
         province_gep("csv2021"),
         1e-12
     ));
-    // … and the terminal line ("2021 山西省 GEP 7256.21 亿元").
+    // … and the terminal line ("2021 山西省 GEP 6729.90 亿元").
     let stdout = text(&out).0;
     let printed: f64 = stdout
         .split(" GEP ")

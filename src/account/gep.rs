@@ -148,14 +148,33 @@ fn sum_rows<'a>(code: &'a str, parts: &[AccountRow], indicators: &[&'static Serv
     sums
 }
 
+/// Quantity and value sums by (`key`, indicator). Lines come sorted by county and indicator, so
+/// a run of lines with the same key is summed before one hash update (a national run has
+/// millions of lines and a few hundred thousand keys).
 fn sums_by<'a>(lines: &'a [Line], key: impl Fn(&'a Line) -> &'a str) -> Sums<'a> {
     let mut sums: PlHashMap<(&str, &str), (f64, f64)> = PlHashMap::default();
+    let mut run: Option<((&str, &str), (f64, f64))> = None;
     for line in lines {
-        let sum = sums
-            .entry((key(line), line.indicator))
-            .or_insert((0.0, 0.0));
-        sum.0 += line.quantity.unwrap_or(0.0);
-        sum.1 += line.value_cny;
+        let k = (key(line), line.indicator);
+        let add = (line.quantity.unwrap_or(0.0), line.value_cny);
+        match &mut run {
+            Some((current, sum)) if *current == k => {
+                sum.0 += add.0;
+                sum.1 += add.1;
+            }
+            _ => {
+                if let Some((current, sum)) = run.replace((k, add)) {
+                    let total = sums.entry(current).or_insert((0.0, 0.0));
+                    total.0 += sum.0;
+                    total.1 += sum.1;
+                }
+            }
+        }
+    }
+    if let Some((current, sum)) = run {
+        let total = sums.entry(current).or_insert((0.0, 0.0));
+        total.0 += sum.0;
+        total.1 += sum.1;
     }
     sums
 }

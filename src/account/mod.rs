@@ -446,42 +446,50 @@ pub(crate) fn required_price(coef: &Coefficients, key: &str) -> Result<f64> {
 }
 
 /// Sorts lines by county, service and component (as strings); lines that tie keep their order.
-/// The keys are ranked once (a few thousand distinct texts) and the lines sorted by the ranks.
+/// The keys are ranked once (a few thousand distinct texts) and the lines sorted by the ranks,
+/// borrowed from the lines (no copies of their texts: at national scale every fresh page costs).
 fn sort_lines(lines: &mut [Line]) {
-    fn ranks<'a>(texts: impl Iterator<Item = &'a str>) -> PlHashMap<&'a str, u64> {
+    fn ranks<'a>(texts: impl Iterator<Item = &'a str>) -> PlHashMap<&'a str, u32> {
         let mut distinct: Vec<&str> = texts.collect::<PlHashSet<_>>().into_iter().collect();
         distinct.sort_unstable();
-        distinct.into_iter().zip(0u64..).collect()
+        distinct.into_iter().zip(0u32..).collect()
     }
-    let owned: Vec<(Text, &'static str, Text)> = lines
-        .iter()
-        .map(|l| (l.county_code.clone(), l.indicator, l.component.clone()))
-        .collect();
-    let county = ranks(owned.iter().map(|k| &*k.0));
-    let service = ranks(owned.iter().map(|k| k.1));
-    let component = ranks(owned.iter().map(|k| &*k.2));
-    let rank = |map: &PlHashMap<&str, u64>, key: &str| map.get(key).copied().unwrap_or_default();
-    let keys: Vec<(u64, u64, u64)> = owned
-        .iter()
-        .map(|(c, s, k)| (rank(&county, c), rank(&service, s), rank(&component, k)))
-        .collect();
-    let mut order: Vec<usize> = (0..lines.len()).collect();
-    order.sort_by_key(|&i| keys[i]);
+    let keys: Vec<(u32, u32, u32)> = {
+        let county = ranks(lines.iter().map(|l| &*l.county_code));
+        let service = ranks(lines.iter().map(|l| l.indicator));
+        let component = ranks(lines.iter().map(|l| &*l.component));
+        let rank =
+            |map: &PlHashMap<&str, u32>, key: &str| map.get(key).copied().unwrap_or_default();
+        lines
+            .iter()
+            .map(|l| {
+                (
+                    rank(&county, &l.county_code),
+                    rank(&service, l.indicator),
+                    rank(&component, &l.component),
+                )
+            })
+            .collect()
+    };
+    let mut order: Vec<u32> = (0..lines.len() as u32).collect();
+    order.sort_by_key(|&i| keys[i as usize]);
+    drop(keys);
     apply_order(lines, &order);
 }
 
 /// Puts `items` in `order` (a permutation of its indices) in place, one swap per move.
-fn apply_order<T>(items: &mut [T], order: &[usize]) {
-    let mut position: Vec<usize> = (0..items.len()).collect(); // where each original item is now
-    let mut item_at: Vec<usize> = (0..items.len()).collect(); // which original item is at a slot
+fn apply_order<T>(items: &mut [T], order: &[u32]) {
+    let n = items.len() as u32;
+    let mut position: Vec<u32> = (0..n).collect(); // where each original item is now
+    let mut item_at: Vec<u32> = (0..n).collect(); // which original item is at a slot
     for (slot, &wanted) in order.iter().enumerate() {
-        let from = position[wanted];
+        let from = position[wanted as usize] as usize;
         if from != slot {
             items.swap(slot, from);
             let displaced = item_at[slot];
             item_at.swap(slot, from);
-            position[displaced] = from;
-            position[wanted] = slot;
+            position[displaced as usize] = from as u32;
+            position[wanted as usize] = slot as u32;
         }
     }
 }
@@ -960,7 +968,7 @@ mod tests {
             vec![3, 0, 2, 1],
             vec![4, 3, 0, 1, 2],
         ] {
-            let mut items: Vec<usize> = (0..order.len()).collect();
+            let mut items: Vec<u32> = (0..order.len() as u32).collect();
             apply_order(&mut items, &order);
             assert_eq!(items, order);
         }

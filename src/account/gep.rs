@@ -135,7 +135,7 @@ impl Accounts {
 }
 
 /// Σ quantity and Σ value of the lines by (`key`, service).
-type Sums<'a> = PlHashMap<(&'a str, &'a str), (f64, f64)>;
+type Sums<'a> = PlHashMap<SumKey<'a>, (f64, f64)>;
 
 /// The sums of rows `parts` (prefectures or provinces) under `code`.
 fn sum_rows<'a>(code: &'a str, parts: &[AccountRow], indicators: &[&'static Service]) -> Sums<'a> {
@@ -148,12 +148,16 @@ fn sum_rows<'a>(code: &'a str, parts: &[AccountRow], indicators: &[&'static Serv
     sums
 }
 
+/// A sum's key: (county or prefecture code, indicator).
+type SumKey<'a> = (&'a str, &'a str);
+
 /// Quantity and value sums by (`key`, indicator). Lines come sorted by county and indicator, so
 /// a run of lines with the same key is summed before one hash update (a national run has
 /// millions of lines and a few hundred thousand keys).
 fn sums_by<'a>(lines: &'a [Line], key: impl Fn(&'a Line) -> &'a str) -> Sums<'a> {
     let mut sums: PlHashMap<(&str, &str), (f64, f64)> = PlHashMap::default();
-    let mut run: Option<((&str, &str), (f64, f64))> = None;
+    // The key of the current run and its (quantity, value) sum.
+    let mut run: Option<(SumKey<'a>, (f64, f64))> = None;
     for line in lines {
         let k = (key(line), line.indicator);
         let add = (line.quantity.unwrap_or(0.0), line.value_cny);

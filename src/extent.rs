@@ -183,14 +183,16 @@ fn from_matrix(
                 classes.entry(to.clone()).or_default().additions_ha += area;
             }
         }
-        let land_classes: BTreeSet<&String> = opening
-            .keys()
-            .chain(closing.keys())
-            .filter(|(c, _)| c == county)
-            .map(|(_, v)| v)
-            .collect();
-        for class in land_classes {
-            classes.entry(class.clone()).or_default();
+        // The county's classes in either land cover (a range of the sorted keys, not a scan of
+        // every county's: national runs have thousands of counties).
+        let from = (county.clone(), String::new());
+        for areas in [opening, closing] {
+            for (c, class) in areas.range(from.clone()..).map(|(k, _)| k) {
+                if c != county {
+                    break;
+                }
+                classes.entry(class.clone()).or_default();
+            }
         }
         for (class, e) in &classes {
             let key = (county.clone(), class.clone());

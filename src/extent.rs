@@ -110,6 +110,14 @@ impl Extent {
     }
 }
 
+/// The matrix's sheet, for problems with no cell of their own: `file [土地转移]`.
+fn sheet_of(transitions: &[Transition]) -> String {
+    transitions
+        .first()
+        .and_then(|t| t.source_ref.split_once('!'))
+        .map_or_else(|| "土地转移".to_string(), |(sheet, _)| format!("{sheet}]"))
+}
+
 /// Areas that differ by more than this are not the same area: 0.1 % of the larger, at least
 /// 0.5 ha (a matrix and a land cover rounded to 0.01 ha or converted from 亩 still agree).
 fn same_area(a: f64, b: f64) -> bool {
@@ -160,13 +168,14 @@ fn from_matrix(
             .entry((t.county_code.clone(), (*to).to_string()))
             .or_insert(&t.source_ref);
     }
+    let sheet = sheet_of(transitions);
     let mut by_county: BTreeMap<String, BTreeMap<String, ClassExtent>> = BTreeMap::new();
     for county in counties {
         let Some(matrix) = matrices.get(county) else {
             issues.audit(
                 Check::Balance,
                 Severity::Error,
-                "土地转移",
+                sheet.as_str(),
                 format!(
                     "county {county} has no rows in the change matrix (土地转移): give every county of the run, or leave the sheet out for net flows"
                 ),
@@ -219,7 +228,7 @@ fn from_matrix(
                     issues.audit(
                         Check::Balance,
                         Severity::Error,
-                        first.get(&key).copied().unwrap_or("土地转移"),
+                        first.get(&key).copied().unwrap_or(sheet.as_str()),
                         format!(
                             "county {county} {class}: the change matrix moves {written:.2} ha {side} {class} (unchanged area included), {year_en} land cover has {land:.2} ha"
                         ),
@@ -272,10 +281,10 @@ pub fn compute(
     issues: &mut Issues,
 ) -> Result<Option<Extent>> {
     let Some((opening_year, previous)) = previous else {
-        if transitions.is_some() {
+        if let Some(transitions) = transitions {
             issues.warn(
                 Check::Balance,
-                "土地转移",
+                sheet_of(transitions),
                 "the change matrix (土地转移) is not used without --previous: the extent account needs the previous year's land cover to check it against",
                 "未给出 --previous（上年土地利用）：土地转移表无法核对，未使用",
             );
@@ -481,7 +490,8 @@ mod tests {
             issues
                 .all()
                 .iter()
-                .any(|i| i.message.contains("county 140106 has no rows"))
+                .any(|i| i.message.contains("county 140106 has no rows")
+                    && i.location == "w.xlsx [土地转移]")
         );
     }
 }

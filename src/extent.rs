@@ -140,11 +140,7 @@ fn from_matrix(
     BTreeMap<String, BTreeMap<String, ClassExtent>>,
     BTreeMap<String, Matrix>,
 ) {
-    let valuation: PlHashMap<&str, &str> = coef
-        .land_classes
-        .iter()
-        .map(|c| (c.land_class.as_str(), c.valuation_class.as_str()))
-        .collect();
+    let valuation = valuation_of(coef);
     let mut matrices: BTreeMap<String, Matrix> = BTreeMap::new();
     // (county, valuation class) → first cell moving out of it / into it.
     let mut first_out: BTreeMap<(String, String), &str> = BTreeMap::new();
@@ -195,8 +191,8 @@ fn from_matrix(
         // The county's classes in either land cover (a range of the sorted keys, not a scan of
         // every county's: national runs have thousands of counties).
         let from = (county.clone(), String::new());
-        for areas in [opening, closing] {
-            for (c, class) in areas.range(from.clone()..).map(|(k, _)| k) {
+        for cover in [opening, closing] {
+            for (c, class) in cover.range(from.clone()..).map(|(k, _)| k) {
                 if c != county {
                     break;
                 }
@@ -244,12 +240,16 @@ fn from_matrix(
     (by_county, matrices)
 }
 
-fn areas(land: &DataFrame, coef: &Coefficients) -> Result<BTreeMap<(String, String), f64>> {
-    let class_of: PlHashMap<&str, &str> = coef
-        .land_classes
+/// Land class → valuation class of the crosswalk.
+fn valuation_of(coef: &Coefficients) -> PlHashMap<&str, &str> {
+    coef.land_classes
         .iter()
         .map(|c| (c.land_class.as_str(), c.valuation_class.as_str()))
-        .collect();
+        .collect()
+}
+
+fn areas(land: &DataFrame, coef: &Coefficients) -> Result<BTreeMap<(String, String), f64>> {
+    let class_of = valuation_of(coef);
     let codes = land.column(col::CODE)?.str()?;
     let classes = land.column("land_class")?.str()?;
     let areas = land.column("area_ha")?.f64()?;

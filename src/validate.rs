@@ -964,10 +964,7 @@ fn land_frame(
                     )),
                     None => issues.error(
                         table.at(record.row, table.columns[ci].col),
-                        format!(
-                            "land class \"{name}\" is not in the crosswalk {}/land_classes.csv",
-                            coef.manifest.name
-                        ),
+                        unknown_land_class(name, coef),
                     ),
                 }
             } else {
@@ -1329,6 +1326,14 @@ fn physical_frame(tables: &[&SheetTable], scope: &Scope, issues: &mut Issues) ->
     ])?)
 }
 
+/// The error for a land class the crosswalk does not know.
+fn unknown_land_class(name: &str, coef: &Coefficients) -> String {
+    format!(
+        "land class \"{name}\" is not in the crosswalk {}/land_classes.csv",
+        coef.manifest.name
+    )
+}
+
 /// The 土地转移 rows of the run's counties: each from- and to-class resolved in the crosswalk, a
 /// county × from × to given once.
 fn transitions(
@@ -1360,13 +1365,7 @@ fn transitions(
                 match coef.land_class(&name) {
                     Some(lc) => Some(lc.land_class.clone()),
                     None => {
-                        issues.error(
-                            at,
-                            format!(
-                                "land class \"{name}\" is not in the crosswalk {}/land_classes.csv",
-                                coef.manifest.name
-                            ),
-                        );
+                        issues.error(at, unknown_land_class(&name, coef));
                         None
                     }
                 }

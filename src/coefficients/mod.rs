@@ -518,10 +518,7 @@ pub struct Rate {
 impl Rate {
     /// The factors that bring the rate to its `low` and `high` (rate × factor), when given.
     pub fn band_factors(&self) -> Option<(f64, f64)> {
-        match (self.low, self.high) {
-            (Some(lo), Some(hi)) if self.rate > 0.0 => Some((lo / self.rate, hi / self.rate)),
-            _ => None,
-        }
+        band_factors(self.low, self.high, self.rate)
     }
 }
 
@@ -635,6 +632,14 @@ fn check_band(p: &Price, at: &str, issues: &mut Issues) {
     check_range(p.low, p.value, p.high, at, issues);
 }
 
+/// The factors that bring `value` (as written) to `low` and `high`, when both are given.
+fn band_factors(low: Option<f64>, high: Option<f64>, value: f64) -> Option<(f64, f64)> {
+    match (low, high) {
+        (Some(lo), Some(hi)) if value > 0.0 => Some((lo / value, hi / value)),
+        _ => None,
+    }
+}
+
 /// `low` ≤ `value` ≤ `high` with `low` ≥ 0, both bounds or neither (prices, parameters, rates).
 fn check_range(low: Option<f64>, value: f64, high: Option<f64>, at: &str, issues: &mut Issues) {
     match (low, high) {
@@ -652,10 +657,7 @@ impl Price {
     /// The factors that bring the value to its `low` and `high` (value × factor), when given.
     pub fn band_factors(&self) -> Option<(f64, f64)> {
         let published = self.indexed.as_ref().map_or(self.value, |i| i.published);
-        match (self.low, self.high) {
-            (Some(lo), Some(hi)) if published > 0.0 => Some((lo / published, hi / published)),
-            _ => None,
-        }
+        band_factors(self.low, self.high, published)
     }
 }
 

@@ -44,17 +44,32 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// `timing: read 0.412 s, peak RSS 120 MB` (the peak so far, where the system reports it).
 fn timed<T>(stage: &str, f: impl FnOnce() -> T) -> T {
     progress::stage(stage);
-    if std::env::var_os("GEP_TIMING").is_none() {
-        return f();
-    }
-    let start = std::time::Instant::now();
+    timed_part(stage, f)
+}
+
+/// As [`timed`] for a part of a stage (a valuation family, the sort of the lines), without
+/// naming it on the progress bar.
+pub(crate) fn timed_part<T>(stage: &str, f: impl FnOnce() -> T) -> T {
+    let start = timed_part_start();
     let out = f();
-    let peak = peak_rss_mb().map_or_else(String::new, |mb| format!(", peak RSS {mb} MB"));
-    eprintln!(
-        "timing: {stage} {:.3} s{peak}",
-        start.elapsed().as_secs_f64()
-    );
+    timed_part_end(stage, start);
     out
+}
+
+/// The start of a timed part whose code cannot sit in a closure; see [`timed_part_end`].
+pub(crate) fn timed_part_start() -> std::time::Instant {
+    std::time::Instant::now()
+}
+
+/// Prints the timing of a part started with [`timed_part_start`] (when `GEP_TIMING` is set).
+pub(crate) fn timed_part_end(stage: &str, start: std::time::Instant) {
+    if std::env::var_os("GEP_TIMING").is_some() {
+        let peak = peak_rss_mb().map_or_else(String::new, |mb| format!(", peak RSS {mb} MB"));
+        eprintln!(
+            "timing: {stage} {:.3} s{peak}",
+            start.elapsed().as_secs_f64()
+        );
+    }
 }
 
 /// The process's peak resident memory so far (`VmHWM` of /proc/self/status), in MB; `None`

@@ -401,6 +401,7 @@ pub fn inputs(
             ),
         );
     }
+    let codes_and_signs = crate::timed_part_start();
     for table in &tables {
         check_codes(table, coef, &mut issues);
         check_signs(table, &mut issues);
@@ -419,9 +420,13 @@ pub fn inputs(
             );
         }
     }
+    crate::timed_part_end("  validate: codes and signs", codes_and_signs);
     let before = issues.len();
-    check_subtotals(&tables, coef, &mut issues);
+    crate::timed_part("  validate: subtotals", || {
+        check_subtotals(&tables, coef, &mut issues);
+    });
     issues.tag_from(before, Check::Balance);
+    let coverage = crate::timed_part_start();
     for kind in [
         SheetKind::LandCover,
         SheetKind::ForestStock,
@@ -432,21 +437,26 @@ pub fn inputs(
     ] {
         check_coverage(&by_kind(kind), kind, &counties, scope, &mut issues);
     }
+    crate::timed_part_end("  validate: coverage and duplicates", coverage);
     let mut land_totals = BTreeMap::new();
-    let land = land_frame(
-        &by_kind(SheetKind::LandCover),
-        coef,
-        scope,
-        &mut land_totals,
-        &mut issues,
-    );
-    let forest = forest_frame(
-        &by_kind(SheetKind::ForestStock),
-        coef,
-        scope,
-        &land_totals,
-        &mut issues,
-    );
+    let land = crate::timed_part("  validate: land cover", || {
+        land_frame(
+            &by_kind(SheetKind::LandCover),
+            coef,
+            scope,
+            &mut land_totals,
+            &mut issues,
+        )
+    });
+    let forest = crate::timed_part("  validate: forest stock", || {
+        forest_frame(
+            &by_kind(SheetKind::ForestStock),
+            coef,
+            scope,
+            &land_totals,
+            &mut issues,
+        )
+    });
     let previous_tables = by_kind(SheetKind::ForestStockPrevious);
     let forest_previous = if previous_tables.is_empty() {
         None
@@ -736,26 +746,33 @@ fn check_coverage(
     if tables.is_empty() {
         return;
     }
-    let mut seen: BTreeMap<String, String> = BTreeMap::new();
-    let mut present = BTreeSet::new();
-    for table in tables {
-        let code_col = table.column(col::CODE).map_or(0, |i| table.columns[i].col);
+    // key → (table, row) of its first row; the location is written out only for a duplicate.
+    let mut seen: PlHashMap<String, (usize, u32)> = PlHashMap::default();
+    let mut present: PlHashSet<&str> = PlHashSet::default();
+    let code_col = |table: &SheetTable| table.column(col::CODE).map_or(0, |i| table.columns[i].col);
+    for (t, table) in tables.iter().enumerate() {
         for record in &table.rows {
             let Some(key) = row_key(table, record) else {
                 continue;
             };
             if let Some(code) = &record.code {
-                present.insert(code.clone());
+                present.insert(code);
             }
-            let here = table.at(record.row, code_col);
-            if let Some(first) = seen.get(&key) {
-                issues.error(&here, format!("duplicate row for {key} (first at {first})"));
+            if let Some(&(ft, fr)) = seen.get(&key) {
+                let first_at = tables[ft].at(fr, code_col(tables[ft]));
+                issues.error(
+                    table.at(record.row, code_col(table)),
+                    format!("duplicate row for {key} (first at {first_at})"),
+                );
             } else {
-                seen.insert(key, here);
+                seen.insert(key, (t, record.row));
             }
         }
     }
-    let missing: Vec<&String> = counties.iter().filter(|c| !present.contains(*c)).collect();
+    let missing: Vec<&String> = counties
+        .iter()
+        .filter(|c| !present.contains(c.as_str()))
+        .collect();
     if !missing.is_empty() && kind != SheetKind::ForestStock {
         let label = crate::schema::sheet(kind).label;
         let list: Vec<&str> = missing.iter().take(20).map(|s| s.as_str()).collect();
@@ -1094,14 +1111,14 @@ fn forest_frame(
             if !scope.covers(&code) || coef.region(&code).is_none() {
                 continue;
             }
-            let type_at = table.at(record.row, table.columns[ti].col);
+            let type_at = || table.at(record.row, table.columns[ti].col);
             let Some(name) = record.text(ti) else {
-                issues.error(&type_at, "missing forest type (优势树种组)");
+                issues.error(type_at(), "missing forest type (优势树种组)");
                 continue;
             };
             let Some(ft) = coef.forest_type(name) else {
                 issues.error(
-                    &type_at,
+                    type_at(),
                     format!(
                         "forest type \"{name}\" is not in {}/forest_types.csv",
                         coef.manifest.name

@@ -151,18 +151,30 @@ fn sum_rows<'a>(code: &'a str, parts: &[AccountRow], indicators: &[&'static Serv
 /// A sum's key: (county or prefecture code, indicator).
 type SumKey<'a> = (&'a str, &'a str);
 
-/// Quantity and value sums by (`key`, indicator). Lines come sorted by county and indicator, so
-/// a run of lines with the same key is summed before one hash update (a national run has
-/// millions of lines and a few hundred thousand keys).
-fn sums_by<'a>(lines: &'a [Line], key: impl Fn(&'a Line) -> &'a str) -> Sums<'a> {
+/// Quantity and value sums by (the key of the line's county, indicator). Lines come sorted by
+/// county and indicator, so a run of lines with the same key is summed before one hash update (a
+/// national run has millions of lines and a few hundred thousand keys), and the key is looked up
+/// once per run of a county.
+fn sums_by<'a>(lines: &'a [Line], key_of_county: impl Fn(&'a str) -> &'a str) -> Sums<'a> {
     let mut sums: PlHashMap<(&str, &str), (f64, f64)> = PlHashMap::default();
     // The key of the current run and its (quantity, value) sum.
     let mut run: Option<(SumKey<'a>, (f64, f64))> = None;
+    // The last county and its key.
+    let mut last: Option<(&'a str, &'a str)> = None;
     for line in lines {
-        let k = (key(line), line.indicator);
+        let county: &'a str = &line.county_code;
+        let key = match last {
+            Some((c, k)) if super::same_text(c, county) => k,
+            _ => {
+                let k = key_of_county(county);
+                last = Some((county, k));
+                k
+            }
+        };
+        let k = (key, line.indicator);
         let add = (line.quantity.unwrap_or(0.0), line.value_cny);
         match &mut run {
-            Some((current, sum)) if *current == k => {
+            Some((current, sum)) if super::same_text(current.0, k.0) && current.1 == k.1 => {
                 sum.0 += add.0;
                 sum.1 += add.1;
             }
@@ -225,12 +237,9 @@ pub fn roll_up(
         .iter()
         .map(|r| (r.code.as_str(), r.prefecture_code.as_str()))
         .collect();
-    let county = sums_by(&lines, |l| &l.county_code);
-    let prefecture = sums_by(&lines, |l| {
-        prefecture_of
-            .get(&*l.county_code)
-            .copied()
-            .unwrap_or_default()
+    let county = sums_by(&lines, |c| c);
+    let prefecture = sums_by(&lines, |c| {
+        prefecture_of.get(c).copied().unwrap_or_default()
     });
     let gdp = economy_by_county(inputs, col::GDP_CNY)?;
     let population = economy_by_county(inputs, col::POPULATION)?;
@@ -434,17 +443,44 @@ pub fn roll_up(
     rows.push(province);
     // Identity: each county's category = Σ of its lines whose indicator is in that category,
     // summed straight from the valuation lines (independently of the per-indicator roll-up).
-    let mut from_lines: HashMap<(&str, usize), f64> = HashMap::new();
-    for line in &lines {
-        let Some(ind) = indicators.iter().find(|x| x.key == line.indicator) else {
-            continue; // switched off (oxygen)
-        };
-        let slot = Category::ALL
-            .iter()
-            .position(|c| *c == ind.category)
-            .unwrap_or(0);
-        *from_lines.entry((&*line.county_code, slot)).or_insert(0.0) += line.value_cny;
+    // Lines come in runs of one county and indicator: the category is found once per run.
+    let slot_of: PlHashMap<&str, usize> = indicators
+        .iter()
+        .map(|ind| {
+            let slot = Category::ALL
+                .iter()
+                .position(|c| *c == ind.category)
+                .unwrap_or(0);
+            (ind.key, slot)
+        })
+        .collect();
+    let mut from_lines: PlHashMap<(&str, usize), f64> = PlHashMap::default();
+    let mut run: Option<CategoryRun<'_>> = None; // county, indicator, slot, Σ
+    type CategoryRun<'a> = (&'a str, &'static str, Option<usize>, f64);
+    fn flush<'a>(sums: &mut PlHashMap<(&'a str, usize), f64>, run: Option<CategoryRun<'a>>) {
+        if let Some((county, _, Some(slot), sum)) = run {
+            *sums.entry((county, slot)).or_insert(0.0) += sum;
+        }
     }
+    for line in &lines {
+        match &mut run {
+            Some((county, indicator, _, sum))
+                if super::same_text(county, &line.county_code)
+                    && std::ptr::eq(*indicator, line.indicator) =>
+            {
+                *sum += line.value_cny;
+            }
+            _ => {
+                // An indicator switched off (oxygen) has no slot: its lines are not summed.
+                let slot = slot_of.get(line.indicator).copied();
+                flush(
+                    &mut from_lines,
+                    run.replace((&line.county_code, line.indicator, slot, line.value_cny)),
+                );
+            }
+        }
+    }
+    flush(&mut from_lines, run);
     for row in rows.iter().filter(|r| r.level == Level::County) {
         for (slot, category) in Category::ALL.iter().enumerate() {
             let want = from_lines
@@ -461,6 +497,7 @@ pub fn roll_up(
             }
         }
     }
+    drop(from_lines);
     for row in &rows {
         let sum: f64 = row.values_cny.iter().sum();
         let by_category: f64 = row.category_cny.iter().sum();

@@ -446,35 +446,100 @@ pub(crate) fn required_price(coef: &Coefficients, key: &str) -> Result<f64> {
 }
 
 /// Sorts lines by county, service and component (as strings); lines that tie keep their order.
-/// The keys are ranked once (a few thousand distinct texts) and the lines sorted by the ranks,
-/// borrowed from the lines (no copies of their texts: at national scale every fresh page costs).
+/// The keys are ranked once (a few thousand distinct texts) and the lines sorted by one packed
+/// integer of the ranks and their position, borrowed from the lines (no copies of their texts: at
+/// national scale every fresh page costs). Lines come in runs of one county and one service, so a
+/// text equal to the line above takes its rank without a hash lookup.
 fn sort_lines(lines: &mut [Line]) {
-    fn ranks<'a>(texts: impl Iterator<Item = &'a str>) -> PlHashMap<&'a str, u32> {
-        let mut distinct: Vec<&str> = texts.collect::<PlHashSet<_>>().into_iter().collect();
-        distinct.sort_unstable();
-        distinct.into_iter().zip(0u32..).collect()
-    }
-    let keys: Vec<(u32, u32, u32)> = {
-        let county = ranks(lines.iter().map(|l| &*l.county_code));
-        let service = ranks(lines.iter().map(|l| l.indicator));
-        let component = ranks(lines.iter().map(|l| &*l.component));
-        let rank =
-            |map: &PlHashMap<&str, u32>, key: &str| map.get(key).copied().unwrap_or_default();
-        lines
-            .iter()
-            .map(|l| {
-                (
-                    rank(&county, &l.county_code),
-                    rank(&service, l.indicator),
-                    rank(&component, &l.component),
-                )
-            })
-            .collect()
-    };
-    let mut order: Vec<u32> = (0..lines.len() as u32).collect();
-    order.sort_by_key(|&i| keys[i as usize]);
-    drop(keys);
+    let order = sorted_order(lines);
     apply_order(lines, &order);
+}
+
+/// The positions of `lines` in sorted order (see [`sort_lines`]): one pass over the lines gives
+/// each text an id in order of first sight, the few distinct texts are sorted, and the lines'
+/// ids become ranks without touching the lines again.
+fn sorted_order(lines: &[Line]) -> Vec<u32> {
+    use rayon::slice::ParallelSliceMut;
+    let mut columns: [TextIds<'_>; 3] = Default::default();
+    let ids: Vec<[u32; 3]> = lines
+        .iter()
+        .map(|l| {
+            [
+                columns[0].id(&l.county_code),
+                columns[1].id(l.indicator),
+                columns[2].id(&l.component),
+            ]
+        })
+        .collect();
+    let [county, service, component] = columns.map(TextIds::ranks);
+    let rank = |id: [u32; 3]| {
+        (
+            county[id[0] as usize],
+            service[id[1] as usize],
+            component[id[2] as usize],
+        )
+    };
+    // county | service | component | position, in 24 + 8 + 24 + 32 bits: room for 16 million
+    // counties and components, 256 services and 4 billion lines.
+    if county.len() < 1 << 24 && service.len() < 1 << 8 && component.len() < 1 << 24 {
+        let mut keys: Vec<u128> = ids
+            .iter()
+            .zip(0u128..)
+            .map(|(id, position)| {
+                let (c, s, k) = rank(*id);
+                (u128::from(c) << 88) | (u128::from(s) << 80) | (u128::from(k) << 56) | position
+            })
+            .collect();
+        drop(ids);
+        keys.par_sort_unstable();
+        keys.iter().map(|k| *k as u32).collect()
+    } else {
+        let mut order: Vec<u32> = (0..lines.len() as u32).collect();
+        order.sort_by_key(|&i| rank(ids[i as usize]));
+        order
+    }
+}
+
+/// Ids of a column's texts in order of first sight. Lines come in runs (one county, one
+/// service), so a text equal to the line above takes its id without a hash lookup.
+#[derive(Default)]
+struct TextIds<'a> {
+    ids: PlHashMap<&'a str, u32>,
+    texts: Vec<&'a str>,
+    last: Option<(&'a str, u32)>,
+}
+
+impl<'a> TextIds<'a> {
+    fn id(&mut self, text: &'a str) -> u32 {
+        if let Some((t, id)) = self.last
+            && same_text(t, text)
+        {
+            return id;
+        }
+        let next = self.texts.len() as u32;
+        let id = *self.ids.entry(text).or_insert(next);
+        if id == next {
+            self.texts.push(text);
+        }
+        self.last = Some((text, id));
+        id
+    }
+
+    /// The rank of each id's text in sorted order.
+    fn ranks(self) -> Vec<u32> {
+        let mut by_text: Vec<u32> = (0..self.texts.len() as u32).collect();
+        by_text.sort_unstable_by_key(|&id| self.texts[id as usize]);
+        let mut rank = vec![0; by_text.len()];
+        for (r, id) in (0u32..).zip(by_text) {
+            rank[id as usize] = r;
+        }
+        rank
+    }
+}
+
+/// Whether two texts are equal, by address first (texts shared between lines are one copy).
+pub(crate) fn same_text(a: &str, b: &str) -> bool {
+    (std::ptr::eq(a.as_ptr(), b.as_ptr()) && a.len() == b.len()) || a == b
 }
 
 /// Puts `items` in `order` (a permutation of its indices) in place, one swap per move.
@@ -516,7 +581,9 @@ pub fn compute(inputs: &Inputs, coef: &Coefficients) -> Result<Accounts> {
                 warnings: &mut warnings,
                 texts: Texts::default(),
             };
-            let lines = (family.lines)(&mut context)?;
+            let lines = crate::timed_part(&format!("  value: {}", family.name), || {
+                (family.lines)(&mut context)
+            })?;
             Ok((lines, warnings))
         })
         .collect();
@@ -542,8 +609,10 @@ pub fn compute(inputs: &Inputs, coef: &Coefficients) -> Result<Accounts> {
     for part in done {
         lines.extend(part);
     }
-    sort_lines(&mut lines);
-    gep::roll_up(inputs, coef, lines, warnings)
+    crate::timed_part("  value: sort the lines", || sort_lines(&mut lines));
+    crate::timed_part("  value: roll up", || {
+        gep::roll_up(inputs, coef, lines, warnings)
+    })
 }
 
 /// The accounts' rows (counties, prefectures, province) without a valuation line, for an
@@ -957,6 +1026,44 @@ pub(crate) mod testing {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lines_are_sorted_by_county_service_and_component_text_and_ties_keep_their_order() {
+        // First-seen order differs from text order in every column; the county "140105" is one
+        // shared copy on two lines and a separate equal copy on a third (as from two families).
+        let shared: Text = "140105".into();
+        let line = |county: Text, indicator: &'static str, component: &str, value: f64| Line {
+            county_code: county,
+            indicator,
+            component: component.into(),
+            source_ref: "".into(),
+            input_amount: 0.0,
+            input_unit: "".into(),
+            coefficient_ref: "".into(),
+            coefficient: None,
+            coefficient_unit: "".into(),
+            method: "".into(),
+            quantity_formula: "".into(),
+            quantity: None,
+            quantity_unit: "".into(),
+            price_key: "".into(),
+            price_cny_per_unit: None,
+            value_cny: value,
+        };
+        let mut lines = vec![
+            line(shared.clone(), "water_supply", "工业", 1.0),
+            line(shared.clone(), "carbon_sequestration", "耕地", 2.0),
+            line("140101".into(), "water_supply", "农业", 3.0),
+            line("140105".into(), "carbon_sequestration", "耕地", 4.0),
+            line("140101".into(), "water_supply", "工业", 5.0),
+            line("140105".into(), "carbon_sequestration", "林地", 6.0),
+        ];
+        sort_lines(&mut lines);
+        let values: Vec<f64> = lines.iter().map(|l| l.value_cny).collect();
+        // 140101 first; within 140105 carbon before water; components compare as UTF-8 text
+        // (农 < 工, 林 < 耕); the two 耕地 lines tie and keep their order (2 then 4).
+        assert_eq!(values, [3.0, 5.0, 6.0, 2.0, 4.0, 1.0]);
+    }
 
     #[test]
     fn apply_order_puts_items_in_the_given_order() {

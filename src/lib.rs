@@ -371,16 +371,20 @@ pub fn evaluate(
         None => None,
     };
     let esv = timed("esv", || esv::compute(&inputs, &coef))?;
-    let carbon_stock = carbon_stock::compute(&inputs.land, previous_land.as_ref(), &coef)?;
+    let carbon_stock = timed_part("carbon stock", || {
+        carbon_stock::compute(&inputs.land, previous_land.as_ref(), &coef)
+    })?;
     let mut extent_issues = Issues::new();
-    let extent = extent::compute(
-        &inputs.land,
-        previous_land.as_ref().map(|l| (previous_year, l)),
-        inputs.transitions.as_deref(),
-        &inputs.counties,
-        &coef,
-        &mut extent_issues,
-    )?;
+    let extent = timed_part("extent", || {
+        extent::compute(
+            &inputs.land,
+            previous_land.as_ref().map(|l| (previous_year, l)),
+            inputs.transitions.as_deref(),
+            &inputs.counties,
+            &coef,
+            &mut extent_issues,
+        )
+    })?;
     warnings.extend(extent_issues.into_result()?.all().iter().cloned());
     let mut geep_warnings = Issues::new();
     let geep = timed("geep", || {
@@ -429,7 +433,19 @@ pub fn evaluate(
 /// # Errors
 /// As [`evaluate`].
 pub fn check(request: &Request, previous: Option<&Path>) -> Result<Vec<Issue>> {
-    Ok(evaluate(request, previous, None)?.warnings)
+    let mut evaluation = evaluate(request, previous, None)?;
+    let warnings = std::mem::take(&mut evaluation.warnings);
+    drop_in_background(evaluation);
+    Ok(warnings)
+}
+
+/// Frees `value` on a thread of its own: at national scale the inputs and valuation lines are
+/// millions of small allocations, and freeing them one by one holds the caller for a second.
+pub(crate) fn drop_in_background<T: Send + 'static>(value: T) {
+    // Should the thread not start, the closure (and `value` with it) is dropped here.
+    let _ = std::thread::Builder::new()
+        .name("gep-free".into())
+        .spawn(move || drop(value));
 }
 
 /// What a run writes and adds, beyond the accounts.

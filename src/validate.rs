@@ -500,20 +500,24 @@ pub fn inputs(
         ))
     };
     let before = issues.len();
-    let water_use = water_frame(&by_kind(SheetKind::WaterSupply), scope, &mut issues);
+    let water_use = crate::timed_part("  validate: water supply", || {
+        water_frame(&by_kind(SheetKind::WaterSupply), scope, &mut issues)
+    });
     issues.tag_from(before, Check::Balance);
     let reservoirs = long_frame(
         &by_kind(SheetKind::WaterSupply),
         &[col::RESERVOIR_CAPACITY_M3],
         scope,
     );
-    let economy = economy_frame(
-        &by_kind(SheetKind::Economy),
-        coef,
-        scope,
-        !geep_only,
-        &mut issues,
-    );
+    let economy = crate::timed_part("  validate: economy", || {
+        economy_frame(
+            &by_kind(SheetKind::Economy),
+            coef,
+            scope,
+            !geep_only,
+            &mut issues,
+        )
+    });
     let environment_tables = by_kind(SheetKind::Environment);
     let environment = match (!environment_tables.is_empty())
         .then(|| long_frame(&environment_tables, crate::schema::ENVIRONMENT_ITEMS, scope))
@@ -566,6 +570,7 @@ pub fn inputs(
         scope: scope.clone(),
         warnings: Issues::new(),
     };
+    crate::drop_in_background(tables);
     Ok((inputs, issues))
 }
 
@@ -928,10 +933,12 @@ fn land_frame(
     totals: &mut BTreeMap<String, f64>,
     issues: &mut Issues,
 ) -> Result<DataFrame> {
-    let (mut codes, mut classes, mut areas, mut refs) = (vec![], vec![], vec![], vec![]);
-    // county → (location of its first row, [(class, parent, area_ha, cell)])
-    type Entry = (String, String, f64, String);
-    let mut by_county: BTreeMap<String, (String, Vec<Entry>)> = BTreeMap::new();
+    let (mut codes, mut classes, mut areas, mut refs): (Vec<String>, Vec<&str>, _, _) =
+        (vec![], vec![], vec![], vec![]);
+    // county → (location of its first row, [(class, parent, area_ha, cell)]); classes borrowed
+    // from the set.
+    type Entry<'c> = (&'c str, &'c str, f64, String);
+    let mut by_county: BTreeMap<String, (String, Vec<Entry<'_>>)> = BTreeMap::new();
     for table in tables {
         // Class columns (wide) must be in the crosswalk; parents given with children are subtotals.
         let class_columns: Vec<(usize, String)> = table
@@ -944,7 +951,7 @@ fn land_frame(
         for (i, name) in &class_columns {
             let column = &table.columns[*i];
             match coef.land_class(name) {
-                Some(lc) => wide_known.push((*i, lc.land_class.clone(), lc.parent.clone())),
+                Some(lc) => wide_known.push((*i, lc.land_class.as_str(), lc.parent.as_str())),
                 None => issues.error(
                     table.at(column.header_row, column.col),
                     format!(
@@ -963,7 +970,7 @@ fn land_frame(
             if !scope.covers(&code) || coef.region(&code).is_none() {
                 continue;
             }
-            let mut entries: Vec<(String, String, f64, String)> = Vec::new(); // class, parent, area, ref
+            let mut entries: Vec<Entry<'_>> = Vec::new();
             if let (Some(ci), Some(ai)) = (class_col, area_col) {
                 let Some(name) = record.text(ci) else {
                     issues.error(
@@ -974,8 +981,8 @@ fn land_frame(
                 };
                 match coef.land_class(name) {
                     Some(lc) => entries.push((
-                        lc.land_class.clone(),
-                        lc.parent.clone(),
+                        lc.land_class.as_str(),
+                        lc.parent.as_str(),
                         record.number(ai).unwrap_or(0.0),
                         table.at(record.row, table.columns[ai].col),
                     )),
@@ -987,8 +994,8 @@ fn land_frame(
             } else {
                 for (i, class, parent) in &wide_known {
                     entries.push((
-                        class.clone(),
-                        parent.clone(),
+                        class,
+                        parent,
                         record.number(*i).unwrap_or(0.0),
                         table.at(record.row, table.columns[*i].col),
                     ));
@@ -1004,33 +1011,26 @@ fn land_frame(
     // Per county (a long-form county spans many rows): first-level classes given together with
     // their second-level classes are subtotals; the total is checked against the region's area.
     for (code, (at, entries)) in by_county {
-        let present: Vec<(usize, String, String)> = entries
-            .iter()
-            .enumerate()
-            .map(|(i, e)| (i, e.0.clone(), e.1.clone()))
-            .collect();
         let mut dropped = BTreeSet::new();
-        for (i, class, _) in &present {
-            let kids: Vec<usize> = present
-                .iter()
-                .filter(|(_, _, p)| p == class)
-                .map(|(k, _, _)| *k)
+        for (i, (class, ..)) in entries.iter().enumerate() {
+            let kids: Vec<usize> = (0..entries.len())
+                .filter(|&k| entries[k].1 == *class)
                 .collect();
             if kids.is_empty() {
                 continue;
             }
             let sum: f64 = kids.iter().map(|k| entries[*k].2).sum();
-            let stated = entries[*i].2;
+            let stated = entries[i].2;
             let gap = (stated - sum).abs() / sum.max(stated).max(1e-9);
             if gap > SUBTOTAL_TOLERANCE {
                 issues.warn(
                     Check::Balance,
-                    &entries[*i].3,
+                    &entries[i].3,
                     format!("{class} {stated:.2} ha differs from the sum of its second-level classes {sum:.2} ha by {:.2}%; the second-level classes are used", gap * 100.0),
                     format!("{class} {stated:.2} 公顷与其二级地类之和 {sum:.2} 公顷相差 {:.2}%：采用二级地类", gap * 100.0),
                 );
             }
-            dropped.insert(*i);
+            dropped.insert(i);
         }
         let total: f64 = entries
             .iter()

@@ -756,15 +756,15 @@ pub(crate) fn long_rows(df: &DataFrame) -> Result<Vec<LongRow>> {
 }
 
 /// One land-cover row joined to its per-hectare rate.
-pub(crate) struct ClassRate {
+pub(crate) struct ClassRate<'l> {
     /// County code.
-    pub county: Text,
+    pub county: &'l Text,
     /// Land class as written.
-    pub class: Text,
+    pub class: &'l Text,
     /// Area, ha.
     pub area_ha: f64,
     /// The land-cover cell.
-    pub source_ref: Text,
+    pub source_ref: &'l Text,
     /// Rate in the engine's unit.
     pub rate: f64,
     /// The rate's file, key, value and grade.
@@ -819,7 +819,8 @@ impl LandCover {
     }
 
     /// Each land row with its rate of `indicator` (rates of service_rates.csv by valuation
-    /// class), in land-cover order.
+    /// class), in land-cover order, borrowing the row's texts (a set has a dozen rated
+    /// components, each rated over every land row).
     ///
     /// # Errors
     /// [`Error::Invalid`] naming every cell whose land class has no valuation class, or whose
@@ -829,7 +830,7 @@ impl LandCover {
         coef: &Coefficients,
         indicator: &str,
         texts: &mut Texts,
-    ) -> Result<Vec<ClassRate>> {
+    ) -> Result<Vec<ClassRate<'_>>> {
         let mut rates: PlHashMap<&str, (f64, Text)> = PlHashMap::default();
         for r in coef.rates.iter().filter(|r| r.indicator == indicator) {
             if !rates.contains_key(r.valuation_class.as_str()) {
@@ -869,10 +870,10 @@ impl LandCover {
         out.into_iter()
             .map(|(row, rate, rate_ref)| {
                 Ok(ClassRate {
-                    county: row.county.clone(),
-                    class: row.class.clone(),
+                    county: &row.county,
+                    class: &row.class,
                     area_ha: present(row.area_ha, "an area", Some(&row.source_ref))?,
-                    source_ref: row.source_ref.clone(),
+                    source_ref: &row.source_ref,
                     rate,
                     rate_ref,
                 })

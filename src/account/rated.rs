@@ -349,7 +349,7 @@ pub fn lines(
                         county_code: county.clone(),
                         indicator: service.key,
                         component: component_label,
-                        source_ref: c.source_ref,
+                        source_ref: c.source_ref.clone(),
                         input_amount: c.area_ha,
                         input_unit: hectares.clone(),
                         coefficient_ref: c.rate_ref,

@@ -58,15 +58,15 @@ pub fn lines(
         let price_key = texts.get("reservoir_storage");
         let mut out = Vec::new();
         for row in land.class_rates(coef, "water_conservation", texts)? {
-            if given.contains_key(&*row.county) {
+            if given.contains_key(&**row.county) {
                 continue;
             }
             let quantity = row.area_ha * row.rate;
             out.push(Line {
-                county_code: row.county,
+                county_code: row.county.clone(),
                 indicator: "water_conservation",
-                component: row.class,
-                source_ref: row.source_ref,
+                component: row.class.clone(),
+                source_ref: row.source_ref.clone(),
                 input_amount: row.area_ha,
                 input_unit: hectares.clone(),
                 coefficient_ref: row.rate_ref,
@@ -122,7 +122,7 @@ fn water_balance(
     }
     let land = LandCover::new(inputs, coef, texts)?;
     for row in land.class_rates(coef, "runoff_coefficient", texts)? {
-        let county = &*row.county;
+        let county: &str = row.county;
         if given.contains_key(county) {
             continue;
         }

@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 
 use polars::prelude::*;
 
-use super::{apply_prices, land_with_rates, line_select};
+use super::{LandCover, Line, Text, Texts, apply_prices, land_with_rates, line_select};
 use crate::coefficients::Coefficients;
 use crate::error::{Issues, Result};
 use crate::schema::col;
@@ -261,48 +261,6 @@ fn forest_carbon(inputs: &Inputs, coef: &Coefficients, warnings: &mut Issues) ->
     Ok(out.lazy())
 }
 
-/// Non-forest carbon from per-hectare rates, t C per year; on the dry-matter route, dry matter
-/// from the `npp_dry_matter` rates (t DM per year).
-fn rate_carbon(inputs: &Inputs, coef: &Coefficients) -> Result<LazyFrame> {
-    let f = Factors::of(coef)?;
-    if dry_matter_route(coef) {
-        if !coef.rates.iter().any(|r| r.indicator == "npp_dry_matter") {
-            return Err(crate::Error::invalid(
-                "service_rates.csv",
-                "carbon_route = \"dry_matter\" needs npp_dry_matter rates (t DM/ha/yr) for every valuation class",
-            ));
-        }
-        return Ok(land_with_rates(inputs, coef, "npp_dry_matter")?
-            .lazy()
-            .with_columns([
-                (col("area_ha") * col("rate")).alias("dry_matter_t"),
-                (col("area_ha") * col("rate") * lit(f.co2_per_dm / f.co2_per_c)).alias("carbon_t"),
-                col("land_class").alias("component"),
-                col("area_ha").alias("input_amount"),
-                lit("公顷").alias("input_unit"),
-                col("rate_ref").alias("coefficient_ref"),
-                col("rate").alias("coefficient"),
-                lit("t DM/ha/yr").alias("coefficient_unit"),
-                lit("rate: DM = A × npp_class").alias("method"),
-                lit("{input}*{coefficient}").alias("carbon_formula"),
-            ]));
-    }
-    Ok(land_with_rates(inputs, coef, "carbon_sequestration")?
-        .lazy()
-        .with_columns([
-            lit(NULL).cast(DataType::Float64).alias("dry_matter_t"),
-            (col("area_ha") * col("rate")).alias("carbon_t"),
-            col("land_class").alias("component"),
-            col("area_ha").alias("input_amount"),
-            lit("公顷").alias("input_unit"),
-            col("rate_ref").alias("coefficient_ref"),
-            col("rate").alias("coefficient"),
-            lit("t C/ha/yr").alias("coefficient_unit"),
-            lit("rate: C = A × c_class").alias("method"),
-            lit("{input}*{coefficient}").alias("carbon_formula"),
-        ]))
-}
-
 /// Soil carbon sequestration from per-hectare rates (t C per year), or `None` when the set gives
 /// no `soil_carbon_sequestration` rates: G_soil = A × F_soil (GB/T 38582-2020 §7.4.1, LY/T
 /// 1721-2008). Carbon only: the soil term releases no oxygen.
@@ -342,12 +300,21 @@ fn formula_times(factor: Expr) -> Expr {
         .alias("quantity_formula")
 }
 
-/// Lines of `carbon_sequestration` (t CO₂) and, when the set includes it, `oxygen_release` (t O₂).
+/// Lines of `carbon_sequestration` (t CO₂) and, when the set includes it, `oxygen_release` (t O₂):
+/// forest and soil lines through polars frames, the per-hectare lines of every land row (most of
+/// a national run's carbon lines) built directly as typed lines. Order: forest, rate and soil
+/// CO₂, then forest and rate O₂.
 ///
 /// # Errors
 /// [`crate::Error::Invalid`] when a forest row has neither previous stock nor growth, or a key has
 /// no coefficient.
-pub fn lines(inputs: &Inputs, coef: &Coefficients, warnings: &mut Issues) -> Result<DataFrame> {
+pub(crate) fn lines(
+    inputs: &Inputs,
+    coef: &Coefficients,
+    land: &LandCover,
+    warnings: &mut Issues,
+    texts: &mut Texts,
+) -> Result<Vec<Line>> {
     let common = [
         col(col::CODE),
         col("component"),
@@ -363,83 +330,217 @@ pub fn lines(inputs: &Inputs, coef: &Coefficients, warnings: &mut Issues) -> Res
         col("dry_matter_t"),
     ];
     let forest = forest_carbon(inputs, coef, warnings)?.select(common.clone());
-    let other = rate_carbon(inputs, coef)?.select(common.clone());
     let soil = soil_carbon(inputs, coef)?.map(|s| s.select(common));
-    let carbon = concat([forest, other], UnionArgs::default())?;
     let dm = dry_matter_route(coef);
     let f = Factors::of(coef)?;
-    // (quantity, method suffix, formula suffix) per route; the factors as the set gives them, in
-    // brackets in the formula (a bare trailing decimal is the emission-cap factor on 明细).
-    let (co2_q, co2_m, co2_f) = if dm {
+    // (factor, method suffix, formula suffix) per gas and route; the factors as the set gives
+    // them, in brackets in the formula (a bare trailing decimal is the emission-cap factor on 明细).
+    let gas = |factor: f64, method: String| Gas {
+        factor,
+        formula: format!("*({factor})"),
+        method,
+    };
+    let (co2, o2) = if dm {
         (
-            col("dry_matter_t") * lit(f.co2_per_dm),
-            format!(
-                "; dry matter: CO₂ = co2_per_dry_matter {} × DM (ΔB = ΔC/CF for forest)",
-                f.co2_per_dm
+            gas(
+                f.co2_per_dm,
+                format!(
+                    "; dry matter: CO₂ = co2_per_dry_matter {} × DM (ΔB = ΔC/CF for forest)",
+                    f.co2_per_dm
+                ),
             ),
-            format!("*({})", f.co2_per_dm),
+            gas(
+                f.o2_per_dm,
+                format!("; dry matter: O₂ = o2_per_dry_matter {} × DM", f.o2_per_dm),
+            ),
         )
     } else {
         (
-            col("carbon_t") * lit(f.co2_per_c),
-            format!("; CO₂ = C × co2_per_carbon {}", f.co2_per_c),
-            format!("*({})", f.co2_per_c),
+            gas(
+                f.co2_per_c,
+                format!("; CO₂ = C × co2_per_carbon {}", f.co2_per_c),
+            ),
+            gas(
+                f.o2_per_c,
+                format!("; O₂ = C × o2_per_carbon {}", f.o2_per_c),
+            ),
         )
     };
-    let (o2_q, o2_m, o2_f) = if dm {
-        (
-            col("dry_matter_t") * lit(f.o2_per_dm),
-            format!("; dry matter: O₂ = o2_per_dry_matter {} × DM", f.o2_per_dm),
-            format!("*({})", f.o2_per_dm),
-        )
-    } else {
-        (
-            col("carbon_t") * lit(f.o2_per_c),
-            format!("; O₂ = C × o2_per_carbon {}", f.o2_per_c),
-            format!("*({})", f.o2_per_c),
+    let base = if dm { "dry_matter_t" } else { "carbon_t" };
+    let priced = |frame: LazyFrame, g: &Gas, indicator: &str, unit: &str, price_key: &str| {
+        apply_prices(
+            frame.with_columns([
+                lit(indicator).alias("indicator"),
+                (col(base) * lit(g.factor)).alias("quantity"),
+                lit(unit).alias("quantity_unit"),
+                lit(price_key).alias("price_key"),
+                concat_str([col("method"), lit(g.method.clone())], "", true).alias("method"),
+                formula_times(lit(g.formula.clone())),
+            ]),
+            coef,
         )
     };
-    let co2 = carbon.clone().with_columns([
-        lit("carbon_sequestration").alias("indicator"),
-        co2_q.alias("quantity"),
-        lit("t CO₂").alias("quantity_unit"),
-        lit("carbon").alias("price_key"),
-        concat_str([col("method"), lit(co2_m)], "", true).alias("method"),
-        formula_times(lit(co2_f)),
-    ]);
-    let mut out = apply_prices(co2, coef)?;
+    let services = super::registry::services(coef);
+    let typed = |df: DataFrame, texts: &mut Texts| -> Result<Vec<Line>> {
+        Line::rows(&line_select(df.lazy()).collect()?, &services, texts)
+    };
+    let rate = RateCarbon::of(land, coef, texts)?;
+    let mut out = typed(
+        priced(
+            forest.clone(),
+            &co2,
+            "carbon_sequestration",
+            "t CO₂",
+            "carbon",
+        )?,
+        texts,
+    )?;
+    rate.push_lines(
+        &co2,
+        "carbon_sequestration",
+        "t CO₂",
+        "carbon",
+        coef,
+        texts,
+        &mut out,
+    )?;
     if let Some(soil) = soil {
         // Soil carbon is carbon on either route: CO₂ = C × co2_per_carbon.
-        let soil_co2 = soil.with_columns([
-            lit("carbon_sequestration").alias("indicator"),
-            (col("carbon_t") * lit(f.co2_per_c)).alias("quantity"),
-            lit("t CO₂").alias("quantity_unit"),
-            lit("carbon").alias("price_key"),
-            concat_str(
-                [
-                    col("method"),
-                    lit(format!("; CO₂ = C × co2_per_carbon {}", f.co2_per_c)),
-                ],
-                "",
-                true,
-            )
-            .alias("method"),
-            formula_times(lit(format!("*({})", f.co2_per_c))),
-        ]);
-        out.vstack_mut(&apply_prices(soil_co2, coef)?)?;
+        let soil_co2 = gas(
+            f.co2_per_c,
+            format!("; CO₂ = C × co2_per_carbon {}", f.co2_per_c),
+        );
+        let df = apply_prices(
+            soil.with_columns([
+                lit("carbon_sequestration").alias("indicator"),
+                (col("carbon_t") * lit(soil_co2.factor)).alias("quantity"),
+                lit("t CO₂").alias("quantity_unit"),
+                lit("carbon").alias("price_key"),
+                concat_str([col("method"), lit(soil_co2.method)], "", true).alias("method"),
+                formula_times(lit(soil_co2.formula)),
+            ]),
+            coef,
+        )?;
+        out.extend(typed(df, texts)?);
     }
     if coef.manifest.switches.include_oxygen {
-        let o2 = carbon.with_columns([
-            lit("oxygen_release").alias("indicator"),
-            o2_q.alias("quantity"),
-            lit("t O₂").alias("quantity_unit"),
-            lit("oxygen").alias("price_key"),
-            concat_str([col("method"), lit(o2_m)], "", true).alias("method"),
-            formula_times(lit(o2_f)),
-        ]);
-        out.vstack_mut(&apply_prices(o2, coef)?)?;
+        out.extend(typed(
+            priced(forest, &o2, "oxygen_release", "t O₂", "oxygen")?,
+            texts,
+        )?);
+        rate.push_lines(
+            &o2,
+            "oxygen_release",
+            "t O₂",
+            "oxygen",
+            coef,
+            texts,
+            &mut out,
+        )?;
     }
-    Ok(line_select(out.lazy()).collect()?)
+    Ok(out)
+}
+
+/// A gas's factor on the route's base quantity (t C or t dry matter) and its texts.
+struct Gas {
+    factor: f64,
+    method: String,
+    formula: String,
+}
+
+/// The per-hectare carbon of every land row: its class rate of `carbon_sequestration` (t C/ha/yr)
+/// or, on the dry-matter route, of `npp_dry_matter` (t DM/ha/yr).
+struct RateCarbon<'l> {
+    rows: Vec<super::ClassRate<'l>>,
+    coefficient_unit: Text,
+    method: &'static str,
+}
+
+impl<'l> RateCarbon<'l> {
+    fn of(land: &'l LandCover, coef: &Coefficients, texts: &mut Texts) -> Result<Self> {
+        if dry_matter_route(coef) {
+            if !coef.rates.iter().any(|r| r.indicator == "npp_dry_matter") {
+                return Err(crate::Error::invalid(
+                    "service_rates.csv",
+                    "carbon_route = \"dry_matter\" needs npp_dry_matter rates (t DM/ha/yr) for every valuation class",
+                ));
+            }
+            return Ok(RateCarbon {
+                rows: land.class_rates(coef, "npp_dry_matter", texts)?,
+                coefficient_unit: texts.get("t DM/ha/yr"),
+                method: "rate: DM = A × npp_class",
+            });
+        }
+        Ok(RateCarbon {
+            rows: land.class_rates(coef, "carbon_sequestration", texts)?,
+            coefficient_unit: texts.get("t C/ha/yr"),
+            method: "rate: C = A × c_class",
+        })
+    }
+
+    /// One line of `indicator` per land row: Q = A × rate × the gas factor, V = Q × price.
+    #[allow(clippy::too_many_arguments)]
+    fn push_lines(
+        &self,
+        g: &Gas,
+        indicator: &'static str,
+        unit: &str,
+        price_key: &str,
+        coef: &Coefficients,
+        texts: &mut Texts,
+        out: &mut Vec<Line>,
+    ) -> Result<()> {
+        if self.rows.is_empty() {
+            return Ok(());
+        }
+        let Some(price) = super::prices_by_key(coef)?.get(price_key).copied() else {
+            let mut issues = Issues::new();
+            for row in &self.rows {
+                issues.error(
+                    &**row.source_ref,
+                    format!(
+                        "no price \"{price_key}\" in {}/prices.toml",
+                        coef.manifest.name
+                    ),
+                );
+            }
+            return Err(issues
+                .into_result()
+                .err()
+                .unwrap_or_else(|| crate::Error::Internal(format!("no price {price_key}"))));
+        };
+        let (hectares, method, formula, quantity_unit, price_key_text) = (
+            texts.get("公顷"),
+            texts.get(&format!("{}{}", self.method, g.method)),
+            texts.get(&format!("{{input}}*{{coefficient}}{}", g.formula)),
+            texts.get(unit),
+            texts.get(price_key),
+        );
+        out.reserve(self.rows.len());
+        for row in &self.rows {
+            // As the frames compute it: (A × rate) × factor, then × price.
+            let quantity = row.area_ha * row.rate * g.factor;
+            out.push(Line {
+                county_code: row.county.clone(),
+                indicator,
+                component: row.class.clone(),
+                source_ref: row.source_ref.clone(),
+                input_amount: row.area_ha,
+                input_unit: hectares.clone(),
+                coefficient_ref: row.rate_ref.clone(),
+                coefficient: Some(row.rate),
+                coefficient_unit: self.coefficient_unit.clone(),
+                method: method.clone(),
+                quantity_formula: formula.clone(),
+                quantity: Some(quantity),
+                quantity_unit: quantity_unit.clone(),
+                price_key: price_key_text.clone(),
+                price_cny_per_unit: Some(price),
+                value_cny: quantity * price,
+            });
+        }
+        Ok(())
+    }
 }
 
 /// The carbon family's lines with the 实物量 sheet applied: a row for 固碳 (t CO₂) or 释氧 (t O₂)
@@ -511,6 +612,13 @@ pub fn with_overrides(
 mod tests {
     use super::*;
     use crate::account::testing::{inputs, total};
+
+    /// The family's lines as a frame (as the tests read them).
+    fn lines(inputs: &Inputs, coef: &Coefficients, warnings: &mut Issues) -> Result<DataFrame> {
+        let mut texts = Texts::default();
+        let land = LandCover::new(inputs, coef, &mut texts)?;
+        Line::frame(&super::lines(inputs, coef, &land, warnings, &mut texts)?)
+    }
 
     #[test]
     fn forest_carbon_from_stock_change_uses_the_per_hectare_bef() {
@@ -641,12 +749,12 @@ mod tests {
                 rate_base: rate,
             });
         }
-        let lines = lines(&inputs(), &coef, &mut Issues::new()).unwrap();
+        let computed = lines(&inputs(), &coef, &mut Issues::new()).unwrap();
         // 140105: forest biomass change ΔB = a·ΔV + b·ΔA = 551.171 t DM (ΔC/CF); grassland 50 ha × 6.
         let dm = (0.7709 * 600.0 + 8.8631 * 10.0) + 50.0 * 6.0;
-        let co2 = total(&lines, "140105", "carbon_sequestration", "quantity");
+        let co2 = total(&computed, "140105", "carbon_sequestration", "quantity");
         assert!((co2 - 1.63 * dm).abs() < 1e-6, "{co2} vs {}", 1.63 * dm);
-        let o2 = total(&lines, "140105", "oxygen_release", "quantity");
+        let o2 = total(&computed, "140105", "oxygen_release", "quantity");
         assert!((o2 - 1.19 * dm).abs() < 1e-6, "{o2}");
         // A set that writes 1.2 t O₂ per t DM (as some published accounts do) moves every oxygen
         // quantity by exactly 1.2/1.19 and leaves carbon alone.
@@ -656,15 +764,15 @@ mod tests {
             .get_mut("o2_per_dry_matter")
             .expect("a default")
             .value = 1.2;
-        let changed = super::lines(&inputs(), &other, &mut Issues::new()).unwrap();
+        let changed = lines(&inputs(), &other, &mut Issues::new()).unwrap();
         for county in ["140105", "140106", "140107"] {
             let (before, after) = (
-                total(&lines, county, "oxygen_release", "quantity"),
+                total(&computed, county, "oxygen_release", "quantity"),
                 total(&changed, county, "oxygen_release", "quantity"),
             );
             assert!((after - before * 1.2 / 1.19).abs() <= 1e-12 * before.abs().max(1.0));
             assert_eq!(
-                total(&lines, county, "carbon_sequestration", "quantity"),
+                total(&computed, county, "carbon_sequestration", "quantity"),
                 total(&changed, county, "carbon_sequestration", "quantity")
             );
         }

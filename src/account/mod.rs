@@ -570,6 +570,8 @@ pub fn compute(inputs: &Inputs, coef: &Coefficients) -> Result<Accounts> {
     // The families are independent: valued in parallel, each with its own warnings and texts,
     // gathered in registry order (the first failing family's error, its warnings in order).
     let families = registry::families_of(coef);
+    // The land rows with their valuation classes, shared by the families that rate land.
+    let land = LandCover::new(inputs, coef, &mut Texts::default())?;
     let parts: Vec<Result<(Vec<Line>, Issues)>> = families
         .par_iter()
         .map(|family| {
@@ -580,6 +582,7 @@ pub fn compute(inputs: &Inputs, coef: &Coefficients) -> Result<Accounts> {
                 overrides: &overrides,
                 warnings: &mut warnings,
                 texts: Texts::default(),
+                land: &land,
             };
             let lines = crate::timed_part(&format!("  value: {}", family.name), || {
                 (family.lines)(&mut context)

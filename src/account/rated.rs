@@ -203,15 +203,15 @@ pub fn evaporation_kwh_per_m3(coef: &Coefficients) -> Result<(f64, String)> {
 ///
 /// # Errors
 /// [`crate::Error::Invalid`] when a price or parameter is missing (named with its file).
-pub fn lines(
+pub(crate) fn lines(
     inputs: &Inputs,
     coef: &Coefficients,
     overrides: &Overrides,
+    land: &LandCover,
     warnings: &mut Issues,
     texts: &mut Texts,
 ) -> Result<Vec<Line>> {
     let mut out = Lines::default();
-    let land = LandCover::new(inputs, coef, texts)?;
     let hectares = texts.get("公顷");
     let capped = coef.manifest.switches.purification_cap == "emissions";
     if capped && inputs.environment.is_none() {
@@ -343,7 +343,7 @@ pub fn lines(
                     let component_label = if component.label_zh.is_empty() {
                         c.class.clone()
                     } else {
-                        texts.get(&label(&c.class))
+                        texts.get(&label(c.class))
                     };
                     out.push(Line {
                         county_code: county.clone(),
@@ -505,6 +505,18 @@ mod tests {
     use crate::coefficients::Rate;
     use crate::schema::col;
     use polars::prelude::*;
+
+    /// The family's lines with the land rows read for it (as `compute` shares them).
+    fn lines(
+        inputs: &Inputs,
+        coef: &Coefficients,
+        overrides: &Overrides,
+        warnings: &mut Issues,
+        texts: &mut Texts,
+    ) -> Result<Vec<Line>> {
+        let land = LandCover::new(inputs, coef, texts)?;
+        super::lines(inputs, coef, overrides, &land, warnings, texts)
+    }
 
     const CLASSES: &[&str] = &[
         "forest",

@@ -31,6 +31,8 @@ pub struct Context<'a> {
     pub warnings: &'a mut Issues,
     /// The shared texts of the lines (one copy of each county code, unit, method …).
     pub texts: super::Texts,
+    /// The land-cover rows with their valuation classes, read once for every family.
+    pub(crate) land: &'a super::LandCover,
 }
 
 /// A family's frame as typed lines.
@@ -156,13 +158,12 @@ static HYDROPOWER: Family = Family {
 };
 static WATER_CONSERVATION: Family = Family {
     name: "water_conservation",
-    lines: |c| water_conservation::lines(c.inputs, c.coef, c.overrides, &mut c.texts),
+    lines: |c| water_conservation::lines(c.inputs, c.coef, c.overrides, c.land, &mut c.texts),
 };
 static CARBON: Family = Family {
     name: "carbon",
     lines: |c| {
-        let df = super::carbon::lines(c.inputs, c.coef, c.warnings);
-        let lines = typed(c, df)?;
+        let lines = super::carbon::lines(c.inputs, c.coef, c.land, c.warnings, &mut c.texts)?;
         super::carbon::with_overrides(lines, c.overrides, c.coef)
     },
 };
@@ -173,7 +174,16 @@ static RECREATION: Family = Family {
 /// Every service valued by rates ([`ValuedBy::Rates`]).
 pub static RATED: Family = Family {
     name: "rated",
-    lines: |c| rated::lines(c.inputs, c.coef, c.overrides, c.warnings, &mut c.texts),
+    lines: |c| {
+        rated::lines(
+            c.inputs,
+            c.coef,
+            c.overrides,
+            c.land,
+            c.warnings,
+            &mut c.texts,
+        )
+    },
 };
 
 // ---- shared specifications ----------------------------------------------------------------

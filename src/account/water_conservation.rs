@@ -21,10 +21,11 @@ use crate::validate::Inputs;
 /// # Errors
 /// [`crate::Error::Invalid`] when a land class has no rate or runoff coefficient, or the
 /// reservoir price is missing.
-pub fn lines(
+pub(crate) fn lines(
     inputs: &Inputs,
     coef: &Coefficients,
     overrides: &Overrides,
+    land: &LandCover,
     texts: &mut Texts,
 ) -> Result<Vec<Line>> {
     let given = overrides.for_key("water_conservation");
@@ -46,10 +47,9 @@ pub fn lines(
         );
     }
     if let Some(climate) = &inputs.climate {
-        water_balance(inputs, coef, climate, price, &given, &mut extra, texts)?;
+        water_balance(coef, land, climate, price, &given, &mut extra, texts)?;
         Ok(extra.into_vec())
     } else {
-        let land = LandCover::new(inputs, coef, texts)?;
         let hectares = texts.get("公顷");
         let rate_unit = texts.get("m³/ha/yr");
         let method = texts.get("Q = A × q_class; V = Q × P_reservoir");
@@ -92,8 +92,8 @@ type Reading = (f64, String);
 /// Water-balance lines: per class (P − P·α − ET) × 10 m³/ha per mm × A; a class whose balance is
 /// negative conserves nothing (0, said on the line).
 fn water_balance(
-    inputs: &Inputs,
     coef: &Coefficients,
+    land: &LandCover,
     climate: &DataFrame,
     price: f64,
     given: &BTreeMap<String, Vec<super::overrides::Override>>,
@@ -120,7 +120,6 @@ fn water_balance(
             _ => {}
         }
     }
-    let land = LandCover::new(inputs, coef, texts)?;
     for row in land.class_rates(coef, "runoff_coefficient", texts)? {
         let county: &str = row.county;
         if given.contains_key(county) {
@@ -166,6 +165,17 @@ fn water_balance(
 mod tests {
     use super::*;
     use crate::account::testing::{inputs, total};
+
+    /// The family's lines with the land rows read for it (as `compute` shares them).
+    fn lines(
+        inputs: &Inputs,
+        coef: &Coefficients,
+        overrides: &Overrides,
+        texts: &mut Texts,
+    ) -> Result<Vec<Line>> {
+        let land = LandCover::new(inputs, coef, texts)?;
+        super::lines(inputs, coef, overrides, &land, texts)
+    }
 
     /// The water-conservation lines of `inputs` under `coef`, as a frame.
     fn frame_of(inputs: &Inputs, coef: &Coefficients) -> DataFrame {

@@ -367,7 +367,8 @@ pub(crate) fn lines(
         )
     };
     let base = if dm { "dry_matter_t" } else { "carbon_t" };
-    let priced = |frame: LazyFrame, g: &Gas, indicator: &str, unit: &str, price_key: &str| {
+    // A frame of carbon (t C) or dry matter (t DM) as lines of one gas: Q = base × factor.
+    let priced = |frame: LazyFrame, base: &str, g: &Gas, (indicator, unit, price_key): Names| {
         apply_prices(
             frame.with_columns([
                 lit(indicator).alias("indicator"),
@@ -385,61 +386,28 @@ pub(crate) fn lines(
         Line::rows(&line_select(df.lazy()).collect()?, &services, texts)
     };
     let rate = RateCarbon::of(land, coef, texts)?;
-    let mut out = typed(
-        priced(
-            forest.clone(),
-            &co2,
-            "carbon_sequestration",
-            "t CO₂",
-            "carbon",
-        )?,
-        texts,
-    )?;
-    rate.push_lines(
-        &co2,
-        "carbon_sequestration",
-        "t CO₂",
-        "carbon",
-        coef,
-        texts,
-        &mut out,
-    )?;
+    let mut out = typed(priced(forest.clone(), base, &co2, CO2)?, texts)?;
+    rate.push_lines(&co2, CO2, coef, texts, &mut out)?;
     if let Some(soil) = soil {
         // Soil carbon is carbon on either route: CO₂ = C × co2_per_carbon.
         let soil_co2 = gas(
             f.co2_per_c,
             format!("; CO₂ = C × co2_per_carbon {}", f.co2_per_c),
         );
-        let df = apply_prices(
-            soil.with_columns([
-                lit("carbon_sequestration").alias("indicator"),
-                (col("carbon_t") * lit(soil_co2.factor)).alias("quantity"),
-                lit("t CO₂").alias("quantity_unit"),
-                lit("carbon").alias("price_key"),
-                concat_str([col("method"), lit(soil_co2.method)], "", true).alias("method"),
-                formula_times(lit(soil_co2.formula)),
-            ]),
-            coef,
-        )?;
+        let df = priced(soil, "carbon_t", &soil_co2, CO2)?;
         out.extend(typed(df, texts)?);
     }
     if coef.manifest.switches.include_oxygen {
-        out.extend(typed(
-            priced(forest, &o2, "oxygen_release", "t O₂", "oxygen")?,
-            texts,
-        )?);
-        rate.push_lines(
-            &o2,
-            "oxygen_release",
-            "t O₂",
-            "oxygen",
-            coef,
-            texts,
-            &mut out,
-        )?;
+        out.extend(typed(priced(forest, base, &o2, O2)?, texts)?);
+        rate.push_lines(&o2, O2, coef, texts, &mut out)?;
     }
     Ok(out)
 }
+
+/// A gas line's indicator, quantity unit and price key.
+type Names = (&'static str, &'static str, &'static str);
+const CO2: Names = ("carbon_sequestration", "t CO₂", "carbon");
+const O2: Names = ("oxygen_release", "t O₂", "oxygen");
 
 /// A gas's factor on the route's base quantity (t C or t dry matter) and its texts.
 struct Gas {
@@ -479,13 +447,10 @@ impl<'l> RateCarbon<'l> {
     }
 
     /// One line of `indicator` per land row: Q = A × rate × the gas factor, V = Q × price.
-    #[allow(clippy::too_many_arguments)]
     fn push_lines(
         &self,
         g: &Gas,
-        indicator: &'static str,
-        unit: &str,
-        price_key: &str,
+        (indicator, unit, price_key): Names,
         coef: &Coefficients,
         texts: &mut Texts,
         out: &mut Vec<Line>,

@@ -509,7 +509,15 @@ pub fn roll_up(
         }
     }
     // Coverage: an indicator with no valuation line in the run was not valued.
-    let present: std::collections::HashSet<&str> = lines.iter().map(|l| l.indicator).collect();
+    // Lines come in runs of one service: a hash insert per run, not per line.
+    let mut present: PlHashSet<&str> = PlHashSet::default();
+    let mut last: Option<&str> = None;
+    for line in &lines {
+        if last != Some(line.indicator) {
+            present.insert(line.indicator);
+            last = Some(line.indicator);
+        }
+    }
     let coverage = indicators
         .iter()
         .map(|ind| {

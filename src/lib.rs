@@ -50,18 +50,14 @@ fn timed<T>(stage: &str, f: impl FnOnce() -> T) -> T {
 /// As [`timed`] for a part of a stage (a valuation family, the sort of the lines), without
 /// naming it on the progress bar.
 pub(crate) fn timed_part<T>(stage: &str, f: impl FnOnce() -> T) -> T {
-    let start = timed_part_start();
+    let start = std::time::Instant::now();
     let out = f();
     timed_part_end(stage, start);
     out
 }
 
-/// The start of a timed part whose code cannot sit in a closure; see [`timed_part_end`].
-pub(crate) fn timed_part_start() -> std::time::Instant {
-    std::time::Instant::now()
-}
-
-/// Prints the timing of a part started with [`timed_part_start`] (when `GEP_TIMING` is set).
+/// Prints the time since `start` of a part whose code cannot sit in a closure (when `GEP_TIMING`
+/// is set).
 pub(crate) fn timed_part_end(stage: &str, start: std::time::Instant) {
     if std::env::var_os("GEP_TIMING").is_some() {
         let peak = peak_rss_mb().map_or_else(String::new, |mb| format!(", peak RSS {mb} MB"));

@@ -458,22 +458,7 @@ impl<'l> RateCarbon<'l> {
         if self.rows.is_empty() {
             return Ok(());
         }
-        let Some(price) = super::prices_by_key(coef)?.get(price_key).copied() else {
-            let mut issues = Issues::new();
-            for row in &self.rows {
-                issues.error(
-                    &**row.source_ref,
-                    format!(
-                        "no price \"{price_key}\" in {}/prices.toml",
-                        coef.manifest.name
-                    ),
-                );
-            }
-            return Err(issues
-                .into_result()
-                .err()
-                .unwrap_or_else(|| crate::Error::Internal(format!("no price {price_key}"))));
-        };
+        let price = super::required_price(coef, price_key)?;
         let (hectares, method, formula, quantity_unit, price_key_text) = (
             texts.get("公顷"),
             texts.get(&format!("{}{}", self.method, g.method)),
@@ -776,6 +761,25 @@ mod tests {
             .fold((0.0, 0.0, 0), |(q, v, n), l| {
                 (q + l.quantity.unwrap_or(0.0), v + l.value_cny, n + 1)
             })
+    }
+
+    /// Regression: a 实物量 carbon row (t CO₂) was valued at the carbon price as written, so a set
+    /// giving it per t C (allowed) priced given carbon 44/12 too high; the estimated lines and the
+    /// given ones now both take the price per t CO₂.
+    #[test]
+    fn a_carbon_price_per_tonne_of_carbon_values_given_and_estimated_carbon_per_tonne_of_co2() {
+        let mut coef = crate::account::registry::load_coefficients(None, false).unwrap();
+        let price = coef.prices.get_mut("carbon").unwrap();
+        price.value = 440.0;
+        price.unit = "元/t C".into();
+        let acc =
+            crate::account::compute(&given(&[("140105", "固碳", 2.0, "万吨CO₂")]), &coef).unwrap();
+        let per_t_co2 = 440.0 * 12.0 / 44.0;
+        let (q, v, _) = sum(&acc, "140105", "carbon_sequestration");
+        assert_eq!(q, 20_000.0);
+        assert!((v - 20_000.0 * per_t_co2).abs() < 1e-6, "{v}");
+        let (q, v, _) = sum(&acc, "140106", "carbon_sequestration");
+        assert!(q > 0.0 && (v - q * per_t_co2).abs() < 1e-6 * v, "{q} {v}");
     }
 
     /// Regression (issue 11, item 1): a 实物量 row for 固碳 or 释氧 was refused as an unknown

@@ -380,20 +380,29 @@ pub(crate) fn line_select(lf: LazyFrame) -> LazyFrame {
     ])
 }
 
-/// The prices of the set by key, 元 per unit (carbon per t CO₂).
+/// The prices of the set by key, in the engine's unit ([`price_in_engine_unit`]).
 fn prices_by_key(coef: &Coefficients) -> Result<PlHashMap<&str, f64>> {
     let mut out = PlHashMap::new();
     for (key, price) in &coef.prices {
-        let value = if key == "carbon" {
-            coef.carbon_price_per_t_co2().ok_or_else(|| {
-                Error::Internal(format!("carbon price unit {} not convertible", price.unit))
-            })?
-        } else {
-            price.value
-        };
-        out.insert(key.as_str(), value);
+        out.insert(key.as_str(), price_in_engine_unit(coef, key, price)?);
     }
     Ok(out)
+}
+
+/// A price in the unit the engine's quantities are in: 元 per unit as written, except carbon,
+/// which the set may give per t C or per t CO₂ and the lines quantify in t CO₂.
+fn price_in_engine_unit(
+    coef: &Coefficients,
+    key: &str,
+    price: &crate::coefficients::Price,
+) -> Result<f64> {
+    if key == "carbon" {
+        coef.carbon_price_per_t_co2().ok_or_else(|| {
+            Error::Internal(format!("carbon price unit {} not convertible", price.unit))
+        })
+    } else {
+        Ok(price.value)
+    }
 }
 
 /// Prices lines that carry a `price_key` (and no price yet) from the set's prices (a hash
@@ -435,14 +444,16 @@ pub(crate) fn apply_prices(lines: LazyFrame, coef: &Coefficients) -> Result<Data
     Ok(line_select(df.lazy()).collect()?)
 }
 
-/// The value of price `key` of the set.
+/// The value of price `key` of the set in the engine's unit (carbon per t CO₂, whichever unit the
+/// set writes it in).
 ///
 /// # Errors
 /// [`Error::Invalid`] naming prices.toml when the set has no such price.
 pub(crate) fn required_price(coef: &Coefficients, key: &str) -> Result<f64> {
-    coef.price(key)
-        .map(|p| p.value)
-        .ok_or_else(|| Error::invalid("prices.toml", format!("missing price [prices.{key}]")))
+    let price = coef
+        .price(key)
+        .ok_or_else(|| Error::invalid("prices.toml", format!("missing price [prices.{key}]")))?;
+    price_in_engine_unit(coef, key, price)
 }
 
 /// Sorts lines by county, service and component (as strings); lines that tie keep their order.

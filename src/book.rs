@@ -247,8 +247,9 @@ pub fn stage(path: &Path, ctx: &BookContext<'_>) -> Result<crate::files::Staged>
         path: path.to_path_buf(),
         source,
     };
-    let mut wb = workbook(ctx).map_err(book_error)?;
+    let mut wb = crate::timed_part("  book: sheets", || workbook(ctx)).map_err(book_error)?;
     crate::progress::stage("book: compressing");
+    let save_start = std::time::Instant::now();
     // Zipped straight into the temporary file: the finished book is never held in memory.
     let mut failure = None;
     let staged = crate::files::stage(path, |f| {
@@ -258,6 +259,9 @@ pub fn stage(path: &Path, ctx: &BookContext<'_>) -> Result<crate::files::Staged>
             std::io::Error::other(message)
         })
     });
+    crate::timed_part_end("  book: save (compress)", save_start);
+    // The sheets' cells are freed off the critical path (a national book holds millions).
+    crate::drop_in_background(wb);
     match (staged, failure) {
         (Err(_), Some(e)) => Err(book_error(e)),
         (staged, _) => staged,
@@ -301,57 +305,100 @@ fn workbook(ctx: &BookContext<'_>) -> std::result::Result<Workbook, XlsxError> {
         )?);
     }
     wb.set_properties(&props);
-    about(wb.add_worksheet().set_name(n.about)?, ctx, &s)?;
+    let sheet = |name: &str, write: &dyn Fn(&mut Worksheet) -> SheetResult| {
+        let mut ws = Worksheet::new();
+        ws.set_name(name)?;
+        write(&mut ws)?;
+        Ok::<_, XlsxError>(ws)
+    };
     if ctx.inputs.esv_only {
         // An equivalent-factor study: no GEP sheet (not a book of zeros).
+        let mut sheets = vec![sheet(n.about, &|ws| about(ws, ctx, &s))?];
         if let Some(esv) = ctx.esv {
-            esv_sheet(wb.add_worksheet().set_name(n.esv)?, ctx, esv, &s)?;
+            sheets.push(sheet(n.esv, &|ws| esv_sheet(ws, ctx, esv, &s))?);
         }
         if let Some(stock) = ctx.carbon_stock {
-            carbon_stock_sheet(wb.add_worksheet().set_name(n.carbon_stock)?, ctx, stock, &s)?;
+            sheets.push(sheet(n.carbon_stock, &|ws| {
+                carbon_stock_sheet(ws, ctx, stock, &s)
+            })?);
         }
-        coefficients(wb.add_worksheet().set_name(n.coefficients)?, ctx, &s)?;
-        checks(wb.add_worksheet().set_name(n.checks)?, ctx, &s)?;
+        sheets.push(sheet(n.coefficients, &|ws| coefficients(ws, ctx, &s))?);
+        sheets.push(sheet(n.checks, &|ws| checks(ws, ctx, &s))?);
+        for ws in sheets {
+            wb.push_worksheet(ws);
+        }
         return Ok(wb);
     }
-    summary(wb.add_worksheet().set_name(n.summary)?, ctx, &s)?;
-    charts(wb.add_worksheet().set_name(n.charts)?, ctx, &s)?;
-    physical(wb.add_worksheet().set_name(n.physical)?, ctx, &s)?;
-    value(wb.add_worksheet().set_name(n.value)?, ctx, &s)?;
     // 明细 holds most of the cells (about 76 rows a county): written row by row in constant
-    // memory mode, so a national book does not hold them all in memory.
-    let order = lines_order(ctx)?;
+    // memory mode, so a national book does not hold them all in memory. Its sheets are written
+    // on one core while the other sheets are written on the other (each sheet is independent
+    // until the book is saved; they are put in book order afterwards).
+    let keys: Vec<&str> = ctx.accounts.indicators.iter().map(|i| i.key).collect();
+    let LinesOrder { order, positions } = lines_order(&ctx.accounts.lines, &keys);
     crate::progress::steps(order.len() as u64);
-    for (name, first, count) in lines_sheets(ctx, &s) {
-        lines(
-            wb.add_worksheet_with_constant_memory()?.set_name(&name)?,
-            ctx,
-            &s,
-            &order[first..first + count],
-        )?;
+    let plan = lines_sheets(ctx, &s);
+    let mut detail = plan
+        .iter()
+        .map(|_| wb.new_worksheet_with_constant_memory())
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    let other_sheets = || -> std::result::Result<(Vec<Worksheet>, Vec<Worksheet>), XlsxError> {
+        let before = vec![
+            sheet(n.about, &|ws| about(ws, ctx, &s))?,
+            sheet(n.summary, &|ws| summary(ws, ctx, &s))?,
+            sheet(n.charts, &|ws| charts(ws, ctx, &s))?,
+            sheet(n.physical, &|ws| physical(ws, ctx, &s))?,
+            sheet(n.value, &|ws| value(ws, ctx, &s))?,
+        ];
+        let mut after = Vec::new();
+        if let Some(change) = ctx.change {
+            after.push(sheet(n.change, &|ws| change_sheet(ws, ctx, change, &s))?);
+        }
+        if let Some(geep) = ctx.geep {
+            after.push(sheet(n.geep, &|ws| geep_sheet(ws, ctx, geep, &s))?);
+        }
+        if let Some(esv) = ctx.esv {
+            after.push(sheet(n.esv, &|ws| esv_sheet(ws, ctx, esv, &s))?);
+        }
+        if let Some(extent) = ctx.extent {
+            after.push(sheet(n.extent, &|ws| extent_sheet(ws, ctx, extent, &s))?);
+        }
+        if let Some(stock) = ctx.carbon_stock {
+            after.push(sheet(n.carbon_stock, &|ws| {
+                carbon_stock_sheet(ws, ctx, stock, &s)
+            })?);
+        }
+        if let Some(transfer) = ctx.transfer {
+            after.push(sheet(n.transfer, &|ws| {
+                transfer_sheet(ws, ctx, transfer, &s)
+            })?);
+        }
+        after.push(sheet(n.coefficients, &|ws| coefficients(ws, ctx, &s))?);
+        after.push(sheet(n.checks, &|ws| checks(ws, ctx, &s))?);
+        Ok((before, after))
+    };
+    let detail_sheets = || {
+        use rayon::prelude::*;
+        detail
+            .par_iter_mut()
+            .zip(plan.par_iter())
+            .try_for_each(|(ws, (name, first, count))| {
+                ws.set_name(name)?;
+                lines(ws, ctx, &s, &order[*first..*first + *count], &positions)
+            })
+    };
+    let (others, written) = rayon::join(
+        || crate::timed_part("    book: other sheets", other_sheets),
+        || crate::timed_part("    book: 明细 sheets", detail_sheets),
+    );
+    let (before, after) = others?;
+    written?;
+    for ws in before.into_iter().chain(detail).chain(after) {
+        wb.push_worksheet(ws);
     }
-    if let Some(change) = ctx.change {
-        change_sheet(wb.add_worksheet().set_name(n.change)?, ctx, change, &s)?;
-    }
-    if let Some(geep) = ctx.geep {
-        geep_sheet(wb.add_worksheet().set_name(n.geep)?, ctx, geep, &s)?;
-    }
-    if let Some(esv) = ctx.esv {
-        esv_sheet(wb.add_worksheet().set_name(n.esv)?, ctx, esv, &s)?;
-    }
-    if let Some(extent) = ctx.extent {
-        extent_sheet(wb.add_worksheet().set_name(n.extent)?, ctx, extent, &s)?;
-    }
-    if let Some(stock) = ctx.carbon_stock {
-        carbon_stock_sheet(wb.add_worksheet().set_name(n.carbon_stock)?, ctx, stock, &s)?;
-    }
-    if let Some(transfer) = ctx.transfer {
-        transfer_sheet(wb.add_worksheet().set_name(n.transfer)?, ctx, transfer, &s)?;
-    }
-    coefficients(wb.add_worksheet().set_name(n.coefficients)?, ctx, &s)?;
-    checks(wb.add_worksheet().set_name(n.checks)?, ctx, &s)?;
     Ok(wb)
 }
+
+type SheetResult = std::result::Result<(), XlsxError>;
 
 /// A label in the book's money unit: 万元 → 元 (10k yuan → yuan) when values are in yuan.
 fn money_text(text: &str, s: &Styles) -> String {
@@ -2426,21 +2473,50 @@ fn lines_sheets(ctx: &BookContext<'_>, s: &Styles) -> Vec<(String, usize, usize)
 }
 
 /// The valuation lines in book order: by county, then the book's indicator order, then as valued.
-fn lines_order(ctx: &BookContext<'_>) -> std::result::Result<Vec<usize>, XlsxError> {
-    let lines = &ctx.accounts.lines;
+struct LinesOrder {
+    /// Indices into the accounts' lines, in book order.
+    order: Vec<usize>,
+    /// Each line's indicator as its position in the accounts' indicators (`usize::MAX`: none).
+    positions: Vec<usize>,
+}
+
+fn lines_order(lines: &[crate::account::Line], indicators: &[&str]) -> LinesOrder {
     let position = |key: &str| {
-        ctx.accounts
-            .indicators
+        indicators
             .iter()
-            .position(|i| i.key == key)
+            .position(|i| *i == key)
             .unwrap_or(usize::MAX)
     };
     let positions: Vec<usize> = lines.iter().map(|l| position(l.indicator)).collect();
     let mut order: Vec<usize> = (0..lines.len()).collect();
-    order.sort_by(|&a, &b| {
-        (&lines[a].county_code, positions[a]).cmp(&(&lines[b].county_code, positions[b]))
-    });
-    Ok(order)
+    // The valuation sorts its lines by county: then only each county's run needs ordering by
+    // indicator (a few dozen lines each, a stable sort), not the whole list by county text.
+    let runs = county_runs(lines);
+    if runs
+        .windows(2)
+        .all(|w| lines[w[0].0].county_code < lines[w[1].0].county_code)
+    {
+        for &(first, end) in &runs {
+            order[first..end].sort_by_key(|&i| positions[i]);
+        }
+    } else {
+        order.sort_by(|&a, &b| {
+            (&lines[a].county_code, positions[a]).cmp(&(&lines[b].county_code, positions[b]))
+        });
+    }
+    LinesOrder { order, positions }
+}
+
+/// The runs `[first, end)` of consecutive lines of one county.
+fn county_runs(lines: &[crate::account::Line]) -> Vec<(usize, usize)> {
+    let mut runs: Vec<(usize, usize)> = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        match runs.last_mut() {
+            Some((first, end)) if lines[*first].county_code == line.county_code => *end = i + 1,
+            _ => runs.push((i, i + 1)),
+        }
+    }
+    runs
 }
 
 /// The account sheets 实物量 (`money = false`) and 价值量 (`money = true`): county cells are
@@ -2609,13 +2685,35 @@ fn value(
 }
 
 /// Row (0-based) of each price on the 系数 sheet, in the order they are written.
-fn price_rows(ctx: &BookContext<'_>) -> std::collections::BTreeMap<String, u32> {
+fn price_rows<'c>(ctx: &BookContext<'c>) -> std::collections::BTreeMap<&'c str, u32> {
     ctx.coef
         .prices
         .keys()
         .enumerate()
-        .map(|(i, k)| (k.clone(), 4 + i as u32))
+        .map(|(i, k)| (k.as_str(), 4 + i as u32))
         .collect()
+}
+
+/// Appends a line's quantity formula for book row `n` (1-based): `{input}` is the line's input
+/// cell (E), `{coefficient}` its coefficient cell (H).
+fn expand_quantity_formula(out: &mut String, template: &str, n: u32) {
+    use std::fmt::Write as _;
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let tail = &rest[open..];
+        if let Some(after) = tail.strip_prefix("{input}") {
+            let _ = write!(out, "E{n}");
+            rest = after;
+        } else if let Some(after) = tail.strip_prefix("{coefficient}") {
+            let _ = write!(out, "H{n}");
+            rest = after;
+        } else {
+            out.push('{');
+            rest = &tail[1..];
+        }
+    }
+    out.push_str(rest);
 }
 
 /// Column of the price actually used (元 per unit of the quantity) on the 系数 sheet.
@@ -2626,7 +2724,9 @@ fn lines(
     ctx: &BookContext<'_>,
     s: &Styles,
     order: &[usize],
+    positions: &[usize],
 ) -> std::result::Result<(), XlsxError> {
+    use std::fmt::Write as _;
     let lines = &ctx.accounts.lines;
     // The number columns take their format from the column: a cell written without one costs
     // no per-cell format lookup (a hash of the whole format in rust_xlsxwriter).
@@ -2687,7 +2787,32 @@ fn lines(
         .map(|x| (*x).to_string())
         .collect();
     header_row(ws, FIRST_ROW - 1, &headers, 3, s)?;
-    let prices = price_rows(ctx);
+    // Per-row texts that do not depend on the row, made once: indicator labels, the formula of
+    // each price's cell on 系数, the money unit's divisor.
+    let labels: Vec<&str> = ctx
+        .accounts
+        .indicators
+        .iter()
+        .map(|x| ind_label(x, s.en))
+        .collect();
+    let price_cells: std::collections::HashMap<&str, String> = price_rows(ctx)
+        .into_iter()
+        .map(|(key, row)| {
+            let cell = format!(
+                "='{}'!${}${}",
+                s.names.coefficients,
+                col_letter(USED_PRICE_COL),
+                row + 1
+            );
+            (key, cell)
+        })
+        .collect();
+    let per = if s.wan == 1.0 {
+        String::new()
+    } else {
+        format!("/{}", s.wan)
+    };
+    let mut f = String::new();
     for (k, (&i, r)) in order.iter().zip(FIRST_ROW..).enumerate() {
         if k % 4096 == 4095 {
             crate::progress::advance(4096);
@@ -2698,11 +2823,7 @@ fn lines(
         ws.write_string(
             r,
             1,
-            ctx.accounts
-                .indicators
-                .iter()
-                .find(|i| i.key == line.indicator)
-                .map_or(line.indicator, |x| ind_label(x, s.en)),
+            labels.get(positions[i]).copied().unwrap_or(line.indicator),
         )?;
         if s.en {
             ws.write_string(r, 2, crate::account::rated::component_en(&line.component))?;
@@ -2722,48 +2843,42 @@ fn lines(
             if line.quantity_formula.is_empty() {
                 ws.write_number(r, 10, q)?;
             } else {
-                let mut f = line
-                    .quantity_formula
-                    .replace("{input}", &format!("E{n}"))
-                    .replace("{coefficient}", &format!("H{n}"));
+                f.clear();
+                f.push('=');
+                expand_quantity_formula(&mut f, &line.quantity_formula, n);
                 // A trailing decimal factor (the emission cap) goes to its own labelled cell.
                 if let Some((head, factor)) = f.rsplit_once('*')
                     && factor.contains('.')
                     && let Ok(x) = factor.parse::<f64>()
                 {
                     ws.write_number(r, 15, x)?;
-                    f = format!("{head}*P{n}");
+                    let keep = head.len();
+                    f.truncate(keep);
+                    let _ = write!(f, "*P{n}");
                 }
-                column_formula(ws, r, 10, &format!("={f}"), q)?;
+                column_formula(ws, r, 10, &f, q)?;
             }
         }
         ws.write_string(r, 11, &*line.quantity_unit)?;
         ws.write_string(r, 12, &*line.price_key)?;
         // The value in the book's money unit (万元, or 元 with --money yuan), like every other sheet.
         let v = line.value_cny / s.wan;
-        let per = if s.wan == 1.0 {
-            String::new()
-        } else {
-            format!("/{}", s.wan)
-        };
-        match (prices.get(&*line.price_key), line.price_cny_per_unit) {
-            (Some(row), Some(p)) => {
-                let price_cell = format!(
-                    "='{}'!${}${}",
-                    s.names.coefficients,
-                    col_letter(USED_PRICE_COL),
-                    row + 1
-                );
-                column_formula(ws, r, 13, &price_cell, p)?;
-                column_formula(ws, r, 14, &format!("=K{n}*N{n}{per}"), v)?;
+        f.clear();
+        match (price_cells.get(&*line.price_key), line.price_cny_per_unit) {
+            (Some(price_cell), Some(p)) => {
+                column_formula(ws, r, 13, price_cell, p)?;
+                let _ = write!(f, "=K{n}*N{n}{per}");
             }
             (None, Some(p)) => {
                 // A price that is not a prices.toml entry: a per-hectare value of service_rates.csv.
                 ws.write_number(r, 13, p)?;
-                column_formula(ws, r, 14, &format!("=K{n}*N{n}{per}"), v)?;
+                let _ = write!(f, "=K{n}*N{n}{per}");
             }
-            _ => column_formula(ws, r, 14, &format!("=E{n}{per}"), v)?,
+            _ => {
+                let _ = write!(f, "=E{n}{per}");
+            }
         }
+        column_formula(ws, r, 14, &f, v)?;
     }
     crate::progress::advance((order.len() % 4096) as u64);
     // Input amounts (E) and values (O) are in 元: up to 10¹² with separators and decimals.
@@ -2842,7 +2957,7 @@ fn coefficients(
     }
     let rows = price_rows(ctx);
     for (key, p) in &c.prices {
-        let r = rows[key];
+        let r = rows[key.as_str()];
         ws.write_string(r, 0, key)?;
         // As published; an indexed price is brought to the base year in the used column.
         let published = p.indexed.as_ref().map_or(p.value, |i| i.published);
@@ -3228,4 +3343,84 @@ fn checks(
     ws.set_column_format(3, &wrap)?;
     ws.set_freeze_panes(header_at + 1, 0)?;
     print_setup(ws, tr(s.en, "校验", "Checks"), header_at)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::account::Line;
+
+    fn line(county: &str, indicator: &'static str, value: f64) -> Line {
+        Line {
+            county_code: county.into(),
+            indicator,
+            component: "".into(),
+            source_ref: "".into(),
+            input_amount: 0.0,
+            input_unit: "".into(),
+            coefficient_ref: "".into(),
+            coefficient: None,
+            coefficient_unit: "".into(),
+            method: "".into(),
+            quantity_formula: "".into(),
+            quantity: None,
+            quantity_unit: "".into(),
+            price_key: "".into(),
+            price_cny_per_unit: None,
+            value_cny: value,
+        }
+    }
+
+    fn book_values(lines: &[Line], indicators: &[&str]) -> Vec<f64> {
+        lines_order(lines, indicators)
+            .order
+            .iter()
+            .map(|&i| lines[i].value_cny)
+            .collect()
+    }
+
+    #[test]
+    fn the_book_orders_lines_by_county_then_indicator_and_keeps_ties_in_valuation_order() {
+        let indicators = ["water_supply", "carbon_sequestration"];
+        // Sorted by county (as the valuation leaves them): each county's run is reordered.
+        let sorted = vec![
+            line("140101", "carbon_sequestration", 1.0),
+            line("140101", "water_supply", 2.0),
+            line("140101", "carbon_sequestration", 3.0),
+            line("140105", "unknown_service", 4.0),
+            line("140105", "water_supply", 5.0),
+        ];
+        assert_eq!(
+            book_values(&sorted, &indicators),
+            vec![2.0, 1.0, 3.0, 5.0, 4.0]
+        );
+        // Not sorted by county (a county's lines apart): the whole list is sorted, same rule.
+        let unsorted = vec![
+            line("140105", "water_supply", 5.0),
+            line("140101", "carbon_sequestration", 1.0),
+            line("140105", "unknown_service", 4.0),
+            line("140101", "water_supply", 2.0),
+            line("140101", "carbon_sequestration", 3.0),
+        ];
+        assert_eq!(
+            book_values(&unsorted, &indicators),
+            vec![2.0, 1.0, 3.0, 5.0, 4.0]
+        );
+        let positions = lines_order(&unsorted, &indicators).positions;
+        assert_eq!(positions, vec![0, 1, usize::MAX, 0, 1]);
+    }
+
+    #[test]
+    fn a_quantity_formula_names_the_rows_input_and_coefficient_cells() {
+        let expand = |template: &str| {
+            let mut out = String::from("=");
+            expand_quantity_formula(&mut out, template, 42);
+            out
+        };
+        assert_eq!(expand("{input}"), "=E42");
+        assert_eq!(expand("{input}*{coefficient}*0.5"), "=E42*H42*0.5");
+        assert_eq!(expand("{input}*{coefficient}*44/12"), "=E42*H42*44/12");
+        // A brace that is not a placeholder is kept as written.
+        assert_eq!(expand("{x}+{input}"), "={x}+E42");
+    }
 }

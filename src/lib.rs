@@ -723,19 +723,43 @@ pub fn run(request: &Request, options: &RunOptions) -> Result<RunReport> {
             account::geep::Terms::sum(terms, e.accounts.members(top))
                 .geep(settings.deduct_resource_depletion)
         });
-    Ok(RunReport {
-        year: e.inputs.year,
+    let Evaluation {
+        coef,
+        inputs,
+        accounts,
+        esv,
+        geep,
+        carbon_stock,
+        extent,
+        change,
+        transfer,
+        warnings,
+    } = e;
+    let report = RunReport {
+        year: inputs.year,
         book,
         csv,
-        warnings: e.warnings,
-        accounts: e.accounts,
-        only: e.inputs.scope.only.clone(),
+        warnings,
+        accounts,
+        only: inputs.scope.only.clone(),
         demo: request.data.is_empty(),
         esv_cny,
         geep_cny,
-        esv_only: e.inputs.esv_only,
+        esv_only: inputs.esv_only,
         produced,
-    })
+    };
+    // The inputs and the other accounts are no longer needed: freed off the critical path.
+    drop_in_background((
+        coef,
+        inputs,
+        esv,
+        geep,
+        carbon_stock,
+        extent,
+        change,
+        transfer,
+    ));
+    Ok(report)
 }
 
 /// `gep explain`: values the inputs and explains one county's indicator.

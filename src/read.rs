@@ -943,44 +943,51 @@ fn workbook_unguarded(
         seen.push((spec.kind, sheet_name.clone()));
         selected.push((pos, sheet_name, spec));
     }
-    // xlsx and xlsb sheets are streamed: two halves read in parallel, each from its own reader
-    // of the same bytes; xls and ods are parsed whole when opened, so they are read in one.
-    let halves = match format {
+    // xlsx and xlsb sheets are streamed: two readers of the same bytes take the next sheet in
+    // turn until none is left (sheets differ in size by 3× or more, so fixed halves leave one
+    // core idle); xls and ods are parsed whole when opened, so they are read in one.
+    let readers = match format {
         Format::Xlsx | Format::Xlsb if selected.len() > 1 => 2,
         _ => 1,
     };
-    let chunk = selected.len().div_ceil(halves).max(1);
-    let mut book = Some(book);
-    let mut first = selected.chunks(chunk);
-    let head = first.next().unwrap_or_default();
-    let rest: Vec<&[(usize, String, &'static SheetSpec)]> = first.collect();
-    let read_chunk = |book: Option<Sheets<Cursor<&[u8]>>>,
-                      part: &[(usize, String, &'static SheetSpec)]| {
-        let mut book = match book.map(Ok).unwrap_or_else(|| open_book(source, format)) {
-            Ok(b) => b,
-            Err(e) => {
-                let mut issues = Issues::new();
-                issues.error(&source.name, format!("cannot open workbook: {e}"));
-                return vec![(part.first().map_or(0, |p| p.0), issues, None)];
-            }
-        };
-        part.iter()
-            .map(|(pos, name, spec)| {
-                let (sheet_issues, table) = read_sheet(&mut book, name, spec, source, limits);
-                (*pos, sheet_issues, table)
-            })
-            .collect::<Vec<_>>()
+    let next_sheet = std::sync::atomic::AtomicUsize::new(0);
+    let read_queue = |book: Option<Sheets<Cursor<&[u8]>>>| {
+        let mut read = Vec::new();
+        let mut book = book;
+        loop {
+            let i = next_sheet.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let Some((pos, name, spec)) = selected.get(i) else {
+                break;
+            };
+            let opened = match book
+                .take()
+                .map(Ok)
+                .unwrap_or_else(|| open_book(source, format))
+            {
+                Ok(b) => book.insert(b),
+                Err(e) => {
+                    let mut issues = Issues::new();
+                    issues.error(&source.name, format!("cannot open workbook: {e}"));
+                    read.push((*pos, issues, None));
+                    break;
+                }
+            };
+            let (sheet_issues, table) = read_sheet(opened, name, spec, source, limits);
+            read.push((*pos, sheet_issues, table));
+        }
+        read
     };
-    let (head_read, rest_read) = rayon::join(
-        || read_chunk(book.take(), head),
-        || {
-            rest.iter()
-                .flat_map(|part| read_chunk(None, part))
-                .collect::<Vec<_>>()
-        },
-    );
+    let mut book = Some(book);
+    let (head_read, rest_read) = if readers == 2 {
+        rayon::join(|| read_queue(book.take()), || read_queue(None))
+    } else {
+        (read_queue(book.take()), Vec::new())
+    };
+    let mut read: Vec<_> = head_read.into_iter().chain(rest_read).collect();
+    // Problems are reported in sheet order, whichever reader read the sheet.
+    read.sort_by_key(|(pos, _, _)| *pos);
     let mut tables = Vec::new();
-    for (pos, sheet_issues, table) in head_read.into_iter().chain(rest_read) {
+    for (pos, sheet_issues, table) in read {
         if let Some(slot) = slots.get_mut(pos) {
             slot.extend(sheet_issues);
         }

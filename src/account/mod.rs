@@ -576,31 +576,43 @@ fn apply_order<T>(items: &mut [T], order: &[u32]) {
 /// [`Error::Invalid`] when a key finds no coefficient (named with the cell it came from);
 /// [`Error::Internal`] when an accounting identity fails.
 pub fn compute(inputs: &Inputs, coef: &Coefficients) -> Result<Accounts> {
-    use rayon::prelude::*;
     let overrides = overrides::Overrides::resolve(inputs, coef)?;
     // The families are independent: valued in parallel, each with its own warnings and texts,
     // gathered in registry order (the first failing family's error, its warnings in order).
     let families = registry::families_of(coef);
     // The land rows with their valuation classes, shared by the families that rate land.
     let land = LandCover::new(inputs, coef, &mut Texts::default())?;
-    let parts: Vec<Result<(Vec<Line>, Issues)>> = families
-        .par_iter()
-        .map(|family| {
-            let mut warnings = Issues::new();
-            let mut context = registry::Context {
-                inputs,
-                coef,
-                overrides: &overrides,
-                warnings: &mut warnings,
-                texts: Texts::default(),
-                land: &land,
-            };
-            let lines = crate::timed_part(&format!("  value: {}", family.name), || {
-                (family.lines)(&mut context)
-            })?;
-            Ok((lines, warnings))
-        })
-        .collect();
+    // One thread per family: several families wait on polars' own pool, and a waiting rayon
+    // worker would take another family's work and hold its result back until that is done.
+    let value_family = |family: &registry::Family| {
+        let mut warnings = Issues::new();
+        let mut context = registry::Context {
+            inputs,
+            coef,
+            overrides: &overrides,
+            warnings: &mut warnings,
+            texts: Texts::default(),
+            land: &land,
+        };
+        let lines = crate::timed_part(&format!("  value: {}", family.name), || {
+            (family.lines)(&mut context)
+        })?;
+        Ok((lines, warnings))
+    };
+    let parts: Vec<Result<(Vec<Line>, Issues)>> = std::thread::scope(|scope| {
+        let running: Vec<_> = families
+            .iter()
+            .map(|family| scope.spawn(|| value_family(family)))
+            .collect();
+        running
+            .into_iter()
+            .map(|family| {
+                family
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    });
     let mut warnings = Issues::new();
     let mut done = Vec::with_capacity(parts.len());
     for part in parts {

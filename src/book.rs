@@ -253,11 +253,16 @@ pub fn stage(path: &Path, ctx: &BookContext<'_>) -> Result<crate::files::Staged>
     // Zipped straight into the temporary file: the finished book is never held in memory.
     let mut failure = None;
     let staged = crate::files::stage(path, |f| {
-        wb.save_to_writer(f).map_err(|e| {
-            let message = e.to_string();
-            failure = Some(e);
-            std::io::Error::other(message)
-        })
+        // The zip writer hands over a few kilobytes at a time: buffered, a national book is
+        // written in hundreds of system calls instead of tens of thousands.
+        let mut buffered = std::io::BufWriter::with_capacity(1 << 20, f);
+        wb.save_to_writer(&mut buffered)
+            .map_err(|e| {
+                let message = e.to_string();
+                failure = Some(e);
+                std::io::Error::other(message)
+            })
+            .and_then(|()| std::io::Write::flush(&mut buffered))
     });
     crate::timed_part_end("  book: save (compress)", save_start);
     // The sheets' cells are freed off the critical path (a national book holds millions).

@@ -162,6 +162,45 @@ fn same_inputs_and_source_date_epoch_give_the_same_bytes() {
     );
 }
 
+/// The 明细 sheets are written in parallel with each other and with the other sheets: the book
+/// must still be the same bytes run to run (formats registered by several sheets at once, sheets
+/// put in book order afterwards). The row limit is lowered so the demo fills several sheets.
+#[test]
+fn detail_sheets_written_in_parallel_give_the_same_bytes_run_to_run() {
+    let run = |name: &str| {
+        let dir = workdir(name);
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_gep"))
+            .args(["run", "--out", "book.xlsx"])
+            .current_dir(&dir)
+            .env("SOURCE_DATE_EPOCH", "1700000000")
+            .env("GEP_TEST_LINES_PER_SHEET", "1500")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out).1);
+        std::fs::read(dir.join("book.xlsx")).unwrap()
+    };
+    let first = run("parallel_sheets_a");
+    let names: Vec<String> = {
+        let wb: Xlsx<_> = Xlsx::new(std::io::Cursor::new(first.clone())).unwrap();
+        wb.sheet_names()
+    };
+    assert!(
+        names.iter().filter(|n| n.starts_with("明细")).count() >= 3,
+        "{names:?}"
+    );
+    // Book order: the account sheets, then the 明细 sheets in turn, then the rest.
+    let detail = names.iter().position(|n| n == "明细").unwrap();
+    assert_eq!(names[detail - 1], "价值量");
+    assert_eq!(names[detail + 1], "明细 (2)");
+    assert_eq!(names[detail + 2], "明细 (3)");
+    for k in ["b", "c"] {
+        assert!(
+            run(&format!("parallel_sheets_{k}")) == first,
+            "two runs differ"
+        );
+    }
+}
+
 #[test]
 fn transfer_allocation_sums_to_the_budget_to_the_yuan() {
     let dir = workdir("transfer");

@@ -570,6 +570,9 @@ fn apply_order<T>(items: &mut [T], order: &[u32]) {
     }
 }
 
+/// One valuation family's lines and warnings.
+type FamilyLines = Result<(Vec<Line>, Issues)>;
+
 /// Values every indicator and rolls the lines up.
 ///
 /// # Errors
@@ -582,8 +585,10 @@ pub fn compute(inputs: &Inputs, coef: &Coefficients) -> Result<Accounts> {
     let families = registry::families_of(coef);
     // The land rows with their valuation classes, shared by the families that rate land.
     let land = LandCover::new(inputs, coef, &mut Texts::default())?;
-    // One thread per family: several families wait on polars' own pool, and a waiting rayon
-    // worker would take another family's work and hold its result back until that is done.
+    // Families are taken in turn by as many threads as there are cores (plain threads: a
+    // family that waits on polars' own pool from a rayon worker would take another family's
+    // work and hold its own result back until that is done; more threads than cores would hold
+    // more families' memory at once).
     let value_family = |family: &registry::Family| {
         let mut warnings = Issues::new();
         let mut context = registry::Context {
@@ -599,20 +604,33 @@ pub fn compute(inputs: &Inputs, coef: &Coefficients) -> Result<Accounts> {
         })?;
         Ok((lines, warnings))
     };
-    let parts: Vec<Result<(Vec<Line>, Issues)>> = std::thread::scope(|scope| {
-        let running: Vec<_> = families
-            .iter()
-            .map(|family| scope.spawn(|| value_family(family)))
-            .collect();
+    let next_family = std::sync::atomic::AtomicUsize::new(0);
+    let take_families = || {
+        let mut valued = Vec::new();
+        loop {
+            let i = next_family.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let Some(family) = families.get(i) else {
+                return valued;
+            };
+            valued.push((i, value_family(family)));
+        }
+    };
+    let threads = std::thread::available_parallelism()
+        .map_or(2, usize::from)
+        .clamp(1, families.len().max(1));
+    let mut valued: Vec<(usize, FamilyLines)> = std::thread::scope(|scope| {
+        let running: Vec<_> = (0..threads).map(|_| scope.spawn(take_families)).collect();
         running
             .into_iter()
-            .map(|family| {
-                family
+            .flat_map(|thread| {
+                thread
                     .join()
                     .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
             })
             .collect()
     });
+    valued.sort_by_key(|(i, _)| *i);
+    let parts: Vec<FamilyLines> = valued.into_iter().map(|(_, part)| part).collect();
     let mut warnings = Issues::new();
     let mut done = Vec::with_capacity(parts.len());
     for part in parts {

@@ -3356,24 +3356,7 @@ mod tests {
     use crate::account::Line;
 
     fn line(county: &str, indicator: &'static str, value: f64) -> Line {
-        Line {
-            county_code: county.into(),
-            indicator,
-            component: "".into(),
-            source_ref: "".into(),
-            input_amount: 0.0,
-            input_unit: "".into(),
-            coefficient_ref: "".into(),
-            coefficient: None,
-            coefficient_unit: "".into(),
-            method: "".into(),
-            quantity_formula: "".into(),
-            quantity: None,
-            quantity_unit: "".into(),
-            price_key: "".into(),
-            price_cny_per_unit: None,
-            value_cny: value,
-        }
+        Line::for_test(county.into(), indicator, "", value)
     }
 
     fn book_values(lines: &[Line], indicators: &[&str]) -> Vec<f64> {

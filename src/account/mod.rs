@@ -1069,15 +1069,16 @@ pub(crate) mod testing {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn lines_are_sorted_by_county_service_and_component_text_and_ties_keep_their_order() {
-        // First-seen order differs from text order in every column; the county "140105" is one
-        // shared copy on two lines and a separate equal copy on a third (as from two families).
-        let shared: Text = "140105".into();
-        let line = |county: Text, indicator: &'static str, component: &str, value: f64| Line {
+impl Line {
+    /// A line with a county, service, component and value, every other field empty (tests of
+    /// ordering and summing).
+    pub(crate) fn for_test(
+        county: Text,
+        indicator: &'static str,
+        component: &str,
+        value_cny: f64,
+    ) -> Line {
+        Line {
             county_code: county,
             indicator,
             component: component.into(),
@@ -1093,8 +1094,21 @@ mod tests {
             quantity_unit: "".into(),
             price_key: "".into(),
             price_cny_per_unit: None,
-            value_cny: value,
-        };
+            value_cny,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_are_sorted_by_county_service_and_component_text_and_ties_keep_their_order() {
+        // First-seen order differs from text order in every column; the county "140105" is one
+        // shared copy on two lines and a separate equal copy on a third (as from two families).
+        let shared: Text = "140105".into();
+        let line = Line::for_test;
         let mut lines = vec![
             line(shared.clone(), "water_supply", "工业", 1.0),
             line(shared.clone(), "carbon_sequestration", "耕地", 2.0),

@@ -143,21 +143,25 @@ fn book_has_every_sheet_and_its_values_equal_the_accounts() {
     })));
 }
 
+/// The bytes of the demo book written in a fresh directory `name` with a fixed
+/// SOURCE_DATE_EPOCH and the extra environment `env`.
+fn demo_book_bytes(name: &str, env: &[(&str, &str)]) -> Vec<u8> {
+    let dir = workdir(name);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_gep"))
+        .args(["run", "--out", "book.xlsx"])
+        .current_dir(&dir)
+        .env("SOURCE_DATE_EPOCH", "1700000000")
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out).1);
+    std::fs::read(dir.join("book.xlsx")).unwrap()
+}
+
 #[test]
 fn same_inputs_and_source_date_epoch_give_the_same_bytes() {
-    let run = |name: &str| {
-        let dir = workdir(name);
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_gep"))
-            .args(["run", "--out", "book.xlsx"])
-            .current_dir(&dir)
-            .env("SOURCE_DATE_EPOCH", "1700000000")
-            .output()
-            .unwrap();
-        assert!(out.status.success());
-        std::fs::read(dir.join("book.xlsx")).unwrap()
-    };
     assert!(
-        run("deterministic_a") == run("deterministic_b"),
+        demo_book_bytes("deterministic_a", &[]) == demo_book_bytes("deterministic_b", &[]),
         "two runs differ"
     );
 }
@@ -167,18 +171,7 @@ fn same_inputs_and_source_date_epoch_give_the_same_bytes() {
 /// put in book order afterwards). The row limit is lowered so the demo fills several sheets.
 #[test]
 fn detail_sheets_written_in_parallel_give_the_same_bytes_run_to_run() {
-    let run = |name: &str| {
-        let dir = workdir(name);
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_gep"))
-            .args(["run", "--out", "book.xlsx"])
-            .current_dir(&dir)
-            .env("SOURCE_DATE_EPOCH", "1700000000")
-            .env("GEP_TEST_LINES_PER_SHEET", "1500")
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{}", text(&out).1);
-        std::fs::read(dir.join("book.xlsx")).unwrap()
-    };
+    let run = |name: &str| demo_book_bytes(name, &[("GEP_TEST_LINES_PER_SHEET", "1500")]);
     let first = run("parallel_sheets_a");
     let names: Vec<String> = {
         let wb: Xlsx<_> = Xlsx::new(std::io::Cursor::new(first.clone())).unwrap();

@@ -143,8 +143,9 @@ pub const LINE_COLUMNS: &[&str] = &[
 ];
 
 /// Text of a valuation line shared between lines (the method, units, a county code are the same on
-/// thousands of lines): cloned by reference count, not copied.
-pub type Text = std::sync::Arc<str>;
+/// thousands of lines): cloned by reference count, not copied; one pointer wide (length and count
+/// live with the text), which keeps a [`Line`] at 160 bytes instead of 240.
+pub type Text = arcstr::ArcStr;
 
 /// One copy of each text of a valuation (county codes, units, methods, cells): a line takes a
 /// reference-counted [`Text`] from here instead of allocating its own.
@@ -1102,6 +1103,15 @@ impl Line {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_line_stays_small_enough_for_national_runs() {
+        // Millions of lines are built, merged, sorted and summed at 30,000 counties: every byte of
+        // a line is moved several times. Texts are one pointer each (a shared `ArcStr`), not a
+        // pointer and a length (240 bytes a line with `Arc<str>`).
+        assert_eq!(std::mem::size_of::<Text>(), 8);
+        assert!(std::mem::size_of::<Line>() <= 160, "{}", std::mem::size_of::<Line>());
+    }
 
     #[test]
     fn lines_are_sorted_by_county_service_and_component_text_and_ties_keep_their_order() {

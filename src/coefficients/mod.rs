@@ -834,13 +834,13 @@ pub struct Coefficients {
     pub modified_files: Vec<String>,
     /// Warnings found while loading.
     pub warnings: Issues,
-    /// Position of each region in `regions` by code: lookups are O(1), not a scan (national
+    /// Position of each region in `regions` by code: lookups are O(1) with a fast hash, not a scan (national
     /// runs look up every county many times).
-    region_index: std::collections::HashMap<String, usize>,
+    region_index: polars::prelude::PlHashMap<String, usize>,
     /// Position and name of each land class by every normalised name and alias.
-    land_class_index: std::collections::HashMap<String, (usize, String)>,
+    land_class_index: polars::prelude::PlHashMap<String, (usize, String)>,
     /// Position and name of each forest type by its normalised name.
-    forest_type_index: std::collections::HashMap<String, (usize, String)>,
+    forest_type_index: polars::prelude::PlHashMap<String, (usize, String)>,
 }
 
 /// Where the files of a set come from.
@@ -1288,7 +1288,7 @@ impl Coefficients {
             return Err(Error::Internal("manifest missing without an error".into()));
         };
         let region_index = regions_index(&regions);
-        let mut land_class_index = std::collections::HashMap::new();
+        let mut land_class_index = polars::prelude::PlHashMap::default();
         for (i, c) in land_classes.iter().enumerate() {
             for n in c.names() {
                 land_class_index
@@ -1296,7 +1296,7 @@ impl Coefficients {
                     .or_insert_with(|| (i, c.land_class.clone()));
             }
         }
-        let mut forest_type_index = std::collections::HashMap::new();
+        let mut forest_type_index = polars::prelude::PlHashMap::default();
         for (i, t) in forest_types.iter().enumerate() {
             forest_type_index
                 .entry(crate::schema::normalise_header(&t.forest_type).0)
@@ -1395,7 +1395,7 @@ impl Coefficients {
     }
 }
 
-fn regions_index(regions: &[Region]) -> std::collections::HashMap<String, usize> {
+fn regions_index(regions: &[Region]) -> polars::prelude::PlHashMap<String, usize> {
     regions
         .iter()
         .enumerate()

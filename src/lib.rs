@@ -51,6 +51,7 @@ fn timed<T>(stage: &str, f: impl FnOnce() -> T) -> T {
 /// naming it on the progress bar.
 pub(crate) fn timed_part<T>(stage: &str, f: impl FnOnce() -> T) -> T {
     let start = std::time::Instant::now();
+    TIMING_ORIGIN.get_or_init(|| start);
     let out = f();
     timed_part_end(stage, start);
     out
@@ -61,12 +62,21 @@ pub(crate) fn timed_part<T>(stage: &str, f: impl FnOnce() -> T) -> T {
 pub(crate) fn timed_part_end(stage: &str, start: std::time::Instant) {
     if std::env::var_os("GEP_TIMING").is_some() {
         let peak = peak_rss_mb().map_or_else(String::new, |mb| format!(", peak RSS {mb} MB"));
+        // When the part ran, from the first timed part: parts run side by side overlap.
+        let origin = *TIMING_ORIGIN.get_or_init(|| start);
+        let (from, to) = (
+            start.saturating_duration_since(origin).as_secs_f64(),
+            origin.elapsed().as_secs_f64(),
+        );
         eprintln!(
-            "timing: {stage} {:.3} s{peak}",
+            "timing: {stage} {:.3} s ({from:.3}–{to:.3}){peak}",
             start.elapsed().as_secs_f64()
         );
     }
 }
+
+/// The start of the first timed part (or of the first to end), the origin of the spans [`timed_part_end`] prints.
+static TIMING_ORIGIN: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
 
 /// The process's peak resident memory so far (`VmHWM` of /proc/self/status), in MB; `None`
 /// where there is no such file.

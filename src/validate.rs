@@ -401,140 +401,131 @@ pub fn inputs(
             ),
         );
     }
-    let codes_and_signs = std::time::Instant::now();
-    for table in &tables {
-        check_codes(table, coef, &mut issues);
-        check_signs(table, &mut issues);
-        if table.placeholders > 0 {
-            issues.warn(
-                Check::Reading,
-                table.sheet_location(),
-                format!(
-                    "{} cells were empty or \"—\"/\"/\" and are counted as 0 (none reported)",
-                    table.placeholders
-                ),
-                format!(
-                    "{} 个单元格为空或为「—」「/」，按 0 计（未填报）",
-                    table.placeholders
-                ),
-            );
+    // Three independent parts run side by side, their problems kept in this order: the checks
+    // over all sheets (codes, signs, subtotals, coverage); the land and forest sheets (forest
+    // checked against the land totals); the other sheets.
+    let all_sheet_checks = || {
+        let mut issues = Issues::new();
+        let codes_and_signs = std::time::Instant::now();
+        for table in &tables {
+            check_codes(table, coef, &mut issues);
+            check_signs(table, &mut issues);
+            if table.placeholders > 0 {
+                issues.warn(
+                    Check::Reading,
+                    table.sheet_location(),
+                    format!(
+                        "{} cells were empty or \"—\"/\"/\" and are counted as 0 (none reported)",
+                        table.placeholders
+                    ),
+                    format!(
+                        "{} 个单元格为空或为「—」「/」，按 0 计（未填报）",
+                        table.placeholders
+                    ),
+                );
+            }
         }
-    }
-    crate::timed_part_end("  validate: codes and signs", codes_and_signs);
-    let before = issues.len();
-    crate::timed_part("  validate: subtotals", || {
-        check_subtotals(&tables, coef, &mut issues);
-    });
-    issues.tag_from(before, Check::Balance);
-    let coverage = std::time::Instant::now();
-    for kind in [
-        SheetKind::LandCover,
-        SheetKind::ForestStock,
-        SheetKind::WaterSupply,
-        SheetKind::Economy,
-        SheetKind::Environment,
-        SheetKind::Climate,
-    ] {
-        check_coverage(&by_kind(kind), kind, &counties, scope, &mut issues);
-    }
-    crate::timed_part_end("  validate: coverage and duplicates", coverage);
-    // The land and forest sheets (forest checked against the land totals) and the other sheets
-    // are independent: validated on one core each, their problems kept in this order.
-    let (land_half, other_half) = rayon::join(
-        || {
-            let mut issues = Issues::new();
-            let mut land_totals = BTreeMap::new();
-            let land = crate::timed_part("  validate: land cover", || {
-                land_frame(
-                    &by_kind(SheetKind::LandCover),
-                    coef,
-                    scope,
-                    &mut land_totals,
-                    &mut issues,
-                )
-            });
-            let forest = crate::timed_part("  validate: forest stock", || {
-                forest_frame(
-                    &by_kind(SheetKind::ForestStock),
-                    coef,
-                    scope,
-                    &land_totals,
-                    &mut issues,
-                )
-            });
-            let previous_tables = by_kind(SheetKind::ForestStockPrevious);
-            let forest_previous = if previous_tables.is_empty() {
-                None
-            } else {
-                let prev_year = previous_tables
-                    .iter()
-                    .find_map(|t| t.year.as_ref().map(|y| y.year))
-                    .unwrap_or_else(|| {
-                        issues.warn(
-                            Check::Logic,
-                            previous_tables[0].sheet_location(),
-                            "no year found on the previous forest-stock sheet; assumed one year before the accounting year",
-                            "上年森林资源表未写年份：按核算年份的前一年处理",
-                        );
-                        year.unwrap_or(0) - 1
-                    });
-                if let Some(found) = previous_tables.iter().find_map(|t| t.year.as_ref()) {
-                    check_year_plausible(
-                        found.year,
-                        &found.location,
-                        "the previous year",
+        crate::timed_part_end("  validate: codes and signs", codes_and_signs);
+        let before = issues.len();
+        crate::timed_part("  validate: subtotals", || {
+            check_subtotals(&tables, coef, &mut issues);
+        });
+        issues.tag_from(before, Check::Balance);
+        let coverage = std::time::Instant::now();
+        for kind in [
+            SheetKind::LandCover,
+            SheetKind::ForestStock,
+            SheetKind::WaterSupply,
+            SheetKind::Economy,
+            SheetKind::Environment,
+            SheetKind::Climate,
+        ] {
+            check_coverage(&by_kind(kind), kind, &counties, scope, &mut issues);
+        }
+        crate::timed_part_end("  validate: coverage and duplicates", coverage);
+        issues
+    };
+    let (all_sheet_issues, (land_half, other_half)) = rayon::join(all_sheet_checks, || {
+        rayon::join(
+            || {
+                let mut issues = Issues::new();
+                let mut land_totals = BTreeMap::new();
+                let land = crate::timed_part("  validate: land cover", || {
+                    land_frame(
+                        &by_kind(SheetKind::LandCover),
+                        coef,
+                        scope,
+                        &mut land_totals,
                         &mut issues,
-                    );
-                }
-                if let Some(y) = year
-                    && prev_year >= y
-                {
-                    issues.audit(
-                        Check::Logic,
-                        Severity::Error,
-                        previous_tables[0].sheet_location(),
-                        format!(
-                            "previous forest stock is for {prev_year}, not before the accounting year {y}"
-                        ),
-                        format!("上年森林资源表的年份为 {prev_year}，不早于核算年份 {y}"),
-                    );
-                }
-                Some((
-                    prev_year,
-                    forest_frame(&previous_tables, coef, scope, &land_totals, &mut issues),
-                ))
-            };
-            (land, forest, forest_previous, issues)
-        },
-        || {
-            let mut issues = Issues::new();
-            let before = issues.len();
-            let water_use = crate::timed_part("  validate: water supply", || {
-                water_frame(&by_kind(SheetKind::WaterSupply), scope, &mut issues)
-            });
-            issues.tag_from(before, Check::Balance);
-            let reservoirs = long_frame(
-                &by_kind(SheetKind::WaterSupply),
-                &[col::RESERVOIR_CAPACITY_M3],
-                scope,
-            );
-            let economy = crate::timed_part("  validate: economy", || {
-                economy_frame(
-                    &by_kind(SheetKind::Economy),
-                    coef,
+                    )
+                });
+                // This year's and the previous year's forest stock both check against the land
+                // totals, not against each other: side by side.
+                let (forest_part, previous_part) = rayon::join(
+                    || {
+                        let mut issues = Issues::new();
+                        let forest = crate::timed_part("  validate: forest stock", || {
+                            forest_frame(
+                                &by_kind(SheetKind::ForestStock),
+                                coef,
+                                scope,
+                                &land_totals,
+                                &mut issues,
+                            )
+                        });
+                        (forest, issues)
+                    },
+                    || {
+                        let mut issues = Issues::new();
+                        let forest_previous =
+                            crate::timed_part("  validate: previous forest stock", || {
+                                previous_forest(
+                                    &by_kind(SheetKind::ForestStockPrevious),
+                                    year,
+                                    coef,
+                                    scope,
+                                    &land_totals,
+                                    &mut issues,
+                                )
+                            });
+                        (forest_previous, issues)
+                    },
+                );
+                let (forest, forest_issues) = forest_part;
+                let (forest_previous, previous_issues) = previous_part;
+                issues.extend(forest_issues);
+                issues.extend(previous_issues);
+                (land, forest, forest_previous, issues)
+            },
+            || {
+                let mut issues = Issues::new();
+                let before = issues.len();
+                let water_use = crate::timed_part("  validate: water supply", || {
+                    water_frame(&by_kind(SheetKind::WaterSupply), scope, &mut issues)
+                });
+                issues.tag_from(before, Check::Balance);
+                let reservoirs = long_frame(
+                    &by_kind(SheetKind::WaterSupply),
+                    &[col::RESERVOIR_CAPACITY_M3],
                     scope,
-                    !geep_only,
-                    &mut issues,
-                )
-            });
-            let environment_tables = by_kind(SheetKind::Environment);
-            let environment = match (!environment_tables.is_empty())
-                .then(|| long_frame(&environment_tables, crate::schema::ENVIRONMENT_ITEMS, scope))
-            {
-                // A 环境 sheet left blank (as in the template) is no 环境 sheet: zero emissions everywhere
-                // would cap purification at 0 and compute a GEEP without degradation.
-                Some(Ok(df)) if all_zero(&df) => {
-                    issues.warn(
+                );
+                let economy = crate::timed_part("  validate: economy", || {
+                    economy_frame(
+                        &by_kind(SheetKind::Economy),
+                        coef,
+                        scope,
+                        !geep_only,
+                        &mut issues,
+                    )
+                });
+                let environment_tables = by_kind(SheetKind::Environment);
+                let environment = match (!environment_tables.is_empty()).then(|| {
+                    long_frame(&environment_tables, crate::schema::ENVIRONMENT_ITEMS, scope)
+                }) {
+                    // A 环境 sheet left blank (as in the template) is no 环境 sheet: zero emissions everywhere
+                    // would cap purification at 0 and compute a GEEP without degradation.
+                    Some(Ok(df)) if all_zero(&df) => {
+                        issues.warn(
                         Check::Reading,
                         environment_tables
                             .iter()
@@ -544,35 +535,37 @@ pub fn inputs(
                         "the 环境 sheet is empty (no emissions reported): ignored — no GEEP, purification not capped",
                         "环境表为空（未填报排放量）：已忽略——不计算 GEEP，净化量不设上限",
                     );
-                    None
-                }
-                other => other,
-            };
-            let climate_tables = by_kind(SheetKind::Climate);
-            let climate = (!climate_tables.is_empty())
-                .then(|| long_frame(&climate_tables, CLIMATE_ITEMS, scope));
-            let physical_tables = by_kind(SheetKind::Physical);
-            let physical = (!physical_tables.is_empty())
-                .then(|| physical_frame(&physical_tables, scope, &mut issues));
-            let transition_tables = by_kind(SheetKind::Transition);
-            // A 土地转移 sheet left blank (as in the template) is no 土地转移 sheet.
-            let transitions = Some(transitions(&transition_tables, coef, scope, &mut issues))
-                .filter(|t| !t.is_empty());
-            (
-                water_use,
-                reservoirs,
-                economy,
-                environment,
-                climate,
-                physical,
-                transitions,
-                issues,
-            )
-        },
-    );
+                        None
+                    }
+                    other => other,
+                };
+                let climate_tables = by_kind(SheetKind::Climate);
+                let climate = (!climate_tables.is_empty())
+                    .then(|| long_frame(&climate_tables, CLIMATE_ITEMS, scope));
+                let physical_tables = by_kind(SheetKind::Physical);
+                let physical = (!physical_tables.is_empty())
+                    .then(|| physical_frame(&physical_tables, scope, &mut issues));
+                let transition_tables = by_kind(SheetKind::Transition);
+                // A 土地转移 sheet left blank (as in the template) is no 土地转移 sheet.
+                let transitions = Some(transitions(&transition_tables, coef, scope, &mut issues))
+                    .filter(|t| !t.is_empty());
+                (
+                    water_use,
+                    reservoirs,
+                    economy,
+                    environment,
+                    climate,
+                    physical,
+                    transitions,
+                    issues,
+                )
+            },
+        )
+    });
     let (land, forest, forest_previous, land_issues) = land_half;
     let (water_use, reservoirs, economy, environment, climate, physical, transitions, other_issues) =
         other_half;
+    issues.extend(all_sheet_issues);
     issues.extend(land_issues);
     issues.extend(other_issues);
     let inputs = Inputs {
@@ -950,6 +943,51 @@ fn fmt_num(v: f64) -> String {
     } else {
         format!("{v:.4}")
     }
+}
+
+/// The previous year's forest-stock sheet (森林资源(上年)), when the workbook has one: its year
+/// (written on the sheet, else the year before) checked, its rows validated as this year's.
+fn previous_forest(
+    previous_tables: &[&SheetTable],
+    year: Option<i32>,
+    coef: &Coefficients,
+    scope: &Scope,
+    land_totals: &BTreeMap<String, f64>,
+    issues: &mut Issues,
+) -> Option<(i32, Result<DataFrame>)> {
+    if previous_tables.is_empty() {
+        return None;
+    }
+    let prev_year = previous_tables
+        .iter()
+        .find_map(|t| t.year.as_ref().map(|y| y.year))
+        .unwrap_or_else(|| {
+            issues.warn(
+                Check::Logic,
+                previous_tables[0].sheet_location(),
+                "no year found on the previous forest-stock sheet; assumed one year before the accounting year",
+                "上年森林资源表未写年份：按核算年份的前一年处理",
+            );
+            year.unwrap_or(0) - 1
+        });
+    if let Some(found) = previous_tables.iter().find_map(|t| t.year.as_ref()) {
+        check_year_plausible(found.year, &found.location, "the previous year", issues);
+    }
+    if let Some(y) = year
+        && prev_year >= y
+    {
+        issues.audit(
+            Check::Logic,
+            Severity::Error,
+            previous_tables[0].sheet_location(),
+            format!("previous forest stock is for {prev_year}, not before the accounting year {y}"),
+            format!("上年森林资源表的年份为 {prev_year}，不早于核算年份 {y}"),
+        );
+    }
+    Some((
+        prev_year,
+        forest_frame(previous_tables, coef, scope, land_totals, issues),
+    ))
 }
 
 fn land_frame(

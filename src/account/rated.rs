@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 
 use super::overrides::{Override, Overrides};
 use super::registry::{SERVICES, Service, ValuedBy};
-use super::{ClassRate, LandCover, Line, Text, Texts};
+use super::{ClassRate, LandCover, Line, Text, Texts, same_text};
+use polars::prelude::PlHashMap;
 use crate::coefficients::{Coefficients, Price, RateSpec, STATUSES};
 use crate::error::{Issues, Result};
 use crate::validate::Inputs;
@@ -265,12 +266,14 @@ pub(crate) fn lines(
                 } else {
                     (1.0, String::new())
                 };
-            let mut by_county: BTreeMap<Text, Vec<ClassRate>> = BTreeMap::new();
+            let mut by_county = CountyGroups::default();
             if has_rates {
-                for row in land.class_rates(coef, rate_key, texts)? {
+                let rows = land.class_rates(coef, rate_key, texts)?;
+                out.reserve(rows.len());
+                for row in rows {
                     if row.rate != 0.0 {
                         // A rate of 0 provides none in this set (its source says why).
-                        by_county.entry(row.county.clone()).or_default().push(row);
+                        by_county.push(row);
                     }
                 }
             }
@@ -292,7 +295,7 @@ pub(crate) fn lines(
             let area_formula = texts.get("{input}");
             // Counties with an override get the override only.
             for (county, parts) in &given {
-                by_county.remove(county.as_str());
+                by_county.clear(county);
                 for o in parts {
                     out.push_override(
                         service.key,
@@ -306,7 +309,7 @@ pub(crate) fn lines(
                     );
                 }
             }
-            for (county, classes) in by_county {
+            for (county, classes) in by_county.groups {
                 let capacity: f64 = classes
                     .iter()
                     .map(|c| c.area_ha * c.rate * conversion)
@@ -444,6 +447,41 @@ fn emissions_by_county(inputs: &Inputs) -> Result<BTreeMap<(String, String), (f6
         .collect())
 }
 
+/// A component's rated land rows by county, counties in order of first sight and each county's
+/// rows in their order (a hash index on the county, looked up only when the county changes:
+/// rows come in runs of one county). The lines are sorted later; only the rows of one county
+/// must keep their order.
+#[derive(Default)]
+struct CountyGroups<'l> {
+    groups: Vec<(&'l Text, Vec<ClassRate<'l>>)>,
+    index: PlHashMap<&'l str, usize>,
+}
+
+impl<'l> CountyGroups<'l> {
+    fn push(&mut self, row: ClassRate<'l>) {
+        let last = self.groups.len().checked_sub(1);
+        let at = match last {
+            Some(i) if same_text(self.groups[i].0, row.county) => i,
+            _ => {
+                let next = self.groups.len();
+                let at = *self.index.entry(row.county.as_str()).or_insert(next);
+                if at == next {
+                    self.groups.push((row.county, Vec::new()));
+                }
+                at
+            }
+        };
+        self.groups[at].1.push(row);
+    }
+
+    /// Drops a county's rows (it has an override).
+    fn clear(&mut self, county: &str) {
+        if let Some(&at) = self.index.get(county) {
+            self.groups[at].1.clear();
+        }
+    }
+}
+
 /// Lines collected row by row.
 #[derive(Default)]
 pub(crate) struct Lines(Vec<Line>);
@@ -451,6 +489,11 @@ pub(crate) struct Lines(Vec<Line>);
 impl Lines {
     pub fn push(&mut self, line: Line) {
         self.0.push(line);
+    }
+
+    /// Room for `more` lines (one growth instead of many copies of a large vector).
+    pub fn reserve(&mut self, more: usize) {
+        self.0.reserve(more);
     }
 
     /// A line for a 实物量 override: the quantity as given (in `quantity_unit`), valued at

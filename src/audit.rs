@@ -40,11 +40,25 @@ struct Quantity {
 type ByCounty = BTreeMap<String, Quantity>;
 
 fn add(map: &mut ByCounty, code: &str, value: f64, at: &str) {
-    let q = map.entry(code.to_string()).or_insert_with(|| Quantity {
-        value: 0.0,
-        at: at.to_string(),
-    });
-    q.value += value;
+    // Looked up by the text first: the code is copied only for a new county.
+    if let Some(q) = map.get_mut(code) {
+        q.value += value;
+        return;
+    }
+    map.insert(
+        code.to_string(),
+        Quantity {
+            value,
+            at: at.to_string(),
+        },
+    );
+}
+
+/// Puts the running total of a county read in a run (its entry exists).
+fn set_total(map: &mut ByCounty, code: &str, total: f64) {
+    if let Some(q) = map.get_mut(code) {
+        q.value = total;
+    }
 }
 
 /// Sums `value` by county over the rows whose `key` column satisfies `keep`.
@@ -62,16 +76,33 @@ fn sum_by_county(
         None => None,
     };
     let mut out = ByCounty::new();
-    for i in 0..df.height() {
-        let (Some(code), Some(v)) = (codes.get(i), values.get(i)) else {
+    // Rows come in runs of one county: the running total of the county being read is kept here
+    // and its entry looked up (and its code copied) once a run, not once a row; the sum is the
+    // same, row after row in sheet order.
+    let mut run: Option<(&str, f64)> = None;
+    let mut keys = keys.as_ref().map(|k| k.iter());
+    for ((code, v), at) in codes.iter().zip(values.iter()).zip(refs.iter()) {
+        let kept = match &mut keys {
+            Some(keys) => keys.next().flatten().is_some_and(&keep),
+            None => true,
+        };
+        let (Some(code), Some(v), true) = (code, v, kept) else {
             continue;
         };
-        if let Some(keys) = &keys
-            && !keys.get(i).is_some_and(&keep)
-        {
-            continue;
+        match &mut run {
+            Some((county, total)) if *county == code => *total += v,
+            _ => {
+                if let Some((county, total)) = run.take() {
+                    set_total(&mut out, county, total);
+                }
+                add(&mut out, code, 0.0, at.unwrap_or_default());
+                let before = out.get(code).map_or(0.0, |q| q.value);
+                run = Some((code, before + v));
+            }
         }
-        add(&mut out, code, v, refs.get(i).unwrap_or_default());
+    }
+    if let Some((county, total)) = run {
+        set_total(&mut out, county, total);
     }
     Ok(out)
 }
@@ -838,6 +869,25 @@ pub fn trend_against_values(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sums_by_county_add_every_kept_row_and_keep_the_first_cell_when_a_county_comes_twice() {
+        // 140105 in two runs (rows 2-3 and 5); a row of another class between them is not kept.
+        let df = df!(
+            col::CODE => ["140105", "140105", "140106", "140105", "140105"],
+            "class" => ["林地", "林地", "林地", "草地", "林地"],
+            col::AREA_HA => [1.0, 2.0, 4.0, 8.0, 16.0],
+            "source_ref" => ["a [土地利用!C2]", "a [土地利用!C3]", "a [土地利用!C4]", "a [土地利用!C5]", "a [土地利用!C6]"],
+        )
+        .unwrap();
+        let sums = sum_by_county(&df, Some("class"), |c| c == "林地", col::AREA_HA).unwrap();
+        assert_eq!(sums.len(), 2);
+        assert_eq!(sums["140105"].value, 19.0);
+        assert_eq!(sums["140105"].at, "a [土地利用!C2]");
+        assert_eq!(sums["140106"].value, 4.0);
+        let all = sum_by_county(&df, None, |_| false, col::AREA_HA).unwrap();
+        assert_eq!(all["140105"].value, 27.0);
+    }
 
     #[test]
     fn a_tenfold_value_among_peers_is_an_outlier() {

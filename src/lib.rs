@@ -273,7 +273,7 @@ fn prepare_with(
     let value = value && !issues.has_errors();
     let (audited, accounts) = timed("audit and value", || {
         rayon::join(
-            || audit::audit(&inputs, &coef, &mut issues),
+            || crate::timed_part("  audit", || audit::audit(&inputs, &coef, &mut issues)),
             || {
                 value.then(|| {
                     if inputs.esv_only {

@@ -1110,7 +1110,11 @@ mod tests {
         // a line is moved several times. Texts are one pointer each (a shared `ArcStr`), not a
         // pointer and a length (240 bytes a line with `Arc<str>`).
         assert_eq!(std::mem::size_of::<Text>(), 8);
-        assert!(std::mem::size_of::<Line>() <= 160, "{}", std::mem::size_of::<Line>());
+        assert!(
+            std::mem::size_of::<Line>() <= 160,
+            "{}",
+            std::mem::size_of::<Line>()
+        );
     }
 
     #[test]

@@ -7,10 +7,10 @@ use std::collections::BTreeMap;
 use super::overrides::{Override, Overrides};
 use super::registry::{SERVICES, Service, ValuedBy};
 use super::{ClassRate, LandCover, Line, Text, Texts, same_text};
-use polars::prelude::PlHashMap;
 use crate::coefficients::{Coefficients, Price, RateSpec, STATUSES};
 use crate::error::{Issues, Result};
 use crate::validate::Inputs;
+use polars::prelude::PlHashMap;
 
 /// How a component is valued.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -198,16 +198,24 @@ pub fn sources(request: &Request) -> Result<Vec<Source>> {
 /// [`Error::Invalid`] listing every problem; [`Error::Usage`] for a workbook or coefficient folder
 /// that does not exist; [`Error::Io`] for unreadable files.
 pub fn prepare(request: &Request) -> Result<(Coefficients, Inputs)> {
-    let (coef, inputs, _) = prepare_with(request, false)?;
-    Ok((coef, inputs))
+    let prepared = prepare_with(request, false)?;
+    Ok((prepared.coef, prepared.inputs))
+}
+
+/// What [`prepare_with`] gives: the set, the validated inputs and, when asked to value, the GEP
+/// accounts and the equivalent-factor account (its error kept for the caller to report in turn).
+struct Prepared {
+    coef: Coefficients,
+    inputs: Inputs,
+    accounts: Option<Accounts>,
+    esv: Option<Result<esv::Esv>>,
 }
 
 /// [`prepare`], and with `value` the accounts too: valued while the audits run (both only read
-/// the validated inputs; when an audit finds an error, the accounts are dropped unseen).
-fn prepare_with(
-    request: &Request,
-    value: bool,
-) -> Result<(Coefficients, Inputs, Option<Accounts>)> {
+/// the validated inputs; when an audit finds an error, the accounts are dropped unseen). The
+/// equivalent-factor account, which reads only the inputs, is made after the audits, beside the
+/// valuation.
+fn prepare_with(request: &Request, value: bool) -> Result<Prepared> {
     let mut issues = Issues::new();
     if value {
         warm_up_polars();
@@ -271,9 +279,14 @@ fn prepare_with(
     // The audits see the frames as valued; their problems join the others in one list. Valuing
     // needs inputs without errors.
     let value = value && !issues.has_errors();
-    let (audited, accounts) = timed("audit and value", || {
+    let ((audited, esv), accounts) = timed("audit and value", || {
         rayon::join(
-            || crate::timed_part("  audit", || audit::audit(&inputs, &coef, &mut issues)),
+            || {
+                let audited =
+                    crate::timed_part("  audit", || audit::audit(&inputs, &coef, &mut issues));
+                let esv = value.then(|| timed_part("  esv", || esv::compute(&inputs, &coef)));
+                (audited, esv)
+            },
             || {
                 value.then(|| {
                     if inputs.esv_only {
@@ -288,7 +301,12 @@ fn prepare_with(
     audited?;
     inputs.warnings = issues.into_result()?;
     let accounts = accounts.transpose()?;
-    Ok((coef, inputs, accounts))
+    Ok(Prepared {
+        coef,
+        inputs,
+        accounts,
+        esv,
+    })
 }
 
 /// The collected problems as an error (they hold at least one error).
@@ -336,9 +354,15 @@ pub fn evaluate(
     previous: Option<&Path>,
     budget_cny: Option<i64>,
 ) -> Result<Evaluation> {
-    let (coef, inputs, accounts) = prepare_with(request, true)?;
-    let accounts =
-        accounts.ok_or_else(|| Error::Internal("inputs prepared but not valued".into()))?;
+    let Prepared {
+        coef,
+        inputs,
+        accounts,
+        esv,
+    } = prepare_with(request, true)?;
+    let (Some(accounts), Some(esv)) = (accounts, esv) else {
+        return Err(Error::Internal("inputs prepared but not valued".into()));
+    };
     let mut warnings = inputs.warnings.all().to_vec();
     warnings.extend(accounts.warnings.all().iter().cloned());
     if inputs.esv_only && (previous.is_some() || budget_cny.is_some()) {
@@ -379,7 +403,7 @@ pub fn evaluate(
         }
         None => None,
     };
-    let esv = timed("esv", || esv::compute(&inputs, &coef))?;
+    let esv = esv?;
     let carbon_stock = timed_part("carbon stock", || {
         carbon_stock::compute(&inputs.land, previous_land.as_ref(), &coef)
     })?;

@@ -571,8 +571,8 @@ fn apply_order<T>(items: &mut [T], order: &[u32]) {
     }
 }
 
-/// One valuation family's lines and warnings.
-type FamilyLines = Result<(Vec<Line>, Issues)>;
+/// One valuation family's lines, their sums for the roll-up and the family's warnings.
+type FamilyLines<'c> = Result<(Vec<Line>, gep::LineSums<'c>, Issues)>;
 
 /// Values every indicator and rolls the lines up.
 ///
@@ -590,6 +590,7 @@ pub fn compute(inputs: &Inputs, coef: &Coefficients) -> Result<Accounts> {
     // family that waits on polars' own pool from a rayon worker would take another family's
     // work and hold its own result back until that is done; more threads than cores would hold
     // more families' memory at once).
+    let keys = gep::RollUpKeys::new(coef);
     let value_family = |family: &registry::Family| {
         let mut warnings = Issues::new();
         let mut context = registry::Context {
@@ -600,10 +601,13 @@ pub fn compute(inputs: &Inputs, coef: &Coefficients) -> Result<Accounts> {
             texts: Texts::default(),
             land: &land,
         };
-        let lines = crate::timed_part(&format!("  value: {}", family.name), || {
-            (family.lines)(&mut context)
+        let (lines, sums) = crate::timed_part(&format!("  value: {}", family.name), || {
+            let lines = (family.lines)(&mut context)?;
+            // Summed for the roll-up here, on the family's thread, while other families run.
+            let sums = gep::LineSums::of(&lines, &keys)?;
+            Ok::<_, Error>((lines, sums))
         })?;
-        Ok((lines, warnings))
+        Ok((lines, sums, warnings))
     };
     let next_family = std::sync::atomic::AtomicUsize::new(0);
     let take_families = || {
@@ -634,9 +638,11 @@ pub fn compute(inputs: &Inputs, coef: &Coefficients) -> Result<Accounts> {
     let parts: Vec<FamilyLines> = valued.into_iter().map(|(_, part)| part).collect();
     let mut warnings = Issues::new();
     let mut done = Vec::with_capacity(parts.len());
+    let mut sums = gep::LineSums::default();
     for part in parts {
-        let (part_lines, part_warnings) = part?;
+        let (part_lines, part_sums, part_warnings) = part?;
         done.push(part_lines);
+        sums.merge(part_sums);
         warnings.extend(part_warnings);
     }
     // The largest family's lines take the others in: its pages are not copied again (fresh
@@ -654,10 +660,7 @@ pub fn compute(inputs: &Inputs, coef: &Coefficients) -> Result<Accounts> {
     for part in done {
         lines.extend(part);
     }
-    crate::timed_part("  value: sort the lines", || sort_lines(&mut lines));
-    crate::timed_part("  value: roll up", || {
-        gep::roll_up(inputs, coef, lines, warnings)
-    })
+    gep::roll_up(inputs, coef, &keys, lines, sums, warnings)
 }
 
 /// The accounts' rows (counties, prefectures, province) without a valuation line, for an
@@ -666,7 +669,15 @@ pub fn compute(inputs: &Inputs, coef: &Coefficients) -> Result<Accounts> {
 /// # Errors
 /// As [`gep::roll_up`].
 pub fn skeleton(inputs: &Inputs, coef: &Coefficients) -> Result<Accounts> {
-    gep::roll_up(inputs, coef, Vec::new(), Issues::new())
+    let keys = gep::RollUpKeys::new(coef);
+    gep::roll_up(
+        inputs,
+        coef,
+        &keys,
+        Vec::new(),
+        gep::LineSums::default(),
+        Issues::new(),
+    )
 }
 
 /// The per-hectare rates of one indicator: valuation_class → rate (engine unit), its reference.

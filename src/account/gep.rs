@@ -260,8 +260,17 @@ impl<'c> LineSums<'c> {
         Ok(())
     }
 
-    /// Adds the sums of another family's lines.
+    /// Adds the sums of another family's lines (taken whole into empty sums: the same numbers,
+    /// as 0 + x = x).
     pub(crate) fn merge(&mut self, other: LineSums<'c>) {
+        if self.county.is_empty()
+            && self.prefecture.is_empty()
+            && self.category.is_empty()
+            && self.present.is_empty()
+        {
+            *self = other;
+            return;
+        }
         for (mine, theirs) in [
             (&mut self.county, other.county),
             (&mut self.prefecture, other.prefecture),

@@ -11,9 +11,9 @@ use crate::validate::Inputs;
 
 /// The economy rows of `item` with a non-zero amount: (county, amount, cell).
 fn items(inputs: &Inputs, item: &str) -> Result<Vec<(String, f64, String)>> {
-    Ok(super::long_rows(&inputs.economy)?
+    Ok(super::long_rows_of(&inputs.economy, item)?
         .into_iter()
-        .filter(|r| r.item == item && r.amount != 0.0)
+        .filter(|r| r.amount != 0.0)
         .map(|r| (r.county, r.amount, r.source_ref))
         .collect())
 }

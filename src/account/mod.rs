@@ -601,12 +601,14 @@ pub fn compute(inputs: &Inputs, coef: &Coefficients) -> Result<Accounts> {
             texts: Texts::default(),
             land: &land,
         };
-        let (lines, sums) = crate::timed_part(&format!("  value: {}", family.name), || {
-            let lines = (family.lines)(&mut context)?;
-            // Summed for the roll-up here, on the family's thread, while other families run.
-            let sums = gep::LineSums::of(&lines, &keys)?;
-            Ok::<_, Error>((lines, sums))
-        })?;
+        let start = std::time::Instant::now();
+        let lines = (family.lines)(&mut context)?;
+        // Summed for the roll-up here, on the family's thread, while other families run.
+        let sums = gep::LineSums::of(&lines, &keys)?;
+        crate::timed_part_end(
+            &format!("  value: {} ({} lines)", family.name, lines.len()),
+            start,
+        );
         Ok((lines, sums, warnings))
     };
     let next_family = std::sync::atomic::AtomicUsize::new(0);
@@ -638,29 +640,44 @@ pub fn compute(inputs: &Inputs, coef: &Coefficients) -> Result<Accounts> {
     let parts: Vec<FamilyLines> = valued.into_iter().map(|(_, part)| part).collect();
     let mut warnings = Issues::new();
     let mut done = Vec::with_capacity(parts.len());
-    let mut sums = gep::LineSums::default();
+    let mut family_sums = Vec::with_capacity(parts.len());
     for part in parts {
         let (part_lines, part_sums, part_warnings) = part?;
         done.push(part_lines);
-        sums.merge(part_sums);
+        family_sums.push(part_sums);
         warnings.extend(part_warnings);
     }
-    // The largest family's lines take the others in: its pages are not copied again (fresh
-    // memory is costly to touch), only grown in place.
-    let total: usize = done.iter().map(Vec::len).sum();
-    let largest = (0..done.len())
-        .max_by_key(|&i| done[i].len())
+    // The families' lines are put together while their sums are merged (in registry order).
+    let (lines, sums) = rayon::join(
+        || concatenate(done),
+        || {
+            let mut sums = gep::LineSums::default();
+            for part in family_sums {
+                sums.merge(part);
+            }
+            sums
+        },
+    );
+    gep::roll_up(inputs, coef, &keys, lines, sums, warnings)
+}
+
+/// The families' lines in one vector. The largest family's lines take the others in: its pages
+/// are not copied again (fresh memory is costly to touch), only grown in place.
+fn concatenate(mut parts: Vec<Vec<Line>>) -> Vec<Line> {
+    let total: usize = parts.iter().map(Vec::len).sum();
+    let largest = (0..parts.len())
+        .max_by_key(|&i| parts[i].len())
         .unwrap_or_default();
-    let mut lines = if done.is_empty() {
+    let mut lines = if parts.is_empty() {
         Vec::new()
     } else {
-        done.remove(largest)
+        parts.remove(largest)
     };
     lines.reserve(total - lines.len());
-    for part in done {
+    for part in parts {
         lines.extend(part);
     }
-    gep::roll_up(inputs, coef, &keys, lines, sums, warnings)
+    lines
 }
 
 /// The accounts' rows (counties, prefectures, province) without a valuation line, for an
@@ -795,20 +812,39 @@ pub(crate) fn present(value: Option<f64>, what: &str, at: Option<&str>) -> Resul
 
 /// The rows of a long frame (county_code, item, amount, source_ref).
 pub(crate) fn long_rows(df: &DataFrame) -> Result<Vec<LongRow>> {
-    let codes = df.column(crate::schema::col::CODE)?.str()?.clone();
-    let items = df.column("item")?.str()?.clone();
-    let amounts = df.column("amount")?.f64()?.clone();
-    let refs = df.column("source_ref")?.str()?.clone();
-    (0..df.height())
-        .map(|i| {
-            Ok(LongRow {
-                county: codes.get(i).unwrap_or_default().to_string(),
-                item: items.get(i).unwrap_or_default().to_string(),
-                amount: present(amounts.get(i), "an amount", refs.get(i))?,
-                source_ref: refs.get(i).unwrap_or_default().to_string(),
-            })
-        })
-        .collect()
+    long_rows_where(df, |_| true)
+}
+
+/// The rows of a long frame for one `item` (the 经济社会 frame holds every item of every county:
+/// rows of other items are skipped before anything is copied).
+pub(crate) fn long_rows_of(df: &DataFrame, item: &str) -> Result<Vec<LongRow>> {
+    long_rows_where(df, |i| i == item)
+}
+
+fn long_rows_where(df: &DataFrame, keep: impl Fn(&str) -> bool) -> Result<Vec<LongRow>> {
+    let codes = df.column(crate::schema::col::CODE)?.str()?;
+    let items = df.column("item")?.str()?;
+    let amounts = df.column("amount")?.f64()?;
+    let refs = df.column("source_ref")?.str()?;
+    let mut out = Vec::new();
+    for (((code, item), amount), at) in codes
+        .iter()
+        .zip(items.iter())
+        .zip(amounts.iter())
+        .zip(refs.iter())
+    {
+        let item = item.unwrap_or_default();
+        if !keep(item) {
+            continue;
+        }
+        out.push(LongRow {
+            county: code.unwrap_or_default().to_string(),
+            item: item.to_string(),
+            amount: present(amount, "an amount", at)?,
+            source_ref: at.unwrap_or_default().to_string(),
+        });
+    }
+    Ok(out)
 }
 
 /// One land-cover row joined to its per-hectare rate.
@@ -1114,6 +1150,30 @@ impl Line {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_rows_of_an_item_copy_only_that_item_in_frame_order() {
+        let df = df!(
+            col::CODE => ["140105", "140105", "140106"],
+            "item" => ["hydropower_kwh", "gdp_cny", "hydropower_kwh"],
+            "amount" => [1.0, 2.0, 3.0],
+            "source_ref" => ["a [经济社会!C2]", "a [经济社会!D2]", "a [经济社会!C3]"],
+        )
+        .unwrap();
+        let rows = long_rows_of(&df, "hydropower_kwh").unwrap();
+        let got: Vec<(&str, f64, &str)> = rows
+            .iter()
+            .map(|r| (r.county.as_str(), r.amount, r.source_ref.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("140105", 1.0, "a [经济社会!C2]"),
+                ("140106", 3.0, "a [经济社会!C3]")
+            ]
+        );
+        assert_eq!(long_rows(&df).unwrap().len(), 3);
+    }
 
     #[test]
     fn a_line_stays_small_enough_for_national_runs() {

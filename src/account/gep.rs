@@ -310,9 +310,8 @@ fn close(a: f64, b: f64) -> bool {
     (a - b).abs() <= IDENTITY_TOLERANCE * a.abs().max(b.abs()).max(1.0)
 }
 
-/// Rolls the lines up to counties, prefectures (polars group_by over the region table) and the
-/// province from the families' merged `sums`, while the lines are sorted by county, service and
-/// component on the other core.
+/// Rolls the lines up to counties, prefectures (regions.csv) and provinces from the families'
+/// merged `sums`, while the lines are sorted by county, service and component on the other core.
 ///
 /// # Errors
 /// [`Error::Internal`] when an identity fails; polars failures.

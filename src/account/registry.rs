@@ -4,8 +4,6 @@
 
 use std::collections::BTreeMap;
 
-use polars::prelude::DataFrame;
-
 use super::overrides::Overrides;
 use super::rated::{Component, Valuation};
 use super::{
@@ -33,11 +31,6 @@ pub struct Context<'a> {
     pub texts: super::Texts,
     /// The land-cover rows with their valuation classes, read once for every family.
     pub(crate) land: &'a super::LandCover,
-}
-
-/// A family's frame as typed lines.
-fn typed(c: &mut Context<'_>, df: Result<DataFrame>) -> Result<Vec<Line>> {
-    Line::rows(&df?, &services(c.coef), &mut c.texts)
 }
 
 /// A valuation function that values one or more services of the registry together (the four
@@ -140,17 +133,11 @@ impl Service {
 
 static PRODUCTS: Family = Family {
     name: "products",
-    lines: |c| {
-        let df = products::lines(c.inputs, c.coef);
-        typed(c, df)
-    },
+    lines: |c| products::lines(c.inputs, c.coef, &mut c.texts),
 };
 static WATER_SUPPLY: Family = Family {
     name: "water_supply",
-    lines: |c| {
-        let df = water_supply::lines(c.inputs, c.coef);
-        typed(c, df)
-    },
+    lines: |c| water_supply::lines(c.inputs, c.coef, &mut c.texts),
 };
 static HYDROPOWER: Family = Family {
     name: "hydropower",

@@ -1,39 +1,83 @@
 //! Provisioning: water supply (水资源供给), V = Σ_sector Q_sector × P_sector
 //! (methodology §2.1/§6), Q from the water-supply sheet's use columns, P from prices.toml `water_<sector>`.
 
-use polars::prelude::*;
-
-use super::apply_prices;
+use super::{Line, Text, Texts, present, prices_by_key};
 use crate::coefficients::Coefficients;
-use crate::error::Result;
+use crate::error::{Issues, Result};
+use crate::schema::col;
 use crate::validate::Inputs;
 
-/// One line per county and use sector.
+/// One line per county and use sector, in the 供水 frame's order: Q = the sector's volume, P =
+/// the set's `water_<sector>` price. Read row by row (a polars query's fixed cost was most of this
+/// family's time on a province).
 ///
 /// # Errors
-/// [`crate::Error::Invalid`] when a sector has no price.
-pub fn lines(inputs: &Inputs, coef: &Coefficients) -> Result<DataFrame> {
-    let lf = inputs.water_use.clone().lazy().with_columns([
-        lit("water_supply").alias("indicator"),
-        col("sector").alias("component"),
-        col("volume_m3").alias("input_amount"),
-        lit("m³").alias("input_unit"),
-        lit("").alias("coefficient_ref"),
-        lit(NULL).cast(DataType::Float64).alias("coefficient"),
-        lit("").alias("coefficient_unit"),
-        lit("V = Q_sector × P_sector").alias("method"),
-        lit("{input}").alias("quantity_formula"),
-        col("volume_m3").alias("quantity"),
-        lit("m³").alias("quantity_unit"),
-        concat_str([lit("water_"), col("sector")], "", false).alias("price_key"),
-    ]);
-    apply_prices(lf, coef)
+/// [`crate::Error::Invalid`] naming every cell whose sector has no price (all in one pass).
+pub fn lines(inputs: &Inputs, coef: &Coefficients, texts: &mut Texts) -> Result<Vec<Line>> {
+    let prices = prices_by_key(coef)?;
+    let (cubic_metres, empty) = (texts.get("m³"), Text::new());
+    let method = texts.get("V = Q_sector × P_sector");
+    let formula = texts.get("{input}");
+    let df = &inputs.water_use;
+    let codes = df.column(col::CODE)?.str()?;
+    let sectors = df.column("sector")?.str()?;
+    let volumes = df.column("volume_m3")?.f64()?;
+    let refs = df.column("source_ref")?.str()?;
+    let mut out = Vec::with_capacity(df.height());
+    let mut missing = Issues::new();
+    for (((code, sector), volume), at) in codes
+        .iter()
+        .zip(sectors.iter())
+        .zip(volumes.iter())
+        .zip(refs.iter())
+    {
+        let sector = sector.unwrap_or_default();
+        let price_key = format!("water_{sector}");
+        let Some(&price) = prices.get(price_key.as_str()) else {
+            missing.error(
+                at.unwrap_or_default(),
+                format!(
+                    "no price \"{price_key}\" in {}/prices.toml",
+                    coef.manifest.name
+                ),
+            );
+            continue;
+        };
+        let volume = present(volume, "a volume", at)?;
+        out.push(Line {
+            county_code: texts.get(code.unwrap_or_default()),
+            indicator: "water_supply",
+            component: texts.get(sector),
+            source_ref: at.unwrap_or_default().into(),
+            input_amount: volume,
+            input_unit: cubic_metres.clone(),
+            coefficient_ref: empty.clone(),
+            coefficient: None,
+            coefficient_unit: empty.clone(),
+            method: method.clone(),
+            quantity_formula: formula.clone(),
+            quantity: Some(volume),
+            quantity_unit: cubic_metres.clone(),
+            price_key: texts.get(&price_key),
+            price_cny_per_unit: Some(price),
+            value_cny: volume * price,
+        });
+    }
+    missing.into_result()?;
+    Ok(out)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::account::testing::{inputs, total};
+    use polars::prelude::*;
+
+    /// The family's lines as a frame (as the other families' tests read them).
+    fn lines(inputs: &Inputs, coef: &Coefficients) -> Result<DataFrame> {
+        let lines = super::lines(inputs, coef, &mut Texts::default())?;
+        Line::frame(&lines)
+    }
 
     #[test]
     fn water_supply_is_volume_times_sector_price() {

@@ -39,19 +39,20 @@ struct Quantity {
 
 type ByCounty = BTreeMap<String, Quantity>;
 
-fn add(map: &mut ByCounty, code: &str, value: f64, at: &str) {
-    // Looked up by the text first: the code is copied only for a new county.
-    if let Some(q) = map.get_mut(code) {
-        q.value += value;
-        return;
+/// The total of `code` so far, its entry made (first cell `at`, total 0) if it has none: the
+/// code is copied only for a new county.
+fn total_so_far(map: &mut ByCounty, code: &str, at: &str) -> f64 {
+    if let Some(q) = map.get(code) {
+        return q.value;
     }
     map.insert(
         code.to_string(),
         Quantity {
-            value,
+            value: 0.0,
             at: at.to_string(),
         },
     );
+    0.0
 }
 
 /// Puts the running total of a county read in a run (its entry exists).
@@ -95,8 +96,7 @@ fn sum_by_county(
                 if let Some((county, total)) = run.take() {
                     set_total(&mut out, county, total);
                 }
-                add(&mut out, code, 0.0, at.unwrap_or_default());
-                let before = out.get(code).map_or(0.0, |q| q.value);
+                let before = total_so_far(&mut out, code, at.unwrap_or_default());
                 run = Some((code, before + v));
             }
         }

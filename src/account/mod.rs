@@ -822,29 +822,49 @@ pub(crate) fn long_rows_of(df: &DataFrame, item: &str) -> Result<Vec<LongRow>> {
 }
 
 fn long_rows_where(df: &DataFrame, keep: impl Fn(&str) -> bool) -> Result<Vec<LongRow>> {
+    let mut out = Vec::new();
+    for row in long_row_refs(df)? {
+        if !keep(row.item) {
+            continue;
+        }
+        out.push(LongRow {
+            county: row.county.to_string(),
+            item: row.item.to_string(),
+            amount: present(row.amount, "an amount", Some(row.source_ref))?,
+            source_ref: row.source_ref.to_string(),
+        });
+    }
+    Ok(out)
+}
+
+/// One row of a long frame, borrowed from its columns.
+pub(crate) struct LongRowRef<'a> {
+    pub county: &'a str,
+    pub item: &'a str,
+    pub amount: Option<f64>,
+    pub source_ref: &'a str,
+}
+
+/// The rows of a long frame (county_code, item, amount, source_ref) in order, nothing copied.
+///
+/// # Errors
+/// Polars failures (a column missing or of another type).
+pub(crate) fn long_row_refs(df: &DataFrame) -> Result<impl Iterator<Item = LongRowRef<'_>>> {
     let codes = df.column(crate::schema::col::CODE)?.str()?;
     let items = df.column("item")?.str()?;
     let amounts = df.column("amount")?.f64()?;
     let refs = df.column("source_ref")?.str()?;
-    let mut out = Vec::new();
-    for (((code, item), amount), at) in codes
+    Ok(codes
         .iter()
         .zip(items.iter())
         .zip(amounts.iter())
         .zip(refs.iter())
-    {
-        let item = item.unwrap_or_default();
-        if !keep(item) {
-            continue;
-        }
-        out.push(LongRow {
-            county: code.unwrap_or_default().to_string(),
-            item: item.to_string(),
-            amount: present(amount, "an amount", at)?,
-            source_ref: at.unwrap_or_default().to_string(),
-        });
-    }
-    Ok(out)
+        .map(|(((county, item), amount), source_ref)| LongRowRef {
+            county: county.unwrap_or_default(),
+            item: item.unwrap_or_default(),
+            amount,
+            source_ref: source_ref.unwrap_or_default(),
+        }))
 }
 
 /// One land-cover row joined to its per-hectare rate.

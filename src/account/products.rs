@@ -2,10 +2,9 @@
 //! output value reported on the economy sheet (gross output, value added or net output, per the
 //! set's `provisioning_basis` switch). Market-value method; no physical quantity.
 
-use super::{Line, Text, Texts, present};
+use super::{Line, Text, Texts, long_row_refs, present};
 use crate::coefficients::Coefficients;
 use crate::error::Result;
-use crate::schema::col;
 use crate::validate::Inputs;
 
 use crate::schema::{PRODUCT_INDICATORS as INDICATORS, product_basis as basis};
@@ -31,30 +30,18 @@ pub fn lines(inputs: &Inputs, coef: &Coefficients, texts: &mut Texts) -> Result<
         .zip(INDICATORS)
         .map(|(item, indicator)| (*item, indicator, texts.get(item)))
         .collect();
-    let df = &inputs.economy;
-    let codes = df.column(col::CODE)?.str()?;
-    let item_column = df.column("item")?.str()?;
-    let amounts = df.column("amount")?.f64()?;
-    let refs = df.column("source_ref")?.str()?;
     let mut out = Vec::new();
     let mut county: Option<(&str, Text)> = None;
-    for (((code, item), amount), at) in codes
-        .iter()
-        .zip(item_column.iter())
-        .zip(amounts.iter())
-        .zip(refs.iter())
-    {
-        let item = item.unwrap_or_default();
-        let Some((_, indicator, component)) = items.iter().find(|(i, _, _)| *i == item) else {
+    for row in long_row_refs(&inputs.economy)? {
+        let Some((_, indicator, component)) = items.iter().find(|(i, _, _)| *i == row.item) else {
             continue;
         };
-        let amount = present(amount, "an amount", at)?;
-        let code = code.unwrap_or_default();
+        let amount = present(row.amount, "an amount", Some(row.source_ref))?;
         let county_code = match &county {
-            Some((c, t)) if *c == code => t.clone(),
+            Some((c, t)) if *c == row.county => t.clone(),
             _ => {
-                let t = texts.get(code);
-                county = Some((code, t.clone()));
+                let t = texts.get(row.county);
+                county = Some((row.county, t.clone()));
                 t
             }
         };
@@ -62,7 +49,7 @@ pub fn lines(inputs: &Inputs, coef: &Coefficients, texts: &mut Texts) -> Result<
             county_code,
             indicator,
             component: component.clone(),
-            source_ref: at.unwrap_or_default().into(),
+            source_ref: row.source_ref.into(),
             input_amount: amount,
             input_unit: yuan.clone(),
             coefficient_ref: coefficient_ref.clone(),
@@ -84,6 +71,7 @@ pub fn lines(inputs: &Inputs, coef: &Coefficients, texts: &mut Texts) -> Result<
 mod tests {
     use super::*;
     use crate::account::testing::{inputs, total};
+    use crate::schema::col;
     use polars::prelude::*;
 
     /// The family's lines as a frame (as the other families' tests read them).

@@ -217,9 +217,6 @@ struct Prepared {
 /// valuation.
 fn prepare_with(request: &Request, value: bool) -> Result<Prepared> {
     let mut issues = Issues::new();
-    if value {
-        warm_up_polars();
-    }
     // A broken coefficient set does not hide the workbooks' own problems: they are read anyway.
     let coef = match timed("coefficients", || {
         account::registry::load_coefficients(request.coefficients.as_deref(), request.strict)
@@ -470,33 +467,6 @@ pub fn check(request: &Request, previous: Option<&Path>) -> Result<Vec<Issue>> {
     let warnings = std::mem::take(&mut evaluation.warnings);
     drop_in_background(evaluation);
     Ok(warnings)
-}
-
-/// Runs a tiny lazy query on a thread of its own while the set and the workbooks are read: polars'
-/// first query starts its thread pools and brings its code into memory (~10 ms), which would
-/// otherwise wait for the valuation's first query.
-fn warm_up_polars() {
-    let _ = std::thread::Builder::new()
-        .name("gep-warm-up".into())
-        .spawn(|| {
-            use polars::prelude::*;
-            let warm = || -> PolarsResult<DataFrame> {
-                let df = df!("k" => ["a", "b", "a"], "v" => [1.0, 2.0, 3.0])?;
-                df.clone()
-                    .lazy()
-                    .join(
-                        df.lazy(),
-                        [col("k")],
-                        [col("k")],
-                        JoinArgs::new(JoinType::Left),
-                    )
-                    .filter(col("v").gt(lit(0.0)))
-                    .group_by([col("k")])
-                    .agg([col("v").sum()])
-                    .collect()
-            };
-            let _ = warm();
-        });
 }
 
 /// Frees `value` on a thread of its own: at national scale the inputs and valuation lines are

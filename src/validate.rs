@@ -225,20 +225,14 @@ impl Inputs {
     /// # Errors
     /// Polars failures only.
     pub fn land_area_by_county(&self) -> Result<BTreeMap<String, f64>> {
-        let df = self
-            .land
-            .clone()
-            .lazy()
-            .group_by([col(col::CODE)])
-            .agg([col(col::AREA_HA).sum()])
-            .collect()?;
-        let codes = df.column(col::CODE)?.str()?.clone();
-        let areas = df.column(col::AREA_HA)?.f64()?.clone();
-        Ok(codes
-            .iter()
-            .zip(areas.iter())
-            .map(|(c, a)| (c.unwrap_or_default().to_string(), a.unwrap_or(0.0)))
-            .collect())
+        let codes = self.land.column(col::CODE)?.str()?;
+        let areas = self.land.column(col::AREA_HA)?.f64()?;
+        let mut sums: PlHashMap<&str, f64> = PlHashMap::default();
+        for (code, area) in codes.iter().zip(areas.iter()) {
+            *sums.entry(code.unwrap_or_default()).or_insert(0.0) += area.unwrap_or(0.0);
+        }
+        let out = sums.into_iter().map(|(c, a)| (c.to_string(), a)).collect();
+        Ok(out)
     }
 }
 
@@ -591,27 +585,6 @@ pub fn inputs(
     };
     crate::drop_in_background(tables);
     Ok((inputs, issues))
-}
-
-/// The crosswalk as a frame: land_class → valuation_class, xie_type.
-///
-/// # Errors
-/// [`crate::Error::Polars`] when the frame cannot be built.
-pub fn crosswalk_frame(coef: &Coefficients) -> Result<DataFrame> {
-    let column = |name: &str, f: fn(&crate::coefficients::LandClass) -> &String| {
-        Column::new(
-            name.into(),
-            coef.land_classes
-                .iter()
-                .map(|c| f(c).clone())
-                .collect::<Vec<_>>(),
-        )
-    };
-    Ok(DataFrame::new_infer_height(vec![
-        column("land_class", |c| &c.land_class),
-        column("valuation_class", |c| &c.valuation_class),
-        column("xie_type", |c| &c.xie_type),
-    ])?)
 }
 
 /// The earliest accounting year accepted (GEP accounting in China starts in the 2000s; an earlier

@@ -5,12 +5,10 @@
 //! `carbon_route = "dry_matter"`, CO₂ = 1.63 × DM and O₂ = 1.19 × DM per t of dry matter (the
 //! forest's biomass change; `npp_dry_matter` rates elsewhere), §2.8 route 1.
 
-use std::collections::BTreeSet;
-
 use polars::prelude::*;
 
-use super::{LandCover, Line, Text, Texts, apply_prices, land_with_rates, line_select};
-use crate::coefficients::Coefficients;
+use super::{LandCover, Line, Text, Texts};
+use crate::coefficients::{Coefficients, ForestType};
 use crate::error::{Issues, Result};
 use crate::schema::col;
 use crate::validate::Inputs;
@@ -43,267 +41,329 @@ impl Factors {
     }
 }
 
-fn forest_types_frame(coef: &Coefficients) -> Result<DataFrame> {
-    let t = &coef.forest_types;
-    Ok(DataFrame::new_infer_height(vec![
-        Column::new(
-            "forest_type".into(),
-            t.iter().map(|x| x.forest_type.clone()).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "bef_method".into(),
-            t.iter().map(|x| x.method.clone()).collect::<Vec<_>>(),
-        ),
-        Column::new("a".into(), t.iter().map(|x| x.a).collect::<Vec<_>>()),
-        Column::new("b".into(), t.iter().map(|x| x.b).collect::<Vec<_>>()),
-        Column::new("bcef".into(), t.iter().map(|x| x.bcef).collect::<Vec<_>>()),
-        Column::new(
-            "root_shoot".into(),
-            t.iter().map(|x| x.root_shoot).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "carbon_fraction".into(),
-            t.iter().map(|x| x.carbon_fraction).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "type_ref".into(),
-            t.iter()
-                .map(|x| match x.method.as_str() {
-                    "bcef" => format!(
-                        "forest_types.csv: {} bcef = {}, R = {}, CF = {} [{}]",
-                        x.forest_type,
-                        x.bcef.unwrap_or_default(),
-                        x.root_shoot.unwrap_or_default(),
-                        x.carbon_fraction,
-                        x.status
-                    ),
-                    _ => format!(
-                        "forest_types.csv: {} a = {}, b = {}, CF = {} [{}]",
-                        x.forest_type,
-                        x.a.unwrap_or_default(),
-                        x.b.unwrap_or_default(),
-                        x.carbon_fraction,
-                        x.status
-                    ),
-                })
-                .collect::<Vec<_>>(),
-        ),
-    ])?)
+/// A forest type's parameters and the text of its coefficient reference.
+struct TypeParams<'c> {
+    params: &'c ForestType,
+    type_ref: Text,
 }
 
-/// Carbon stock (t C) of a stand with volume `v` (m³) and area `a` (ha).
-fn stock_carbon(v: Expr, area: Expr) -> Expr {
-    let bef = col("carbon_fraction") * (col("a") * v.clone() + col("b") * area);
-    let bcef = col("carbon_fraction") * v * col("bcef") * (lit(1.0) + col("root_shoot"));
-    when(col("bef_method").eq(lit("bef_continuous")))
-        .then(bef)
-        .otherwise(bcef)
+/// The forest types of the set by name (the first row of a name), each with its reference text.
+fn forest_types<'c>(
+    coef: &'c Coefficients,
+    texts: &mut Texts,
+) -> PlHashMap<&'c str, TypeParams<'c>> {
+    let mut out = PlHashMap::default();
+    for x in &coef.forest_types {
+        if out.contains_key(x.forest_type.as_str()) {
+            continue;
+        }
+        let type_ref = match x.method.as_str() {
+            "bcef" => format!(
+                "forest_types.csv: {} bcef = {}, R = {}, CF = {} [{}]",
+                x.forest_type,
+                x.bcef.unwrap_or_default(),
+                x.root_shoot.unwrap_or_default(),
+                x.carbon_fraction,
+                x.status
+            ),
+            _ => format!(
+                "forest_types.csv: {} a = {}, b = {}, CF = {} [{}]",
+                x.forest_type,
+                x.a.unwrap_or_default(),
+                x.b.unwrap_or_default(),
+                x.carbon_fraction,
+                x.status
+            ),
+        };
+        out.insert(
+            x.forest_type.as_str(),
+            TypeParams {
+                params: x,
+                type_ref: texts.get(&type_ref),
+            },
+        );
+    }
+    out
+}
+
+/// The continuous BEF method (B = a·V + b·A); any other method is V·BCEF·(1+R).
+fn continuous(t: &ForestType) -> bool {
+    t.method == "bef_continuous"
+}
+
+/// Carbon stock (t C) of a stand with volume `v` (m³) and area `area` (ha); `None` when a
+/// parameter or amount the method needs is missing.
+fn stock_carbon(t: &ForestType, v: Option<f64>, area: Option<f64>) -> Option<f64> {
+    let cf = t.carbon_fraction;
+    if continuous(t) {
+        Some(cf * (t.a? * v? + t.b? * area?))
+    } else {
+        Some(cf * v? * t.bcef? * (1.0 + t.root_shoot?))
+    }
 }
 
 /// Carbon fixed by an annual volume increment `dv` (m³/yr): the area term b·A does not change.
-fn growth_carbon(dv: Expr) -> Expr {
-    let bef = col("carbon_fraction") * col("a") * dv.clone();
-    let bcef = col("carbon_fraction") * dv * col("bcef") * (lit(1.0) + col("root_shoot"));
-    when(col("bef_method").eq(lit("bef_continuous")))
-        .then(bef)
-        .otherwise(bcef)
+fn growth_carbon(t: &ForestType, dv: Option<f64>) -> Option<f64> {
+    let cf = t.carbon_fraction;
+    if continuous(t) {
+        Some(cf * t.a? * dv?)
+    } else {
+        Some(cf * dv? * t.bcef? * (1.0 + t.root_shoot?))
+    }
 }
 
-/// Forest carbon per county and forest type, t C per year, with the input and coefficient references.
-fn forest_carbon(inputs: &Inputs, coef: &Coefficients, warnings: &mut Issues) -> Result<LazyFrame> {
-    let mut issues = Issues::new();
-    let (interval, previous) = match &inputs.forest_previous {
-        Some((year, df)) => (f64::from(inputs.year - year), df.clone()),
-        None => (1.0, inputs.forest.clear()),
+/// One row of a forest-stock frame, borrowed from its columns.
+struct StandRow<'a> {
+    county: &'a str,
+    forest_type: &'a str,
+    area_ha: Option<f64>,
+    stock_m3: Option<f64>,
+    growth_m3: Option<f64>,
+    source_ref: &'a str,
+}
+
+/// The rows of a validated forest-stock frame in order.
+///
+/// # Errors
+/// Polars failures only (a column missing or of another type).
+fn stand_rows(df: &DataFrame) -> Result<Vec<StandRow<'_>>> {
+    let codes = df.column(col::CODE)?.str()?;
+    let types = df.column("forest_type")?.str()?;
+    let areas = df.column("area_ha")?.f64()?;
+    let stocks = df.column("stock_m3")?.f64()?;
+    let growths = df.column("growth_m3")?.f64()?;
+    let refs = df.column("source_ref")?.str()?;
+    Ok((0..df.height())
+        .map(|i| StandRow {
+            county: codes.get(i).unwrap_or_default(),
+            forest_type: types.get(i).unwrap_or_default(),
+            area_ha: areas.get(i),
+            stock_m3: stocks.get(i),
+            growth_m3: growths.get(i),
+            source_ref: refs.get(i).unwrap_or_default(),
+        })
+        .collect())
+}
+
+/// How a forest row's carbon was found: the four method texts of the 明细 sheet.
+const FOREST_METHODS: [&str; 4] = [
+    "stock change: ΔC = CF·[a·(V₁−V₀) + b·(A₁−A₀)]/(t₁−t₀)",
+    "stock change: ΔC = CF·BCEF·(1+R)·(V₁−V₀)/(t₁−t₀)",
+    "growth: ΔC = CF·a·ΔV",
+    "growth: ΔC = CF·BCEF·(1+R)·ΔV",
+];
+
+/// One forest-stock row's carbon fixed in a year (t C) with the texts of its lines.
+struct StandCarbon {
+    county: Text,
+    forest_type: Text,
+    /// The stock cells of both years (`now − previous`), or the growth row's cells.
+    source_ref: Text,
+    /// Stock change (m³) or annual growth (m³/yr).
+    input_amount: f64,
+    input_unit: Text,
+    type_ref: Text,
+    carbon_fraction: f64,
+    /// Index in [`FOREST_METHODS`].
+    method: usize,
+    carbon_t: f64,
+}
+
+/// Forest carbon per county and forest type, t C per year: from the stock change against the
+/// previous year's row of the same county and type, else from the annual growth.
+///
+/// # Errors
+/// [`crate::Error::Invalid`] naming every row whose forest type has no parameters or that has
+/// neither a previous stock nor a growth; [`crate::Error::Internal`] when an amount validation
+/// guarantees is missing.
+fn forest_carbon(
+    inputs: &Inputs,
+    coef: &Coefficients,
+    warnings: &mut Issues,
+    texts: &mut Texts,
+) -> Result<Vec<StandCarbon>> {
+    let types = forest_types(coef, texts);
+    let rows = stand_rows(&inputs.forest)?;
+    let (interval, prev_year, previous) = match &inputs.forest_previous {
+        Some((year, df)) => (f64::from(inputs.year - year), *year, stand_rows(df)?),
+        None => (1.0, 0, Vec::new()),
     };
-    let prev = previous.lazy().select([
-        col(col::CODE),
-        col("forest_type"),
-        col("area_ha").alias("area_ha_prev"),
-        col("stock_m3").alias("stock_m3_prev"),
-        col("source_ref").alias("source_ref_prev"),
-    ]);
-    let df = inputs
-        .forest
-        .clone()
-        .lazy()
-        .join(
-            prev,
-            [col(col::CODE), col("forest_type")],
-            [col(col::CODE), col("forest_type")],
-            JoinArgs::new(JoinType::Left),
-        )
-        .left_join(
-            forest_types_frame(coef)?.lazy(),
-            col("forest_type"),
-            col("forest_type"),
-        )
-        .collect()?;
+    let mut previous_of: PlHashMap<(&str, &str), &StandRow<'_>> = PlHashMap::default();
+    for p in &previous {
+        previous_of.entry((p.county, p.forest_type)).or_insert(p);
+    }
+    // The previous row whose stock gives the change (a row without stock counts as none).
+    let previous_stock = |r: &StandRow<'_>| {
+        previous_of
+            .get(&(r.county, r.forest_type))
+            .copied()
+            .filter(|p| p.stock_m3.is_some())
+    };
     // Every row needs a previous stock or an annual growth.
-    let codes = df.column(col::CODE)?.str()?.clone();
-    let types = df.column("forest_type")?.str()?.clone();
-    let refs = df.column("source_ref")?.str()?.clone();
-    let prevs = df.column("stock_m3_prev")?.f64()?.clone();
-    let growths = df.column("growth_m3")?.f64()?.clone();
-    let methods = df.column("bef_method")?.str()?.clone();
-    for i in 0..df.height() {
-        if methods.get(i).is_none() {
+    let mut issues = Issues::new();
+    for r in &rows {
+        if !types.contains_key(r.forest_type) {
             issues.error(
-                refs.get(i).unwrap_or_default(),
+                r.source_ref,
                 format!(
                     "forest type \"{}\" has no parameters in forest_types.csv",
-                    types.get(i).unwrap_or_default()
+                    r.forest_type
                 ),
             );
-        } else if prevs.get(i).is_none() && growths.get(i).is_none() {
+        } else if previous_stock(r).is_none() && r.growth_m3.is_none() {
             issues.error(
-                refs.get(i).unwrap_or_default(),
+                r.source_ref,
                 format!(
                     "{} {}: no previous-year stock and no 年生长量 (annual growth); one of them is needed for carbon sequestration",
-                    codes.get(i).unwrap_or_default(),
-                    types.get(i).unwrap_or_default()
+                    r.county, r.forest_type
                 ),
             );
         }
     }
     issues.into_result()?;
-    if let Some((year, prev_df)) = &inputs.forest_previous {
-        let now: BTreeSet<(String, String)> = codes
+    if let Some((year, _)) = &inputs.forest_previous {
+        let now: PlHashSet<(&str, &str)> = rows.iter().map(|r| (r.county, r.forest_type)).collect();
+        for p in previous
             .iter()
-            .zip(types.iter())
-            .map(|(c, t)| {
-                (
-                    c.unwrap_or_default().to_string(),
-                    t.unwrap_or_default().to_string(),
-                )
-            })
-            .collect();
-        let pc = prev_df.column(col::CODE)?.str()?.clone();
-        let pt = prev_df.column("forest_type")?.str()?.clone();
-        let pr = prev_df.column("source_ref")?.str()?.clone();
-        for ((c, t), r) in pc.iter().zip(pt.iter()).zip(pr.iter()) {
-            let key = (
-                c.unwrap_or_default().to_string(),
-                t.unwrap_or_default().to_string(),
-            );
-            if !now.contains(&key) {
-                warnings.warn(
-                    crate::error::Check::Trend,
-                    r.unwrap_or_default(),
-                    format!("{} {} is in the {year} forest stock but not in {}; its change is not counted", key.0, key.1, inputs.year),
-                    format!("{} {} 在 {year} 年森林资源表中，但不在 {} 年表中：其蓄积变化未计入", key.0, key.1, inputs.year),
-                );
-            }
-        }
-    }
-    let has_prev = col("stock_m3_prev").is_not_null();
-    let change = (stock_carbon(col("stock_m3"), col("area_ha"))
-        - stock_carbon(col("stock_m3_prev"), col("area_ha_prev")))
-        / lit(interval);
-    let prev_year = inputs.forest_previous.as_ref().map_or(0, |p| p.0);
-    let lf = df.lazy().with_columns([
-        when(has_prev.clone())
-            .then(change)
-            .otherwise(growth_carbon(col("growth_m3")))
-            .alias("carbon_t"),
-        when(has_prev.clone())
-            .then(concat_str(
-                [col("source_ref"), lit(" − "), col("source_ref_prev")],
-                "",
-                true,
-            ))
-            .otherwise(col("source_ref"))
-            .alias("source_ref"),
-        when(has_prev.clone())
-            .then(col("stock_m3") - col("stock_m3_prev"))
-            .otherwise(col("growth_m3"))
-            .alias("input_amount"),
-        when(has_prev.clone())
-            .then(lit(format!("m³ stock change {prev_year}→{}", inputs.year)))
-            .otherwise(lit("m³/yr growth"))
-            .alias("input_unit"),
-        col("type_ref").alias("coefficient_ref"),
-        col("carbon_fraction").alias("coefficient"),
-        lit("t C/t").alias("coefficient_unit"),
-        when(has_prev)
-            .then(
-                when(col("bef_method").eq(lit("bef_continuous")))
-                    .then(lit("stock change: ΔC = CF·[a·(V₁−V₀) + b·(A₁−A₀)]/(t₁−t₀)"))
-                    .otherwise(lit("stock change: ΔC = CF·BCEF·(1+R)·(V₁−V₀)/(t₁−t₀)")),
-            )
-            .otherwise(
-                when(col("bef_method").eq(lit("bef_continuous")))
-                    .then(lit("growth: ΔC = CF·a·ΔV"))
-                    .otherwise(lit("growth: ΔC = CF·BCEF·(1+R)·ΔV")),
-            )
-            .alias("method"),
-        col("forest_type").alias("component"),
-        lit("").alias("carbon_formula"),
-    ]);
-    // Biomass (dry matter) change, for the dry-matter route: ΔB = ΔC / CF.
-    let lf = lf.with_column((col("carbon_t") / col("carbon_fraction")).alias("dry_matter_t"));
-    let out = lf.collect()?;
-    let carbon = out.column("carbon_t")?.f64()?.clone();
-    let refs = out.column("source_ref")?.str()?.clone();
-    for (c, r) in carbon.iter().zip(refs.iter()) {
-        if let Some(c) = c.filter(|c| *c < 0.0) {
+            .filter(|p| !now.contains(&(p.county, p.forest_type)))
+        {
             warnings.warn(
                 crate::error::Check::Trend,
-                r.unwrap_or_default(),
+                p.source_ref,
                 format!(
-                    "forest carbon fell by {:.1} t C: a net loss, kept with its sign",
-                    -c
+                    "{} {} is in the {year} forest stock but not in {}; its change is not counted",
+                    p.county, p.forest_type, inputs.year
                 ),
-                format!("森林碳储量减少 {:.1} 吨碳：净损失，按负值计入", -c),
+                format!(
+                    "{} {} 在 {year} 年森林资源表中，但不在 {} 年表中：其蓄积变化未计入",
+                    p.county, p.forest_type, inputs.year
+                ),
             );
         }
     }
-    Ok(out.lazy())
+    let (stock_unit, growth_unit) = (
+        texts.get(&format!("m³ stock change {prev_year}→{}", inputs.year)),
+        texts.get("m³/yr growth"),
+    );
+    let mut out = Vec::with_capacity(rows.len());
+    for r in &rows {
+        // Checked above: every row's type has parameters.
+        let Some(t) = types.get(r.forest_type) else {
+            continue;
+        };
+        let p = t.params;
+        let method = usize::from(!continuous(p));
+        let (carbon, input, input_unit, source_ref, method) = match previous_stock(r) {
+            Some(before) => (
+                stock_carbon(p, r.stock_m3, r.area_ha)
+                    .zip(stock_carbon(p, before.stock_m3, before.area_ha))
+                    .map(|(now, then)| (now - then) / interval),
+                r.stock_m3
+                    .zip(before.stock_m3)
+                    .map(|(now, then)| now - then),
+                stock_unit.clone(),
+                Text::from(format!("{} − {}", r.source_ref, before.source_ref).as_str()),
+                method,
+            ),
+            None => (
+                growth_carbon(p, r.growth_m3),
+                r.growth_m3,
+                growth_unit.clone(),
+                Text::from(r.source_ref),
+                2 + method,
+            ),
+        };
+        let carbon_t = super::present(carbon, "a forest carbon amount", Some(&source_ref))?;
+        let input_amount = super::present(input, "a forest stock or growth", Some(&source_ref))?;
+        if carbon_t < 0.0 {
+            warnings.warn(
+                crate::error::Check::Trend,
+                &*source_ref,
+                format!(
+                    "forest carbon fell by {:.1} t C: a net loss, kept with its sign",
+                    -carbon_t
+                ),
+                format!("森林碳储量减少 {:.1} 吨碳：净损失，按负值计入", -carbon_t),
+            );
+        }
+        out.push(StandCarbon {
+            county: texts.get(r.county),
+            forest_type: texts.get(r.forest_type),
+            source_ref,
+            input_amount,
+            input_unit,
+            type_ref: t.type_ref.clone(),
+            carbon_fraction: p.carbon_fraction,
+            method,
+            carbon_t,
+        });
+    }
+    Ok(out)
 }
 
-/// Soil carbon sequestration from per-hectare rates (t C per year), or `None` when the set gives
-/// no `soil_carbon_sequestration` rates: G_soil = A × F_soil (GB/T 38582-2020 §7.4.1, LY/T
-/// 1721-2008). Carbon only: the soil term releases no oxygen.
-fn soil_carbon(inputs: &Inputs, coef: &Coefficients) -> Result<Option<LazyFrame>> {
-    const KEY: &str = "soil_carbon_sequestration";
-    if !coef.rates.iter().any(|r| r.indicator == KEY) {
-        return Ok(None);
+/// Lines of one gas from the forest rows: Q = (ΔC, or ΔB = ΔC / CF on the dry-matter route) ×
+/// the gas factor, V = Q × price.
+///
+/// # Errors
+/// [`crate::Error::Invalid`] when the set has no price for the gas.
+fn push_forest_lines(
+    stands: &[StandCarbon],
+    dry_matter: bool,
+    g: &Gas,
+    (indicator, unit, price_key): Names,
+    coef: &Coefficients,
+    texts: &mut Texts,
+    out: &mut Vec<Line>,
+) -> Result<()> {
+    if stands.is_empty() {
+        return Ok(());
     }
-    Ok(Some(
-        land_with_rates(inputs, coef, KEY)?
-            .lazy()
-            .filter(col("rate").neq(lit(0.0)))
-            .with_columns([
-                (col("area_ha") * col("rate")).alias("carbon_t"),
-                lit(NULL).cast(DataType::Float64).alias("dry_matter_t"),
-                concat_str([col("land_class"), lit(" · 土壤固碳")], "", true).alias("component"),
-                col("area_ha").alias("input_amount"),
-                lit("公顷").alias("input_unit"),
-                col("rate_ref").alias("coefficient_ref"),
-                col("rate").alias("coefficient"),
-                lit("t C/ha/yr").alias("coefficient_unit"),
-                lit("soil: C_soil = A × soil_class (GB/T 38582-2020)").alias("method"),
-                lit("{input}*{coefficient}").alias("carbon_formula"),
-            ]),
-    ))
+    let price = super::required_price(coef, price_key)?;
+    let methods = FOREST_METHODS.map(|m| texts.get(&format!("{m}{}", g.method)));
+    let (coefficient_unit, no_formula, quantity_unit, price_key_text) = (
+        texts.get("t C/t"),
+        texts.get(""),
+        texts.get(unit),
+        texts.get(price_key),
+    );
+    out.reserve(stands.len());
+    for s in stands {
+        let base = if dry_matter {
+            s.carbon_t / s.carbon_fraction
+        } else {
+            s.carbon_t
+        };
+        let quantity = base * g.factor;
+        out.push(Line {
+            county_code: s.county.clone(),
+            indicator,
+            component: s.forest_type.clone(),
+            source_ref: s.source_ref.clone(),
+            input_amount: s.input_amount,
+            input_unit: s.input_unit.clone(),
+            coefficient_ref: s.type_ref.clone(),
+            coefficient: Some(s.carbon_fraction),
+            coefficient_unit: coefficient_unit.clone(),
+            method: methods[s.method].clone(),
+            quantity_formula: no_formula.clone(),
+            quantity: Some(quantity),
+            quantity_unit: quantity_unit.clone(),
+            price_key: price_key_text.clone(),
+            price_cny_per_unit: Some(price),
+            value_cny: quantity * price,
+        });
+    }
+    Ok(())
 }
 
 fn dry_matter_route(coef: &Coefficients) -> bool {
     coef.manifest.switches.carbon_route == "dry_matter"
 }
 
-/// The quantity formula of a carbon line times a stoichiometric factor (empty stays empty).
-fn formula_times(factor: Expr) -> Expr {
-    when(col("carbon_formula").eq(lit("")))
-        .then(lit(""))
-        .otherwise(concat_str([col("carbon_formula"), factor], "", true))
-        .alias("quantity_formula")
-}
-
-/// Lines of `carbon_sequestration` (t CO₂) and, when the set includes it, `oxygen_release` (t O₂):
-/// forest and soil lines through polars frames, the per-hectare lines of every land row (most of
-/// a national run's carbon lines) built directly as typed lines. Order: forest, rate and soil
-/// CO₂, then forest and rate O₂.
+/// Lines of `carbon_sequestration` (t CO₂) and, when the set includes it, `oxygen_release` (t O₂),
+/// built as typed lines: forest rows from their stock change or growth, every land row from its
+/// class rate, soil from `soil_carbon_sequestration` rates. Order: forest, rate and soil CO₂,
+/// then forest and rate O₂.
 ///
 /// # Errors
 /// [`crate::Error::Invalid`] when a forest row has neither previous stock nor growth, or a key has
@@ -315,22 +375,8 @@ pub(crate) fn lines(
     warnings: &mut Issues,
     texts: &mut Texts,
 ) -> Result<Vec<Line>> {
-    let common = [
-        col(col::CODE),
-        col("component"),
-        col("source_ref"),
-        col("input_amount"),
-        col("input_unit"),
-        col("coefficient_ref"),
-        col("coefficient"),
-        col("coefficient_unit"),
-        col("method"),
-        col("carbon_formula"),
-        col("carbon_t"),
-        col("dry_matter_t"),
-    ];
-    let forest = forest_carbon(inputs, coef, warnings)?.select(common.clone());
-    let soil = soil_carbon(inputs, coef)?.map(|s| s.select(common));
+    let forest = forest_carbon(inputs, coef, warnings, texts)?;
+    let soil = RateCarbon::soil(land, coef, texts)?;
     let dm = dry_matter_route(coef);
     let f = Factors::of(coef)?;
     // (factor, method suffix, formula suffix) per gas and route; the factors as the set gives
@@ -366,27 +412,9 @@ pub(crate) fn lines(
             ),
         )
     };
-    let base = if dm { "dry_matter_t" } else { "carbon_t" };
-    // A frame of carbon (t C) or dry matter (t DM) as lines of one gas: Q = base × factor.
-    let priced = |frame: LazyFrame, base: &str, g: &Gas, (indicator, unit, price_key): Names| {
-        apply_prices(
-            frame.with_columns([
-                lit(indicator).alias("indicator"),
-                (col(base) * lit(g.factor)).alias("quantity"),
-                lit(unit).alias("quantity_unit"),
-                lit(price_key).alias("price_key"),
-                concat_str([col("method"), lit(g.method.clone())], "", true).alias("method"),
-                formula_times(lit(g.formula.clone())),
-            ]),
-            coef,
-        )
-    };
-    let services = super::registry::services(coef);
-    let typed = |df: DataFrame, texts: &mut Texts| -> Result<Vec<Line>> {
-        Line::rows(&line_select(df.lazy()).collect()?, &services, texts)
-    };
     let rate = RateCarbon::of(land, coef, texts)?;
-    let mut out = typed(priced(forest.clone(), base, &co2, CO2)?, texts)?;
+    let mut out = Vec::new();
+    push_forest_lines(&forest, dm, &co2, CO2, coef, texts, &mut out)?;
     rate.push_lines(&co2, CO2, coef, texts, &mut out)?;
     if let Some(soil) = soil {
         // Soil carbon is carbon on either route: CO₂ = C × co2_per_carbon.
@@ -394,11 +422,10 @@ pub(crate) fn lines(
             f.co2_per_c,
             format!("; CO₂ = C × co2_per_carbon {}", f.co2_per_c),
         );
-        let df = priced(soil, "carbon_t", &soil_co2, CO2)?;
-        out.extend(typed(df, texts)?);
+        soil.push_lines(&soil_co2, CO2, coef, texts, &mut out)?;
     }
     if coef.manifest.switches.include_oxygen {
-        out.extend(typed(priced(forest, base, &o2, O2)?, texts)?);
+        push_forest_lines(&forest, dm, &o2, O2, coef, texts, &mut out)?;
         rate.push_lines(&o2, O2, coef, texts, &mut out)?;
     }
     Ok(out)
@@ -422,6 +449,8 @@ struct RateCarbon<'l> {
     rows: Vec<super::ClassRate<'l>>,
     coefficient_unit: Text,
     method: &'static str,
+    /// Added to the land class to name the component (soil lines: " · 土壤固碳").
+    component_suffix: &'static str,
 }
 
 impl<'l> RateCarbon<'l> {
@@ -437,13 +466,34 @@ impl<'l> RateCarbon<'l> {
                 rows: land.class_rates(coef, "npp_dry_matter", texts)?,
                 coefficient_unit: texts.get("t DM/ha/yr"),
                 method: "rate: DM = A × npp_class",
+                component_suffix: "",
             });
         }
         Ok(RateCarbon {
             rows: land.class_rates(coef, "carbon_sequestration", texts)?,
             coefficient_unit: texts.get("t C/ha/yr"),
             method: "rate: C = A × c_class",
+            component_suffix: "",
         })
+    }
+
+    /// Soil carbon sequestration from per-hectare rates (t C per year) of the land rows whose
+    /// rate is not zero, or `None` when the set gives no `soil_carbon_sequestration` rates:
+    /// G_soil = A × F_soil (GB/T 38582-2020 §7.4.1, LY/T 1721-2008). Carbon only: the soil term
+    /// releases no oxygen.
+    fn soil(land: &'l LandCover, coef: &Coefficients, texts: &mut Texts) -> Result<Option<Self>> {
+        const KEY: &str = "soil_carbon_sequestration";
+        if !coef.rates.iter().any(|r| r.indicator == KEY) {
+            return Ok(None);
+        }
+        let mut rows = land.class_rates(coef, KEY, texts)?;
+        rows.retain(|r| r.rate != 0.0);
+        Ok(Some(RateCarbon {
+            rows,
+            coefficient_unit: texts.get("t C/ha/yr"),
+            method: "soil: C_soil = A × soil_class (GB/T 38582-2020)",
+            component_suffix: " · 土壤固碳",
+        }))
     }
 
     /// One line of `indicator` per land row: Q = A × rate × the gas factor, V = Q × price.
@@ -467,13 +517,24 @@ impl<'l> RateCarbon<'l> {
             texts.get(price_key),
         );
         out.reserve(self.rows.len());
+        let mut components: PlHashMap<&str, Text> = PlHashMap::default();
         for row in &self.rows {
             // As the frames compute it: (A × rate) × factor, then × price.
             let quantity = row.area_ha * row.rate * g.factor;
+            let component = if self.component_suffix.is_empty() {
+                row.class.clone()
+            } else {
+                components
+                    .entry(&**row.class)
+                    .or_insert_with(|| {
+                        texts.get(&format!("{}{}", row.class, self.component_suffix))
+                    })
+                    .clone()
+            };
             out.push(Line {
                 county_code: row.county.clone(),
                 indicator,
-                component: row.class.clone(),
+                component,
                 source_ref: row.source_ref.clone(),
                 input_amount: row.area_ha,
                 input_unit: hectares.clone(),
@@ -562,6 +623,7 @@ pub fn with_overrides(
 mod tests {
     use super::*;
     use crate::account::testing::{inputs, total};
+    use std::collections::BTreeSet;
 
     /// The family's lines as a frame (as the tests read them).
     fn lines(inputs: &Inputs, coef: &Coefficients, warnings: &mut Issues) -> Result<DataFrame> {

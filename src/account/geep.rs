@@ -2,7 +2,7 @@
 //! [− resource depletion] + regulating-service value, each term per county with its inputs
 //! (methodology §5). Needs the 环境 sheet; ecological damage needs the previous year's land cover.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use polars::prelude::*;
 
@@ -121,81 +121,16 @@ pub fn compute(
     let (Some(environment), Some(settings)) = (&inputs.environment, &coef.geep) else {
         return Ok(None);
     };
-    let costs = DataFrame::new_infer_height(vec![
-        Column::new(
-            "item".into(),
-            settings.unit_costs.keys().cloned().collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "unit_cost".into(),
-            settings
-                .unit_costs
-                .values()
-                .map(|c| c.value)
-                .collect::<Vec<_>>(),
-        ),
-    ])?;
-    let emissions = environment
-        .clone()
-        .lazy()
-        .filter(
-            crate::schema::ENVIRONMENT_ITEMS
-                .iter()
-                .filter(|item| !crate::schema::EMISSION_ITEMS.contains(item))
-                .fold(lit(true), |keep, item| {
-                    keep.and(col("item").neq(lit(*item)))
-                }),
-        )
-        .left_join(costs.lazy(), col("item"), col("item"))
-        .collect()?;
-    if emissions.column("unit_cost")?.null_count() > 0 {
-        let mut issues = Issues::new();
-        let items = emissions.column("item")?.str()?.clone();
-        let costs = emissions.column("unit_cost")?.f64()?.clone();
-        for (i, c) in items.iter().zip(costs.iter()) {
-            if c.is_none() {
-                issues.error(
-                    "geep.toml",
-                    format!("no [unit_costs.{}]", i.unwrap_or_default()),
-                );
-            }
-        }
-        issues.into_result()?;
-    }
-    let degradation = sum_by_county(
-        emissions
-            .lazy()
-            .with_column((col("amount") * col("unit_cost")).alias("value")),
-    )?;
-    let item = |key: &str| {
-        sum_by_county(
-            environment
-                .clone()
-                .lazy()
-                .filter(col("item").eq(lit(key)))
-                .with_column(col("amount").alias("value")),
-        )
-    };
-    let depletion = item(crate::schema::col::RESOURCE_DEPLETION_CNY)?;
-    let subsided = item(crate::schema::col::SUBSIDENCE_AREA_HA)?;
-    let degradation_given = item(crate::schema::col::DEGRADATION_COST_CNY)?;
-    let refs = |key: &str| -> Result<BTreeMap<String, String>> {
-        let given = environment
-            .clone()
-            .lazy()
-            .filter(col("item").eq(lit(key)))
-            .collect()?;
-        let codes = given.column(col::CODE)?.str()?.clone();
-        let refs = given.column("source_ref")?.str()?.clone();
-        Ok(codes
-            .iter()
-            .zip(refs.iter())
-            .filter_map(|(c, r)| Some((c?.to_string(), r?.to_string())))
-            .collect())
-    };
-    let given_refs = refs(crate::schema::col::DEGRADATION_COST_CNY)?;
-    let damage_refs = refs(crate::schema::col::DAMAGE_COST_CNY)?;
-    let damage_given = item(crate::schema::col::DAMAGE_COST_CNY)?;
+    let env = EnvironmentSums::of(environment, settings)?;
+    let EnvironmentSums {
+        degradation,
+        depletion,
+        subsided,
+        degradation_given,
+        damage_given,
+        given_refs,
+        damage_refs,
+    } = &env;
     let subsidence_cost = match (
         &settings.subsidence_cost,
         subsided.values().any(|a| *a > 0.0),
@@ -221,14 +156,14 @@ pub fn compute(
         accounts
             .level(Level::County)
             .map(|row| {
-                let computed = degradation.get(&row.code).copied();
+                let computed = degradation.get(row.code.as_str()).copied();
                 let (degradation, degradation_basis) =
-                    match (degradation_given.get(&row.code), computed) {
+                    match (degradation_given.get(row.code.as_str()), computed) {
                         (Some(given), computed) => {
                             if let Some(c) = computed.filter(|c| *c > 0.0) {
                                 warnings.warn(
                                     Check::Logic,
-                                    given_refs.get(&row.code).cloned().unwrap_or_default(),
+                                    given_refs.get(row.code.as_str()).copied().unwrap_or_default(),
                                     format!(
                                         "{} gives both an environmental degradation cost ({:.2} 万元, used) and emissions (valued {:.2} 万元 at geep.toml's unit costs, not used)",
                                         row.name,
@@ -248,19 +183,19 @@ pub fn compute(
                         (None, c) => (c.unwrap_or(0.0), Basis::Computed),
                     };
                 let subsidence =
-                    subsided.get(&row.code).copied().unwrap_or(0.0) * subsidence_cost;
+                    subsided.get(row.code.as_str()).copied().unwrap_or(0.0) * subsidence_cost;
                 let computed_damage = damage
                     .as_ref()
                     .map(|d| d.get(&row.code).copied().unwrap_or(0.0));
                 // A damage cost given in money replaces both computed parts (area loss and
                 // subsidence); computed parts beside it are reported, not added.
-                let (damage, subsidence, damage_basis) = match damage_given.get(&row.code) {
+                let (damage, subsidence, damage_basis) = match damage_given.get(row.code.as_str()) {
                     Some(given) => {
                         let c = computed_damage.unwrap_or(0.0) + subsidence;
                         if c > 0.0 {
                             warnings.warn(
                                 Check::Logic,
-                                damage_refs.get(&row.code).cloned().unwrap_or_default(),
+                                damage_refs.get(row.code.as_str()).copied().unwrap_or_default(),
                                 format!(
                                     "{} gives both an ecological damage cost ({:.2} 万元, used) and area loss or subsidence (valued {:.2} 万元, not used)",
                                     row.name,
@@ -284,7 +219,7 @@ pub fn compute(
                     degradation,
                     damage,
                     subsidence,
-                    depletion: depletion.get(&row.code).copied().unwrap_or(0.0),
+                    depletion: depletion.get(row.code.as_str()).copied().unwrap_or(0.0),
                     regulating: row.category_cny[regulating],
                     degradation_basis,
                     damage_basis,
@@ -295,18 +230,56 @@ pub fn compute(
     ))
 }
 
-fn sum_by_county(lf: LazyFrame) -> Result<BTreeMap<String, f64>> {
-    let df = lf
-        .group_by([col(col::CODE)])
-        .agg([col("value").sum()])
-        .collect()?;
-    let codes = df.column(col::CODE)?.str()?.clone();
-    let values = df.column("value")?.f64()?.clone();
-    Ok(codes
-        .iter()
-        .zip(values.iter())
-        .map(|(c, v)| (c.unwrap_or_default().to_string(), v.unwrap_or(0.0)))
-        .collect())
+/// The 环境 sheet's sums per county, read in one pass over its long rows (county, item, amount,
+/// source_ref): emissions × unit costs, and the items taken as they are with the cell of each.
+#[derive(Default)]
+struct EnvironmentSums<'a> {
+    /// Σ emissions × unit cost (yuan): every item that is not one of the items taken as they are.
+    degradation: HashMap<&'a str, f64>,
+    depletion: HashMap<&'a str, f64>,
+    subsided: HashMap<&'a str, f64>,
+    degradation_given: HashMap<&'a str, f64>,
+    damage_given: HashMap<&'a str, f64>,
+    /// The cell of each county's given degradation and damage cost (the last row when repeated).
+    given_refs: HashMap<&'a str, &'a str>,
+    damage_refs: HashMap<&'a str, &'a str>,
+}
+
+impl<'a> EnvironmentSums<'a> {
+    /// # Errors
+    /// [`crate::Error::Invalid`] listing every emission row whose item has no unit cost;
+    /// polars failures (a column missing or of another type).
+    fn of(environment: &'a DataFrame, settings: &Settings) -> Result<Self> {
+        let mut sums = EnvironmentSums::default();
+        let mut issues = Issues::new();
+        for row in super::long_row_refs(environment)? {
+            let sum = |map: &mut HashMap<&'a str, f64>| {
+                // A missing amount adds nothing (the county is still listed).
+                *map.entry(row.county).or_insert(0.0) += row.amount.unwrap_or(0.0);
+            };
+            match row.item {
+                col::RESOURCE_DEPLETION_CNY => sum(&mut sums.depletion),
+                col::SUBSIDENCE_AREA_HA => sum(&mut sums.subsided),
+                col::DEGRADATION_COST_CNY => {
+                    sum(&mut sums.degradation_given);
+                    sums.given_refs.insert(row.county, row.source_ref);
+                }
+                col::DAMAGE_COST_CNY => {
+                    sum(&mut sums.damage_given);
+                    sums.damage_refs.insert(row.county, row.source_ref);
+                }
+                emission => match settings.unit_costs.get(emission) {
+                    Some(cost) => {
+                        *sums.degradation.entry(row.county).or_insert(0.0) +=
+                            row.amount.map_or(0.0, |a| a * cost.value);
+                    }
+                    None => issues.error("geep.toml", format!("no [unit_costs.{emission}]")),
+                },
+            }
+        }
+        issues.into_result()?;
+        Ok(sums)
+    }
 }
 
 /// Σ over land classes of the damage classes: max(0, A_prev − A_now) × the class's ESV per hectare.
@@ -404,6 +377,43 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(no_prev["140105"].damage, None);
+    }
+
+    #[test]
+    fn environment_rows_are_summed_per_county_and_every_emission_without_a_cost_is_named() {
+        let coef = crate::account::registry::load_coefficients(None, false).unwrap();
+        let settings = coef.geep.as_ref().unwrap();
+        let so2 = settings.unit_costs[crate::schema::col::SO2_T].value;
+        let env = df!(
+            col::CODE => ["140105", "140105", "140106", "140105", "140106"],
+            "item" => [
+                crate::schema::col::SO2_T,
+                crate::schema::col::SO2_T,
+                crate::schema::col::SO2_T,
+                crate::schema::col::RESOURCE_DEPLETION_CNY,
+                crate::schema::col::RESOURCE_DEPLETION_CNY,
+            ],
+            "amount" => [Some(2.0), Some(3.0), None, Some(10.0), Some(4.0)],
+            "source_ref" => ["t [环境!C5]", "t [环境!C6]", "t [环境!C7]", "t [环境!H5]", "t [环境!H6]"],
+        )
+        .unwrap();
+        let sums = EnvironmentSums::of(&env, settings).unwrap();
+        assert_eq!(sums.degradation["140105"], 5.0 * so2);
+        // A missing amount adds nothing; the county is listed all the same.
+        assert_eq!(sums.degradation["140106"], 0.0);
+        assert_eq!(sums.depletion["140105"], 10.0);
+        assert_eq!(sums.depletion["140106"], 4.0);
+        assert!(sums.subsided.is_empty() && sums.given_refs.is_empty());
+
+        let mut without_so2 = settings.clone();
+        without_so2.unit_costs.remove(crate::schema::col::SO2_T);
+        let err = EnvironmentSums::of(&env, &without_so2)
+            .err()
+            .unwrap()
+            .to_string();
+        // One error per emission row, none for the items taken as they are.
+        assert_eq!(err.matches("no [unit_costs.so2_t]").count(), 3, "{err}");
+        assert!(!err.contains("resource_depletion"), "{err}");
     }
 
     #[test]

@@ -288,22 +288,20 @@ impl<'c> LineSums<'c> {
     }
 }
 
+/// Σ of one 经济社会 item per county, in one pass over the economy rows (a missing amount adds
+/// nothing; the county is listed all the same).
 fn economy_by_county(inputs: &Inputs, item: &str) -> Result<PlHashMap<String, f64>> {
-    let df = inputs
-        .economy
-        .clone()
-        .lazy()
-        .filter(col("item").eq(lit(item)))
-        .group_by([col(col::CODE)])
-        .agg([col("amount").sum()])
-        .collect()?;
-    let codes = df.column(col::CODE)?.str()?.clone();
-    let amounts = df.column("amount")?.f64()?.clone();
-    Ok(codes
-        .iter()
-        .zip(amounts.iter())
-        .map(|(c, a)| (c.unwrap_or_default().to_string(), a.unwrap_or(0.0)))
-        .collect())
+    let mut out: PlHashMap<String, f64> = PlHashMap::default();
+    for row in super::long_row_refs(&inputs.economy)?.filter(|r| r.item == item) {
+        let amount = row.amount.unwrap_or(0.0);
+        match out.get_mut(row.county) {
+            Some(sum) => *sum += amount,
+            None => {
+                out.insert(row.county.to_string(), amount);
+            }
+        }
+    }
+    Ok(out)
 }
 
 fn close(a: f64, b: f64) -> bool {

@@ -217,10 +217,21 @@ struct Prepared {
 /// valuation.
 fn prepare_with(request: &Request, value: bool) -> Result<Prepared> {
     let mut issues = Issues::new();
-    // A broken coefficient set does not hide the workbooks' own problems: they are read anyway.
-    let coef = match timed("coefficients", || {
-        account::registry::load_coefficients(request.coefficients.as_deref(), request.strict)
-    }) {
+    // The set is loaded while the workbooks' bytes are read and hashed (both are small at a
+    // province's size, and independent). A broken coefficient set does not hide the workbooks'
+    // own problems: they are read anyway.
+    let (loaded, sources) = rayon::join(
+        || {
+            timed("coefficients", || {
+                account::registry::load_coefficients(
+                    request.coefficients.as_deref(),
+                    request.strict,
+                )
+            })
+        },
+        || sources(request),
+    );
+    let coef = match loaded {
         Ok(c) => {
             issues.extend(c.warnings.clone());
             issues.tag_from(0, error::Check::Coefficients);
@@ -235,7 +246,7 @@ fn prepare_with(request: &Request, value: bool) -> Result<Prepared> {
         }
         Err(e) => return Err(e),
     };
-    let sources = sources(request)?;
+    let sources = sources?;
     let mut tables = Vec::new();
     let mut unreadable = false;
     // The schema, with the 经济社会 columns the set's declared services read.

@@ -26,6 +26,12 @@ work=$(mktemp -d)
 trap 'git worktree remove --force "$work/base" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
 
 echo "building current tree (release) ..." >&2
+# The base is built below into the same target dir from a worktree, and cargo hashes a path
+# package by its path relative to the workspace, so the base's build takes the place of the
+# current one's: a later build of the current tree finds it up to date (its sources are older)
+# and links the base's code. Touching the sources makes cargo rebuild the current tree (else a
+# second bench compares the base with itself).
+find src -name '*.rs' -exec touch {} +
 cargo build --release --quiet
 cargo build --release --quiet --example io_floor
 cp target/release/gep "$work/gep-current"

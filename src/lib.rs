@@ -27,6 +27,7 @@ pub mod schema;
 pub mod sensitivity;
 pub mod series;
 pub mod suggest;
+mod sum;
 pub mod template;
 pub mod transfer;
 pub mod units;

@@ -227,11 +227,16 @@ impl Inputs {
     pub fn land_area_by_county(&self) -> Result<BTreeMap<String, f64>> {
         let codes = self.land.column(col::CODE)?.str()?;
         let areas = self.land.column(col::AREA_HA)?.f64()?;
-        let mut sums: PlHashMap<&str, f64> = PlHashMap::default();
+        let mut sums: PlHashMap<&str, crate::sum::KahanSum> = PlHashMap::default();
         for (code, area) in codes.iter().zip(areas.iter()) {
-            *sums.entry(code.unwrap_or_default()).or_insert(0.0) += area.unwrap_or(0.0);
+            sums.entry(code.unwrap_or_default())
+                .or_default()
+                .add(area.unwrap_or(0.0));
         }
-        let out = sums.into_iter().map(|(c, a)| (c.to_string(), a)).collect();
+        let out = sums
+            .into_iter()
+            .map(|(c, a)| (c.to_string(), a.sum()))
+            .collect();
         Ok(out)
     }
 }
@@ -429,6 +434,7 @@ pub fn inputs(
         for kind in [
             SheetKind::LandCover,
             SheetKind::ForestStock,
+            SheetKind::ForestStockPrevious,
             SheetKind::WaterSupply,
             SheetKind::Economy,
             SheetKind::Environment,
@@ -770,7 +776,13 @@ fn check_coverage(
         .iter()
         .filter(|c| !present.contains(c.as_str()))
         .collect();
-    if !missing.is_empty() && kind != SheetKind::ForestStock {
+    // Forest stock is reported where there is forest: a county without rows is not missing.
+    if !missing.is_empty()
+        && !matches!(
+            kind,
+            SheetKind::ForestStock | SheetKind::ForestStockPrevious
+        )
+    {
         let label = crate::schema::sheet(kind).label;
         let list: Vec<&str> = missing.iter().take(20).map(|s| s.as_str()).collect();
         issues.error(

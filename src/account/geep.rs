@@ -10,6 +10,7 @@ use super::{Accounts, Category, Level};
 use crate::coefficients::Coefficients;
 use crate::error::{Check, Issues, Result};
 use crate::schema::col;
+use crate::sum::KahanSum;
 use crate::validate::Inputs;
 
 pub use crate::coefficients::geep::{Settings, UnitCost};
@@ -232,7 +233,6 @@ pub fn compute(
 
 /// The 环境 sheet's sums per county, read in one pass over its long rows (county, item, amount,
 /// source_ref): emissions × unit costs, and the items taken as they are with the cell of each.
-#[derive(Default)]
 struct EnvironmentSums<'a> {
     /// Σ emissions × unit cost (yuan): every item that is not one of the items taken as they are.
     degradation: HashMap<&'a str, f64>,
@@ -250,35 +250,44 @@ impl<'a> EnvironmentSums<'a> {
     /// [`crate::Error::Invalid`] listing every emission row whose item has no unit cost;
     /// polars failures (a column missing or of another type).
     fn of(environment: &'a DataFrame, settings: &Settings) -> Result<Self> {
-        let mut sums = EnvironmentSums::default();
+        type Sums<'a> = HashMap<&'a str, KahanSum>;
+        let (mut degradation, mut depletion, mut subsided) =
+            (Sums::new(), Sums::new(), Sums::new());
+        let (mut degradation_given, mut damage_given) = (Sums::new(), Sums::new());
+        let (mut given_refs, mut damage_refs) = (HashMap::new(), HashMap::new());
         let mut issues = Issues::new();
         for row in super::long_row_refs(environment)? {
-            let sum = |map: &mut HashMap<&'a str, f64>| {
-                // A missing amount adds nothing (the county is still listed).
-                *map.entry(row.county).or_insert(0.0) += row.amount.unwrap_or(0.0);
-            };
+            // A missing amount adds nothing (the county is still listed).
+            let amount = row.amount.unwrap_or(0.0);
+            let sum = |map: &mut Sums<'a>, x: f64| map.entry(row.county).or_default().add(x);
             match row.item {
-                col::RESOURCE_DEPLETION_CNY => sum(&mut sums.depletion),
-                col::SUBSIDENCE_AREA_HA => sum(&mut sums.subsided),
+                col::RESOURCE_DEPLETION_CNY => sum(&mut depletion, amount),
+                col::SUBSIDENCE_AREA_HA => sum(&mut subsided, amount),
                 col::DEGRADATION_COST_CNY => {
-                    sum(&mut sums.degradation_given);
-                    sums.given_refs.insert(row.county, row.source_ref);
+                    sum(&mut degradation_given, amount);
+                    given_refs.insert(row.county, row.source_ref);
                 }
                 col::DAMAGE_COST_CNY => {
-                    sum(&mut sums.damage_given);
-                    sums.damage_refs.insert(row.county, row.source_ref);
+                    sum(&mut damage_given, amount);
+                    damage_refs.insert(row.county, row.source_ref);
                 }
                 emission => match settings.unit_costs.get(emission) {
-                    Some(cost) => {
-                        *sums.degradation.entry(row.county).or_insert(0.0) +=
-                            row.amount.map_or(0.0, |a| a * cost.value);
-                    }
+                    Some(cost) => sum(&mut degradation, row.amount.map_or(0.0, |a| a * cost.value)),
                     None => issues.error("geep.toml", format!("no [unit_costs.{emission}]")),
                 },
             }
         }
         issues.into_result()?;
-        Ok(sums)
+        let totals = |sums: Sums<'a>| sums.into_iter().map(|(c, k)| (c, k.sum())).collect();
+        Ok(EnvironmentSums {
+            degradation: totals(degradation),
+            depletion: totals(depletion),
+            subsided: totals(subsided),
+            degradation_given: totals(degradation_given),
+            damage_given: totals(damage_given),
+            given_refs,
+            damage_refs,
+        })
     }
 }
 

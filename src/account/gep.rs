@@ -291,17 +291,16 @@ impl<'c> LineSums<'c> {
 /// Σ of one 经济社会 item per county, in one pass over the economy rows (a missing amount adds
 /// nothing; the county is listed all the same).
 fn economy_by_county(inputs: &Inputs, item: &str) -> Result<PlHashMap<String, f64>> {
-    let mut out: PlHashMap<String, f64> = PlHashMap::default();
+    let mut sums: PlHashMap<&str, crate::sum::KahanSum> = PlHashMap::default();
     for row in super::long_row_refs(&inputs.economy)?.filter(|r| r.item == item) {
-        let amount = row.amount.unwrap_or(0.0);
-        match out.get_mut(row.county) {
-            Some(sum) => *sum += amount,
-            None => {
-                out.insert(row.county.to_string(), amount);
-            }
-        }
+        sums.entry(row.county)
+            .or_default()
+            .add(row.amount.unwrap_or(0.0));
     }
-    Ok(out)
+    Ok(sums
+        .into_iter()
+        .map(|(county, sum)| (county.to_string(), sum.sum()))
+        .collect())
 }
 
 fn close(a: f64, b: f64) -> bool {

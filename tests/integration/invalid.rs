@@ -92,6 +92,24 @@ fn duplicate_county_is_reported_with_both_rows() {
     );
 }
 
+/// Regression: a forest type given twice for a county in the previous year's forest stock was
+/// not refused: its carbon was measured against one of the rows (or, before session 11, once
+/// against each, counting this year's stock twice).
+#[test]
+fn a_forest_type_twice_in_the_previous_year_stock_is_a_duplicate_row() {
+    let mut b = Book::demo();
+    let r = b.row_of("森林资源(上年)", "140105");
+    let first_type = b.sheet("森林资源(上年)")[r][2].clone();
+    b.set("森林资源(上年)", r + 1, 2, first_type);
+    fails_with(
+        "previous_forest_duplicate",
+        &b,
+        &[
+            "bad.xlsx [森林资源(上年)!A4]: duplicate row for 140105/栎类 (first at bad.xlsx [森林资源(上年)!A3])",
+        ],
+    );
+}
+
 #[test]
 fn unknown_county_code_is_named() {
     let mut b = Book::demo();

@@ -288,19 +288,27 @@ impl<'c> LineSums<'c> {
     }
 }
 
-/// Σ of one 经济社会 item per county, in one pass over the economy rows (a missing amount adds
-/// nothing; the county is listed all the same).
-fn economy_by_county(inputs: &Inputs, item: &str) -> Result<PlHashMap<String, f64>> {
-    let mut sums: PlHashMap<&str, crate::sum::KahanSum> = PlHashMap::default();
-    for row in super::long_row_refs(&inputs.economy)?.filter(|r| r.item == item) {
-        sums.entry(row.county)
-            .or_default()
-            .add(row.amount.unwrap_or(0.0));
+/// Σ of each of `N` 经济社会 items per county, all in one pass over the economy rows (which hold
+/// every item of every county; a missing amount adds nothing, the county is listed all the same).
+fn economy_by_county<const N: usize>(
+    inputs: &Inputs,
+    items: [&str; N],
+) -> Result<[PlHashMap<String, f64>; N]> {
+    let mut sums: [PlHashMap<&str, crate::sum::KahanSum>; N] =
+        std::array::from_fn(|_| PlHashMap::default());
+    for row in super::long_row_refs(&inputs.economy)? {
+        if let Some(k) = items.iter().position(|i| *i == row.item) {
+            sums[k]
+                .entry(row.county)
+                .or_default()
+                .add(row.amount.unwrap_or(0.0));
+        }
     }
-    Ok(sums
-        .into_iter()
-        .map(|(county, sum)| (county.to_string(), sum.sum()))
-        .collect())
+    Ok(sums.map(|item| {
+        item.into_iter()
+            .map(|(county, sum)| (county.to_string(), sum.sum()))
+            .collect()
+    }))
 }
 
 fn close(a: f64, b: f64) -> bool {
@@ -351,8 +359,7 @@ fn rows(
         category: from_lines,
         present,
     } = sums;
-    let gdp = economy_by_county(inputs, col::GDP_CNY)?;
-    let population = economy_by_county(inputs, col::POPULATION)?;
+    let [gdp, population] = economy_by_county(inputs, [col::GDP_CNY, col::POPULATION])?;
     // Land area: the published area of regions.csv, else the county's land-cover total.
     let land_ha = inputs.land_area_by_county()?;
 

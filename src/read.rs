@@ -950,6 +950,11 @@ fn workbook_unguarded(
         Format::Xlsx | Format::Xlsb if selected.len() > 1 => 2,
         _ => 1,
     };
+    // Where each xlsx sheet's XML lies, for reading its merged ranges in one scan.
+    let parts = match format {
+        Format::Xlsx => xlsx_sheet_parts(&source.bytes),
+        _ => None,
+    };
     let next_sheet = std::sync::atomic::AtomicUsize::new(0);
     let read_queue = |book: Option<Sheets<Cursor<&[u8]>>>| {
         let mut read = Vec::new();
@@ -972,7 +977,8 @@ fn workbook_unguarded(
                     break;
                 }
             };
-            let (sheet_issues, table) = read_sheet(opened, name, spec, source, limits);
+            let part = parts.as_ref().and_then(|p| p.get(name)).map(String::as_str);
+            let (sheet_issues, table) = read_sheet(opened, name, part, spec, source, limits);
             read.push((*pos, sheet_issues, table));
         }
         read
@@ -1021,11 +1027,157 @@ fn open_book(
     }
 }
 
+/// Each sheet's part in an xlsx package, resolved as calamine resolves it: the `<sheet>` entries
+/// of `xl/workbook.xml` (name, relationship id) through `xl/_rels/workbook.xml.rels` (target,
+/// absolute or relative to `xl/`). `None` when either part is missing or unreadable: the caller
+/// then asks calamine.
+fn xlsx_sheet_parts(bytes: &[u8]) -> Option<std::collections::HashMap<String, String>> {
+    use quick_xml::events::Event;
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).ok()?;
+    let mut part = |name: &str| -> Option<Vec<u8>> {
+        let mut entry = zip.by_name(name).ok()?;
+        let mut xml = Vec::new();
+        entry.read_to_end(&mut xml).ok()?;
+        Some(xml)
+    };
+    let workbook = part("xl/workbook.xml")?;
+    let rels = part("xl/_rels/workbook.xml.rels")?;
+    // Every start or empty element named `local`, with its raw attributes.
+    let elements = |xml: &[u8], local: &str, out: &mut Vec<Vec<(String, String)>>| -> Option<()> {
+        let mut reader = quick_xml::Reader::from_reader(xml);
+        let mut buf = Vec::new();
+        loop {
+            buf.clear();
+            match reader.read_event_into(&mut buf).ok()? {
+                Event::Start(e) | Event::Empty(e) if e.local_name().as_ref() == local => {
+                    out.push(
+                        calamine_attrs(e.attributes_raw())
+                            .into_iter()
+                            .map(|(k, v)| (k.to_string(), v.to_string()))
+                            .collect(),
+                    );
+                }
+                Event::Eof => return Some(()),
+                _ => {}
+            }
+        }
+    };
+    let (mut sheets, mut relationships) = (Vec::new(), Vec::new());
+    elements(&workbook, "sheet", &mut sheets)?;
+    elements(&rels, "Relationship", &mut relationships)?;
+    let attr = |attrs: &[(String, String)], key: &str| -> Option<String> {
+        attrs.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())
+    };
+    let targets: std::collections::HashMap<String, String> = relationships
+        .iter()
+        .filter_map(|r| Some((attr(r, "Id")?, attr(r, "Target").unwrap_or_default())))
+        .collect();
+    let mut parts = std::collections::HashMap::new();
+    for sheet in &sheets {
+        let name = quick_xml::escape::unescape(&attr(sheet, "name")?)
+            .ok()?
+            .into_owned();
+        // `r:id`, whatever the prefix.
+        let id = sheet
+            .iter()
+            .find(|(k, _)| k.rsplit_once(':').is_some_and(|(_, local)| local == "id"))
+            .map(|(_, v)| v.clone())?;
+        let target = targets.get(&id)?;
+        let path = match target.strip_prefix('/') {
+            Some(absolute) => absolute.to_string(),
+            None => format!("xl/{target}"),
+        };
+        parts.insert(name, path);
+    }
+    Some(parts)
+}
+
+/// The merged ranges of one xlsx sheet part, found in one byte scan for `<mergeCell ref="…">`
+/// elements (calamine's own merge reader parses the whole sheet's XML a second time: a third
+/// of the reading). `None` when the part cannot be read; no ranges when a `ref` is not a range
+/// calamine would read, as calamine's reader then gives none.
+fn xlsx_merges(bytes: &[u8], part: &str) -> Option<Vec<Dimensions>> {
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).ok()?;
+    let mut entry = zip.by_name(part).ok()?;
+    let mut xml = Vec::new();
+    entry.read_to_end(&mut xml).ok()?;
+    Some(merge_refs(&xml).unwrap_or_default())
+}
+
+/// The `ref` ranges of the `<mergeCell>` elements (any namespace prefix) in a sheet's XML; `None`
+/// when one cannot be read as calamine reads it. Cell text cannot hold a `<`, so every
+/// `<mergeCell` or `<prefix:mergeCell` followed by a space, `/` or `>` is an element.
+fn merge_refs(xml: &[u8]) -> Option<Vec<Dimensions>> {
+    const NAME: &[u8] = b"mergeCell";
+    let mut out = Vec::new();
+    for at in memchr::memmem::find_iter(xml, NAME) {
+        let after = at + NAME.len();
+        if !matches!(
+            xml.get(after),
+            Some(b' ' | b'\t' | b'\r' | b'\n' | b'/' | b'>')
+        ) {
+            continue; // `mergeCells`, or the name inside another one
+        }
+        // `<` right before the name, or `<prefix:`.
+        let mut start = at;
+        if xml.get(at.wrapping_sub(1)) == Some(&b':') {
+            // A namespace prefix: a short name (bounded, so that text full of `:mergeCell`
+            // cannot make the scan quadratic).
+            start = at - 1;
+            let shortest = start.saturating_sub(64);
+            while start > shortest && !matches!(xml[start - 1], b'<' | b'>' | b' ' | b'/' | b'"') {
+                start -= 1;
+            }
+        }
+        if start == 0 || xml[start - 1] != b'<' {
+            continue;
+        }
+        let end = memchr::memchr(b'>', &xml[after..]).map_or(xml.len(), |e| after + e);
+        let raw = std::str::from_utf8(&xml[after..end]).ok()?;
+        let raw = raw.strip_suffix('/').unwrap_or(raw);
+        if let Some((_, range)) = calamine_attrs(raw).into_iter().find(|(k, _)| *k == "ref") {
+            out.push(merge_range(range)?);
+        }
+    }
+    Some(out)
+}
+
+/// `A1:B3` (or one cell, `A1`) as calamine reads a merge's `ref`: letters then digits, 1-based.
+fn merge_range(text: &str) -> Option<Dimensions> {
+    let cell = |text: &str| -> Option<(u32, u32)> {
+        let bytes = text.as_bytes();
+        let letters = bytes.iter().take_while(|b| b.is_ascii_alphabetic()).count();
+        let (col_text, row_text) = bytes.split_at(letters);
+        if col_text.is_empty() || row_text.is_empty() || !row_text.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        let col = col_text.iter().try_fold(0u32, |acc, b| {
+            acc.checked_mul(26)?
+                .checked_add(u32::from(b.to_ascii_uppercase() - b'A') + 1)
+        })?;
+        let row = row_text.iter().try_fold(0u32, |acc, b| {
+            acc.checked_mul(10)?.checked_add(u32::from(b - b'0'))
+        })?;
+        Some((row.checked_sub(1)?, col - 1))
+    };
+    let mut parts = text.split(':');
+    let start = cell(parts.next()?)?;
+    let end = match parts.next() {
+        Some(end) => cell(end)?,
+        None => start,
+    };
+    if parts.next().is_some() {
+        return None;
+    }
+    Some(Dimensions { start, end })
+}
+
 /// One recognised sheet: its cells within `limits`, merged regions filled, parsed by `spec`;
 /// the problems found on it.
 fn read_sheet(
     book: &mut Sheets<Cursor<&[u8]>>,
     sheet_name: &str,
+    part: Option<&str>,
     spec: &'static SheetSpec,
     source: &Source,
     limits: &Limits,
@@ -1040,7 +1192,10 @@ fn read_sheet(
         }
     };
     let merges = match book {
-        Sheets::Xlsx(x) => x.merge_cells_by_sheet_name(sheet_name).unwrap_or_default(),
+        Sheets::Xlsx(x) => match part.and_then(|part| xlsx_merges(&source.bytes, part)) {
+            Some(merges) => merges,
+            None => x.merge_cells_by_sheet_name(sheet_name).unwrap_or_default(),
+        },
         Sheets::Xls(x) => x.merge_cells_by_sheet_name(sheet_name).unwrap_or_default(),
         _ => Vec::new(),
     };
@@ -1917,6 +2072,70 @@ fn is_code_header(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn merged_ranges_found_by_the_byte_scan_are_the_ones_calamine_reads() {
+        use rust_xlsxwriter::{Format, Workbook};
+        let mut wb = Workbook::new();
+        let plain = Format::new();
+        let merged = wb.add_worksheet();
+        merged.set_name("土地 & 利用").expect("name");
+        merged
+            .merge_range(0, 0, 0, 2, "标题", &plain)
+            .expect("merge");
+        merged
+            .merge_range(2, 1, 4, 1, "太原市", &plain)
+            .expect("merge");
+        merged
+            .write_string(5, 0, "<mergeCell ref=\"A1:Z9\"/> as text")
+            .expect("text");
+        merged
+            .merge_range(7, 26, 7, 27, "AA8:AB8", &plain)
+            .expect("merge");
+        let unmerged = wb.add_worksheet();
+        unmerged.set_name("其他").expect("name");
+        unmerged.write_string(0, 0, "mergeCells").expect("text");
+        let bytes = wb.save_to_buffer().expect("save");
+        let parts = xlsx_sheet_parts(&bytes).expect("sheet parts");
+        let mut book: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes.as_slice())).expect("open");
+        for name in ["土地 & 利用", "其他"] {
+            let part = parts.get(name).expect("a part for every sheet");
+            let scanned = xlsx_merges(&bytes, part).expect("part readable");
+            let read = book.merge_cells_by_sheet_name(name).expect("calamine");
+            assert_eq!(scanned, read, "{name}");
+        }
+        assert_eq!(
+            xlsx_merges(&bytes, &parts["土地 & 利用"]).map(|m| m.len()),
+            Some(3)
+        );
+    }
+
+    #[test]
+    fn merge_refs_take_any_prefix_and_give_up_on_a_range_calamine_cannot_read() {
+        let xml = br#"<x:worksheet><x:mergeCells count="2"><x:mergeCell ref="a1:B2"/><x:mergeCell ref="C3"></x:mergeCell></x:mergeCells></x:worksheet>"#;
+        assert_eq!(
+            merge_refs(xml),
+            Some(vec![
+                Dimensions {
+                    start: (0, 0),
+                    end: (1, 1)
+                },
+                Dimensions {
+                    start: (2, 2),
+                    end: (2, 2)
+                },
+            ])
+        );
+        // Text holds `&lt;mergeCell`, never `<mergeCell`.
+        assert_eq!(
+            merge_refs(b"<t>&lt;mergeCell ref=\"A1:B2\"/&gt;</t>"),
+            Some(vec![])
+        );
+        for bad in ["A0:B2", "1A:B2", "A1:B2:C3", "$A$1:B2", "A1:"] {
+            let xml = format!(r#"<mergeCell ref="{bad}"/>"#);
+            assert_eq!(merge_refs(xml.as_bytes()), None, "{bad}");
+        }
+    }
 
     fn dimensions(rf: u32, rl: u32, cf: u16, cl: u16) -> Vec<u8> {
         let mut d = Vec::new();

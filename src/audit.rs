@@ -39,72 +39,105 @@ struct Quantity {
 
 type ByCounty = BTreeMap<String, Quantity>;
 
-/// The total of `code` so far, its entry made (first cell `at`, total 0) if it has none: the
-/// code is copied only for a new county.
-fn total_so_far(map: &mut ByCounty, code: &str, at: &str) -> f64 {
-    if let Some(q) = map.get(code) {
-        return q.value;
-    }
-    map.insert(
-        code.to_string(),
-        Quantity {
-            value: 0.0,
-            at: at.to_string(),
-        },
-    );
-    0.0
+/// One county sum over a frame: the rows `keep` keeps by their key column (every row without a
+/// `keep`), of one value column.
+struct Sum<'a> {
+    keep: Option<&'a dyn Fn(&str) -> bool>,
+    value: &'a str,
 }
 
-/// Puts the running total of a county read in a run (its entry exists).
-fn set_total(map: &mut ByCounty, code: &str, total: f64) {
-    if let Some(q) = map.get_mut(code) {
-        q.value = total;
+/// Several county sums over one frame in one pass (`key` names the column the sums' `keep`s
+/// read). A county has an entry in a sum once a kept row gives it a value; the entry keeps that
+/// row's cell, and its total adds the kept values in sheet order.
+fn sums_by_county<const N: usize>(
+    df: &DataFrame,
+    key: Option<&str>,
+    sums: [Sum<'_>; N],
+) -> Result<[ByCounty; N]> {
+    let codes = df.column(col::CODE)?.str()?;
+    let refs = df.column("source_ref")?.str()?;
+    let keys = match key {
+        Some(k) => Some(df.column(k)?.str()?),
+        None => None,
+    };
+    let mut values = Vec::with_capacity(sums.len());
+    for sum in &sums {
+        values.push(df.column(sum.value)?.f64()?.iter());
     }
+    let mut keys = keys.map(|k| k.iter());
+    // Counties in order of appearance; per sum and county: (total, first cell).
+    let mut index: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    let mut counties: Vec<&str> = Vec::new();
+    let mut totals: [Vec<Option<(f64, &str)>>; N] = std::array::from_fn(|_| Vec::new());
+    // Rows come in runs of one county: its index is looked up once a run.
+    let mut run: Option<(&str, usize)> = None;
+    for (code, at) in codes.iter().zip(refs.iter()) {
+        let key = keys.as_mut().and_then(|k| k.next().flatten());
+        let row: Vec<Option<f64>> = values.iter_mut().map(|v| v.next().flatten()).collect();
+        let Some(code) = code else {
+            continue;
+        };
+        let county = match run {
+            Some((c, i)) if c == code => i,
+            _ => {
+                let next = counties.len();
+                let i = *index.entry(code).or_insert(next);
+                if i == next {
+                    counties.push(code);
+                    for t in &mut totals {
+                        t.push(None);
+                    }
+                }
+                run = Some((code, i));
+                i
+            }
+        };
+        for ((sum, value), total) in sums.iter().zip(row).zip(totals.iter_mut()) {
+            let kept = match sum.keep {
+                Some(keep) => key.is_some_and(keep),
+                None => true,
+            };
+            if let (Some(v), true) = (value, kept) {
+                match &mut total[county] {
+                    Some((t, _)) => *t += v,
+                    empty => *empty = Some((0.0 + v, at.unwrap_or_default())),
+                }
+            }
+        }
+    }
+    Ok(totals.map(|total| {
+        counties
+            .iter()
+            .zip(total)
+            .filter_map(|(code, t)| {
+                t.map(|(value, at)| {
+                    (
+                        (*code).to_string(),
+                        Quantity {
+                            value,
+                            at: at.to_string(),
+                        },
+                    )
+                })
+            })
+            .collect()
+    }))
 }
 
-/// Sums `value` by county over the rows whose `key` column satisfies `keep`.
+/// Sums `value` by county over the rows whose `key` column satisfies `keep` (every row without
+/// a `key`): [`sums_by_county`] with one sum.
 fn sum_by_county(
     df: &DataFrame,
     key: Option<&str>,
     keep: impl Fn(&str) -> bool,
     value: &str,
 ) -> Result<ByCounty> {
-    let codes = df.column(col::CODE)?.str()?;
-    let values = df.column(value)?.f64()?;
-    let refs = df.column("source_ref")?.str()?;
-    let keys = match key {
-        Some(k) => Some(df.column(k)?.str()?.clone()),
-        None => None,
+    let sum = Sum {
+        keep: key.is_some().then_some(&keep as &dyn Fn(&str) -> bool),
+        value,
     };
-    let mut out = ByCounty::new();
-    // Rows come in runs of one county: the running total of the county being read is kept here
-    // and its entry looked up (and its code copied) once a run, not once a row; the sum is the
-    // same, row after row in sheet order.
-    let mut run: Option<(&str, f64)> = None;
-    let mut keys = keys.as_ref().map(|k| k.iter());
-    for ((code, v), at) in codes.iter().zip(values.iter()).zip(refs.iter()) {
-        let kept = match &mut keys {
-            Some(keys) => keys.next().flatten().is_some_and(&keep),
-            None => true,
-        };
-        let (Some(code), Some(v), true) = (code, v, kept) else {
-            continue;
-        };
-        match &mut run {
-            Some((county, total)) if *county == code => *total += v,
-            _ => {
-                if let Some((county, total)) = run.take() {
-                    set_total(&mut out, county, total);
-                }
-                let before = total_so_far(&mut out, code, at.unwrap_or_default());
-                run = Some((code, before + v));
-            }
-        }
-    }
-    if let Some((county, total)) = run {
-        set_total(&mut out, county, total);
-    }
-    Ok(out)
+    let [sums] = sums_by_county(df, key, [sum])?;
+    Ok(sums)
 }
 
 /// The county quantities the audits use.
@@ -131,6 +164,46 @@ impl Facts {
                     .land_class(class)
                     .is_some_and(|c| c.parent == first || c.land_class == first)
         };
+        // A class's parent is looked up once per class, not once per row.
+        let parent_memo = |first: &'static str| {
+            let known: std::cell::RefCell<std::collections::HashMap<String, bool>> =
+                std::cell::RefCell::default();
+            move |class: &str| -> bool {
+                if let Some(&is) = known.borrow().get(class) {
+                    return is;
+                }
+                let is = parent_is(class, first);
+                known.borrow_mut().insert(class.to_string(), is);
+                is
+            }
+        };
+        let (in_forest_land, in_farmland) = (parent_memo("林地"), parent_memo("耕地"));
+        let is_tree_land = |c: &str| c == "乔木林地";
+        let all = |value| Sum { keep: None, value };
+        let [land_ha, tree_land_ha, forest_land_ha, farmland_ha] = sums_by_county(
+            &inputs.land,
+            Some(col::LAND_CLASS),
+            [
+                all(col::AREA_HA),
+                Sum {
+                    keep: Some(&is_tree_land),
+                    value: col::AREA_HA,
+                },
+                Sum {
+                    keep: Some(&in_forest_land),
+                    value: col::AREA_HA,
+                },
+                Sum {
+                    keep: Some(&in_farmland),
+                    value: col::AREA_HA,
+                },
+            ],
+        )?;
+        let [stand_ha, stock_m3, growth_m3] = sums_by_county(
+            &inputs.forest,
+            None,
+            [all(col::AREA_HA), all(col::STOCK_M3), all(col::GROWTH_M3)],
+        )?;
         let economy_items = [
             col::POPULATION,
             col::GDP_CNY,
@@ -139,13 +212,15 @@ impl Facts {
             col::TOURISM_REVENUE_CNY,
             col::TOURIST_VISITS,
         ];
-        let mut economy = BTreeMap::new();
-        for item in economy_items {
-            economy.insert(
-                item,
-                sum_by_county(&inputs.economy, Some("item"), |i| i == item, "amount")?,
-            );
-        }
+        let item_is = economy_items.map(|item| move |i: &str| i == item);
+        let economy_sums: [Sum<'_>; 6] = std::array::from_fn(|k| Sum {
+            keep: Some(&item_is[k] as &dyn Fn(&str) -> bool),
+            value: "amount",
+        });
+        let economy = economy_items
+            .into_iter()
+            .zip(sums_by_county(&inputs.economy, Some("item"), economy_sums)?)
+            .collect();
         let so2_t = match &inputs.environment {
             Some(env) => sum_by_county(env, Some("item"), |i| i == col::SO2_T, "amount")?,
             None => ByCounty::new(),
@@ -156,28 +231,13 @@ impl Facts {
                 .iter()
                 .map(|r| (r.code.clone(), r.name.clone()))
                 .collect(),
-            land_ha: sum_by_county(&inputs.land, None, |_| true, col::AREA_HA)?,
-            tree_land_ha: sum_by_county(
-                &inputs.land,
-                Some(col::LAND_CLASS),
-                |c| c == "乔木林地",
-                col::AREA_HA,
-            )?,
-            forest_land_ha: sum_by_county(
-                &inputs.land,
-                Some(col::LAND_CLASS),
-                |c| parent_is(c, "林地"),
-                col::AREA_HA,
-            )?,
-            farmland_ha: sum_by_county(
-                &inputs.land,
-                Some(col::LAND_CLASS),
-                |c| parent_is(c, "耕地"),
-                col::AREA_HA,
-            )?,
-            stand_ha: sum_by_county(&inputs.forest, None, |_| true, col::AREA_HA)?,
-            stock_m3: sum_by_county(&inputs.forest, None, |_| true, col::STOCK_M3)?,
-            growth_m3: sum_by_county(&inputs.forest, None, |_| true, col::GROWTH_M3)?,
+            land_ha,
+            tree_land_ha,
+            forest_land_ha,
+            farmland_ha,
+            stand_ha,
+            stock_m3,
+            growth_m3,
             water_m3: sum_by_county(&inputs.water_use, None, |_| true, "volume_m3")?,
             economy,
             so2_t,
@@ -599,8 +659,20 @@ fn forest_trend(
     previous: &DataFrame,
     issues: &mut Issues,
 ) -> Result<()> {
-    let prev_stand = sum_by_county(previous, None, |_| true, col::AREA_HA)?;
-    let prev_stock = sum_by_county(previous, None, |_| true, col::STOCK_M3)?;
+    let [prev_stand, prev_stock] = sums_by_county(
+        previous,
+        None,
+        [
+            Sum {
+                keep: None,
+                value: col::AREA_HA,
+            },
+            Sum {
+                keep: None,
+                value: col::STOCK_M3,
+            },
+        ],
+    )?;
     // A copy of this year's sheet: every county's area and stock equal.
     let compared = f
         .stock_m3
@@ -887,6 +959,57 @@ mod tests {
         assert_eq!(sums["140106"].value, 4.0);
         let all = sum_by_county(&df, None, |_| false, col::AREA_HA).unwrap();
         assert_eq!(all["140105"].value, 27.0);
+    }
+
+    #[test]
+    fn sums_in_one_pass_equal_each_sum_alone() {
+        // Nulls in the key and in one value column; 140105 in two runs.
+        let df = df!(
+            col::CODE => [Some("140105"), Some("140106"), None, Some("140105"), Some("140107")],
+            "class" => [Some("林地"), None, Some("林地"), Some("草地"), Some("林地")],
+            col::AREA_HA => [Some(1.0), Some(2.0), Some(4.0), Some(8.0), None],
+            col::STOCK_M3 => [Some(0.5), None, Some(1.5), Some(-0.0), Some(3.0)],
+            "source_ref" => ["a!C2", "a!C3", "a!C4", "a!C5", "a!C6"],
+        )
+        .unwrap();
+        let forest = |c: &str| c == "林地";
+        let [area, forest_area, stock] = sums_by_county(
+            &df,
+            Some("class"),
+            [
+                Sum {
+                    keep: None,
+                    value: col::AREA_HA,
+                },
+                Sum {
+                    keep: Some(&forest),
+                    value: col::AREA_HA,
+                },
+                Sum {
+                    keep: None,
+                    value: col::STOCK_M3,
+                },
+            ],
+        )
+        .unwrap();
+        let alone =
+            |key, keep: &dyn Fn(&str) -> bool, value| sum_by_county(&df, key, keep, value).unwrap();
+        let pairs = |m: &ByCounty| -> Vec<(String, f64, String)> {
+            m.iter()
+                .map(|(c, q)| (c.clone(), q.value, q.at.clone()))
+                .collect()
+        };
+        assert_eq!(pairs(&area), pairs(&alone(None, &|_| true, col::AREA_HA)));
+        assert_eq!(
+            pairs(&forest_area),
+            pairs(&alone(Some("class"), &forest, col::AREA_HA))
+        );
+        assert_eq!(pairs(&stock), pairs(&alone(None, &|_| true, col::STOCK_M3)));
+        // 140106 has no class: no forest entry; 140107 has no area: no area entry.
+        assert_eq!(forest_area.keys().collect::<Vec<_>>(), ["140105"]);
+        assert_eq!(area.keys().collect::<Vec<_>>(), ["140105", "140106"]);
+        assert_eq!(area["140105"].value, 9.0);
+        assert_eq!(stock["140107"].at, "a!C6");
     }
 
     #[test]

@@ -915,8 +915,13 @@ fn column_formula(
 }
 
 fn format_result(v: f64) -> String {
-    // Shortest text that reads back as the same f64.
-    format!("{v:?}")
+    // Shortest text that reads back as the same f64 (ryu: a third of the time of `{v:?}`,
+    // which the 明细 sheet pays for every formula).
+    if v.is_finite() {
+        ryu::Buffer::new().format_finite(v).to_string()
+    } else {
+        format!("{v:?}")
+    }
 }
 
 /// Rows of the account sheets: the formula of a subtotal or total cell in column `c`.

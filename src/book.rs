@@ -2715,13 +2715,19 @@ const USED_PRICE_COL: u16 = 8;
 /// Lines of the 明细 sheet whose formulas are made while the lines before them are written.
 const LINES_CHUNK: usize = 1024;
 
-/// The formulas of one 明细 line: quantity (K) as a number or a formula, the emission-cap factor
-/// (P) when the quantity formula ends in one, the price (N) and the value (O).
+/// A 明细 cell that is a number or a formula with its cached result.
+enum NumberCell {
+    Number(f64),
+    Formula(Formula),
+}
+
+/// The formulas of one 明细 line: quantity (K), the emission-cap factor (P) when the quantity
+/// formula ends in one, the price (N) and the value (O).
 #[derive(Default)]
 struct LineFormulas {
-    quantity: Option<Result<Formula, f64>>,
+    quantity: Option<NumberCell>,
     factor: Option<f64>,
-    price: Option<Result<Formula, f64>>,
+    price: Option<NumberCell>,
     value: Option<Formula>,
 }
 
@@ -2751,7 +2757,7 @@ impl LineTexts<'_> {
                 let mut out = LineFormulas::default();
                 if let Some(q) = line.quantity {
                     out.quantity = Some(if line.quantity_formula.is_empty() {
-                        Err(q)
+                        NumberCell::Number(q)
                     } else {
                         f.clear();
                         f.push('=');
@@ -2766,7 +2772,7 @@ impl LineTexts<'_> {
                             f.truncate(keep);
                             let _ = write!(f, "*P{n}");
                         }
-                        Ok(cached(&f, q))
+                        NumberCell::Formula(cached(&f, q))
                     });
                 }
                 // The value in the book's money unit (万元, or 元 with --money yuan), like every
@@ -2778,13 +2784,13 @@ impl LineTexts<'_> {
                     line.price_cny_per_unit,
                 ) {
                     (Some(price_cell), Some(p)) => {
-                        out.price = Some(Ok(cached(price_cell, p)));
+                        out.price = Some(NumberCell::Formula(cached(price_cell, p)));
                         format!("=K{n}*N{n}{per}")
                     }
                     (None, Some(p)) => {
                         // A price that is not a prices.toml entry: a per-hectare value of
                         // service_rates.csv.
-                        out.price = Some(Err(p));
+                        out.price = Some(NumberCell::Number(p));
                         format!("=K{n}*N{n}{per}")
                     }
                     _ => format!("=E{n}{per}"),
@@ -2799,6 +2805,25 @@ impl LineTexts<'_> {
 /// A formula with its computed result cached.
 fn cached(text: &str, result: f64) -> Formula {
     Formula::new(text).set_result(format_result(result))
+}
+
+/// Writes `cell` (nothing when `None`) in the column's format.
+fn write_number_cell(
+    ws: &mut Worksheet,
+    row: u32,
+    col: u16,
+    cell: Option<NumberCell>,
+) -> std::result::Result<(), XlsxError> {
+    match cell {
+        Some(NumberCell::Formula(formula)) => {
+            ws.write_formula(row, col, formula)?;
+        }
+        Some(NumberCell::Number(x)) => {
+            ws.write_number(row, col, x)?;
+        }
+        None => {}
+    }
+    Ok(())
 }
 
 /// Writes the 明细 lines `chunk` (indices into the lines), the first on row `first`, with their
@@ -2840,26 +2865,10 @@ fn write_lines(
         if let Some(x) = made.factor {
             ws.write_number(r, 15, x)?;
         }
-        match made.quantity {
-            Some(Ok(formula)) => {
-                ws.write_formula(r, 10, formula)?;
-            }
-            Some(Err(q)) => {
-                ws.write_number(r, 10, q)?;
-            }
-            None => {}
-        }
+        write_number_cell(ws, r, 10, made.quantity)?;
         ws.write_string(r, 11, &*line.quantity_unit)?;
         ws.write_string(r, 12, &*line.price_key)?;
-        match made.price {
-            Some(Ok(formula)) => {
-                ws.write_formula(r, 13, formula)?;
-            }
-            Some(Err(p)) => {
-                ws.write_number(r, 13, p)?;
-            }
-            None => {}
-        }
+        write_number_cell(ws, r, 13, made.price)?;
         if let Some(value) = made.value {
             ws.write_formula(r, 14, value)?;
         }

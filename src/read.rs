@@ -1098,18 +1098,42 @@ fn xlsx_sheet_parts(bytes: &[u8]) -> Option<std::collections::HashMap<String, St
 /// calamine would read, as calamine's reader then gives none.
 fn xlsx_merges(bytes: &[u8], part: &str) -> Option<Vec<Dimensions>> {
     let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).ok()?;
-    let mut entry = zip.by_name(part).ok()?;
-    let mut xml = Vec::new();
-    entry.read_to_end(&mut xml).ok()?;
-    Some(merge_refs(&xml).unwrap_or_default())
+    let entry = zip.by_name(part).ok()?;
+    merges_in(entry, 1 << 18)
 }
 
-/// The `ref` ranges of the `<mergeCell>` elements (any namespace prefix) in a sheet's XML; `None`
-/// when one cannot be read as calamine reads it. Cell text cannot hold a `<`, so every
-/// `<mergeCell` or `<prefix:mergeCell` followed by a space, `/` or `>` is an element.
-fn merge_refs(xml: &[u8]) -> Option<Vec<Dimensions>> {
-    const NAME: &[u8] = b"mergeCell";
+/// [`merge_refs_into`] over XML streamed in chunks of `chunk` bytes: the sheet is never held whole.
+/// An element cut by a chunk's end is kept (from its `<`) and read with the next chunk.
+fn merges_in(mut xml: impl std::io::Read, chunk: usize) -> Option<Vec<Dimensions>> {
+    let mut buf: Vec<u8> = Vec::new();
     let mut out = Vec::new();
+    let mut readable = true;
+    loop {
+        let n = std::io::Read::by_ref(&mut xml)
+            .take(chunk.max(1) as u64)
+            .read_to_end(&mut buf)
+            .ok()?;
+        // Up to the last `<` that has no `>` after it (an element still being read).
+        let complete = match memchr::memrchr(b'<', &buf) {
+            Some(open) if n > 0 && memchr::memchr(b'>', &buf[open..]).is_none() => open,
+            _ => buf.len(),
+        };
+        if readable && merge_refs_into(&buf[..complete], &mut out).is_none() {
+            readable = false;
+        }
+        buf.drain(..complete);
+        if n == 0 {
+            return Some(if readable { out } else { Vec::new() });
+        }
+    }
+}
+
+/// The `ref` ranges of the `<mergeCell>` elements (any namespace prefix) in a sheet's XML, added
+/// to `out`; `None` when one cannot be read as calamine reads it. Cell text cannot hold a `<`, so every `<mergeCell` or
+/// `<prefix:mergeCell` followed by a space, `/` or `>` is an element; one without its `>` is not
+/// read.
+fn merge_refs_into(xml: &[u8], out: &mut Vec<Dimensions>) -> Option<()> {
+    const NAME: &[u8] = b"mergeCell";
     for at in memchr::memmem::find_iter(xml, NAME) {
         let after = at + NAME.len();
         if !matches!(
@@ -1132,14 +1156,16 @@ fn merge_refs(xml: &[u8]) -> Option<Vec<Dimensions>> {
         if start == 0 || xml[start - 1] != b'<' {
             continue;
         }
-        let end = memchr::memchr(b'>', &xml[after..]).map_or(xml.len(), |e| after + e);
+        let Some(end) = memchr::memchr(b'>', &xml[after..]).map(|e| after + e) else {
+            continue;
+        };
         let raw = std::str::from_utf8(&xml[after..end]).ok()?;
         let raw = raw.strip_suffix('/').unwrap_or(raw);
         if let Some((_, range)) = calamine_attrs(raw).into_iter().find(|(k, _)| *k == "ref") {
             out.push(merge_range(range)?);
         }
     }
-    Some(out)
+    Some(())
 }
 
 /// `A1:B3` (or one cell, `A1`) as calamine reads a merge's `ref`: letters then digits, 1-based.
@@ -2108,6 +2134,34 @@ mod tests {
             xlsx_merges(&bytes, &parts["土地 & 利用"]).map(|m| m.len()),
             Some(3)
         );
+    }
+
+    fn merge_refs(xml: &[u8]) -> Option<Vec<Dimensions>> {
+        let mut out = Vec::new();
+        merge_refs_into(xml, &mut out)?;
+        Some(out)
+    }
+
+    #[test]
+    fn merges_streamed_in_chunks_of_any_size_are_the_merges_of_the_whole_sheet() {
+        let xml = concat!(
+            r#"<worksheet><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>a &lt;mergeCell ref="A1:B2"/&gt;</t></is></c></row></sheetData>"#,
+            r#"<mergeCells count="3"><mergeCell ref="A1:C1"/><x:mergeCell  ref="B3:B5" /><mergeCell ref="AA8:AB8"></mergeCell></mergeCells></worksheet>"#
+        );
+        let whole = merge_refs(xml.as_bytes()).expect("readable");
+        assert_eq!(whole.len(), 3);
+        for chunk in 1..=xml.len() {
+            assert_eq!(
+                merges_in(xml.as_bytes(), chunk),
+                Some(whole.clone()),
+                "chunk {chunk}"
+            );
+        }
+        // A range calamine cannot read, in any chunk: no merges, as calamine gives none.
+        let bad = r#"<mergeCells><mergeCell ref="A1:B2"/><mergeCell ref="$A$1:B2"/></mergeCells>"#;
+        for chunk in [1, 7, 1 << 18] {
+            assert_eq!(merges_in(bad.as_bytes(), chunk), Some(vec![]));
+        }
     }
 
     #[test]

@@ -73,7 +73,7 @@ fn sums_by_county<const N: usize>(
     let mut run: Option<(&str, usize)> = None;
     for (code, at) in codes.iter().zip(refs.iter()) {
         let key = keys.as_mut().and_then(|k| k.next().flatten());
-        let row: Vec<Option<f64>> = values.iter_mut().map(|v| v.next().flatten()).collect();
+        let row: [Option<f64>; N] = std::array::from_fn(|k| values[k].next().flatten());
         let Some(code) = code else {
             continue;
         };

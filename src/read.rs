@@ -1319,6 +1319,26 @@ fn bounded_range<RS: std::io::Read + std::io::Seek>(
     Ok(range)
 }
 
+/// The part of merged range `m` inside a grid of `height` × `width` cells at `origin` (first and
+/// last cell, absolute), if any: only those cells are filled, so a merge far larger than the used
+/// area (`A1:XFD1048576`) costs the grid's size, not the range's.
+fn within(
+    m: &Dimensions,
+    origin: (u32, u32),
+    height: usize,
+    width: usize,
+) -> Option<((u32, u32), (u32, u32))> {
+    let last_row = origin
+        .0
+        .checked_add(u32::try_from(height).ok()?.checked_sub(1)?)?;
+    let last_col = origin
+        .1
+        .checked_add(u32::try_from(width).ok()?.checked_sub(1)?)?;
+    let first = (m.start.0.max(origin.0), m.start.1.max(origin.1));
+    let last = (m.end.0.min(last_row), m.end.1.min(last_col));
+    (first.0 <= last.0 && first.1 <= last.1).then_some((first, last))
+}
+
 /// A sheet's cells as a dense grid with its absolute origin; merged regions filled.
 struct Grid {
     cells: Vec<Vec<Data>>,
@@ -1346,8 +1366,12 @@ impl Grid {
                 .and_then(|r| r.get(top_left.1 as usize))
                 .cloned()
                 .unwrap_or(Data::Empty);
-            for r in m.start.0..=m.end.0 {
-                for c in m.start.1..=m.end.1 {
+            let width = cells.iter().map(Vec::len).max().unwrap_or(0);
+            let Some((first, last)) = within(m, origin, cells.len(), width) else {
+                continue;
+            };
+            for r in first.0..=last.0 {
+                for c in first.1..=last.1 {
                     let (rr, cc) = (
                         r.wrapping_sub(origin.0) as usize,
                         c.wrapping_sub(origin.1) as usize,
@@ -2140,6 +2164,40 @@ mod tests {
         let mut out = Vec::new();
         merge_refs_into(xml, &mut out)?;
         Some(out)
+    }
+
+    #[test]
+    fn a_merge_far_larger_than_the_sheet_fills_only_the_grid() {
+        let mut range = Range::new((2, 1), (3, 2));
+        range.set_value((2, 1), Data::String("标题".into()));
+        range.set_value((3, 2), Data::Float(1.0));
+        // The whole sheet merged: 1.7 × 10¹⁰ cells, of which four are in the grid.
+        let whole = Dimensions {
+            start: (0, 0),
+            end: (1_048_575, 16_383),
+        };
+        assert_eq!(within(&whole, (2, 1), 2, 2), Some(((2, 1), (3, 2))));
+        let grid = Grid::new(range, &[whole]);
+        // The range's top-left cell (A1) is outside the grid: its (empty) value fills the grid.
+        assert!(grid.cells.iter().flatten().all(|d| *d == Data::Empty));
+        assert_eq!(grid.copied.len(), 4);
+        // A merge inside the grid copies its top-left value over the range.
+        let mut range = Range::new((2, 1), (3, 2));
+        range.set_value((2, 1), Data::String("标题".into()));
+        let title = Dimensions {
+            start: (2, 1),
+            end: (2, 5),
+        };
+        assert_eq!(within(&title, (2, 1), 2, 2), Some(((2, 1), (2, 2))));
+        let outside = Dimensions {
+            start: (9, 0),
+            end: (9, 3),
+        };
+        assert_eq!(within(&outside, (2, 1), 2, 2), None);
+        assert_eq!(within(&title, (2, 1), 0, 2), None);
+        let grid = Grid::new(range, &[title]);
+        assert_eq!(grid.cells[0], vec![Data::String("标题".into()); 2]);
+        assert_eq!(grid.copied.len(), 1);
     }
 
     #[test]

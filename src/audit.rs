@@ -46,6 +46,21 @@ struct Sum<'a> {
     value: &'a str,
 }
 
+impl<'a> Sum<'a> {
+    /// `value` over every row.
+    fn all(value: &'a str) -> Self {
+        Sum { keep: None, value }
+    }
+
+    /// `value` over the rows `keep` keeps.
+    fn of(keep: &'a dyn Fn(&str) -> bool, value: &'a str) -> Self {
+        Sum {
+            keep: Some(keep),
+            value,
+        }
+    }
+}
+
 /// Several county sums over one frame in one pass (`key` names the column the sums' `keep`s
 /// read). A county has an entry in a sum once a kept row gives it a value; the entry keeps that
 /// row's cell, and its total adds the kept values in sheet order.
@@ -132,9 +147,9 @@ fn sum_by_county(
     keep: impl Fn(&str) -> bool,
     value: &str,
 ) -> Result<ByCounty> {
-    let sum = Sum {
-        keep: key.is_some().then_some(&keep as &dyn Fn(&str) -> bool),
-        value,
+    let sum = match key {
+        Some(_) => Sum::of(&keep, value),
+        None => Sum::all(value),
     };
     let [sums] = sums_by_county(df, key, [sum])?;
     Ok(sums)
@@ -179,30 +194,24 @@ impl Facts {
         };
         let (in_forest_land, in_farmland) = (parent_memo("林地"), parent_memo("耕地"));
         let is_tree_land = |c: &str| c == "乔木林地";
-        let all = |value| Sum { keep: None, value };
         let [land_ha, tree_land_ha, forest_land_ha, farmland_ha] = sums_by_county(
             &inputs.land,
             Some(col::LAND_CLASS),
             [
-                all(col::AREA_HA),
-                Sum {
-                    keep: Some(&is_tree_land),
-                    value: col::AREA_HA,
-                },
-                Sum {
-                    keep: Some(&in_forest_land),
-                    value: col::AREA_HA,
-                },
-                Sum {
-                    keep: Some(&in_farmland),
-                    value: col::AREA_HA,
-                },
+                Sum::all(col::AREA_HA),
+                Sum::of(&is_tree_land, col::AREA_HA),
+                Sum::of(&in_forest_land, col::AREA_HA),
+                Sum::of(&in_farmland, col::AREA_HA),
             ],
         )?;
         let [stand_ha, stock_m3, growth_m3] = sums_by_county(
             &inputs.forest,
             None,
-            [all(col::AREA_HA), all(col::STOCK_M3), all(col::GROWTH_M3)],
+            [
+                Sum::all(col::AREA_HA),
+                Sum::all(col::STOCK_M3),
+                Sum::all(col::GROWTH_M3),
+            ],
         )?;
         let economy_items = [
             col::POPULATION,
@@ -213,10 +222,7 @@ impl Facts {
             col::TOURIST_VISITS,
         ];
         let item_is = economy_items.map(|item| move |i: &str| i == item);
-        let economy_sums: [Sum<'_>; 6] = std::array::from_fn(|k| Sum {
-            keep: Some(&item_is[k] as &dyn Fn(&str) -> bool),
-            value: "amount",
-        });
+        let economy_sums: [Sum<'_>; 6] = std::array::from_fn(|k| Sum::of(&item_is[k], "amount"));
         let economy = economy_items
             .into_iter()
             .zip(sums_by_county(&inputs.economy, Some("item"), economy_sums)?)
@@ -662,16 +668,7 @@ fn forest_trend(
     let [prev_stand, prev_stock] = sums_by_county(
         previous,
         None,
-        [
-            Sum {
-                keep: None,
-                value: col::AREA_HA,
-            },
-            Sum {
-                keep: None,
-                value: col::STOCK_M3,
-            },
-        ],
+        [Sum::all(col::AREA_HA), Sum::all(col::STOCK_M3)],
     )?;
     // A copy of this year's sheet: every county's area and stock equal.
     let compared = f
@@ -977,18 +974,9 @@ mod tests {
             &df,
             Some("class"),
             [
-                Sum {
-                    keep: None,
-                    value: col::AREA_HA,
-                },
-                Sum {
-                    keep: Some(&forest),
-                    value: col::AREA_HA,
-                },
-                Sum {
-                    keep: None,
-                    value: col::STOCK_M3,
-                },
+                Sum::all(col::AREA_HA),
+                Sum::of(&forest, col::AREA_HA),
+                Sum::all(col::STOCK_M3),
             ],
         )
         .unwrap();

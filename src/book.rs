@@ -2723,12 +2723,11 @@ enum NumberCell {
 
 /// The formulas of one 明细 line: quantity (K), the emission-cap factor (P) when the quantity
 /// formula ends in one, the price (N) and the value (O).
-#[derive(Default)]
 struct LineFormulas {
     quantity: Option<NumberCell>,
     factor: Option<f64>,
     price: Option<NumberCell>,
-    value: Option<Formula>,
+    value: Formula,
 }
 
 /// What a 明细 line's formulas need besides the line: the price cells on 系数 and the money unit.
@@ -2754,9 +2753,9 @@ impl LineTexts<'_> {
             .map(|(&i, r)| {
                 let line = &lines[i];
                 let n = r + 1;
-                let mut out = LineFormulas::default();
-                if let Some(q) = line.quantity {
-                    out.quantity = Some(if line.quantity_formula.is_empty() {
+                let mut cap = None;
+                let quantity = line.quantity.map(|q| {
+                    if line.quantity_formula.is_empty() {
                         NumberCell::Number(q)
                     } else {
                         f.clear();
@@ -2767,36 +2766,39 @@ impl LineTexts<'_> {
                             && factor.contains('.')
                             && let Ok(x) = factor.parse::<f64>()
                         {
-                            out.factor = Some(x);
+                            cap = Some(x);
                             let keep = head.len();
                             f.truncate(keep);
                             let _ = write!(f, "*P{n}");
                         }
                         NumberCell::Formula(cached(&f, q))
-                    });
-                }
+                    }
+                });
                 // The value in the book's money unit (万元, or 元 with --money yuan), like every
                 // other sheet.
                 let v = line.value_cny / self.wan;
                 let per = self.per;
-                let value = match (
+                let price = match (
                     self.price_cells.get(&*line.price_key),
                     line.price_cny_per_unit,
                 ) {
-                    (Some(price_cell), Some(p)) => {
-                        out.price = Some(NumberCell::Formula(cached(price_cell, p)));
-                        format!("=K{n}*N{n}{per}")
-                    }
-                    (None, Some(p)) => {
-                        // A price that is not a prices.toml entry: a per-hectare value of
-                        // service_rates.csv.
-                        out.price = Some(NumberCell::Number(p));
-                        format!("=K{n}*N{n}{per}")
-                    }
-                    _ => format!("=E{n}{per}"),
+                    (Some(price_cell), Some(p)) => Some(NumberCell::Formula(cached(price_cell, p))),
+                    // A price that is not a prices.toml entry: a per-hectare value of
+                    // service_rates.csv.
+                    (None, Some(p)) => Some(NumberCell::Number(p)),
+                    _ => None,
                 };
-                out.value = Some(cached(&value, v));
-                out
+                let value = if price.is_some() {
+                    format!("=K{n}*N{n}{per}")
+                } else {
+                    format!("=E{n}{per}")
+                };
+                LineFormulas {
+                    quantity,
+                    factor: cap,
+                    price,
+                    value: cached(&value, v),
+                }
             })
             .collect()
     }
@@ -2869,9 +2871,7 @@ fn write_lines(
         ws.write_string(r, 11, &*line.quantity_unit)?;
         ws.write_string(r, 12, &*line.price_key)?;
         write_number_cell(ws, r, 13, made.price)?;
-        if let Some(value) = made.value {
-            ws.write_formula(r, 14, value)?;
-        }
+        ws.write_formula(r, 14, made.value)?;
     }
     Ok(())
 }
